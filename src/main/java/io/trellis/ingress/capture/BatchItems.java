@@ -1,0 +1,102 @@
+package io.trellis.ingress.capture;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits a batch body, a JSON array or an object {@code {"batch": [...]}}, into its items. Each
+ * item keeps its exact original text (a slice of the body), so what is stored is what was sent.
+ */
+public final class BatchItems {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final JsonFactory FACTORY = MAPPER.getFactory();
+
+  /** One array element: the object and its raw text, or the reason it was rejected. */
+  public record Item(int index, String raw, ObjectNode json, String error) {}
+
+  /** The body is not valid JSON or not of the batch shape (400). */
+  public static final class InvalidBatchException extends Exception {
+    public InvalidBatchException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** More items than allowed (413). */
+  public static final class TooManyItemsException extends Exception {
+    public TooManyItemsException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private BatchItems() {}
+
+  public static List<Item> parse(byte[] body, int maxItems)
+      throws InvalidBatchException, TooManyItemsException {
+    try (JsonParser p = FACTORY.createParser(body)) {
+      JsonToken t = p.nextToken();
+      if (t == JsonToken.START_OBJECT) {
+        if (!seekBatchArray(p)) {
+          throw new InvalidBatchException(
+              "expected a JSON array of events or an object with a \"batch\" array");
+        }
+      } else if (t != JsonToken.START_ARRAY) {
+        throw new InvalidBatchException(
+            "expected a JSON array of events or an object with a \"batch\" array");
+      }
+      List<Item> items = new ArrayList<>();
+      int index = 0;
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        if (t == null) {
+          throw new InvalidBatchException("unexpected end of JSON input");
+        }
+        if (index >= maxItems) {
+          throw new TooManyItemsException("a batch may hold at most " + maxItems + " events");
+        }
+        int start = (int) p.currentTokenLocation().getByteOffset();
+        if (t == JsonToken.START_OBJECT) {
+          JsonNode node = MAPPER.readTree(p);
+          int end = (int) p.currentLocation().getByteOffset();
+          String raw = new String(body, start, end - start, StandardCharsets.UTF_8);
+          items.add(new Item(index, raw, (ObjectNode) node, null));
+        } else {
+          p.skipChildren();
+          items.add(new Item(index, null, null, "item is not a JSON object"));
+        }
+        index++;
+      }
+      return items;
+    } catch (IOException e) {
+      throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
+    }
+  }
+
+  /** Moves the parser into the value of the top-level "batch" field; false when there is none. */
+  private static boolean seekBatchArray(JsonParser p) throws IOException {
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      t = p.nextToken();
+      if ("batch".equals(name) && t == JsonToken.START_ARRAY) {
+        return true;
+      }
+      p.skipChildren();
+    }
+    return false;
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "malformed";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+}

@@ -1,0 +1,89 @@
+package io.trellis.ingress.capture;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The spool's binary encoding of a {@link TrafficEvent}. Compact, allocation-light and versioned:
+ *
+ * <pre>
+ *   +---------+-----------+------------------------------------------------+
+ *   | version | timestamp | 16 strings, each: length (int32) + UTF-8 bytes  |
+ *   | 1 byte  | int64     | in the order of the record components           |
+ *   +---------+-----------+------------------------------------------------+
+ * </pre>
+ *
+ * Thread-safe (stateless).
+ */
+public final class EventCodec {
+  public static final byte VERSION = 1;
+  private static final int STRINGS = 16;
+
+  private EventCodec() {}
+
+  public static byte[] encode(TrafficEvent e) {
+    byte[][] parts = {
+      utf8(e.organizationId()),
+      utf8(e.eventId()),
+      utf8(e.method()),
+      utf8(e.url()),
+      utf8(e.headers()),
+      utf8(e.queryParams()),
+      utf8(e.body()),
+      utf8(e.ip()),
+      utf8(e.userAgent()),
+      utf8(e.referer()),
+      utf8(e.eventType()),
+      utf8(e.clickId()),
+      utf8(e.sessionId()),
+      utf8(e.source()),
+      utf8(e.medium()),
+      utf8(e.campaign())
+    };
+    int size = 1 + 8 + 4 * STRINGS;
+    for (byte[] p : parts) {
+      size += p.length;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(size);
+    buf.put(VERSION).putLong(e.timestamp());
+    for (byte[] p : parts) {
+      buf.putInt(p.length).put(p);
+    }
+    return buf.array();
+  }
+
+  public static TrafficEvent decode(byte[] bytes) {
+    return decode(ByteBuffer.wrap(bytes));
+  }
+
+  /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
+  public static TrafficEvent decode(ByteBuffer buf) {
+    try {
+      byte version = buf.get();
+      if (version != VERSION) {
+        throw new IllegalArgumentException("unknown event encoding version " + version);
+      }
+      long ts = buf.getLong();
+      String[] s = new String[STRINGS];
+      for (int i = 0; i < STRINGS; i++) {
+        int len = buf.getInt();
+        if (len < 0 || len > buf.remaining()) {
+          throw new IllegalArgumentException("bad string length " + len + " in event encoding");
+        }
+        s[i] =
+            new String(
+                buf.array(), buf.arrayOffset() + buf.position(), len, StandardCharsets.UTF_8);
+        buf.position(buf.position() + len);
+      }
+      return new TrafficEvent(
+          s[0], s[1], ts, s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
+          s[13], s[14], s[15]);
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated event encoding", e);
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,46 @@
+package io.trellis.ingress.capture;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.util.List;
+import java.util.Map;
+
+/** Small helpers that write JSON text directly, on the request path, without a tree. */
+public final class JsonText {
+  private static final JsonStringEncoder ENCODER = JsonStringEncoder.getInstance();
+
+  private JsonText() {}
+
+  public static StringBuilder quote(StringBuilder sb, String s) {
+    sb.append('"');
+    ENCODER.quoteAsString(s, sb);
+    return sb.append('"');
+  }
+
+  /** A JSON object of string values; a name seen more than once gets an array of its values. */
+  public static String object(Map<String, List<String>> values) {
+    StringBuilder sb = new StringBuilder(64 + values.size() * 32);
+    sb.append('{');
+    boolean first = true;
+    for (Map.Entry<String, List<String>> e : values.entrySet()) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      quote(sb, e.getKey()).append(':');
+      List<String> vs = e.getValue();
+      if (vs.size() == 1) {
+        quote(sb, vs.get(0));
+      } else {
+        sb.append('[');
+        for (int i = 0; i < vs.size(); i++) {
+          if (i > 0) {
+            sb.append(',');
+          }
+          quote(sb, vs.get(i));
+        }
+        sb.append(']');
+      }
+    }
+    return sb.append('}').toString();
+  }
+}

@@ -1,0 +1,42 @@
+package io.trellis.ingress.capture;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An HTTP request as the capture step sees it, independent of the HTTP framework.
+ *
+ * @param url the full request URL as received (scheme, host, path and query)
+ * @param headers header names and values in arrival order (names in any case)
+ * @param query decoded query parameters in arrival order
+ * @param peerIp the socket peer's address
+ * @param receivedAt receipt time, epoch milliseconds
+ */
+public record RequestData(
+    String method,
+    String url,
+    List<Map.Entry<String, String>> headers,
+    List<Map.Entry<String, String>> query,
+    String peerIp,
+    long receivedAt) {
+
+  /** The first value of a header, case-insensitively, or null. */
+  public String header(String name) {
+    for (Map.Entry<String, String> h : headers) {
+      if (h.getKey().equalsIgnoreCase(name)) {
+        return h.getValue();
+      }
+    }
+    return null;
+  }
+
+  /** The first value of a query parameter, or null. */
+  public String param(String name) {
+    for (Map.Entry<String, String> q : query) {
+      if (q.getKey().equals(name)) {
+        return q.getValue();
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,40 @@
+package io.trellis.ingress.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Locale;
+
+/**
+ * One configuration key: its dotted name in the YAML file, its environment variable, its type, its
+ * default and its meaning. Every setting of the service is declared once as a {@code Setting}; the
+ * loader, the {@code config} command and the README table are all derived from these declarations.
+ */
+public record Setting(
+    String key, String env, SettingType type, String defaultValue, boolean secret, String doc) {
+
+  public Setting {
+    requireNonNull(key, "key is null");
+    requireNonNull(env, "env is null");
+    requireNonNull(type, "type is null");
+    requireNonNull(doc, "doc is null");
+  }
+
+  /** A setting whose environment variable is derived from its key: {@code TRELLIS_<KEY>}. */
+  public static Setting of(String key, SettingType type, String defaultValue, String doc) {
+    return new Setting(key, envName(key), type, defaultValue, false, doc);
+  }
+
+  /** A secret setting: its value is never printed. */
+  public static Setting secret(String key, SettingType type, String defaultValue, String doc) {
+    return new Setting(key, envName(key), type, defaultValue, true, doc);
+  }
+
+  /** The same setting read from another environment variable. */
+  public Setting withEnv(String env) {
+    return new Setting(key, env, type, defaultValue, secret, doc);
+  }
+
+  static String envName(String key) {
+    return "TRELLIS_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+}

@@ -1,0 +1,405 @@
+package io.trellis.ingress.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.trellis.ingress.auth.AuthResult;
+import io.trellis.ingress.auth.KeyResolver;
+import io.trellis.ingress.capture.BatchItems;
+import io.trellis.ingress.capture.Endpoint;
+import io.trellis.ingress.capture.EventCapture;
+import io.trellis.ingress.capture.JsonText;
+import io.trellis.ingress.capture.RequestData;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.spool.RecordTooLargeException;
+import io.trellis.ingress.spool.Spool;
+import io.trellis.ingress.spool.SpoolFullException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP adapter: routes, reads the body within its limit, authenticates, captures, appends to
+ * the spool, and answers once the spool has the events. Nothing else. Runs on event-loop threads
+ * and never blocks them.
+ */
+final class CaptureHandler implements Handler<HttpServerRequest> {
+  private static final Logger log = LoggerFactory.getLogger(CaptureHandler.class);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final HttpConfig config;
+  private final KeyResolver keys;
+  private final EventCapture capture;
+  private final Spool spool;
+
+  CaptureHandler(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
+    this.config = requireNonNull(config, "config is null");
+    this.keys = requireNonNull(keys, "keys is null");
+    this.capture = requireNonNull(capture, "capture is null");
+    this.spool = requireNonNull(spool, "spool is null");
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    HttpMethod m = req.method();
+    String path = req.path();
+    Endpoint endpoint;
+    switch (path == null ? "" : path) {
+      case "/events" -> endpoint = allowed(req, Endpoint.EVENTS, m == HttpMethod.POST, "POST");
+      case "/track" -> endpoint = allowed(req, Endpoint.TRACK, m == HttpMethod.GET, "GET");
+      case "/pixel" ->
+          endpoint =
+              allowed(
+                  req, Endpoint.PIXEL, m == HttpMethod.GET || m == HttpMethod.POST, "GET, POST");
+      case "/batch" -> endpoint = allowed(req, Endpoint.BATCH, m == HttpMethod.POST, "POST");
+      default -> {
+        Responses.error(
+            req.response(), new HttpError(404, "not_found", "no such endpoint: " + path));
+        return;
+      }
+    }
+    if (endpoint == null) {
+      return;
+    }
+    long limit = endpoint == Endpoint.BATCH ? config.batchBodyMaxBytes() : config.bodyMaxBytes();
+    String contentLength = req.getHeader("content-length");
+    if (contentLength != null) {
+      long declared;
+      try {
+        declared = Long.parseLong(contentLength.trim());
+      } catch (NumberFormatException e) {
+        Responses.errorAndClose(req.response(), HttpError.badRequest("invalid Content-Length"));
+        return;
+      }
+      if (declared > limit) {
+        Responses.errorAndClose(req.response(), tooLarge(limit));
+        return;
+      }
+    }
+    long receivedAt = System.currentTimeMillis();
+    Context ctx = Vertx.currentContext();
+    readBody(req, limit, body -> onBody(req, ctx, endpoint, receivedAt, body));
+  }
+
+  private Endpoint allowed(HttpServerRequest req, Endpoint e, boolean ok, String allow) {
+    if (ok) {
+      return e;
+    }
+    HttpServerResponse res = req.response();
+    res.putHeader("Allow", allow);
+    Responses.error(
+        res,
+        new HttpError(
+            405, "method_not_allowed", req.method() + " is not allowed here; use " + allow));
+    return null;
+  }
+
+  private static HttpError tooLarge(long limit) {
+    return HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes");
+  }
+
+  private void readBody(HttpServerRequest req, long limit, Consumer<byte[]> then) {
+    Buffer acc = Buffer.buffer();
+    boolean[] failed = {false};
+    req.handler(
+        chunk -> {
+          if (failed[0]) {
+            return;
+          }
+          if (acc.length() + (long) chunk.length() > limit) {
+            failed[0] = true;
+            Responses.errorAndClose(req.response(), tooLarge(limit));
+            return;
+          }
+          acc.appendBuffer(chunk);
+        });
+    req.exceptionHandler(
+        e -> {
+          failed[0] = true;
+          log.debug("Request body failed: {}", e.toString());
+        });
+    req.endHandler(
+        v -> {
+          if (!failed[0]) {
+            then.accept(acc.getBytes());
+          }
+        });
+  }
+
+  private void onBody(
+      HttpServerRequest req, Context ctx, Endpoint endpoint, long receivedAt, byte[] body) {
+    RequestData data = requestData(req, receivedAt);
+    String key = ApiKeyExtractor.extract(data);
+    if (key == null) {
+      Responses.error(
+          req.response(),
+          HttpError.unauthorized(
+              "missing API key: send 'Authorization: Bearer KEY' or the api_key query parameter"));
+      return;
+    }
+    whenDone(
+        keys.resolve(key),
+        ctx,
+        verdict -> {
+          if (verdict instanceof AuthResult.Authorized a) {
+            accept(req, ctx, endpoint, data, key, a.organizationId(), body);
+          } else {
+            Responses.error(req.response(), authError(verdict));
+          }
+        },
+        err -> {
+          log.warn("Key resolution failed: {}", err.toString());
+          Responses.error(
+              req.response(), HttpError.unavailable("cannot verify the API key now", 5));
+        });
+  }
+
+  private static HttpError authError(AuthResult verdict) {
+    if (verdict instanceof AuthResult.Forbidden f) {
+      return new HttpError(403, "forbidden", f.reason());
+    }
+    if (verdict instanceof AuthResult.Unavailable u) {
+      return HttpError.unavailable(u.reason(), Math.max(1, u.retryAfter().toSeconds()));
+    }
+    return HttpError.unauthorized(((AuthResult.Unauthorized) verdict).reason());
+  }
+
+  private void accept(
+      HttpServerRequest req,
+      Context ctx,
+      Endpoint endpoint,
+      RequestData data,
+      String key,
+      String org,
+      byte[] body) {
+    EventCapture.SharedRequest shared = capture.request(data, key);
+    if (endpoint == Endpoint.BATCH) {
+      acceptBatch(req, ctx, shared, org, body);
+      return;
+    }
+    String raw = new String(body, StandardCharsets.UTF_8);
+    TrafficEvent event = capture.event(shared, org, endpoint, raw, jsonObject(body));
+    whenDone(
+        spool.append(List.of(event)),
+        ctx,
+        ok -> {
+          if (endpoint == Endpoint.PIXEL || (endpoint == Endpoint.TRACK && wantsGif(data))) {
+            Responses.gif(req.response());
+          } else {
+            Responses.ok(req.response(), event.eventId());
+          }
+        },
+        err -> Responses.error(req.response(), spoolError(err)));
+  }
+
+  private void acceptBatch(
+      HttpServerRequest req,
+      Context ctx,
+      EventCapture.SharedRequest shared,
+      String org,
+      byte[] body) {
+    List<BatchItems.Item> items;
+    try {
+      items = BatchItems.parse(body, config.batchItemsMax());
+    } catch (BatchItems.InvalidBatchException e) {
+      Responses.error(req.response(), new HttpError(400, "invalid_json", e.getMessage()));
+      return;
+    } catch (BatchItems.TooManyItemsException e) {
+      Responses.error(req.response(), new HttpError(413, "too_many_items", e.getMessage()));
+      return;
+    }
+    List<TrafficEvent> events = new ArrayList<>(items.size());
+    List<BatchItems.Item> rejected = new ArrayList<>();
+    for (BatchItems.Item item : items) {
+      if (item.error() != null) {
+        rejected.add(item);
+      } else {
+        events.add(capture.event(shared, org, Endpoint.BATCH, item.raw(), item.json()));
+      }
+    }
+    if (events.isEmpty()) {
+      Responses.error(
+          req.response(),
+          new HttpError(
+              400,
+              "nothing_accepted",
+              items.isEmpty()
+                  ? "the batch holds no events"
+                  : "no item of the batch is a JSON object"));
+      return;
+    }
+    whenDone(
+        spool.append(events),
+        ctx,
+        ok -> Responses.json(req.response(), 200, batchAnswer(events, rejected)),
+        err -> Responses.error(req.response(), spoolError(err)));
+  }
+
+  private static String batchAnswer(List<TrafficEvent> events, List<BatchItems.Item> rejected) {
+    StringBuilder sb = new StringBuilder(64 + events.size() * 40);
+    sb.append("{\"status\":\"ok\",\"accepted\":").append(events.size());
+    sb.append(",\"rejected\":").append(rejected.size()).append(",\"event_ids\":[");
+    for (int i = 0; i < events.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      JsonText.quote(sb, events.get(i).eventId());
+    }
+    sb.append("],\"errors\":[");
+    for (int i = 0; i < rejected.size(); i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      sb.append("{\"index\":").append(rejected.get(i).index()).append(",\"error\":");
+      JsonText.quote(sb, rejected.get(i).error()).append('}');
+    }
+    return sb.append("]}").toString();
+  }
+
+  private static HttpError spoolError(Throwable err) {
+    Throwable e =
+        err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    if (e instanceof RecordTooLargeException) {
+      return HttpError.tooLarge(e.getMessage());
+    }
+    if (e instanceof SpoolFullException) {
+      return HttpError.unavailable("the service is at capacity: " + e.getMessage(), 1);
+    }
+    log.error("Spool append failed", e);
+    return HttpError.unavailable("cannot store events durably now", 5);
+  }
+
+  /** The body parsed when it is exactly one JSON object; null for anything else. */
+  private static ObjectNode jsonObject(byte[] body) {
+    int i = 0;
+    while (i < body.length && Character.isWhitespace(body[i])) {
+      i++;
+    }
+    if (i == body.length || body[i] != '{') {
+      return null;
+    }
+    try (JsonParser p = MAPPER.getFactory().createParser(body)) {
+      JsonNode node = MAPPER.readTree(p);
+      if (node instanceof ObjectNode o && p.nextToken() == null) {
+        return o;
+      }
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** True when the client asked for the GIF: format=gif, or an Accept that prefers images. */
+  static boolean wantsGif(RequestData data) {
+    String format = data.param("format");
+    if (format != null) {
+      return format.equalsIgnoreCase("gif") || format.equalsIgnoreCase("image");
+    }
+    String accept = data.header("accept");
+    if (accept == null || accept.isBlank()) {
+      return false;
+    }
+    String best = null;
+    double bestQ = -1;
+    for (String part : accept.split(",")) {
+      String[] params = part.trim().split(";");
+      String type = params[0].trim().toLowerCase(java.util.Locale.ROOT);
+      double q = 1.0;
+      for (int i = 1; i < params.length; i++) {
+        String p = params[i].trim();
+        if (p.startsWith("q=")) {
+          try {
+            q = Double.parseDouble(p.substring(2));
+          } catch (NumberFormatException e) {
+            q = 0;
+          }
+        }
+      }
+      if (q > bestQ) {
+        bestQ = q;
+        best = type;
+      }
+    }
+    return best != null && best.startsWith("image/");
+  }
+
+  private static RequestData requestData(HttpServerRequest req, long receivedAt) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(req.headers().size());
+    for (Map.Entry<String, String> h : req.headers()) {
+      headers.add(new AbstractMap.SimpleImmutableEntry<>(h.getKey(), h.getValue()));
+    }
+    String uri = req.uri();
+    String url = req.absoluteURI();
+    if (url == null) {
+      url = uri;
+    }
+    String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    return new RequestData(
+        req.method().name(), url, headers, parseQuery(req.query()), peer, receivedAt);
+  }
+
+  static List<Map.Entry<String, String>> parseQuery(String query) {
+    if (query == null || query.isEmpty()) {
+      return List.of();
+    }
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    for (String part : query.split("&")) {
+      if (part.isEmpty()) {
+        continue;
+      }
+      int eq = part.indexOf('=');
+      String name = decode(eq < 0 ? part : part.substring(0, eq));
+      String value = eq < 0 ? "" : decode(part.substring(eq + 1));
+      out.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
+    }
+    return out;
+  }
+
+  private static String decode(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
+  }
+
+  /** Runs the callbacks on the request's context; at once when the stage is already complete. */
+  private static <T> void whenDone(
+      CompletionStage<T> stage, Context ctx, Consumer<T> onOk, Consumer<Throwable> onErr) {
+    CompletableFuture<T> f = stage.toCompletableFuture();
+    if (f.isDone() && !f.isCompletedExceptionally()) {
+      onOk.accept(f.join());
+      return;
+    }
+    Future.fromCompletionStage(stage, ctx)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                onOk.accept(ar.result());
+              } else {
+                onErr.accept(ar.cause());
+              }
+            });
+  }
+}

@@ -1,0 +1,100 @@
+package io.trellis.ingress.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.trellis.ingress.auth.KeyResolver;
+import io.trellis.ingress.capture.EventCapture;
+import io.trellis.ingress.spool.Spool;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public capture port: one HTTP server per event loop, all on the same port, sharing one {@link
+ * CaptureHandler}.
+ */
+public final class IngressServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(IngressServer.class);
+
+  private final HttpConfig config;
+  private final CaptureHandler handler;
+  private Vertx vertx;
+  private int port;
+
+  public IngressServer(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
+    this.config = requireNonNull(config, "config is null");
+    this.handler = new CaptureHandler(config, keys, capture, spool);
+  }
+
+  /** Binds the port and returns it (the chosen one when the configured port is 0). */
+  public int start() throws Exception {
+    vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(config.eventLoops())
+                .setPreferNativeTransport(false));
+    port = config.port() == 0 ? freePort(config.host()) : config.port();
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(port)
+            .setMaxInitialLineLength(config.maxUrlBytes())
+            .setMaxHeaderSize(config.maxHeaderBytes())
+            .setIdleTimeout(30)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setTcpNoDelay(true);
+    vertx
+        .deployVerticle(
+            () ->
+                new AbstractVerticle() {
+                  @Override
+                  public void start(Promise<Void> started) {
+                    vertx
+                        .createHttpServer(options)
+                        .requestHandler(handler)
+                        .listen()
+                        .<Void>mapEmpty()
+                        .onComplete(started);
+                  }
+                },
+            new DeploymentOptions().setInstances(config.eventLoops()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    log.info("Capture port listening on {}:{}", config.host(), port);
+    return port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** Stops accepting connections and lets in-flight requests finish. */
+  @Override
+  public void close() {
+    if (vertx != null) {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("HTTP server did not close cleanly: {}", e.toString());
+      }
+      vertx = null;
+    }
+  }
+
+  private static int freePort(String host) throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+}

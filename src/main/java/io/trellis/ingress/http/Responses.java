@@ -1,0 +1,110 @@
+package io.trellis.ingress.http;
+
+import io.trellis.ingress.capture.JsonText;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+/** Writes the service's answers: JSON bodies, errors, the tracking GIF. */
+final class Responses {
+  /** The classic transparent 1x1 GIF89a, 43 bytes. */
+  static final byte[] GIF = {
+    0x47,
+    0x49,
+    0x46,
+    0x38,
+    0x39,
+    0x61,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    (byte) 0x80,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    (byte) 0xff,
+    (byte) 0xff,
+    (byte) 0xff,
+    0x21,
+    (byte) 0xf9,
+    0x04,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x2c,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x02,
+    0x02,
+    0x44,
+    0x01,
+    0x00,
+    0x3b
+  };
+
+  private static final Buffer GIF_BUFFER = Buffer.buffer(GIF);
+
+  private Responses() {}
+
+  static void json(HttpServerResponse res, int status, String json) {
+    if (res.ended() || res.closed()) {
+      return;
+    }
+    res.setStatusCode(status);
+    MultiMap h = res.headers();
+    h.set("Content-Type", "application/json");
+    h.set("Cache-Control", "no-store");
+    res.end(json);
+  }
+
+  static void ok(HttpServerResponse res, String eventId) {
+    StringBuilder sb = new StringBuilder(64).append("{\"status\":\"ok\",\"event_id\":");
+    JsonText.quote(sb, eventId).append('}');
+    json(res, 200, sb.toString());
+  }
+
+  static void gif(HttpServerResponse res) {
+    if (res.ended() || res.closed()) {
+      return;
+    }
+    MultiMap h = res.headers();
+    h.set("Content-Type", "image/gif");
+    h.set("Cache-Control", "no-cache, no-store, must-revalidate");
+    h.set("Pragma", "no-cache");
+    h.set("Expires", "0");
+    res.setStatusCode(200).end(GIF_BUFFER);
+  }
+
+  static void error(HttpServerResponse res, HttpError error) {
+    if (res.ended() || res.closed()) {
+      return;
+    }
+    if (error.retryAfterSeconds() > 0) {
+      res.putHeader("Retry-After", Long.toString(error.retryAfterSeconds()));
+    }
+    StringBuilder sb = new StringBuilder(128).append("{\"status\":\"error\",\"error\":");
+    JsonText.quote(sb, error.code()).append(",\"message\":");
+    JsonText.quote(sb, error.message()).append('}');
+    json(res, error.status(), sb.toString());
+  }
+
+  /** Answers and closes the connection: the rest of the request will not be read. */
+  static void errorAndClose(HttpServerResponse res, HttpError error) {
+    if (!res.ended() && !res.closed()) {
+      res.putHeader("Connection", "close");
+    }
+    error(res, error);
+  }
+}

@@ -1,0 +1,133 @@
+package io.trellis.ingress.sink.files;
+
+import static java.util.Objects.requireNonNull;
+
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkException;
+import io.trellis.ingress.sink.SinkHealth;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The embedded default sink: one NDJSON line per event under {@code
+ * events/org=<organization>/date=<YYYY-MM-DD>/part-<start>-<n>.ndjson}, the date being the event's
+ * UTC receipt date. Each batch is appended and, by default, forced to disk before {@link #write}
+ * returns. A file is closed at {@code files.max-file-size} and a new one started.
+ *
+ * <p>Not thread-safe: one delivery thread writes.
+ */
+public final class FilesSink implements Sink {
+  private static final DateTimeFormatter DATE =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
+
+  private final FilesSinkConfig config;
+  private final String runId = Long.toString(System.currentTimeMillis());
+  private final Map<Path, Path> currentFile = new HashMap<>();
+  private int sequence;
+
+  public FilesSink(FilesSinkConfig config) {
+    this.config = requireNonNull(config, "config is null");
+  }
+
+  @Override
+  public String name() {
+    return "files";
+  }
+
+  @Override
+  public void start() throws SinkException {
+    try {
+      Files.createDirectories(config.directory());
+    } catch (IOException e) {
+      throw SinkException.permanent("cannot create " + config.directory() + ": " + e, e);
+    }
+  }
+
+  @Override
+  public void write(SinkBatch batch) throws SinkException {
+    Map<Path, ByteArrayOutputStream> byDir = new LinkedHashMap<>();
+    long now = System.currentTimeMillis();
+    for (TrafficEvent e : batch.events()) {
+      Path dir =
+          config
+              .directory()
+              .resolve("org=" + safeName(e.organizationId()))
+              .resolve("date=" + DATE.format(Instant.ofEpochMilli(e.timestamp())));
+      EventLines.write(byDir.computeIfAbsent(dir, d -> new ByteArrayOutputStream()), e, now);
+    }
+    try {
+      for (Map.Entry<Path, ByteArrayOutputStream> entry : byDir.entrySet()) {
+        append(entry.getKey(), entry.getValue().toByteArray());
+      }
+    } catch (IOException e) {
+      throw SinkException.transientFailure("cannot write events under " + config.directory(), e);
+    }
+  }
+
+  private void append(Path dir, byte[] bytes) throws IOException {
+    Path file = currentFile.get(dir);
+    if (file == null || !Files.exists(file) || Files.size(file) >= config.maxFileBytes()) {
+      Files.createDirectories(dir);
+      file = dir.resolve("part-" + runId + "-" + (sequence++) + ".ndjson");
+      currentFile.put(dir, file);
+    }
+    try (FileChannel ch =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      if (config.fsync()) {
+        ch.force(false);
+      }
+    }
+  }
+
+  /**
+   * A directory-safe form of an organization id: letters, digits, '.', '_' and '-' are kept, any
+   * other byte is percent-encoded, so ids from a remote auth service cannot escape the directory.
+   */
+  static String safeName(String org) {
+    StringBuilder sb = new StringBuilder(org.length());
+    for (byte b : org.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '_'
+          || c == '-'
+          || (c == '.' && sb.length() > 0)) {
+        sb.append(c);
+      } else {
+        sb.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return sb.length() == 0 ? "%00" : sb.toString();
+  }
+
+  @Override
+  public SinkHealth check() {
+    return Files.isWritable(config.directory())
+        ? SinkHealth.ok()
+        : SinkHealth.failed(config.directory() + " is not writable");
+  }
+
+  @Override
+  public String toString() {
+    return "FilesSink{directory=" + config.directory() + "}";
+  }
+}
