@@ -110,6 +110,13 @@ public final class IngressService implements AutoCloseable {
     return server.port();
   }
 
+  /** Picks up key store changes now instead of at the next periodic check. */
+  public void reloadKeys() {
+    if (keys instanceof LocalKeyStore store) {
+      store.reloadIfChanged();
+    }
+  }
+
   @Override
   public void close() {
     log.info("Shutting down: closing the capture port, then draining the spool");

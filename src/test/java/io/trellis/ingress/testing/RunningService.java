@@ -77,7 +77,9 @@ public final class RunningService implements AutoCloseable {
 
   /** Creates a key for the organization in the service's local key store. */
   public String createKey(String org) {
-    return keys.create(org, "test").key();
+    String key = keys.create(org, "test").key();
+    service.reloadKeys();
+    return key;
   }
 
   public HttpResponse<String> send(HttpRequest.Builder request) {
