@@ -1,0 +1,42 @@
+package io.trellis.ingress.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BatchItemsTest {
+  @Test
+  void itemsKeepTheirExactOriginalText() throws Exception {
+    String body = "[ {\"a\": 1.50,  \"é\":\"☃\"} ,{\"n\":{\"deep\":[1,2]}}, 7 ]";
+    List<BatchItems.Item> items = BatchItems.parse(body.getBytes(StandardCharsets.UTF_8), 10);
+
+    assertThat(items).hasSize(3);
+    assertThat(items.get(0).raw()).isEqualTo("{\"a\": 1.50,  \"é\":\"☃\"}");
+    assertThat(items.get(1).raw()).isEqualTo("{\"n\":{\"deep\":[1,2]}}");
+    assertThat(items.get(2).error()).isNotNull();
+    assertThat(items.get(1).json().path("n").path("deep").get(1).asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void theBatchFieldOfAnObjectIsUsed() throws Exception {
+    List<BatchItems.Item> items =
+        BatchItems.parse(
+            "{\"context\":{\"x\":[1]},\"batch\":[{\"i\":1}],\"sentAt\":\"t\"}".getBytes(), 10);
+    assertThat(items).extracting(BatchItems.Item::raw).containsExactly("{\"i\":1}");
+  }
+
+  @Test
+  void malformedBodiesAreRefused() {
+    assertThatThrownBy(() -> BatchItems.parse("{\"a\":1}".getBytes(), 10))
+        .isInstanceOf(BatchItems.InvalidBatchException.class);
+    assertThatThrownBy(() -> BatchItems.parse("[{}".getBytes(), 10))
+        .isInstanceOf(BatchItems.InvalidBatchException.class);
+    assertThatThrownBy(() -> BatchItems.parse("\"x\"".getBytes(), 10))
+        .isInstanceOf(BatchItems.InvalidBatchException.class);
+    assertThatThrownBy(() -> BatchItems.parse("[{},{},{}]".getBytes(), 2))
+        .isInstanceOf(BatchItems.TooManyItemsException.class);
+  }
+}
