@@ -1,5 +1,6 @@
 package io.trellis.ingress.cli;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.KeyResolver;
@@ -10,6 +11,11 @@ import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
+import io.trellis.ingress.ops.AdminServer;
+import io.trellis.ingress.ops.LogSetup;
+import io.trellis.ingress.ops.Metrics;
+import io.trellis.ingress.ops.OpsConfig;
+import io.trellis.ingress.ops.Readiness;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
@@ -35,18 +41,24 @@ public final class IngressService implements AutoCloseable {
   private final KeyResolver keys;
   private final ScheduledExecutorService background;
   private final List<Sink> sinks;
+  private final AdminServer admin;
+  private final PrometheusMeterRegistry registry;
 
   private IngressService(
       IngressServer server,
       Spool spool,
       KeyResolver keys,
       ScheduledExecutorService background,
-      List<Sink> sinks) {
+      List<Sink> sinks,
+      AdminServer admin,
+      PrometheusMeterRegistry registry) {
     this.server = server;
     this.spool = spool;
     this.keys = keys;
     this.background = background;
     this.sinks = sinks;
+    this.admin = admin;
+    this.registry = registry;
   }
 
   /** Starts everything; {@code out} receives what an operator must see (e.g. the demo key). */
@@ -54,6 +66,9 @@ public final class IngressService implements AutoCloseable {
     Path dataDir = CommonOptions.dataDir(config);
     HttpConfig http = HttpConfig.from(config);
     AuthConfig auth = AuthConfig.from(config);
+    OpsConfig ops = OpsConfig.from(config);
+    PrometheusMeterRegistry registry = Metrics.prometheus();
+    LogSetup.apply(ops, registry);
     CaptureConfig captureConfig;
     EventCapture capture;
     try {
@@ -103,11 +118,32 @@ public final class IngressService implements AutoCloseable {
     spool.start();
     IngressServer server = new IngressServer(http, keys, capture, spool);
     server.start();
-    return new IngressService(server, spool, keys, background, sinks);
+    AdminServer admin = null;
+    if (ops.adminEnabled()) {
+      admin =
+          new AdminServer(
+              ops,
+              registry,
+              () -> {
+                var r = spool.readiness();
+                return new Readiness(r.ready(), r.reason());
+              });
+      admin.start();
+    }
+    return new IngressService(server, spool, keys, background, sinks, admin, registry);
   }
 
   public int port() {
     return server.port();
+  }
+
+  /** The admin port, or -1 when the admin server is off. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.port();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
   }
 
   /** Picks up key store changes now instead of at the next periodic check. */
@@ -122,6 +158,9 @@ public final class IngressService implements AutoCloseable {
     log.info("Shutting down: closing the capture port, then draining the spool");
     server.close();
     spool.close();
+    if (admin != null) {
+      admin.close();
+    }
     sinks.forEach(Sink::close);
     keys.close();
     background.shutdownNow();

@@ -24,10 +24,12 @@ public final class Config {
 
   public record Value(String raw, Source source, String origin) {}
 
+  private final List<Setting> declared;
   private final Map<String, Setting> settings;
   private final Map<String, Value> values;
 
   Config(Map<String, Setting> settings, Map<String, Value> values) {
+    this.declared = List.copyOf(settings.values());
     this.settings = Map.copyOf(settings);
     this.values = Map.copyOf(values);
   }
@@ -84,7 +86,7 @@ public final class Config {
   /** Every setting with its value, secrets masked, in declaration order. */
   public Map<String, String> masked() {
     Map<String, String> out = new LinkedHashMap<>();
-    for (Setting s : Settings.all()) {
+    for (Setting s : declared) {
       Value v = values.get(s.key());
       String raw = v == null || v.raw() == null ? "" : v.raw();
       out.put(s.key(), s.secret() && !raw.isEmpty() ? "****" : raw);

@@ -47,6 +47,7 @@ public final class RunningService implements AutoCloseable {
     Map<String, String> all = new HashMap<>();
     all.put("data-dir", dataDir.toString());
     all.put("port", "0");
+    all.put("admin.port", "0");
     all.put("auth.demo-key", "false");
     all.put("spool.batch-max-age", "50ms");
     all.putAll(settings);
@@ -69,6 +70,18 @@ public final class RunningService implements AutoCloseable {
 
   public int port() {
     return service.port();
+  }
+
+  public int adminPort() {
+    return service.adminPort();
+  }
+
+  public IngressService service() {
+    return service;
+  }
+
+  public URI adminUri(String path) {
+    return URI.create("http://127.0.0.1:" + adminPort() + path);
   }
 
   public URI uri(String pathAndQuery) {

@@ -1,0 +1,46 @@
+package io.trellis.ingress.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trellis.ingress.config.ConfigLoader;
+import io.trellis.ingress.config.Setting;
+import io.trellis.ingress.config.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigCommandTest {
+
+  @Test
+  void readmeSettingsTableIsExactlyTheGeneratedOne() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    int start = readme.indexOf("<!-- settings:begin");
+    int end = readme.indexOf("<!-- settings:end -->");
+    assertThat(start).as("README settings markers").isPositive();
+    String table = readme.substring(readme.indexOf('\n', start) + 1, end);
+
+    assertThat(table)
+        .as("README settings table; regenerate with ./trellis-ingress config --reference")
+        .isEqualTo(ConfigCommand.referenceTable());
+    for (Setting s : Settings.all()) {
+      assertThat(table).contains("`" + s.key() + "`").contains("`" + s.env() + "`");
+    }
+  }
+
+  @Test
+  void effectiveConfigurationMasksSecrets() {
+    Setting password =
+        Setting.secret("db.password", io.trellis.ingress.config.SettingType.STRING, "", "x");
+    var config =
+        ConfigLoader.load(
+            java.util.List.of(password), null, Map.of("TRELLIS_DB_PASSWORD", "hunter2"), Map.of());
+    assertThat(config.masked()).containsEntry("db.password", "****");
+    for (Setting s : Settings.all()) {
+      if (s.secret()) {
+        var c = ConfigLoader.load(Settings.all(), null, Map.of(s.env(), "s3cr3t-value"), Map.of());
+        assertThat(c.masked().get(s.key())).isEqualTo("****");
+      }
+    }
+  }
+}
