@@ -73,6 +73,14 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
               allowed(
                   req, Endpoint.PIXEL, m == HttpMethod.GET || m == HttpMethod.POST, "GET, POST");
       case "/batch" -> endpoint = allowed(req, Endpoint.BATCH, m == HttpMethod.POST, "POST");
+      case "/openapi.yaml" -> {
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+          Responses.openApi(req.response());
+        } else {
+          allowed(req, null, false, "GET");
+        }
+        return;
+      }
       default -> {
         Responses.error(
             req.response(), new HttpError(404, "not_found", "no such endpoint: " + path));

@@ -55,6 +55,7 @@ final class Responses {
   };
 
   private static final Buffer GIF_BUFFER = Buffer.buffer(GIF);
+  private static final Buffer OPENAPI = loadOpenApi();
 
   private Responses() {}
 
@@ -85,6 +86,18 @@ final class Responses {
     h.set("Pragma", "no-cache");
     h.set("Expires", "0");
     res.setStatusCode(200).end(GIF_BUFFER);
+  }
+
+  static void openApi(HttpServerResponse res) {
+    res.putHeader("Content-Type", "application/yaml").setStatusCode(200).end(OPENAPI);
+  }
+
+  private static Buffer loadOpenApi() {
+    try (java.io.InputStream in = Responses.class.getResourceAsStream("/openapi.yaml")) {
+      return Buffer.buffer(in.readAllBytes());
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException("openapi.yaml missing from the classpath", e);
+    }
   }
 
   static void error(HttpServerResponse res, HttpError error) {

@@ -1,0 +1,156 @@
+package io.trellis.ingress.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.trellis.ingress.testing.RunningService;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real responses of the running service, checked against the OpenAPI document it serves. JSON
+ * bodies are validated against their schemas; for binary media types (the GIF, the YAML document)
+ * the validator library knows no schema check, so the test checks that the answered status and
+ * content type are the ones the document declares for the operation.
+ */
+class OpenApiContractTest {
+  @TempDir static Path dir;
+  static RunningService service;
+  static String key;
+  static Vertx vertx;
+  static ResponseValidator validator;
+  static final Set<String> covered = new HashSet<>();
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final Set<String> BINARY = Set.of("image/gif", "application/yaml");
+  static JsonNode document;
+
+  /** A copy of the document where binary media types read application/octet-stream. */
+  static JsonNode binaryAsOctets(JsonNode doc) {
+    JsonNode copy = doc.deepCopy();
+    for (JsonNode node : copy.findParents("content")) {
+      JsonNode content = node.get("content");
+      if (content instanceof ObjectNode obj) {
+        for (String type : BINARY) {
+          JsonNode schema = obj.remove(type);
+          if (schema != null) {
+            obj.set("application/octet-stream", schema);
+          }
+        }
+      }
+    }
+    return copy;
+  }
+
+  /** The content types the document declares for an operation's response status. */
+  static Set<String> declaredTypes(String operationId, int status) {
+    for (JsonNode op : document.findParents("operationId")) {
+      if (op.path("operationId").asText().equals(operationId)) {
+        JsonNode response = op.path("responses").path(Integer.toString(status));
+        String ref = response.path("$ref").asText("");
+        if (!ref.isEmpty()) {
+          response = document.at(ref.substring(1));
+        }
+        Set<String> types = new HashSet<>();
+        response.path("content").fieldNames().forEachRemaining(types::add);
+        return types;
+      }
+    }
+    throw new AssertionError("no operation " + operationId);
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    service = RunningService.start(dir, Map.of("limits.body-max", "1KiB"));
+    key = service.createKey("acme");
+    HttpResponse<String> doc = service.get("/openapi.yaml");
+    assertThat(doc.statusCode()).isEqualTo(200);
+    document = YAML.readTree(doc.body());
+    vertx = Vertx.vertx();
+    OpenAPIContract contract =
+        OpenAPIContract.from(
+                vertx, new JsonObject(JSON.writeValueAsString(binaryAsOctets(document))))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+    validator = ResponseValidator.create(vertx, contract);
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+    vertx.close();
+  }
+
+  private static void check(String operationId, HttpRequest.Builder request) throws Exception {
+    HttpResponse<byte[]> res = service.sendForBytes(request);
+    Map<String, String> headers = new LinkedHashMap<>();
+    res.headers().map().forEach((k, v) -> headers.put(k, v.get(0)));
+    String contentType = res.headers().firstValue("content-type").orElse(null);
+    assertThat(declaredTypes(operationId, res.statusCode()))
+        .as("%s answered %d %s", operationId, res.statusCode(), contentType)
+        .contains(contentType);
+    if (BINARY.contains(contentType)) {
+      contentType = "application/octet-stream";
+      headers.put("content-type", contentType);
+    }
+    ValidatableResponse vr =
+        ValidatableResponse.create(
+            res.statusCode(), headers, Buffer.buffer(res.body()), contentType);
+    validator
+        .validate(vr, operationId)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    covered.add(operationId);
+  }
+
+  private static HttpRequest.Builder post(String path, String body) {
+    return HttpRequest.newBuilder(service.uri(path))
+        .header("Authorization", "Bearer " + key)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  @Test
+  void everyDocumentedOperationAnswersAsDocumented() throws Exception {
+    check("postEvent", post("/events", "{\"event\":\"x\"}"));
+    check(
+        "postEvent",
+        HttpRequest.newBuilder(service.uri("/events"))
+            .POST(HttpRequest.BodyPublishers.ofString("{}")));
+    check("postEvent", post("/events", "{\"x\":\"" + "a".repeat(2000) + "\"}"));
+    check("track", HttpRequest.newBuilder(service.uri("/track?event=v&api_key=" + key)).GET());
+    check("track", HttpRequest.newBuilder(service.uri("/track?format=gif&api_key=" + key)).GET());
+    check("pixelGet", HttpRequest.newBuilder(service.uri("/pixel?api_key=" + key)).GET());
+    check("pixelGet", HttpRequest.newBuilder(service.uri("/pixel?api_key=nope")).GET());
+    check("pixelPost", post("/pixel", "{}"));
+    check("postBatch", post("/batch", "[{\"a\":1}, 2]"));
+    check("postBatch", post("/batch", "[1]"));
+    check("postBatch", post("/batch", "not json"));
+    check("openapi", HttpRequest.newBuilder(service.uri("/openapi.yaml")).GET());
+
+    assertThat(covered)
+        .containsExactlyInAnyOrder(
+            "postEvent", "track", "pixelGet", "pixelPost", "postBatch", "openapi");
+  }
+}
