@@ -1,15 +1,22 @@
 package io.trellis.ingress.cli;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.auth.LocalKeyStore;
+import io.trellis.ingress.auth.warden.WardenConfig;
+import io.trellis.ingress.auth.warden.WardenKeyResolver;
 import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
+import io.trellis.ingress.limits.RateLimitConfig;
+import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
@@ -35,18 +42,21 @@ public final class IngressService implements AutoCloseable {
   private final KeyResolver keys;
   private final ScheduledExecutorService background;
   private final List<Sink> sinks;
+  private final MeterRegistry meters;
 
   private IngressService(
       IngressServer server,
       Spool spool,
       KeyResolver keys,
       ScheduledExecutorService background,
-      List<Sink> sinks) {
+      List<Sink> sinks,
+      MeterRegistry meters) {
     this.server = server;
     this.spool = spool;
     this.keys = keys;
     this.background = background;
     this.sinks = sinks;
+    this.meters = meters;
   }
 
   /** Starts everything; {@code out} receives what an operator must see (e.g. the demo key). */
@@ -54,6 +64,8 @@ public final class IngressService implements AutoCloseable {
     Path dataDir = CommonOptions.dataDir(config);
     HttpConfig http = HttpConfig.from(config);
     AuthConfig auth = AuthConfig.from(config);
+    RateLimitConfig rateLimits = RateLimitConfig.from(config);
+    MeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     CaptureConfig captureConfig;
     EventCapture capture;
     try {
@@ -84,7 +96,8 @@ public final class IngressService implements AutoCloseable {
       background.scheduleWithFixedDelay(store::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
       keys = store;
     } else {
-      throw new ConfigException("auth.mode: warden is not available in this build");
+      keys = new WardenKeyResolver(WardenConfig.from(config), meters);
+      log.info("API keys are verified by {}", keys);
     }
 
     List<Sink> sinks = new ArrayList<>();
@@ -101,9 +114,15 @@ public final class IngressService implements AutoCloseable {
     }
     Spool spool = new MemorySpool(SpoolConfig.from(config), sinks);
     spool.start();
-    IngressServer server = new IngressServer(http, keys, capture, spool);
+    IngressServer server =
+        new IngressServer(http, keys, capture, spool, new RateLimits(rateLimits, meters));
     server.start();
-    return new IngressService(server, spool, keys, background, sinks);
+    return new IngressService(server, spool, keys, background, sinks, meters);
+  }
+
+  /** The service's meters (a Prometheus registry). */
+  public MeterRegistry meters() {
+    return meters;
   }
 
   public int port() {
