@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.KeyResolver;
+import io.trellis.ingress.config.Durations;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -162,7 +163,7 @@ public final class WardenKeyResolver implements KeyResolver {
         log.warn(
             "Warden is unavailable ({}); serving cached verdicts and retrying in {}",
             u.reason(),
-            config.retryInterval());
+            Durations.format(config.retryInterval()));
       }
       return;
     }
