@@ -2,6 +2,7 @@ package io.trellis.ingress.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.cli.IngressService;
 import io.trellis.ingress.config.Config;
@@ -69,6 +70,11 @@ public final class RunningService implements AutoCloseable {
 
   public int port() {
     return service.port();
+  }
+
+  /** The service's meters. */
+  public MeterRegistry meters() {
+    return service.meters();
   }
 
   public URI uri(String pathAndQuery) {
