@@ -120,6 +120,11 @@ public final class IngressService implements AutoCloseable {
     return new IngressService(server, spool, keys, background, sinks, meters);
   }
 
+  /** How the service resolves API keys (the local key store or Warden). */
+  public KeyResolver keyResolver() {
+    return keys;
+  }
+
   /** The service's meters (a Prometheus registry). */
   public MeterRegistry meters() {
     return meters;

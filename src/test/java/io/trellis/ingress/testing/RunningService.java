@@ -81,9 +81,13 @@ public final class RunningService implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
   }
 
-  /** Creates a key for the organization in the service's local key store. */
+  /** Creates a key for the organization in the service's local key store; usable at once. */
   public String createKey(String org) {
-    return keys.create(org, "test").key();
+    String key = keys.create(org, "test").key();
+    if (service.keyResolver() instanceof LocalKeyStore running) {
+      running.reloadIfChanged(); // rather than waiting for the server's once-a-second reload
+    }
+    return key;
   }
 
   public HttpResponse<String> send(HttpRequest.Builder request) {
