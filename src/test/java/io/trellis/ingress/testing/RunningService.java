@@ -81,6 +81,11 @@ public final class RunningService implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
   }
 
+  /** The key store under the service's data directory, as the {@code keys} command opens it. */
+  public LocalKeyStore keyStore() {
+    return keys;
+  }
+
   /** Creates a key for the organization in the service's local key store; usable at once. */
   public String createKey(String org) {
     String key = keys.create(org, "test").key();
