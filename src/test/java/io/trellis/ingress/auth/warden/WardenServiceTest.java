@@ -13,10 +13,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,6 +155,68 @@ class WardenServiceTest {
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(r.headers().firstValue("Retry-After")).isPresent();
     assertThat(r.body()).doesNotContain(GLOBEX_KEY);
+  }
+
+  @Test
+  void keyRevokedInWardenMidStreamStopsWritingOnceTheCacheLearnsIt() throws Exception {
+    start(Map.of("auth.warden.cache-valid-ttl", "500ms"));
+    List<int[]> sent = new CopyOnWriteArrayList<>(); // {marker, status}
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread sender =
+        new Thread(
+            () -> {
+              long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+              for (int i = 0; !stop.get() && i < 5000 && System.nanoTime() < deadline; i++) {
+                int status =
+                    post(ACME_KEY, "{\"event\":\"tick\",\"marker\":" + i + "}").statusCode();
+                sent.add(new int[] {i, status});
+              }
+            },
+            "sender");
+    sender.start();
+    try {
+      awaitCondition(() -> sent.stream().filter(s -> s[1] == 200).count() >= 20);
+      warden.revoke(ACME_KEY);
+      awaitCondition(() -> trailingRefusals(sent) >= 20);
+    } finally {
+      stop.set(true);
+      sender.join(30_000);
+    }
+
+    int firstRefused = 0;
+    while (sent.get(firstRefused)[1] == 200) {
+      firstRefused++;
+    }
+    assertThat(sent.subList(firstRefused, sent.size()))
+        .as("once refused, always refused")
+        .allSatisfy(s -> assertThat(s[1]).isIn(401, 429));
+    Set<Integer> accepted =
+        sent.stream().filter(s -> s[1] == 200).map(s -> s[0]).collect(Collectors.toSet());
+    List<JsonNode> stored = service.awaitStored(es -> es.size() >= accepted.size());
+    assertThat(stored).hasSize(accepted.size());
+    assertThat(stored)
+        .extracting(e -> RunningService.json(e.get("body").asText()).get("marker").asInt())
+        .containsExactlyInAnyOrderElementsOf(accepted);
+    assertThat(stored)
+        .allSatisfy(e -> assertThat(e.get("organization_id").asText()).isEqualTo("acme"));
+  }
+
+  private static int trailingRefusals(List<int[]> sent) {
+    int n = 0;
+    for (int i = sent.size() - 1; i >= 0 && sent.get(i)[1] != 200; i--) {
+      n++;
+    }
+    return n;
+  }
+
+  private static void awaitCondition(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not reached in time");
+      }
+      Thread.sleep(10);
+    }
   }
 
   @Test
