@@ -249,7 +249,8 @@ public final class EventCapture {
     return n != null && n.isValueNode() && !n.isNull() ? n.asText() : null;
   }
 
-  private String clientIp(RequestData req) {
+  /** The client's address: the peer, or what a trusted proxy in front of it says. */
+  public String clientIp(RequestData req) {
     String peer = req.peerIp();
     if (!trustedProxies.contains(peer)) {
       return peer;

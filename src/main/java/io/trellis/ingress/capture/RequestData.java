@@ -30,6 +30,13 @@ public record RequestData(
     return null;
   }
 
+  /** Method and path only: headers and query carry credentials. */
+  @Override
+  public String toString() {
+    int q = url.indexOf('?');
+    return "RequestData{" + method + " " + (q < 0 ? url : url.substring(0, q)) + "}";
+  }
+
   /** The first value of a query parameter, or null. */
   public String param(String name) {
     for (Map.Entry<String, String> q : query) {

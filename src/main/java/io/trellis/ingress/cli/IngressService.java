@@ -1,16 +1,21 @@
 package io.trellis.ingress.cli;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.auth.LocalKeyStore;
+import io.trellis.ingress.auth.warden.WardenConfig;
+import io.trellis.ingress.auth.warden.WardenKeyResolver;
 import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
+import io.trellis.ingress.limits.RateLimitConfig;
+import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.ops.AdminServer;
 import io.trellis.ingress.ops.LogSetup;
 import io.trellis.ingress.ops.Metrics;
@@ -66,6 +71,7 @@ public final class IngressService implements AutoCloseable {
     Path dataDir = CommonOptions.dataDir(config);
     HttpConfig http = HttpConfig.from(config);
     AuthConfig auth = AuthConfig.from(config);
+    RateLimitConfig rateLimits = RateLimitConfig.from(config);
     OpsConfig ops = OpsConfig.from(config);
     PrometheusMeterRegistry registry = Metrics.prometheus();
     LogSetup.apply(ops, registry);
@@ -99,7 +105,8 @@ public final class IngressService implements AutoCloseable {
       background.scheduleWithFixedDelay(store::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
       keys = store;
     } else {
-      throw new ConfigException("auth.mode: warden is not available in this build");
+      keys = new WardenKeyResolver(WardenConfig.from(config), registry);
+      log.info("API keys are verified by {}", keys);
     }
 
     List<Sink> sinks = new ArrayList<>();
@@ -116,7 +123,8 @@ public final class IngressService implements AutoCloseable {
     }
     Spool spool = new MemorySpool(SpoolConfig.from(config), sinks);
     spool.start();
-    IngressServer server = new IngressServer(http, keys, capture, spool);
+    IngressServer server =
+        new IngressServer(http, keys, capture, spool, new RateLimits(rateLimits, registry));
     server.start();
     AdminServer admin = null;
     if (ops.adminEnabled()) {
@@ -142,8 +150,14 @@ public final class IngressService implements AutoCloseable {
     return admin == null ? -1 : admin.port();
   }
 
-  public PrometheusMeterRegistry registry() {
+  /** The service's meters (a Prometheus registry). */
+  public MeterRegistry meters() {
     return registry;
+  }
+
+  /** How the service resolves API keys (the local key store or Warden). */
+  public KeyResolver keyResolver() {
+    return keys;
   }
 
   /** Picks up key store changes now instead of at the next periodic check. */

@@ -1,8 +1,10 @@
 package io.trellis.ingress.config;
 
 import io.trellis.ingress.auth.AuthConfig;
+import io.trellis.ingress.auth.warden.WardenConfig;
 import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.http.HttpConfig;
+import io.trellis.ingress.limits.RateLimitConfig;
 import io.trellis.ingress.ops.OpsConfig;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.SpoolConfig;
@@ -34,6 +36,8 @@ public final class Settings {
     all.addAll(HttpConfig.SETTINGS);
     all.addAll(CaptureConfig.SETTINGS);
     all.addAll(AuthConfig.SETTINGS);
+    all.addAll(WardenConfig.SETTINGS);
+    all.addAll(RateLimitConfig.SETTINGS);
     all.addAll(SpoolConfig.SETTINGS);
     all.addAll(FilesSinkConfig.SETTINGS);
     all.addAll(OpsConfig.SETTINGS);

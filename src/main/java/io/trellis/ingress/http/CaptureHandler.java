@@ -14,6 +14,7 @@ import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonText;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.spool.RecordTooLargeException;
 import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolFullException;
@@ -52,12 +53,15 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
   private final KeyResolver keys;
   private final EventCapture capture;
   private final Spool spool;
+  private final RateLimits limits;
 
-  CaptureHandler(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
+  CaptureHandler(
+      HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool, RateLimits limits) {
     this.config = requireNonNull(config, "config is null");
     this.keys = requireNonNull(keys, "keys is null");
     this.capture = requireNonNull(capture, "capture is null");
     this.spool = requireNonNull(spool, "spool is null");
+    this.limits = requireNonNull(limits, "limits is null");
   }
 
   @Override
@@ -158,6 +162,14 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
   private void onBody(
       HttpServerRequest req, Context ctx, Endpoint endpoint, long receivedAt, byte[] body) {
     RequestData data = requestData(req, receivedAt);
+    String clientIp = capture.clientIp(data);
+    long blocked = limits.clientRetryAfter(clientIp);
+    if (blocked > 0) {
+      Responses.error(
+          req.response(),
+          HttpError.rateLimited("too many failed authentications from this address", blocked));
+      return;
+    }
     String key = ApiKeyExtractor.extract(data);
     if (key == null) {
       Responses.error(
@@ -173,6 +185,9 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
           if (verdict instanceof AuthResult.Authorized a) {
             accept(req, ctx, endpoint, data, key, a.organizationId(), body);
           } else {
+            if (!(verdict instanceof AuthResult.Unavailable)) {
+              limits.authenticationFailed(clientIp);
+            }
             Responses.error(req.response(), authError(verdict));
           }
         },
@@ -204,6 +219,9 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     EventCapture.SharedRequest shared = capture.request(data, key);
     if (endpoint == Endpoint.BATCH) {
       acceptBatch(req, ctx, shared, org, body);
+      return;
+    }
+    if (overLimit(req, org, 1)) {
       return;
     }
     String raw = new String(body, StandardCharsets.UTF_8);
@@ -257,11 +275,25 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
                   : "no item of the batch is a JSON object"));
       return;
     }
+    if (overLimit(req, org, events.size())) {
+      return;
+    }
     whenDone(
         spool.append(events),
         ctx,
         ok -> Responses.json(req.response(), 200, batchAnswer(events, rejected)),
         err -> Responses.error(req.response(), spoolError(err)));
+  }
+
+  /** Answers 429 when the organization is over its event rate. */
+  private boolean overLimit(HttpServerRequest req, String org, int events) {
+    long wait = limits.admit(org, events);
+    if (wait > 0) {
+      Responses.error(
+          req.response(),
+          HttpError.rateLimited("the organization is over its event rate; retry later", wait));
+    }
+    return wait > 0;
   }
 
   private static String batchAnswer(List<TrafficEvent> events, List<BatchItems.Item> rejected) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.capture.EventCapture;
+import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.spool.Spool;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -31,8 +32,13 @@ public final class IngressServer implements AutoCloseable {
   private int port;
 
   public IngressServer(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
+    this(config, keys, capture, spool, RateLimits.disabled());
+  }
+
+  public IngressServer(
+      HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool, RateLimits limits) {
     this.config = requireNonNull(config, "config is null");
-    this.handler = new CaptureHandler(config, keys, capture, spool);
+    this.handler = new CaptureHandler(config, keys, capture, spool, limits);
   }
 
   /** Binds the port and returns it (the chosen one when the configured port is 0). */

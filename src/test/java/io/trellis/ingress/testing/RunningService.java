@@ -2,6 +2,7 @@ package io.trellis.ingress.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.cli.IngressService;
 import io.trellis.ingress.config.Config;
@@ -84,14 +85,24 @@ public final class RunningService implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + adminPort() + path);
   }
 
+  /** The service's meters. */
+  public MeterRegistry meters() {
+    return service.meters();
+  }
+
   public URI uri(String pathAndQuery) {
     return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
   }
 
-  /** Creates a key for the organization in the service's local key store. */
+  /** The key store under the service's data directory, as the {@code keys} command opens it. */
+  public LocalKeyStore keyStore() {
+    return keys;
+  }
+
+  /** Creates a key for the organization in the service's local key store; usable at once. */
   public String createKey(String org) {
     String key = keys.create(org, "test").key();
-    service.reloadKeys();
+    service.reloadKeys(); // rather than waiting for the server's once-a-second reload
     return key;
   }
 
