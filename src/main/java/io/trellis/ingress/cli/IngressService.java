@@ -1,5 +1,6 @@
 package io.trellis.ingress.cli;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.KeyResolver;
@@ -11,6 +12,8 @@ import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.bigquery.BigQueryConfig;
+import io.trellis.ingress.sink.bigquery.BigQuerySink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.MemorySpool;
@@ -91,6 +94,9 @@ public final class IngressService implements AutoCloseable {
     FilesSinkConfig files = FilesSinkConfig.from(config, dataDir);
     if (files.enabled()) {
       sinks.add(new FilesSink(files));
+    }
+    if (BigQueryConfig.enabled(config)) {
+      sinks.add(new BigQuerySink(BigQueryConfig.from(config, dataDir), new SimpleMeterRegistry()));
     }
     if (sinks.isEmpty()) {
       throw new ConfigException("no sink is enabled: enable files.enabled or configure a sink");
