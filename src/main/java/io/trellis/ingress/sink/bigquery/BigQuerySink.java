@@ -329,14 +329,16 @@ public final class BigQuerySink implements Sink {
   }
 
   /** Closes a writer that may be broken, off the delivery thread (closing waits for its calls). */
-  private void dropWriter() {
+  private Thread dropWriter() {
     StreamWriter w = writer;
     writer = null;
-    if (w != null) {
-      Thread t = new Thread(w::close, "bigquery-writer-close");
-      t.setDaemon(true);
-      t.start();
+    if (w == null) {
+      return null;
     }
+    Thread t = new Thread(w::close, "bigquery-writer-close");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   private void advance(long next) throws SinkException {
@@ -476,11 +478,16 @@ public final class BigQuerySink implements Sink {
     return failure == null ? SinkHealth.ok() : SinkHealth.failed(failure);
   }
 
+  /** Closes the clients; waits at most a few seconds for a stuck connection. */
   @Override
   public void close() {
-    if (writer != null) {
-      writer.close();
-      writer = null;
+    Thread closing = dropWriter();
+    if (closing != null) {
+      try {
+        closing.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     if (writeClient != null) {
       writeClient.close();
