@@ -258,8 +258,8 @@ public final class BigQuerySink implements Sink {
   private long streamEnd(List<ByteString> rows, int from, int to, long at, long reported)
       throws SinkException, TableProblem {
     long last = at + (to - from) - 1;
-    if (reported > at && reported <= last + 1) {
-      return reported;
+    if (reported > at) {
+      return Math.min(reported, last + 1);
     }
     long lo = at + 1; // the stream holds offset 'at'
     long hi = last + 1; // ... and ends at most past our last row
