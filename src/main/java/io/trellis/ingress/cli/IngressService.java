@@ -22,6 +22,8 @@ import io.trellis.ingress.ops.Metrics;
 import io.trellis.ingress.ops.OpsConfig;
 import io.trellis.ingress.ops.Readiness;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.bigquery.BigQueryConfig;
+import io.trellis.ingress.sink.bigquery.BigQuerySink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.MemorySpool;
@@ -113,6 +115,9 @@ public final class IngressService implements AutoCloseable {
     FilesSinkConfig files = FilesSinkConfig.from(config, dataDir);
     if (files.enabled()) {
       sinks.add(new FilesSink(files));
+    }
+    if (BigQueryConfig.enabled(config)) {
+      sinks.add(new BigQuerySink(BigQueryConfig.from(config, dataDir), registry));
     }
     if (sinks.isEmpty()) {
       throw new ConfigException("no sink is enabled: enable files.enabled or configure a sink");
