@@ -1,5 +1,7 @@
 package io.trellis.ingress.cli;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.KeyResolver;
@@ -13,7 +15,7 @@ import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
-import io.trellis.ingress.spool.MemorySpool;
+import io.trellis.ingress.spool.DiskSpool;
 import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolConfig;
 import java.io.PrintStream;
@@ -51,6 +53,12 @@ public final class IngressService implements AutoCloseable {
 
   /** Starts everything; {@code out} receives what an operator must see (e.g. the demo key). */
   public static IngressService start(Config config, PrintStream out) throws Exception {
+    return start(config, out, new SimpleMeterRegistry());
+  }
+
+  /** Starts everything, counting into {@code metrics}. */
+  public static IngressService start(Config config, PrintStream out, MeterRegistry metrics)
+      throws Exception {
     Path dataDir = CommonOptions.dataDir(config);
     HttpConfig http = HttpConfig.from(config);
     AuthConfig auth = AuthConfig.from(config);
@@ -99,10 +107,24 @@ public final class IngressService implements AutoCloseable {
       s.start();
       log.info("Sink ready: {}", s);
     }
-    Spool spool = new MemorySpool(SpoolConfig.from(config), sinks);
+    SpoolConfig spoolConfig = SpoolConfig.from(config);
+    if (spoolConfig.maxRecordBytes() < http.bodyMaxBytes()) {
+      throw new ConfigException(
+          "spool.max-record-size must be at least limits.body-max: a body the service accepts"
+              + " must fit in one spool record");
+    }
+    Spool spool =
+        DiskSpool.open(
+            dataDir.resolve("spool"), dataDir.resolve("dead-letters"), spoolConfig, sinks, metrics);
     spool.start();
     IngressServer server = new IngressServer(http, keys, capture, spool);
-    server.start();
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.close();
+      spool.close();
+      throw e;
+    }
     return new IngressService(server, spool, keys, background, sinks);
   }
 
