@@ -246,9 +246,6 @@ final class SinkDelivery implements Runnable {
       }
       items.add(next);
       batchBytes += size;
-      if (ageNanos <= 0) {
-        break;
-      }
     }
     if (!undecodable.isEmpty()) {
       if (!deadLetter(undecodable)) {
