@@ -26,7 +26,7 @@ import io.trellis.ingress.sink.bigquery.BigQueryConfig;
 import io.trellis.ingress.sink.bigquery.BigQuerySink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
-import io.trellis.ingress.spool.MemorySpool;
+import io.trellis.ingress.spool.DiskSpool;
 import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolConfig;
 import java.io.PrintStream;
@@ -126,22 +126,43 @@ public final class IngressService implements AutoCloseable {
       s.start();
       log.info("Sink ready: {}", s);
     }
-    Spool spool = new MemorySpool(SpoolConfig.from(config), sinks);
+    SpoolConfig spoolConfig = SpoolConfig.from(config);
+    if (spoolConfig.maxRecordBytes() < http.bodyMaxBytes()) {
+      throw new ConfigException(
+          "spool.max-record-size must be at least limits.body-max: a body the service accepts"
+              + " must fit in one spool record");
+    }
+    Spool spool =
+        DiskSpool.open(
+            dataDir.resolve("spool"),
+            dataDir.resolve("dead-letters"),
+            spoolConfig,
+            sinks,
+            registry);
     spool.start();
     IngressServer server =
         new IngressServer(http, keys, capture, spool, new RateLimits(rateLimits, registry));
-    server.start();
     AdminServer admin = null;
-    if (ops.adminEnabled()) {
-      admin =
-          new AdminServer(
-              ops,
-              registry,
-              () -> {
-                var r = spool.readiness();
-                return new Readiness(r.ready(), r.reason());
-              });
-      admin.start();
+    try {
+      server.start();
+      if (ops.adminEnabled()) {
+        admin =
+            new AdminServer(
+                ops,
+                registry,
+                () -> {
+                  var r = spool.readiness();
+                  return new Readiness(r.ready(), r.reason());
+                });
+        admin.start();
+      }
+    } catch (Exception e) {
+      server.close();
+      if (admin != null) {
+        admin.close();
+      }
+      spool.close();
+      throw e;
     }
     return new IngressService(server, spool, keys, background, sinks, admin, registry);
   }
