@@ -11,6 +11,8 @@ import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
+import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.MemorySpool;
@@ -91,6 +93,14 @@ public final class IngressService implements AutoCloseable {
     FilesSinkConfig files = FilesSinkConfig.from(config, dataDir);
     if (files.enabled()) {
       sinks.add(new FilesSink(files));
+    }
+    ClickHouseConfig clickhouse = ClickHouseConfig.from(config);
+    if (clickhouse != null) {
+      try {
+        sinks.add(new ClickHouseSink(clickhouse));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
+      }
     }
     if (sinks.isEmpty()) {
       throw new ConfigException("no sink is enabled: enable files.enabled or configure a sink");

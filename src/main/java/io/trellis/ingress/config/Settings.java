@@ -3,6 +3,7 @@ package io.trellis.ingress.config;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.http.HttpConfig;
+import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.SpoolConfig;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ public final class Settings {
     all.addAll(AuthConfig.SETTINGS);
     all.addAll(SpoolConfig.SETTINGS);
     all.addAll(FilesSinkConfig.SETTINGS);
+    all.addAll(ClickHouseConfig.SETTINGS);
     return List.copyOf(all);
   }
 }
