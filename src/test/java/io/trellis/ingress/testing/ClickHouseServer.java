@@ -288,12 +288,7 @@ public final class ClickHouseServer implements AutoCloseable {
       HttpResponse<String> r =
           http.send(
               HttpRequest.newBuilder(url.resolve("/"))
-                  .header(
-                      "Authorization",
-                      "Basic "
-                          + Base64.getEncoder()
-                              .encodeToString(
-                                  (user + ":" + password).getBytes(StandardCharsets.UTF_8)))
+                  .header("Authorization", basicAuth())
                   .timeout(Duration.ofSeconds(60))
                   .POST(HttpRequest.BodyPublishers.ofString(sql))
                   .build(),
@@ -309,6 +304,35 @@ public final class ClickHouseServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Writes the answer to a statement into a file (for answers too large for memory). */
+  public void queryToFile(String sql, Path file) {
+    try {
+      HttpResponse<Path> r =
+          http.send(
+              HttpRequest.newBuilder(url.resolve("/"))
+                  .header("Authorization", basicAuth())
+                  .POST(HttpRequest.BodyPublishers.ofString(sql))
+                  .build(),
+              HttpResponse.BodyHandlers.ofFile(file));
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException(
+            "ClickHouse answered " + r.statusCode() + " to " + sql + ": " + Files.readString(file));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The value of an Authorization header for this server's user. */
+  public String basicAuth() {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   /** The rows of a SELECT, read back as {@code JSONEachRow}. */
