@@ -24,6 +24,8 @@ import io.trellis.ingress.ops.Readiness;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.bigquery.BigQueryConfig;
 import io.trellis.ingress.sink.bigquery.BigQuerySink;
+import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
+import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.DiskSpool;
@@ -115,6 +117,14 @@ public final class IngressService implements AutoCloseable {
     FilesSinkConfig files = FilesSinkConfig.from(config, dataDir);
     if (files.enabled()) {
       sinks.add(new FilesSink(files));
+    }
+    ClickHouseConfig clickhouse = ClickHouseConfig.from(config);
+    if (clickhouse != null) {
+      try {
+        sinks.add(new ClickHouseSink(clickhouse));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
+      }
     }
     if (BigQueryConfig.enabled(config)) {
       sinks.add(new BigQuerySink(BigQueryConfig.from(config, dataDir), registry));
