@@ -28,6 +28,15 @@ public interface Sink extends AutoCloseable {
    */
   void write(SinkBatch batch) throws SinkException;
 
+  /**
+   * The batch sizes this store prefers, or {@code defaults} (the spool's {@code spool.batch-*}
+   * settings). A column store wants large batches (ClickHouse: tens of thousands of rows, about a
+   * second); a file wants events visible quickly.
+   */
+  default BatchLimits batchLimits(BatchLimits defaults) {
+    return defaults;
+  }
+
   /** Health as a value; never throws. */
   default SinkHealth check() {
     return SinkHealth.ok();

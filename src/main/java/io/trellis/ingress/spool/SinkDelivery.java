@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.trellis.ingress.capture.EventCodec;
 import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
@@ -51,6 +52,7 @@ final class SinkDelivery implements Runnable {
   private final CursorStore cursors;
   private final DeadLetters deadLetters;
   private final SpoolConfig config;
+  private final BatchLimits limits;
   private final Backoff backoff;
   private final LongConsumer onCommit;
   private final Thread thread;
@@ -89,6 +91,7 @@ final class SinkDelivery implements Runnable {
     this.cursors = requireNonNull(cursors, "cursors is null");
     this.deadLetters = requireNonNull(deadLetters, "deadLetters is null");
     this.config = requireNonNull(config, "config is null");
+    this.limits = sink.batchLimits(config.batchLimits());
     this.backoff = new Backoff(config.retryInitialBackoff(), config.retryMaxBackoff());
     this.onCommit = requireNonNull(onCommit, "onCommit is null");
     Tags tags = Tags.of("sink", sink.name());
@@ -195,10 +198,10 @@ final class SinkDelivery implements Runnable {
       throws IOException, InterruptedException {
     long batchBytes = 0;
     long firstSeen = 0;
-    long ageNanos = config.batchMaxAge().toNanos();
+    long ageNanos = limits.maxAge().toNanos();
     List<DeadLetters.Entry> undecodable = new ArrayList<>();
     long lastSkipped = -1;
-    while (items.size() < config.batchMaxRows() && !stopNow) {
+    while (items.size() < limits.maxRows() && !stopNow) {
       SpooledEvent next;
       int size;
       if (carried != null) {
@@ -235,7 +238,7 @@ final class SinkDelivery implements Runnable {
         }
         next = new SpooledEvent(reader.offset(), event);
       }
-      if (!items.isEmpty() && batchBytes + size > config.batchMaxBytes()) {
+      if (!items.isEmpty() && batchBytes + size > limits.maxBytes()) {
         carried = next;
         carriedBytes = size;
         break;

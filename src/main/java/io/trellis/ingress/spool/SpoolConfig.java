@@ -5,6 +5,7 @@ import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
 import io.trellis.ingress.config.Sizes;
+import io.trellis.ingress.sink.BatchLimits;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -175,6 +176,11 @@ public record SpoolConfig(
         c.duration("spool.retry-initial-backoff"),
         c.duration("spool.retry-max-backoff"),
         c.duration("spool.drain-timeout"));
+  }
+
+  /** The default sink batch limits; a sink may prefer others. */
+  public BatchLimits batchLimits() {
+    return new BatchLimits(batchMaxRows, batchMaxBytes, batchMaxAge);
   }
 
   /** The same configuration with another disk budget. */

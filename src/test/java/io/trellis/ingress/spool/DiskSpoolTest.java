@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +108,27 @@ class DiskSpoolTest {
           Duration.ofSeconds(10),
           () -> "used " + spool.usedBytes());
       assertThat(segmentFiles()).isLessThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void aSinkThatPrefersOtherBatchLimitsGetsThemWhileOthersKeepTheDefaults() throws Exception {
+    TestSink files = new TestSink("files");
+    TestSink bulk =
+        new TestSink("bulk") {
+          @Override
+          public BatchLimits batchLimits(BatchLimits defaults) {
+            return new BatchLimits(25, defaults.maxBytes(), Duration.ofSeconds(5));
+          }
+        };
+    SpoolConfig c = config(Map.of("spool.batch-max-rows", "10", "spool.batch-max-age", "5s"));
+    try (DiskSpool spool = open(c, files, bulk)) {
+      appendAll(spool, events("e", 100), 100);
+      spool.start();
+      files.awaitStored(100);
+      bulk.awaitStored(100);
+      assertThat(files.batchSizes).containsOnly(10);
+      assertThat(bulk.batchSizes).containsOnly(25);
     }
   }
 

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /** A sink that records what it stores and fails on command, for delivery tests. */
-final class TestSink implements Sink {
+class TestSink implements Sink {
   final String name;
   final List<SpooledEvent> stored = new CopyOnWriteArrayList<>();
   final List<Integer> batchSizes = new CopyOnWriteArrayList<>();

@@ -7,6 +7,7 @@ import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Durations;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
+import io.trellis.ingress.sink.BatchLimits;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +32,8 @@ public record ClickHouseConfig(
     int deduplicationWindow,
     Duration connectTimeout,
     Duration requestTimeout,
-    String caCertificate) {
+    String caCertificate,
+    BatchLimits batchLimits) {
 
   /** How the events table is partitioned. */
   public enum Partitioning {
@@ -137,7 +139,22 @@ public record ClickHouseConfig(
               SettingType.STRING,
               "",
               "PEM file of the CA that signed the server certificate (https URLs); empty uses"
-                  + " the JVM trust store."));
+                  + " the JVM trust store."),
+          Setting.of(
+              "clickhouse.batch-max-rows",
+              SettingType.INT,
+              "50000",
+              "Most rows in one insert (ClickHouse prefers 10,000 to 100,000)."),
+          Setting.of(
+              "clickhouse.batch-max-bytes",
+              SettingType.SIZE,
+              "64MiB",
+              "Most encoded event bytes in one insert."),
+          Setting.of(
+              "clickhouse.batch-max-age",
+              SettingType.DURATION,
+              "1s",
+              "Longest an event waits for its insert to fill (about one insert per second)."));
 
   public ClickHouseConfig {
     urls = List.copyOf(urls);
@@ -150,6 +167,7 @@ public record ClickHouseConfig(
     requireNonNull(connectTimeout, "connectTimeout is null");
     requireNonNull(requestTimeout, "requestTimeout is null");
     requireNonNull(caCertificate, "caCertificate is null");
+    requireNonNull(batchLimits, "batchLimits is null");
   }
 
   /** The sink's configuration, or null when {@code clickhouse.url} is empty (sink off). */
@@ -179,7 +197,20 @@ public record ClickHouseConfig(
         window,
         c.duration("clickhouse.connect-timeout"),
         c.duration("clickhouse.request-timeout"),
-        c.string("clickhouse.ca-certificate").trim());
+        c.string("clickhouse.ca-certificate").trim(),
+        batchLimits(c));
+  }
+
+  private static BatchLimits batchLimits(Config c) {
+    int rows = c.integer("clickhouse.batch-max-rows");
+    if (rows < 1) {
+      throw new ConfigException("clickhouse.batch-max-rows: must be at least 1");
+    }
+    long bytes = c.size("clickhouse.batch-max-bytes");
+    if (bytes < 1) {
+      throw new ConfigException("clickhouse.batch-max-bytes: must be at least 1 byte");
+    }
+    return new BatchLimits(rows, bytes, c.duration("clickhouse.batch-max-age"));
   }
 
   /** The qualified name inserts go to: {@code database.table}. */

@@ -10,6 +10,7 @@ import com.clickhouse.client.api.insert.InsertSettings;
 import com.clickhouse.client.api.query.QueryResponse;
 import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
+import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
@@ -93,6 +94,11 @@ public final class ClickHouseSink implements Sink {
       b.setRootCertificate(config.caCertificate());
     }
     return b.build();
+  }
+
+  @Override
+  public BatchLimits batchLimits(BatchLimits defaults) {
+    return config.batchLimits();
   }
 
   @Override
