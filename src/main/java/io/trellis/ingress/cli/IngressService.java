@@ -8,6 +8,7 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.sink.Sink;
@@ -101,7 +102,7 @@ public final class IngressService implements AutoCloseable {
     }
     Spool spool = new MemorySpool(SpoolConfig.from(config), sinks);
     spool.start();
-    IngressServer server = new IngressServer(http, keys, capture, spool);
+    IngressServer server = new IngressServer(http, ClientConfig.from(config), keys, capture, spool);
     server.start();
     return new IngressService(server, spool, keys, background, sinks);
   }

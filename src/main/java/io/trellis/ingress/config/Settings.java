@@ -2,6 +2,7 @@ package io.trellis.ingress.config;
 
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.capture.CaptureConfig;
+import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.SpoolConfig;
@@ -31,6 +32,7 @@ public final class Settings {
   private static List<Setting> build() {
     List<Setting> all = new ArrayList<>(CORE);
     all.addAll(HttpConfig.SETTINGS);
+    all.addAll(ClientConfig.SETTINGS);
     all.addAll(CaptureConfig.SETTINGS);
     all.addAll(AuthConfig.SETTINGS);
     all.addAll(SpoolConfig.SETTINGS);
