@@ -85,7 +85,6 @@ final class BodyReader {
   static void refuse(HttpServerRequest req, HttpError error) {
     if (req.version() == HttpVersion.HTTP_2) {
       Responses.error(req.response(), error);
-      req.response().reset();
       return;
     }
     Responses.errorAndClose(req.response(), error).onComplete(ar -> req.connection().close());

@@ -12,6 +12,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
@@ -67,6 +68,7 @@ public final class IngressServer implements AutoCloseable {
             .setMaxInitialLineLength(config.maxUrlBytes())
             .setMaxHeaderSize(config.maxHeaderBytes())
             .setHttp2ClearTextEnabled(true)
+            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(config.maxHeaderBytes()))
             .setIdleTimeout((int) Math.max(1, clients.requestTimeout().toSeconds()))
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setTcpNoDelay(true);
