@@ -31,7 +31,7 @@ import net.jqwik.api.constraints.Size;
  * JSON shapes. Whatever the input, decoding either yields text within the limit or refuses with a
  * defined status; it never throws anything else. Bounded by a fixed number of tries.
  */
-class DecodingProperties {
+class DecodingPropertiesTest {
   private static final Set<Integer> REFUSALS = Set.of(400, 413, 415);
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final long LIMIT = 4096;
@@ -174,7 +174,7 @@ class DecodingProperties {
   Arbitrary<String> nested() {
     Arbitrary<String> leaf =
         Arbitraries.oneOf(
-            Arbitraries.strings().ofMaxLength(6).map(DecodingProperties::quote),
+            Arbitraries.strings().ofMaxLength(6).map(DecodingPropertiesTest::quote),
             Arbitraries.integers().map(String::valueOf),
             Arbitraries.of("\"[{\"", "\"\\\"]}\"", "null", "true"));
     return Arbitraries.recursive(

@@ -30,7 +30,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * must be a defined status with a JSON body (or the GIF, or an empty preflight answer), and every
  * event acknowledged must be stored. Bounded by a fixed number of tries.
  */
-class CaptureProperties {
+class CapturePropertiesTest {
   private static final Set<Integer> DEFINED =
       Set.of(200, 204, 302, 400, 401, 403, 404, 405, 408, 413, 414, 415, 431);
 
@@ -205,7 +205,7 @@ class CaptureProperties {
                 .map(
                     s ->
                         ("{\"event\":"
-                                + DecodingProperties.quote(s)
+                                + DecodingPropertiesTest.quote(s)
                                 + ",\"writeKey\":\""
                                 + key
                                 + "\"}")
@@ -214,7 +214,7 @@ class CaptureProperties {
                 .ofMaxLength(60)
                 .map(
                     s ->
-                        ("[{\"event\":" + DecodingProperties.quote(s) + "},1,{}]")
+                        ("[{\"event\":" + DecodingPropertiesTest.quote(s) + "},1,{}]")
                             .getBytes(StandardCharsets.UTF_8)),
             Arbitraries.strings()
                 .ofMaxLength(60)
@@ -226,7 +226,7 @@ class CaptureProperties {
                     s ->
                         ("data="
                                 + java.net.URLEncoder.encode(
-                                    "{\"e\":" + DecodingProperties.quote(s) + "}",
+                                    "{\"e\":" + DecodingPropertiesTest.quote(s) + "}",
                                     StandardCharsets.UTF_8))
                             .getBytes()));
     return Combinators.combine(method, path, query, headers, body).as(Req::new);
