@@ -29,7 +29,7 @@ public record CaptureConfig(
               "capture.secret-params",
               SettingType.LIST,
               "",
-              "Extra query parameters removed before storage (api_key always is)."));
+              "Extra query parameters removed before storage (api_key and writeKey always are)."));
 
   public static CaptureConfig from(Config c) {
     return new CaptureConfig(

@@ -28,7 +28,7 @@ public final class EventCapture {
 
   private static final Set<String> CREDENTIAL_HEADERS =
       Set.of("authorization", "proxy-authorization", "x-api-key");
-  private static final Set<String> CREDENTIAL_PARAMS = Set.of("api_key");
+  private static final Set<String> CREDENTIAL_PARAMS = Set.of("api_key", "writeKey");
   private static final List<String> BODY_EVENT_TYPE = List.of("event_type", "event", "type");
   private static final List<String> QUERY_EVENT_TYPE = List.of("event_type", "event");
   private static final List<String> SESSION = List.of("session_id", "sessionId", "sid");

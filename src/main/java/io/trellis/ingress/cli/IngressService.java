@@ -12,6 +12,7 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.limits.RateLimitConfig;
@@ -151,7 +152,13 @@ public final class IngressService implements AutoCloseable {
             registry);
     spool.start();
     IngressServer server =
-        new IngressServer(http, keys, capture, spool, new RateLimits(rateLimits, registry));
+        new IngressServer(
+            http,
+            ClientConfig.from(config),
+            keys,
+            capture,
+            spool,
+            new RateLimits(rateLimits, registry));
     AdminServer admin = null;
     try {
       server.start();

@@ -3,6 +3,7 @@ package io.trellis.ingress.config;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.warden.WardenConfig;
 import io.trellis.ingress.capture.CaptureConfig;
+import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.limits.RateLimitConfig;
 import io.trellis.ingress.ops.OpsConfig;
@@ -36,6 +37,7 @@ public final class Settings {
   private static List<Setting> build() {
     List<Setting> all = new ArrayList<>(CORE);
     all.addAll(HttpConfig.SETTINGS);
+    all.addAll(ClientConfig.SETTINGS);
     all.addAll(CaptureConfig.SETTINGS);
     all.addAll(AuthConfig.SETTINGS);
     all.addAll(WardenConfig.SETTINGS);

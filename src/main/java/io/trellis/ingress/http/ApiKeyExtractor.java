@@ -1,44 +1,130 @@
 package io.trellis.ingress.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.trellis.ingress.capture.RequestData;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds the API key of a request: {@code Authorization: Bearer KEY}, {@code Authorization: Basic}
- * with the key as user name (as Segment-style SDKs send it), {@code X-Api-Key}, or the {@code
- * api_key} query parameter for pixels and links.
+ * with the key as user name (as Segment-style SDKs send it), {@code X-Api-Key}, the {@code api_key}
+ * or {@code writeKey} query parameter or form field for pixels, links, beacons and forms, or a
+ * top-level {@code api_key} / {@code writeKey} field of a JSON body (analytics.js sends it there).
  */
 final class ApiKeyExtractor {
+  /** Names of the parameters, form fields and top-level JSON fields that carry a key. */
+  static final List<String> FIELDS = List.of("api_key", "writeKey");
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final byte[][] FIELD_BYTES = {
+    "\"api_key\"".getBytes(StandardCharsets.US_ASCII),
+    "\"writeKey\"".getBytes(StandardCharsets.US_ASCII)
+  };
+
   private ApiKeyExtractor() {}
 
-  /** The key, or null when the request carries none. */
+  /** The key, or null when the request carries none (headers and query only). */
   static String extract(RequestData req) {
+    Set<String> keys = candidates(req, null);
+    return keys.isEmpty() ? null : keys.iterator().next();
+  }
+
+  /**
+   * Every distinct key the request carries, in order of precedence: headers, then parameters and
+   * form fields, then the JSON body. More than one means the request is ambiguous.
+   */
+  static Set<String> candidates(RequestData req, byte[] jsonBody) {
+    Set<String> keys = new LinkedHashSet<>(2);
     String auth = req.header("authorization");
     if (auth != null) {
       String a = auth.trim();
       if (a.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        return emptyToNull(a.substring(7).trim());
-      }
-      if (a.regionMatches(true, 0, "Basic ", 0, 6)) {
+        add(keys, a.substring(7).trim());
+      } else if (a.regionMatches(true, 0, "Basic ", 0, 6)) {
         try {
           String decoded =
               new String(Base64.getDecoder().decode(a.substring(6).trim()), StandardCharsets.UTF_8);
           int colon = decoded.indexOf(':');
-          return emptyToNull(colon < 0 ? decoded : decoded.substring(0, colon));
+          add(keys, colon < 0 ? decoded : decoded.substring(0, colon));
         } catch (IllegalArgumentException e) {
-          return null;
+          // Not base64: no key here.
         }
       }
     }
     String header = req.header("x-api-key");
     if (header != null) {
-      return emptyToNull(header.trim());
+      add(keys, header.trim());
     }
-    return emptyToNull(req.param("api_key"));
+    for (Map.Entry<String, String> q : req.query()) {
+      if (FIELDS.contains(q.getKey())) {
+        add(keys, q.getValue());
+      }
+    }
+    if (jsonBody != null) {
+      fromJsonBody(jsonBody, keys);
+    }
+    return keys;
   }
 
-  private static String emptyToNull(String s) {
-    return s == null || s.isEmpty() ? null : s;
+  /** Adds the string values of top-level key fields of a JSON object body. */
+  private static void fromJsonBody(byte[] body, Set<String> keys) {
+    if (!mentionsKeyField(body)) {
+      return;
+    }
+    try (JsonParser p = JSON.createParser(body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (value == JsonToken.VALUE_STRING && FIELDS.contains(name)) {
+          add(keys, p.getText());
+        } else {
+          p.skipChildren();
+        }
+      }
+    } catch (IOException e) {
+      // Not JSON, or broken after the fields seen so far: those are all the body offers.
+    }
+  }
+
+  /** A cheap filter: most bodies never name a key field, and need no second parse. */
+  private static boolean mentionsKeyField(byte[] body) {
+    for (byte[] needle : FIELD_BYTES) {
+      if (indexOf(body, needle) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i <= hay.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private static void add(Set<String> keys, String key) {
+    if (key != null) {
+      String k = key.trim();
+      if (!k.isEmpty()) {
+        keys.add(k);
+      }
+    }
   }
 }

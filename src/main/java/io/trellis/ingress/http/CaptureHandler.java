@@ -22,7 +22,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -33,6 +32,7 @@ import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -45,123 +45,171 @@ import org.slf4j.LoggerFactory;
  * the spool, and answers once the spool has the events. Nothing else. Runs on event-loop threads
  * and never blocks them.
  */
+/**
+ * The HTTP adapter: routes, reads and decodes the body within its limits, authenticates, captures,
+ * appends to the spool, and answers once the spool has the events. Nothing else. Runs on event-loop
+ * threads and never blocks them.
+ *
+ * <p>Every refusal is an {@link HttpError}: a status, a stable code and a JSON body. Body decoding
+ * lives in {@link BodyDecoder}, body reading in {@link BodyReader}, routing in {@link Routes},
+ * cross-origin rules in {@link Cors} and answers in {@link Responses}.
+ */
 final class CaptureHandler implements Handler<HttpServerRequest> {
   private static final Logger log = LoggerFactory.getLogger(CaptureHandler.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final HttpConfig config;
+  private final ClientConfig clients;
   private final KeyResolver keys;
   private final EventCapture capture;
   private final Spool spool;
   private final RateLimits limits;
+  private final Cors cors;
+  private final ClickRedirect redirect;
 
   CaptureHandler(
-      HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool, RateLimits limits) {
+      HttpConfig config,
+      ClientConfig clients,
+      KeyResolver keys,
+      EventCapture capture,
+      Spool spool,
+      RateLimits limits) {
     this.config = requireNonNull(config, "config is null");
+    this.clients = requireNonNull(clients, "clients is null");
     this.keys = requireNonNull(keys, "keys is null");
     this.capture = requireNonNull(capture, "capture is null");
     this.spool = requireNonNull(spool, "spool is null");
     this.limits = requireNonNull(limits, "limits is null");
+    this.cors = new Cors(clients);
+    this.redirect = new ClickRedirect(clients);
   }
+
+  /** What one request has told us before its body arrives. */
+  private record Pending(
+      HttpServerRequest req,
+      Context ctx,
+      Endpoint endpoint,
+      List<Map.Entry<String, String>> query,
+      long limit,
+      long receivedAt,
+      String redirectTo) {}
 
   @Override
   public void handle(HttpServerRequest req) {
+    Routes.Route route = Routes.find(req.path());
     HttpMethod m = req.method();
-    String path = req.path();
-    Endpoint endpoint;
-    switch (path == null ? "" : path) {
-      case "/events" -> endpoint = allowed(req, Endpoint.EVENTS, m == HttpMethod.POST, "POST");
-      case "/track" -> endpoint = allowed(req, Endpoint.TRACK, m == HttpMethod.GET, "GET");
-      case "/pixel" ->
-          endpoint =
-              allowed(
-                  req, Endpoint.PIXEL, m == HttpMethod.GET || m == HttpMethod.POST, "GET, POST");
-      case "/batch" -> endpoint = allowed(req, Endpoint.BATCH, m == HttpMethod.POST, "POST");
-      case "/openapi.yaml" -> {
-        if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
-          Responses.openApi(req.response());
-        } else {
-          allowed(req, null, false, "GET");
-        }
-        return;
-      }
-      default -> {
-        Responses.error(
-            req.response(), new HttpError(404, "not_found", "no such endpoint: " + path));
-        return;
-      }
-    }
-    if (endpoint == null) {
+    if ("/openapi.yaml".equals(req.path()) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
+      Responses.openApi(req.response());
       return;
     }
-    long limit = endpoint == Endpoint.BATCH ? config.batchBodyMaxBytes() : config.bodyMaxBytes();
+    if (route != null && m == HttpMethod.OPTIONS) {
+      cors.preflight(req, route);
+      return;
+    }
+    cors.decorate(req);
+    if (route == null) {
+      Responses.error(
+          req.response(), new HttpError(404, "not_found", "no such endpoint: " + req.path()));
+      return;
+    }
+    if (!route.allows(m)) {
+      req.response().putHeader("Allow", route.allowHeader());
+      Responses.error(
+          req.response(),
+          new HttpError(
+              405, "method_not_allowed", m + " is not allowed here; use " + route.allowHeader()));
+      return;
+    }
+    if (req.headers().size() > clients.headerCountMax()) {
+      BodyReader.refuse(
+          req,
+          new HttpError(
+              431,
+              "too_many_headers",
+              "a request may carry at most " + clients.headerCountMax() + " headers"));
+      return;
+    }
+    Endpoint endpoint = route.endpoint();
+    long limit = endpoint.isBatch() ? config.batchBodyMaxBytes() : config.bodyMaxBytes();
     String contentLength = req.getHeader("content-length");
     if (contentLength != null) {
       long declared;
       try {
         declared = Long.parseLong(contentLength.trim());
       } catch (NumberFormatException e) {
-        Responses.errorAndClose(req.response(), HttpError.badRequest("invalid Content-Length"));
+        BodyReader.refuse(req, HttpError.badRequest("invalid Content-Length"));
         return;
       }
       if (declared > limit) {
-        Responses.errorAndClose(req.response(), tooLarge(limit));
+        BodyReader.refuse(req, tooLarge(limit));
         return;
       }
     }
-    long receivedAt = System.currentTimeMillis();
-    Context ctx = Vertx.currentContext();
-    readBody(req, limit, body -> onBody(req, ctx, endpoint, receivedAt, body));
-  }
-
-  private Endpoint allowed(HttpServerRequest req, Endpoint e, boolean ok, String allow) {
-    if (ok) {
-      return e;
+    List<Map.Entry<String, String>> query = parseQuery(req.query());
+    if (query.size() > clients.paramsMax()) {
+      BodyReader.refuse(req, BodyDecoder.tooManyFields(clients.paramsMax()));
+      return;
     }
-    HttpServerResponse res = req.response();
-    res.putHeader("Allow", allow);
-    Responses.error(
-        res,
-        new HttpError(
-            405, "method_not_allowed", req.method() + " is not allowed here; use " + allow));
-    return null;
+    String redirectTo = null;
+    if (endpoint == Endpoint.REDIRECT) {
+      ClickRedirect.Verdict v = redirect.check(first(query, ClickRedirect.TARGET));
+      if (v instanceof ClickRedirect.Refuse r) {
+        BodyReader.refuse(req, r.error());
+        return;
+      }
+      redirectTo = ((ClickRedirect.Follow) v).location();
+    }
+    if ("100-continue".equalsIgnoreCase(req.getHeader("expect"))) {
+      req.response().writeContinue();
+    }
+    Pending p =
+        new Pending(
+            req,
+            Vertx.currentContext(),
+            endpoint,
+            query,
+            limit,
+            System.currentTimeMillis(),
+            redirectTo);
+    BodyReader.read(
+        req, p.ctx(), limit, clients.requestTimeout().toMillis(), body -> onBody(p, body));
   }
 
   private static HttpError tooLarge(long limit) {
     return HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes");
   }
 
-  private void readBody(HttpServerRequest req, long limit, Consumer<byte[]> then) {
-    Buffer acc = Buffer.buffer();
-    boolean[] failed = {false};
-    req.handler(
-        chunk -> {
-          if (failed[0]) {
-            return;
-          }
-          if (acc.length() + (long) chunk.length() > limit) {
-            failed[0] = true;
-            Responses.errorAndClose(req.response(), tooLarge(limit));
-            return;
-          }
-          acc.appendBuffer(chunk);
-        });
-    req.exceptionHandler(
-        e -> {
-          failed[0] = true;
-          log.debug("Request body failed: {}", e.toString());
-        });
-    req.endHandler(
-        v -> {
-          if (!failed[0]) {
-            then.accept(acc.getBytes());
-          }
-        });
-  }
-
-  private void onBody(
-      HttpServerRequest req, Context ctx, Endpoint endpoint, long receivedAt, byte[] body) {
-    RequestData data = requestData(req, receivedAt);
+  private void onBody(Pending p, byte[] raw) {
+    HttpServerRequest req = p.req();
+    BodyDecoder.Decoded body;
+    try {
+      body =
+          BodyDecoder.decode(
+              req.getHeader("content-encoding"),
+              req.getHeader("content-type"),
+              raw,
+              p.limit(),
+              clients.paramsMax() - p.query().size());
+    } catch (BodyDecoder.RejectedException e) {
+      Responses.error(req.response(), e.error());
+      return;
+    }
+    List<Map.Entry<String, String>> params = p.query();
+    if (!body.formFields().isEmpty()) {
+      params = new ArrayList<>(p.query());
+      params.addAll(body.formFields());
+    }
+    boolean json = JsonDepth.looksLikeJson(body.utf8());
+    if (json && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
+      Responses.error(
+          req.response(),
+          new HttpError(
+              400,
+              "json_too_deep",
+              "JSON objects and arrays may nest at most " + clients.jsonDepthMax() + " deep"));
+      return;
+    }
+    RequestData data = requestData(req, p.receivedAt(), params);
     String clientIp = capture.clientIp(data);
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
@@ -170,20 +218,29 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
           HttpError.rateLimited("too many failed authentications from this address", blocked));
       return;
     }
-    String key = ApiKeyExtractor.extract(data);
-    if (key == null) {
+    Set<String> found = ApiKeyExtractor.candidates(data, json ? body.utf8() : null);
+    if (found.isEmpty()) {
       Responses.error(
           req.response(),
           HttpError.unauthorized(
-              "missing API key: send 'Authorization: Bearer KEY' or the api_key query parameter"));
+              "missing API key: send 'Authorization: Bearer KEY', or api_key in the query, the"
+                  + " form or the JSON body"));
       return;
     }
+    if (found.size() > 1) {
+      Responses.error(
+          req.response(),
+          new HttpError(
+              400, "conflicting_api_keys", "the request carries more than one distinct API key"));
+      return;
+    }
+    String key = found.iterator().next();
     whenDone(
         keys.resolve(key),
-        ctx,
+        p.ctx(),
         verdict -> {
           if (verdict instanceof AuthResult.Authorized a) {
-            accept(req, ctx, endpoint, data, key, a.organizationId(), body);
+            accept(p, data, key, a.organizationId(), body);
           } else {
             if (!(verdict instanceof AuthResult.Unavailable)) {
               limits.authenticationFailed(clientIp);
@@ -209,42 +266,41 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
   }
 
   private void accept(
-      HttpServerRequest req,
-      Context ctx,
-      Endpoint endpoint,
-      RequestData data,
-      String key,
-      String org,
-      byte[] body) {
+      Pending p, RequestData data, String key, String org, BodyDecoder.Decoded body) {
+    HttpServerRequest req = p.req();
+    Endpoint endpoint = p.endpoint();
     EventCapture.SharedRequest shared = capture.request(data, key);
-    if (endpoint == Endpoint.BATCH) {
-      acceptBatch(req, ctx, shared, org, body);
+    if (endpoint.isBatch()) {
+      acceptBatch(p, shared, org, body.utf8());
       return;
     }
     if (overLimit(req, org, 1)) {
       return;
     }
-    String raw = new String(body, StandardCharsets.UTF_8);
-    TrafficEvent event = capture.event(shared, org, endpoint, raw, jsonObject(body));
+    TrafficEvent event = capture.event(shared, org, endpoint, body.text(), jsonObject(body.utf8()));
     whenDone(
         spool.append(List.of(event)),
-        ctx,
+        p.ctx(),
         ok -> {
-          if (endpoint == Endpoint.PIXEL || (endpoint == Endpoint.TRACK && wantsGif(data))) {
-            Responses.gif(req.response());
-          } else {
-            Responses.ok(req.response(), event.eventId());
+          HttpServerResponse res = req.response();
+          switch (endpoint) {
+            case PIXEL -> Responses.gif(res);
+            case TRACK -> {
+              if (wantsGif(data)) {
+                Responses.gif(res);
+              } else {
+                Responses.ok(res, event.eventId());
+              }
+            }
+            case REDIRECT -> Responses.redirect(res, p.redirectTo(), event.eventId());
+            default -> Responses.ok(res, event.eventId(), endpoint.isSegment());
           }
         },
         err -> Responses.error(req.response(), spoolError(err)));
   }
 
-  private void acceptBatch(
-      HttpServerRequest req,
-      Context ctx,
-      EventCapture.SharedRequest shared,
-      String org,
-      byte[] body) {
+  private void acceptBatch(Pending p, EventCapture.SharedRequest shared, String org, byte[] body) {
+    HttpServerRequest req = p.req();
     List<BatchItems.Item> items;
     try {
       items = BatchItems.parse(body, config.batchItemsMax());
@@ -261,7 +317,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       if (item.error() != null) {
         rejected.add(item);
       } else {
-        events.add(capture.event(shared, org, Endpoint.BATCH, item.raw(), item.json()));
+        events.add(capture.event(shared, org, p.endpoint(), item.raw(), item.json()));
       }
     }
     if (events.isEmpty()) {
@@ -278,10 +334,11 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     if (overLimit(req, org, events.size())) {
       return;
     }
+    boolean segment = p.endpoint().isSegment();
     whenDone(
         spool.append(events),
-        ctx,
-        ok -> Responses.json(req.response(), 200, batchAnswer(events, rejected)),
+        p.ctx(),
+        ok -> Responses.json(req.response(), 200, batchAnswer(events, rejected, segment)),
         err -> Responses.error(req.response(), spoolError(err)));
   }
 
@@ -296,9 +353,14 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     return wait > 0;
   }
 
-  private static String batchAnswer(List<TrafficEvent> events, List<BatchItems.Item> rejected) {
+  private static String batchAnswer(
+      List<TrafficEvent> events, List<BatchItems.Item> rejected, boolean segment) {
     StringBuilder sb = new StringBuilder(64 + events.size() * 40);
-    sb.append("{\"status\":\"ok\",\"accepted\":").append(events.size());
+    sb.append("{\"status\":\"ok\",");
+    if (segment) {
+      sb.append("\"success\":true,");
+    }
+    sb.append("\"accepted\":").append(events.size());
     sb.append(",\"rejected\":").append(rejected.size()).append(",\"event_ids\":[");
     for (int i = 0; i < events.size(); i++) {
       if (i > 0) {
@@ -384,7 +446,8 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     return best != null && best.startsWith("image/");
   }
 
-  private static RequestData requestData(HttpServerRequest req, long receivedAt) {
+  private static RequestData requestData(
+      HttpServerRequest req, long receivedAt, List<Map.Entry<String, String>> params) {
     List<Map.Entry<String, String>> headers = new ArrayList<>(req.headers().size());
     for (Map.Entry<String, String> h : req.headers()) {
       headers.add(new AbstractMap.SimpleImmutableEntry<>(h.getKey(), h.getValue()));
@@ -395,8 +458,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       url = uri;
     }
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
-    return new RequestData(
-        req.method().name(), url, headers, parseQuery(req.query()), peer, receivedAt);
+    return new RequestData(req.method().name(), url, headers, params, peer, receivedAt);
   }
 
   static List<Map.Entry<String, String>> parseQuery(String query) {
@@ -414,6 +476,15 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       out.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
     }
     return out;
+  }
+
+  private static String first(List<Map.Entry<String, String>> params, String name) {
+    for (Map.Entry<String, String> e : params) {
+      if (e.getKey().equals(name)) {
+        return e.getValue();
+      }
+    }
+    return null;
   }
 
   private static String decode(String s) {

@@ -26,6 +26,10 @@ public record HttpError(int status, String code, String message, long retryAfter
     return new HttpError(429, "rate_limited", message, retryAfterSeconds);
   }
 
+  public static HttpError unsupported(String code, String message) {
+    return new HttpError(415, code, message);
+  }
+
   public static HttpError unavailable(String message, long retryAfterSeconds) {
     return new HttpError(503, "unavailable", message, retryAfterSeconds);
   }

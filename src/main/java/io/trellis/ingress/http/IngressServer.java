@@ -2,6 +2,8 @@ package io.trellis.ingress.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.limits.RateLimits;
@@ -12,8 +14,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -25,12 +29,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The public capture port: one HTTP server per event loop, all on the same port, sharing one {@link
- * CaptureHandler}.
+ * CaptureHandler}. Speaks HTTP/1.0, HTTP/1.1 (with pipelining) and HTTP/2 in clear text (prior
+ * knowledge or upgrade). Requests the HTTP decoder refuses (too long a request line, too large
+ * headers, malformed) get the same JSON errors as every other refusal.
  */
 public final class IngressServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IngressServer.class);
 
   private final HttpConfig config;
+  private final ClientConfig clients;
   private final CaptureHandler handler;
 
   /** How long in-flight requests may take to finish when the server stops. */
@@ -41,13 +48,19 @@ public final class IngressServer implements AutoCloseable {
   private int port;
 
   public IngressServer(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
-    this(config, keys, capture, spool, RateLimits.disabled());
+    this(config, ClientConfig.defaults(), keys, capture, spool, RateLimits.disabled());
   }
 
   public IngressServer(
-      HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool, RateLimits limits) {
+      HttpConfig config,
+      ClientConfig clients,
+      KeyResolver keys,
+      EventCapture capture,
+      Spool spool,
+      RateLimits limits) {
     this.config = requireNonNull(config, "config is null");
-    this.handler = new CaptureHandler(config, keys, capture, spool, limits);
+    this.clients = requireNonNull(clients, "clients is null");
+    this.handler = new CaptureHandler(config, clients, keys, capture, spool, limits);
   }
 
   /** Binds the port and returns it (the chosen one when the configured port is 0). */
@@ -58,13 +71,16 @@ public final class IngressServer implements AutoCloseable {
                 .setEventLoopPoolSize(config.eventLoops())
                 .setPreferNativeTransport(false));
     port = config.port() == 0 ? freePort(config.host()) : config.port();
+    long timeoutMillis = clients.requestTimeout().toMillis();
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.host())
             .setPort(port)
             .setMaxInitialLineLength(config.maxUrlBytes())
             .setMaxHeaderSize(config.maxHeaderBytes())
-            .setIdleTimeout(30)
+            .setHttp2ClearTextEnabled(true)
+            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(config.maxHeaderBytes()))
+            .setIdleTimeout((int) Math.max(1, clients.requestTimeout().toSeconds()))
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setTcpNoDelay(true);
     vertx
@@ -73,7 +89,18 @@ public final class IngressServer implements AutoCloseable {
                 new AbstractVerticle() {
                   @Override
                   public void start(Promise<Void> started) {
-                    HttpServer server = vertx.createHttpServer(options).requestHandler(handler);
+                    ConnectionDeadlines deadlines = new ConnectionDeadlines(timeoutMillis);
+                    deadlines.start(vertx);
+                    HttpServer server =
+                        vertx
+                            .createHttpServer(options)
+                            .connectionHandler(deadlines::opened)
+                            .requestHandler(
+                                req -> {
+                                  deadlines.requestStarted(req);
+                                  handler.handle(req);
+                                })
+                            .invalidRequestHandler(IngressServer::invalidRequest);
                     servers.add(server);
                     server.listen().<Void>mapEmpty().onComplete(started);
                   }
@@ -82,8 +109,24 @@ public final class IngressServer implements AutoCloseable {
         .toCompletionStage()
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    log.info("Capture port listening on {}:{}", config.host(), port);
+    log.info("Capture port listening on {}:{} ({})", config.host(), port, clients);
     return port;
+  }
+
+  /** A request the HTTP decoder could not read: answered in JSON, then the connection closes. */
+  private static void invalidRequest(HttpServerRequest req) {
+    Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+    HttpError error;
+    if (cause instanceof TooLongHttpLineException) {
+      error =
+          new HttpError(
+              414, "uri_too_long", "the request line exceeds the limit; send less in the URL");
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      error = new HttpError(431, "headers_too_large", "the request headers exceed the size limit");
+    } else {
+      error = HttpError.badRequest("malformed HTTP request");
+    }
+    Responses.errorAndClose(req.response(), error).onComplete(ar -> req.connection().close());
   }
 
   public int port() {

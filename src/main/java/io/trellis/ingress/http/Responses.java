@@ -1,6 +1,7 @@
 package io.trellis.ingress.http;
 
 import io.trellis.ingress.capture.JsonText;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -59,19 +60,31 @@ final class Responses {
 
   private Responses() {}
 
-  static void json(HttpServerResponse res, int status, String json) {
+  static Future<Void> json(HttpServerResponse res, int status, String json) {
     if (res.ended() || res.closed()) {
-      return;
+      return Future.succeededFuture();
     }
     res.setStatusCode(status);
     MultiMap h = res.headers();
     h.set("Content-Type", "application/json");
     h.set("Cache-Control", "no-store");
-    res.end(json);
+    return res.end(json);
   }
 
   static void ok(HttpServerResponse res, String eventId) {
-    StringBuilder sb = new StringBuilder(64).append("{\"status\":\"ok\",\"event_id\":");
+    ok(res, eventId, false);
+  }
+
+  /**
+   * The answer to one accepted event; {@code segment} adds {@code "success":true}, the answer
+   * Segment's own API gives.
+   */
+  static void ok(HttpServerResponse res, String eventId, boolean segment) {
+    StringBuilder sb = new StringBuilder(80).append("{\"status\":\"ok\",");
+    if (segment) {
+      sb.append("\"success\":true,");
+    }
+    sb.append("\"event_id\":");
     JsonText.quote(sb, eventId).append('}');
     json(res, 200, sb.toString());
   }
@@ -100,9 +113,9 @@ final class Responses {
     }
   }
 
-  static void error(HttpServerResponse res, HttpError error) {
+  static Future<Void> error(HttpServerResponse res, HttpError error) {
     if (res.ended() || res.closed()) {
-      return;
+      return Future.succeededFuture();
     }
     if (error.retryAfterSeconds() > 0) {
       res.putHeader("Retry-After", Long.toString(error.retryAfterSeconds()));
@@ -110,14 +123,29 @@ final class Responses {
     StringBuilder sb = new StringBuilder(128).append("{\"status\":\"error\",\"error\":");
     JsonText.quote(sb, error.code()).append(",\"message\":");
     JsonText.quote(sb, error.message()).append('}');
-    json(res, error.status(), sb.toString());
+    return json(res, error.status(), sb.toString());
   }
 
   /** Answers and closes the connection: the rest of the request will not be read. */
-  static void errorAndClose(HttpServerResponse res, HttpError error) {
+  static Future<Void> errorAndClose(HttpServerResponse res, HttpError error) {
     if (!res.ended() && !res.closed()) {
       res.putHeader("Connection", "close");
     }
-    error(res, error);
+    return error(res, error);
+  }
+
+  /** A 302 to a checked target; never cached, since each click must reach the service. */
+  static void redirect(HttpServerResponse res, String location, String eventId) {
+    if (res.ended() || res.closed()) {
+      return;
+    }
+    MultiMap h = res.headers();
+    h.set("Location", location);
+    h.set("Cache-Control", "no-store");
+    h.set("Content-Type", "application/json");
+    StringBuilder sb = new StringBuilder(128).append("{\"status\":\"ok\",\"event_id\":");
+    JsonText.quote(sb, eventId).append(",\"location\":");
+    JsonText.quote(sb, location).append('}');
+    res.setStatusCode(302).end(sb.toString());
   }
 }

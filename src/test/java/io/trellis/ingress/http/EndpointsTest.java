@@ -173,7 +173,7 @@ class EndpointsTest {
     HttpResponse<String> res = service.get("/events?api_key=" + key);
 
     assertThat(res.statusCode()).isEqualTo(405);
-    assertThat(res.headers().firstValue("allow")).hasValue("POST");
+    assertThat(res.headers().firstValue("allow")).hasValue("POST, OPTIONS");
     assertThat(RunningService.json(res.body()).path("error").asText())
         .isEqualTo("method_not_allowed");
   }

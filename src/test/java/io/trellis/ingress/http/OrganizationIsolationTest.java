@@ -138,20 +138,24 @@ class OrganizationIsolationTest {
 
   @Test
   void onlyTheRequestsCredentialsChooseTheOrganization() {
-    // A key in the body is not a credential.
+    // Two different keys in one request are refused: nothing may choose between them.
     HttpResponse<String> bodyKey =
         service.send(
-            HttpRequest.newBuilder(service.uri("/events"))
+            request("/events")
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
                         "{\"event\":\"x\",\"api_key\":\"" + victimKey + "\"}")));
-    assertThat(bodyKey.statusCode()).isEqualTo(401);
-
-    // The Authorization header wins over a key in the query string or in X-Api-Key.
+    assertThat(bodyKey.statusCode()).isEqualTo(400);
+    assertThat(RunningService.json(bodyKey.body()).path("error").asText())
+        .isEqualTo("conflicting_api_keys");
     HttpResponse<String> both =
         service.send(
             request("/track?event=x&api_key=" + victimKey).header("X-Api-Key", victimKey).GET());
-    assertThat(both.statusCode()).isEqualTo(200);
+    assertThat(both.statusCode()).isEqualTo(400);
+
+    // The same key given in several places is one credential.
+    HttpResponse<String> same = service.send(request("/track?event=x&api_key=" + acmeKey).GET());
+    assertThat(same.statusCode()).isEqualTo(200);
 
     // Basic auth names the key as user; a password naming another key changes nothing.
     String basic =

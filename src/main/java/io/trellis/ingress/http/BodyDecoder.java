@@ -1,0 +1,243 @@
+package io.trellis.ingress.http;
+
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.UnsupportedCharsetException;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns the bytes a client sent into the event text the capture step stores, whatever the client:
+ *
+ * <ul>
+ *   <li>{@code Content-Encoding: gzip} or {@code deflate} is undone within the body limit;
+ *   <li>the text is decoded from the declared charset (UTF-8 when none) and must be valid in it;
+ *   <li>JSON, {@code text/plain} (what {@code navigator.sendBeacon} sends) and any other type are
+ *       taken as they are;
+ *   <li>{@code application/x-www-form-urlencoded} forms: a {@code data} field holds the event JSON,
+ *       plain or base64, and becomes the stored body; a form without one is stored as its raw text.
+ *       Every other field is also returned to be treated like a query parameter (for extraction),
+ *       as the same form sent with GET would be.
+ * </ul>
+ *
+ * Stateless and framework-free, so it can be tested (and fuzzed) without a server.
+ */
+final class BodyDecoder {
+  static final String DATA_FIELD = "data";
+
+  /**
+   * A decoded body.
+   *
+   * @param text the event text to store (for a form, the {@code data} field decoded, or the form's
+   *     raw text when it has none)
+   * @param utf8 the same text as UTF-8 bytes, for the JSON parsers
+   * @param formFields form fields other than {@code data}, in order; empty for other bodies
+   */
+  record Decoded(String text, byte[] utf8, List<Map.Entry<String, String>> formFields) {}
+
+  /** The body cannot be decoded; the error says why and with which status. */
+  static final class RejectedException extends Exception {
+    private final HttpError error;
+
+    RejectedException(HttpError error) {
+      super(error.message(), null, false, false);
+      this.error = error;
+    }
+
+    HttpError error() {
+      return error;
+    }
+  }
+
+  private BodyDecoder() {}
+
+  /**
+   * @param limit the most bytes the (inflated) body may have
+   * @param maxFields the most form fields accepted
+   */
+  static Decoded decode(
+      String contentEncoding, String contentType, byte[] raw, long limit, int maxFields)
+      throws RejectedException {
+    byte[] bytes;
+    try {
+      bytes = Inflation.decode(contentEncoding, raw, limit);
+    } catch (Inflation.TooLargeException e) {
+      throw new RejectedException(
+          HttpError.tooLarge("the decompressed body exceeds the limit of " + limit + " bytes"));
+    } catch (Inflation.InvalidException e) {
+      throw new RejectedException(new HttpError(400, "invalid_compressed_body", e.getMessage()));
+    } catch (Inflation.UnsupportedException e) {
+      throw new RejectedException(HttpError.unsupported("unsupported_encoding", e.getMessage()));
+    }
+    Charset charset = charset(contentType);
+    String text = text(bytes, charset);
+    byte[] utf8 =
+        charset.equals(StandardCharsets.UTF_8) ? bytes : text.getBytes(StandardCharsets.UTF_8);
+    if (!"application/x-www-form-urlencoded".equals(mimeType(contentType))) {
+      return new Decoded(text, utf8, List.of());
+    }
+    List<Map.Entry<String, String>> fields = formFields(text, maxFields);
+    String data = null;
+    List<Map.Entry<String, String>> others = new ArrayList<>(fields.size());
+    for (Map.Entry<String, String> f : fields) {
+      if (data == null && f.getKey().equals(DATA_FIELD)) {
+        data = dataText(f.getValue());
+      } else {
+        others.add(f);
+      }
+    }
+    // Without a data field the form itself is the event: its raw text is stored as received.
+    String event = data == null ? text : data;
+    return new Decoded(event, event.getBytes(StandardCharsets.UTF_8), List.copyOf(others));
+  }
+
+  /** The media type without parameters, lower case; empty when absent. */
+  static String mimeType(String contentType) {
+    if (contentType == null) {
+      return "";
+    }
+    int semi = contentType.indexOf(';');
+    return (semi < 0 ? contentType : contentType.substring(0, semi))
+        .trim()
+        .toLowerCase(Locale.ROOT);
+  }
+
+  private static Charset charset(String contentType) throws RejectedException {
+    if (contentType == null) {
+      return StandardCharsets.UTF_8;
+    }
+    for (String param : contentType.split(";")) {
+      String p = param.trim();
+      if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+        String name = p.substring(8).trim().replace("\"", "");
+        try {
+          return Charset.forName(name);
+        } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
+          throw new RejectedException(
+              HttpError.unsupported(
+                  "unsupported_charset", "charset " + name + " is not supported; send UTF-8"));
+        }
+      }
+    }
+    return StandardCharsets.UTF_8;
+  }
+
+  /**
+   * The bytes as text; a byte sequence that is not valid in the charset is refused, not mangled.
+   */
+  private static String text(byte[] bytes, Charset charset) throws RejectedException {
+    if (bytes.length == 0) {
+      return "";
+    }
+    try {
+      return charset
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new RejectedException(
+          new HttpError(
+              400,
+              "invalid_text",
+              "the body is not valid "
+                  + charset.name()
+                  + " text; send UTF-8 or declare the"
+                  + " charset in Content-Type"));
+    }
+  }
+
+  static List<Map.Entry<String, String>> formFields(String text, int maxFields)
+      throws RejectedException {
+    if (text.isEmpty()) {
+      return List.of();
+    }
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    int start = 0;
+    while (start <= text.length()) {
+      int amp = text.indexOf('&', start);
+      int end = amp < 0 ? text.length() : amp;
+      if (end > start) {
+        if (out.size() >= maxFields) {
+          throw new RejectedException(tooManyFields(maxFields));
+        }
+        String part = text.substring(start, end);
+        int eq = part.indexOf('=');
+        out.add(
+            new AbstractMap.SimpleImmutableEntry<>(
+                decodeComponent(eq < 0 ? part : part.substring(0, eq)),
+                eq < 0 ? "" : decodeComponent(part.substring(eq + 1))));
+      }
+      if (amp < 0) {
+        break;
+      }
+      start = amp + 1;
+    }
+    return out;
+  }
+
+  static HttpError tooManyFields(int max) {
+    return new HttpError(
+        400,
+        "too_many_parameters",
+        "a request may carry at most " + max + " query parameters and form fields");
+  }
+
+  /**
+   * The {@code data} field's text: JSON as it is, or base64 (standard or URL-safe, padded or not)
+   * that decodes to JSON. Anything else is kept as it was sent.
+   */
+  static String dataText(String value) {
+    String t = value.strip();
+    if (t.startsWith("{") || t.startsWith("[")) {
+      return value;
+    }
+    // A '+' sent unencoded in a form arrives as a space.
+    String b64 = t.replace(' ', '+').replace("\n", "").replace("\r", "");
+    for (Base64.Decoder d : List.of(Base64.getDecoder(), Base64.getUrlDecoder())) {
+      try {
+        String json = strictUtf8(d.decode(b64));
+        if (json != null) {
+          String s = json.strip();
+          if (s.startsWith("{") || s.startsWith("[")) {
+            return json;
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        // Not this alphabet.
+      }
+    }
+    return value;
+  }
+
+  private static String strictUtf8(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+
+  private static String decodeComponent(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
+  }
+}

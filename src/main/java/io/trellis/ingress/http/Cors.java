@@ -1,0 +1,113 @@
+package io.trellis.ingress.http;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Cross-origin access for pages on other sites: mirrors the request's {@code Origin} (or checks it
+ * against the allow-list), allows credentials and whatever headers the preflight asks for, and lets
+ * browsers cache the preflight for a long time. Immutable.
+ *
+ * <p>The allow-list only governs what browsers let a page read. It does not refuse events: a beacon
+ * or a form post from any origin still carries a valid key and is captured like any other request.
+ */
+final class Cors {
+  private final List<String> allowed;
+  private final String maxAgeSeconds;
+
+  Cors(ClientConfig config) {
+    this.allowed =
+        config.allowedOrigins().stream().map(o -> trimSlash(o.toLowerCase(Locale.ROOT))).toList();
+    this.maxAgeSeconds = Long.toString(config.corsMaxAge().toSeconds());
+  }
+
+  /** True when a page of this origin may read answers. */
+  boolean allows(String origin) {
+    if (allowed.isEmpty() || allowed.contains("*")) {
+      return true;
+    }
+    String o = origin.toLowerCase(Locale.ROOT);
+    for (String a : allowed) {
+      if (a.equals(o) || wildcardMatch(a, o)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Adds the CORS headers of an actual (non-preflight) answer when the origin may read it. */
+  void decorate(HttpServerRequest req) {
+    MultiMap h = req.response().headers();
+    h.add("Vary", "Origin");
+    String origin = req.getHeader("origin");
+    if (origin != null && allows(origin)) {
+      h.set("Access-Control-Allow-Origin", origin);
+      h.set("Access-Control-Allow-Credentials", "true");
+      h.set("Access-Control-Expose-Headers", "Retry-After");
+    }
+  }
+
+  /** Answers an OPTIONS request: a CORS preflight, or a plain question about allowed methods. */
+  void preflight(HttpServerRequest req, Routes.Route route) {
+    HttpServerResponse res = req.response();
+    MultiMap h = res.headers();
+    String origin = req.getHeader("origin");
+    String method = req.getHeader("access-control-request-method");
+    h.set("Allow", route.allowHeader());
+    if (origin == null || method == null) {
+      res.setStatusCode(204).end();
+      return;
+    }
+    h.set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+    if (!allows(origin)) {
+      Responses.error(
+          res,
+          new HttpError(
+              403, "origin_not_allowed", "pages of " + origin + " may not call this service"));
+      return;
+    }
+    h.set("Access-Control-Allow-Origin", origin);
+    h.set("Access-Control-Allow-Credentials", "true");
+    h.set("Access-Control-Allow-Methods", route.allowHeader());
+    String requested = req.getHeader("access-control-request-headers");
+    if (requested != null && !requested.isBlank()) {
+      h.set("Access-Control-Allow-Headers", requested);
+    }
+    if ("true".equalsIgnoreCase(req.getHeader("access-control-request-private-network"))) {
+      h.set("Access-Control-Allow-Private-Network", "true");
+    }
+    h.set("Access-Control-Max-Age", maxAgeSeconds);
+    h.set("Cache-Control", "no-store");
+    res.setStatusCode(204).end();
+  }
+
+  /** {@code https://*.shop.example} allows {@code https://a.shop.example}, not the bare host. */
+  private static boolean wildcardMatch(String pattern, String origin) {
+    int star = pattern.indexOf("://*.");
+    if (star < 0) {
+      return false;
+    }
+    String scheme = pattern.substring(0, star + 3);
+    String suffix = pattern.substring(star + 4);
+    return origin.startsWith(scheme)
+        && origin.endsWith(suffix)
+        && origin.length() > scheme.length() + suffix.length()
+        && origin.indexOf('/', scheme.length()) < 0;
+  }
+
+  private static String trimSlash(String s) {
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  @Override
+  public String toString() {
+    return "Cors{"
+        + (allowed.isEmpty() ? "any origin" : allowed)
+        + ", maxAge="
+        + maxAgeSeconds
+        + "s}";
+  }
+}
