@@ -158,7 +158,8 @@ public final class IngressService implements AutoCloseable {
             keys,
             capture,
             spool,
-            new RateLimits(rateLimits, registry));
+            new RateLimits(rateLimits, registry),
+            registry);
     AdminServer admin = null;
     try {
       server.start();

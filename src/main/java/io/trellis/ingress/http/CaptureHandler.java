@@ -14,6 +14,7 @@ import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonText;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.http.HttpMetrics.Outcome;
 import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.spool.RecordTooLargeException;
 import io.trellis.ingress.spool.Spool;
@@ -31,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -64,6 +66,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
   private final EventCapture capture;
   private final Spool spool;
   private final RateLimits limits;
+  private final HttpMetrics metrics;
   private final Cors cors;
   private final ClickRedirect redirect;
 
@@ -73,13 +76,15 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       KeyResolver keys,
       EventCapture capture,
       Spool spool,
-      RateLimits limits) {
+      RateLimits limits,
+      HttpMetrics metrics) {
     this.config = requireNonNull(config, "config is null");
     this.clients = requireNonNull(clients, "clients is null");
     this.keys = requireNonNull(keys, "keys is null");
     this.capture = requireNonNull(capture, "capture is null");
     this.spool = requireNonNull(spool, "spool is null");
     this.limits = requireNonNull(limits, "limits is null");
+    this.metrics = requireNonNull(metrics, "metrics is null");
     this.cors = new Cors(clients);
     this.redirect = new ClickRedirect(clients);
   }
@@ -92,13 +97,23 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       List<Map.Entry<String, String>> query,
       long limit,
       long receivedAt,
-      String redirectTo) {}
+      String redirectTo,
+      Outcome outcome) {}
 
   @Override
   public void handle(HttpServerRequest req) {
     Routes.Route route = Routes.find(req.path());
     HttpMethod m = req.method();
+    Outcome outcome =
+        new Outcome(route == null ? "unknown" : route.endpoint().name().toLowerCase(Locale.ROOT));
+    HttpServerResponse response = req.response();
+    response.endHandler(
+        v -> {
+          metrics.finished(outcome, response.getStatusCode());
+          AccessLog.record(req, outcome, response.getStatusCode());
+        });
     if ("/openapi.yaml".equals(req.path()) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
+      outcome.endpoint = "openapi";
       Responses.openApi(req.response());
       return;
     }
@@ -108,20 +123,21 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     }
     cors.decorate(req);
     if (route == null) {
-      Responses.error(
-          req.response(), new HttpError(404, "not_found", "no such endpoint: " + req.path()));
+      fail(outcome, req, new HttpError(404, "not_found", "no such endpoint: " + req.path()));
       return;
     }
     if (!route.allows(m)) {
       req.response().putHeader("Allow", route.allowHeader());
-      Responses.error(
-          req.response(),
+      fail(
+          outcome,
+          req,
           new HttpError(
               405, "method_not_allowed", m + " is not allowed here; use " + route.allowHeader()));
       return;
     }
     if (req.headers().size() > clients.headerCountMax()) {
-      BodyReader.refuse(
+      refuse(
+          outcome,
           req,
           new HttpError(
               431,
@@ -137,24 +153,24 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       try {
         declared = Long.parseLong(contentLength.trim());
       } catch (NumberFormatException e) {
-        BodyReader.refuse(req, HttpError.badRequest("invalid Content-Length"));
+        refuse(outcome, req, HttpError.badRequest("invalid Content-Length"));
         return;
       }
       if (declared > limit) {
-        BodyReader.refuse(req, tooLarge(limit));
+        refuse(outcome, req, tooLarge(limit));
         return;
       }
     }
     List<Map.Entry<String, String>> query = parseQuery(req.query());
     if (query.size() > clients.paramsMax()) {
-      BodyReader.refuse(req, BodyDecoder.tooManyFields(clients.paramsMax()));
+      refuse(outcome, req, BodyDecoder.tooManyFields(clients.paramsMax()));
       return;
     }
     String redirectTo = null;
     if (endpoint == Endpoint.REDIRECT) {
       ClickRedirect.Verdict v = redirect.check(first(query, ClickRedirect.TARGET));
       if (v instanceof ClickRedirect.Refuse r) {
-        BodyReader.refuse(req, r.error());
+        refuse(outcome, req, r.error());
         return;
       }
       redirectTo = ((ClickRedirect.Follow) v).location();
@@ -170,9 +186,21 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
             query,
             limit,
             System.currentTimeMillis(),
-            redirectTo);
+            redirectTo,
+            outcome);
     BodyReader.read(
         req, p.ctx(), limit, clients.requestTimeout().toMillis(), body -> onBody(p, body));
+  }
+
+  /** Answers with the error and remembers its code as the reason the request was refused. */
+  private static void fail(Outcome outcome, HttpServerRequest req, HttpError error) {
+    outcome.reason = error.code();
+    Responses.error(req.response(), error);
+  }
+
+  private static void refuse(Outcome outcome, HttpServerRequest req, HttpError error) {
+    outcome.reason = error.code();
+    BodyReader.refuse(req, error);
   }
 
   private static HttpError tooLarge(long limit) {
@@ -191,7 +219,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
               p.limit(),
               clients.paramsMax() - p.query().size());
     } catch (BodyDecoder.RejectedException e) {
-      Responses.error(req.response(), e.error());
+      fail(p.outcome(), req, e.error());
       return;
     }
     List<Map.Entry<String, String>> params = p.query();
@@ -201,8 +229,9 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     }
     boolean json = JsonDepth.looksLikeJson(body.utf8());
     if (json && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
-      Responses.error(
-          req.response(),
+      fail(
+          p.outcome(),
+          req,
           new HttpError(
               400,
               "json_too_deep",
@@ -213,23 +242,26 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     String clientIp = capture.clientIp(data);
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
-      Responses.error(
-          req.response(),
+      fail(
+          p.outcome(),
+          req,
           HttpError.rateLimited("too many failed authentications from this address", blocked));
       return;
     }
     Set<String> found = ApiKeyExtractor.candidates(data, json ? body.utf8() : null);
     if (found.isEmpty()) {
-      Responses.error(
-          req.response(),
+      fail(
+          p.outcome(),
+          req,
           HttpError.unauthorized(
               "missing API key: send 'Authorization: Bearer KEY', or api_key in the query, the"
                   + " form or the JSON body"));
       return;
     }
     if (found.size() > 1) {
-      Responses.error(
-          req.response(),
+      fail(
+          p.outcome(),
+          req,
           new HttpError(
               400, "conflicting_api_keys", "the request carries more than one distinct API key"));
       return;
@@ -245,13 +277,12 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
             if (!(verdict instanceof AuthResult.Unavailable)) {
               limits.authenticationFailed(clientIp);
             }
-            Responses.error(req.response(), authError(verdict));
+            fail(p.outcome(), req, authError(verdict));
           }
         },
         err -> {
           log.warn("Key resolution failed: {}", err.toString());
-          Responses.error(
-              req.response(), HttpError.unavailable("cannot verify the API key now", 5));
+          fail(p.outcome(), req, HttpError.unavailable("cannot verify the API key now", 5));
         });
   }
 
@@ -274,7 +305,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       acceptBatch(p, shared, org, body.utf8());
       return;
     }
-    if (overLimit(req, org, 1)) {
+    if (overLimit(p, org, 1)) {
       return;
     }
     TrafficEvent event = capture.event(shared, org, endpoint, body.text(), jsonObject(body.utf8()));
@@ -282,6 +313,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
         spool.append(List.of(event)),
         p.ctx(),
         ok -> {
+          metrics.accepted(p.outcome().endpoint, 1);
           HttpServerResponse res = req.response();
           switch (endpoint) {
             case PIXEL -> Responses.gif(res);
@@ -296,7 +328,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
             default -> Responses.ok(res, event.eventId(), endpoint.isSegment());
           }
         },
-        err -> Responses.error(req.response(), spoolError(err)));
+        err -> fail(p.outcome(), req, spoolError(err)));
   }
 
   private void acceptBatch(Pending p, EventCapture.SharedRequest shared, String org, byte[] body) {
@@ -305,10 +337,10 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     try {
       items = BatchItems.parse(body, config.batchItemsMax());
     } catch (BatchItems.InvalidBatchException e) {
-      Responses.error(req.response(), new HttpError(400, "invalid_json", e.getMessage()));
+      fail(p.outcome(), req, new HttpError(400, "invalid_json", e.getMessage()));
       return;
     } catch (BatchItems.TooManyItemsException e) {
-      Responses.error(req.response(), new HttpError(413, "too_many_items", e.getMessage()));
+      fail(p.outcome(), req, new HttpError(413, "too_many_items", e.getMessage()));
       return;
     }
     List<TrafficEvent> events = new ArrayList<>(items.size());
@@ -321,8 +353,9 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       }
     }
     if (events.isEmpty()) {
-      Responses.error(
-          req.response(),
+      fail(
+          p.outcome(),
+          req,
           new HttpError(
               400,
               "nothing_accepted",
@@ -331,23 +364,30 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
                   : "no item of the batch is a JSON object"));
       return;
     }
-    if (overLimit(req, org, events.size())) {
+    if (overLimit(p, org, events.size())) {
       return;
     }
     boolean segment = p.endpoint().isSegment();
     whenDone(
         spool.append(events),
         p.ctx(),
-        ok -> Responses.json(req.response(), 200, batchAnswer(events, rejected, segment)),
-        err -> Responses.error(req.response(), spoolError(err)));
+        ok -> {
+          metrics.accepted(p.outcome().endpoint, events.size());
+          if (!rejected.isEmpty()) {
+            metrics.rejected(p.outcome().endpoint, "not_an_object", rejected.size());
+          }
+          Responses.json(req.response(), 200, batchAnswer(events, rejected, segment));
+        },
+        err -> fail(p.outcome(), req, spoolError(err)));
   }
 
   /** Answers 429 when the organization is over its event rate. */
-  private boolean overLimit(HttpServerRequest req, String org, int events) {
+  private boolean overLimit(Pending p, String org, int events) {
     long wait = limits.admit(org, events);
     if (wait > 0) {
-      Responses.error(
-          req.response(),
+      fail(
+          p.outcome(),
+          p.req(),
           HttpError.rateLimited("the organization is over its event rate; retry later", wait));
     }
     return wait > 0;

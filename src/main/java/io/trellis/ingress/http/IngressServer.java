@@ -2,6 +2,8 @@ package io.trellis.ingress.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.trellis.ingress.auth.KeyResolver;
@@ -48,7 +50,14 @@ public final class IngressServer implements AutoCloseable {
   private int port;
 
   public IngressServer(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
-    this(config, ClientConfig.defaults(), keys, capture, spool, RateLimits.disabled());
+    this(
+        config,
+        ClientConfig.defaults(),
+        keys,
+        capture,
+        spool,
+        RateLimits.disabled(),
+        new SimpleMeterRegistry());
   }
 
   public IngressServer(
@@ -57,10 +66,13 @@ public final class IngressServer implements AutoCloseable {
       KeyResolver keys,
       EventCapture capture,
       Spool spool,
-      RateLimits limits) {
+      RateLimits limits,
+      MeterRegistry registry) {
     this.config = requireNonNull(config, "config is null");
     this.clients = requireNonNull(clients, "clients is null");
-    this.handler = new CaptureHandler(config, clients, keys, capture, spool, limits);
+    this.handler =
+        new CaptureHandler(
+            config, clients, keys, capture, spool, limits, new HttpMetrics(registry));
   }
 
   /** Binds the port and returns it (the chosen one when the configured port is 0). */

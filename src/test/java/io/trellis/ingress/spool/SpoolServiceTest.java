@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.testing.RunningService;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,8 +85,11 @@ class SpoolServiceTest {
       assertThat(RunningService.json(refused.body()).path("message").asText())
           .contains("spool is full");
       assertThat(acked).hasSizeBetween(50, 130);
-      // Still full while the sink is down.
+      // Still full while the sink is down, and the readiness probe says so.
       assertThat(s.postJson("/events", key, body(-1)).statusCode()).isEqualTo(503);
+      HttpResponse<String> notReady = s.send(HttpRequest.newBuilder(s.adminUri("/readyz")).GET());
+      assertThat(notReady.statusCode()).isEqualTo(503);
+      assertThat(RunningService.json(notReady.body()).path("reason").asText()).contains("spool");
 
       Files.delete(blocker);
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -95,6 +99,8 @@ class SpoolServiceTest {
         r = s.postJson("/events", key, body(-2));
       } while (r.statusCode() == 503 && System.nanoTime() < deadline);
       assertThat(r.statusCode()).as("the spool did not recover").isEqualTo(200);
+      assertThat(s.send(HttpRequest.newBuilder(s.adminUri("/readyz")).GET()).statusCode())
+          .isEqualTo(200);
       acked.add(RunningService.json(r.body()).path("event_id").asText());
 
       List<JsonNode> stored =
