@@ -20,6 +20,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded default sink: one NDJSON line per event under {@code
@@ -30,6 +33,7 @@ import java.util.Map;
  * <p>Not thread-safe: one delivery thread writes.
  */
 public final class FilesSink implements Sink {
+  private static final Logger log = LoggerFactory.getLogger(FilesSink.class);
   private static final DateTimeFormatter DATE =
       DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
@@ -51,9 +55,61 @@ public final class FilesSink implements Sink {
   public void start() throws SinkException {
     try {
       Files.createDirectories(config.directory());
+      try (Stream<Path> files = Files.walk(config.directory())) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".ndjson")).toList()) {
+          dropTornLine(f);
+        }
+      }
     } catch (IOException e) {
-      throw SinkException.permanent("cannot create " + config.directory() + ": " + e, e);
+      throw SinkException.permanent("cannot prepare " + config.directory() + ": " + e, e);
     }
+  }
+
+  /**
+   * A process killed in the middle of a write can leave a last line without its newline. Those
+   * events were never confirmed to the spool, which delivers them again, so the partial line is cut
+   * off: every line of every file stays one whole JSON object.
+   */
+  static void dropTornLine(Path file) throws IOException {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      if (size == 0 || lastByte(ch, size) == '\n') {
+        return;
+      }
+      long keep = size;
+      ByteBuffer buf = ByteBuffer.allocate(8192);
+      while (keep > 0) {
+        long from = Math.max(0, keep - buf.capacity());
+        buf.clear().limit((int) (keep - from));
+        ch.read(buf, from);
+        int newline = -1;
+        for (int i = buf.position() - 1; i >= 0; i--) {
+          if (buf.get(i) == '\n') {
+            newline = i;
+            break;
+          }
+        }
+        if (newline >= 0) {
+          keep = from + newline + 1;
+          break;
+        }
+        keep = from;
+      }
+      log.warn(
+          "Cut a partial last line from {} at byte {} ({} bytes); its events are delivered again",
+          file,
+          keep,
+          size - keep);
+      ch.truncate(keep);
+      ch.force(true);
+    }
+  }
+
+  private static byte lastByte(FileChannel ch, long size) throws IOException {
+    ByteBuffer one = ByteBuffer.allocate(1);
+    ch.read(one, size - 1);
+    return one.get(0);
   }
 
   @Override
