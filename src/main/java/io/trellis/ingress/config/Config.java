@@ -55,7 +55,7 @@ public final class Config {
   }
 
   public int integer(String key) {
-    return Integer.parseInt(string(key).trim());
+    return SettingType.parseInt(string(key));
   }
 
   public boolean bool(String key) {

@@ -23,7 +23,7 @@ public enum SettingType {
   String check(String value) {
     try {
       switch (this) {
-        case INT -> Integer.parseInt(value.trim());
+        case INT -> parseInt(value);
         case BOOLEAN -> parseBoolean(value);
         case DURATION -> Durations.parse(value);
         case SIZE -> Sizes.parse(value);
@@ -32,6 +32,14 @@ public enum SettingType {
       return null;
     } catch (IllegalArgumentException e) {
       return e.getMessage() == null ? "invalid " + name().toLowerCase(Locale.ROOT) : e.getMessage();
+    }
+  }
+
+  static int parseInt(String value) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("expected a whole number, got '" + value + "'");
     }
   }
 

@@ -43,4 +43,33 @@ class ConfigCommandTest {
       }
     }
   }
+
+  @Test
+  void configCommandPrintsEffectiveValuesWithSourcesAndMasksSecrets() {
+    java.io.PrintStream old = System.out;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    int code;
+    try {
+      code =
+          Main.run(
+              "config",
+              "--set",
+              "clickhouse.password=hunter2-secret",
+              "--set",
+              "bigquery.credentials=/etc/keys/sa.json",
+              "--set",
+              "limits.body-max=2MiB");
+    } finally {
+      System.setOut(old);
+    }
+    String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(code).isZero();
+    assertThat(text)
+        .doesNotContain("hunter2-secret")
+        .doesNotContain("/etc/keys/sa.json")
+        .containsPattern("clickhouse\\.password +=  ?\\*\\*\\*\\* +\\(flag\\)")
+        .containsPattern("limits\\.body-max +=  ?2MiB +\\(flag\\)")
+        .containsPattern("port +=  ?8080 +\\(default\\)");
+  }
 }
