@@ -6,15 +6,14 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.trellis.ingress.spool.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
@@ -180,16 +179,7 @@ public final class LocalKeyStore implements KeyResolver {
         FileLock ignored = ch.lock()) {
       Snapshot current = read();
       List<StoredKey> next = change.apply(List.copyOf(current.byId().values()));
-      Path tmp = file.resolveSibling("keys.json.tmp");
-      Files.write(tmp, JSON.writeValueAsBytes(new KeyFile(1, next)));
-      try (FileChannel f = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        f.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      DurableFiles.writeAtomically(file, JSON.writeValueAsBytes(new KeyFile(1, next)));
       snapshot = read();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write key store " + file, e);

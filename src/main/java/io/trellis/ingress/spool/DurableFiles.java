@@ -13,11 +13,11 @@ import java.nio.file.StandardOpenOption;
  * target, force the directory. Thread-safe (stateless); concurrent writers of the same target must
  * coordinate themselves.
  */
-final class DurableFiles {
+public final class DurableFiles {
   private DurableFiles() {}
 
   /** Replaces {@code target} with {@code data} so that a reader sees the old or the new content. */
-  static void writeAtomically(Path target, byte[] data) throws IOException {
+  public static void writeAtomically(Path target, byte[] data) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     try (FileChannel ch =
         FileChannel.open(
@@ -36,7 +36,7 @@ final class DurableFiles {
   }
 
   /** Makes created, renamed and deleted entries of the directory durable. */
-  static void syncDirectory(Path dir) throws IOException {
+  public static void syncDirectory(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
     } catch (IOException e) {
