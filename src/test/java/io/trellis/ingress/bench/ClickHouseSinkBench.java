@@ -118,9 +118,8 @@ public final class ClickHouseSinkBench {
     store.close();
     Map<String, String> settings = sinkSettings(ch, db, "via_service");
     settings.put("files.enabled", "false");
-    settings.put("spool.memory-capacity", Integer.toString(Math.max(events + 1, 200_000)));
-    settings.put("spool.batch-max-rows", Integer.toString(batchRows));
-    settings.put("spool.batch-max-age", "1s");
+    settings.put("clickhouse.batch-max-rows", Integer.toString(batchRows));
+    settings.put("clickhouse.batch-max-age", "1s");
     settings.put("limits.batch-items-max", Integer.toString(ITEMS_PER_REQUEST));
     List<String> bodies = new ArrayList<>();
     for (int b = 0; b < 16; b++) {

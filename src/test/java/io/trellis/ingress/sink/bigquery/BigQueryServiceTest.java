@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -227,8 +226,6 @@ class BigQueryServiceTest {
 
   @Test
   void aRowBigQueryRejectsGoesToTheDeadLettersWhileItsNeighboursLand() throws IOException {
-    Assumptions.assumeTrue(
-        durableSpool(), "dead letters come with the durable spool (issue 3), not MemorySpool");
     bq.rejectRows(r -> "poison".equals(r.get("event_type")));
 
     String batch = "[{\"event\":\"a\"},{\"event\":\"poison\"},{\"event\":\"c\"}]";
@@ -239,15 +236,6 @@ class BigQueryServiceTest {
     Path deadLetters = dataDir.resolve("dead-letters").resolve("bigquery");
     bq.await("a dead letter", () -> deadLettersContain(deadLetters, "poison"));
     assertThat(service.storedEvents()).hasSize(3);
-  }
-
-  private static boolean durableSpool() {
-    try {
-      Class.forName("io.trellis.ingress.spool.DiskSpool");
-      return true;
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
   }
 
   private static boolean deadLettersContain(Path dir, String text) {
