@@ -22,9 +22,13 @@ import io.trellis.ingress.ops.Metrics;
 import io.trellis.ingress.ops.OpsConfig;
 import io.trellis.ingress.ops.Readiness;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.bigquery.BigQueryConfig;
+import io.trellis.ingress.sink.bigquery.BigQuerySink;
+import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
+import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
-import io.trellis.ingress.spool.MemorySpool;
+import io.trellis.ingress.spool.DiskSpool;
 import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolConfig;
 import java.io.PrintStream;
@@ -114,6 +118,17 @@ public final class IngressService implements AutoCloseable {
     if (files.enabled()) {
       sinks.add(new FilesSink(files));
     }
+    ClickHouseConfig clickhouse = ClickHouseConfig.from(config);
+    if (clickhouse != null) {
+      try {
+        sinks.add(new ClickHouseSink(clickhouse));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
+      }
+    }
+    if (BigQueryConfig.enabled(config)) {
+      sinks.add(new BigQuerySink(BigQueryConfig.from(config, dataDir), registry));
+    }
     if (sinks.isEmpty()) {
       throw new ConfigException("no sink is enabled: enable files.enabled or configure a sink");
     }
@@ -121,22 +136,43 @@ public final class IngressService implements AutoCloseable {
       s.start();
       log.info("Sink ready: {}", s);
     }
-    Spool spool = new MemorySpool(SpoolConfig.from(config), sinks);
+    SpoolConfig spoolConfig = SpoolConfig.from(config);
+    if (spoolConfig.maxRecordBytes() < http.bodyMaxBytes()) {
+      throw new ConfigException(
+          "spool.max-record-size must be at least limits.body-max: a body the service accepts"
+              + " must fit in one spool record");
+    }
+    Spool spool =
+        DiskSpool.open(
+            dataDir.resolve("spool"),
+            dataDir.resolve("dead-letters"),
+            spoolConfig,
+            sinks,
+            registry);
     spool.start();
     IngressServer server =
         new IngressServer(http, keys, capture, spool, new RateLimits(rateLimits, registry));
-    server.start();
     AdminServer admin = null;
-    if (ops.adminEnabled()) {
-      admin =
-          new AdminServer(
-              ops,
-              registry,
-              () -> {
-                var r = spool.readiness();
-                return new Readiness(r.ready(), r.reason());
-              });
-      admin.start();
+    try {
+      server.start();
+      if (ops.adminEnabled()) {
+        admin =
+            new AdminServer(
+                ops,
+                registry,
+                () -> {
+                  var r = spool.readiness();
+                  return new Readiness(r.ready(), r.reason());
+                });
+        admin.start();
+      }
+    } catch (Exception e) {
+      server.close();
+      if (admin != null) {
+        admin.close();
+      }
+      spool.close();
+      throw e;
     }
     return new IngressService(server, spool, keys, background, sinks, admin, registry);
   }

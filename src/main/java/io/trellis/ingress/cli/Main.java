@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "trellis-ingress 0.1.0",
     description = "Captures marketing traffic data over HTTP and stores it losslessly.",
-    subcommands = {ServeCommand.class, KeysCommand.class, ConfigCommand.class})
+    subcommands = {ServeCommand.class, KeysCommand.class, SpoolCommand.class, ConfigCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -6,6 +6,8 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.limits.RateLimitConfig;
 import io.trellis.ingress.ops.OpsConfig;
+import io.trellis.ingress.sink.bigquery.BigQueryConfig;
+import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.SpoolConfig;
 import java.util.ArrayList;
@@ -40,6 +42,8 @@ public final class Settings {
     all.addAll(RateLimitConfig.SETTINGS);
     all.addAll(SpoolConfig.SETTINGS);
     all.addAll(FilesSinkConfig.SETTINGS);
+    all.addAll(ClickHouseConfig.SETTINGS);
+    all.addAll(BigQueryConfig.SETTINGS);
     all.addAll(OpsConfig.SETTINGS);
     return List.copyOf(all);
   }

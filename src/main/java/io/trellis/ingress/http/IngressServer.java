@@ -8,13 +8,17 @@ import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.spool.Spool;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +32,11 @@ public final class IngressServer implements AutoCloseable {
 
   private final HttpConfig config;
   private final CaptureHandler handler;
+
+  /** How long in-flight requests may take to finish when the server stops. */
+  private static final long SHUTDOWN_SECONDS = 10;
+
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private Vertx vertx;
   private int port;
 
@@ -64,12 +73,9 @@ public final class IngressServer implements AutoCloseable {
                 new AbstractVerticle() {
                   @Override
                   public void start(Promise<Void> started) {
-                    vertx
-                        .createHttpServer(options)
-                        .requestHandler(handler)
-                        .listen()
-                        .<Void>mapEmpty()
-                        .onComplete(started);
+                    HttpServer server = vertx.createHttpServer(options).requestHandler(handler);
+                    servers.add(server);
+                    server.listen().<Void>mapEmpty().onComplete(started);
                   }
                 },
             new DeploymentOptions().setInstances(config.eventLoops()))
@@ -88,6 +94,15 @@ public final class IngressServer implements AutoCloseable {
   @Override
   public void close() {
     if (vertx != null) {
+      try {
+        Future.all(
+                servers.stream().map(s -> s.shutdown(SHUTDOWN_SECONDS, TimeUnit.SECONDS)).toList())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(SHUTDOWN_SECONDS + 5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("In-flight requests did not finish cleanly: {}", e.toString());
+      }
       try {
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       } catch (Exception e) {

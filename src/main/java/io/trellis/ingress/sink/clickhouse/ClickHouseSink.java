@@ -1,0 +1,273 @@
+package io.trellis.ingress.sink.clickhouse;
+
+import static java.util.Objects.requireNonNull;
+
+import com.clickhouse.client.api.Client;
+import com.clickhouse.client.api.ServerException;
+import com.clickhouse.client.api.command.CommandResponse;
+import com.clickhouse.client.api.insert.InsertResponse;
+import com.clickhouse.client.api.insert.InsertSettings;
+import com.clickhouse.client.api.query.QueryResponse;
+import com.clickhouse.client.api.query.QuerySettings;
+import com.clickhouse.data.ClickHouseFormat;
+import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkException;
+import io.trellis.ingress.sink.SinkHealth;
+import io.trellis.ingress.sink.SpooledEvent;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stores events in ClickHouse with one {@code INSERT ... FORMAT JSONEachRow} per spool batch,
+ * through the official {@code client-v2} over HTTP(S).
+ *
+ * <p>At start-up (or, when ClickHouse is unreachable then, before the first insert) the sink reads
+ * {@code SELECT version()}, lets {@link ClickHouseSchema} choose the table layout and insert
+ * settings for that server, and creates the table when missing. A server that is down at start-up
+ * does not stop the service: events wait in the spool.
+ *
+ * <p>The sink never retries by itself (the client's own retries are off): every failure is
+ * classified by {@link ClickHouseErrors} and handed to the spool's delivery loop, which retries the
+ * identical batch. On servers that support it each insert carries an {@code
+ * insert_deduplication_token} derived from the batch's spool offsets and event ids, so a retry
+ * after a lost answer is not stored twice.
+ *
+ * <p>Called from one delivery thread; {@link #check()} may be called from any thread.
+ */
+public final class ClickHouseSink implements Sink {
+  private static final Logger log = LoggerFactory.getLogger(ClickHouseSink.class);
+
+  /** Server errors after which the table is looked up (and created) again before the next try. */
+  private static final int UNKNOWN_TABLE = 60;
+
+  private static final int UNKNOWN_DATABASE = 81;
+
+  private final ClickHouseConfig config;
+  private final List<Client> clients;
+  private volatile int current;
+  private volatile ClickHouseSchema schema;
+
+  public ClickHouseSink(ClickHouseConfig config) {
+    this.config = requireNonNull(config, "config is null");
+    if (!config.caCertificate().isEmpty() && !Files.isReadable(Path.of(config.caCertificate()))) {
+      throw new IllegalArgumentException(
+          "clickhouse.ca-certificate: cannot read " + config.caCertificate());
+    }
+    List<Client> built = new ArrayList<>();
+    for (URI url : config.urls()) {
+      built.add(client(url));
+    }
+    this.clients = List.copyOf(built);
+  }
+
+  private Client client(URI url) {
+    Client.Builder b =
+        new Client.Builder()
+            .addEndpoint(url.toString())
+            .setUsername(config.user())
+            .setPassword(config.password())
+            .compressClientRequest(config.compress())
+            // Answers are tiny; and 18.x servers cannot compress them the way the client expects.
+            .compressServerResponse(false)
+            // Retries live in the spool's delivery loop, once for all sinks.
+            .setMaxRetries(0)
+            .setConnectTimeout(config.connectTimeout().toMillis(), ChronoUnit.MILLIS)
+            .setSocketTimeout(config.requestTimeout().toMillis(), ChronoUnit.MILLIS)
+            .setClientName("trellis-ingress");
+    if (!config.caCertificate().isEmpty()) {
+      b.setRootCertificate(config.caCertificate());
+    }
+    return b.build();
+  }
+
+  @Override
+  public String name() {
+    return "clickhouse";
+  }
+
+  @Override
+  public void start() throws SinkException {
+    try {
+      prepare();
+    } catch (SinkException e) {
+      if (e.kind() != SinkException.Kind.TRANSIENT) {
+        throw e;
+      }
+      log.warn(
+          "ClickHouse is not ready at start-up ({}); events wait in the spool and the table is"
+              + " set up before the first insert",
+          e.getMessage());
+    }
+  }
+
+  /** The layout chosen for the server, or null before the sink reached it. */
+  public ClickHouseSchema schema() {
+    return schema;
+  }
+
+  private void prepare() throws SinkException {
+    Client c = clients.get(current);
+    String versionText;
+    try (QueryResponse r =
+        await(
+            c.query(
+                "SELECT version()",
+                new QuerySettings().setFormat(ClickHouseFormat.TabSeparated)))) {
+      versionText = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    } catch (SinkException e) {
+      throw e;
+    } catch (Exception e) {
+      throw failed(e);
+    }
+    ClickHouseSchema s;
+    try {
+      s = new ClickHouseSchema(config, ServerVersion.parse(versionText));
+    } catch (IllegalArgumentException e) {
+      throw SinkException.transientFailure("unexpected answer to SELECT version(): " + e, e);
+    }
+    log.info("{} ({})", s.describe(), config.urls().get(current));
+    if (config.createTable()) {
+      for (String ddl : s.createStatements()) {
+        try (CommandResponse ignored = await(c.execute(ddl))) {
+          log.debug("Executed {}", ddl);
+        } catch (SinkException e) {
+          throw e;
+        } catch (Exception e) {
+          throw failed(e);
+        }
+      }
+      log.info(
+          "ClickHouse table {} is ready (partition by {})",
+          s.storageTable(),
+          config.partitioning());
+    }
+    schema = s;
+  }
+
+  @Override
+  public void write(SinkBatch batch) throws SinkException {
+    if (schema == null) {
+      prepare();
+    }
+    ClickHouseSchema s = schema;
+    InsertSettings settings = new InsertSettings();
+    s.insertSettings(deduplicationToken(batch)).forEach(settings::serverSetting);
+    Client c = clients.get(current);
+    try (InsertResponse ignored =
+        await(
+            c.insert(
+                s.insertTable(),
+                EventRows.COLUMNS,
+                out -> EventRows.write(out, batch.events()),
+                ClickHouseFormat.JSONEachRow,
+                settings))) {
+      // Stored: the insert returned without an error.
+    } catch (SinkException e) {
+      throw e;
+    } catch (Exception e) {
+      throw failed(e);
+    }
+  }
+
+  /**
+   * Waits for the client's future: the socket timeout bounds each read, and this bounds the whole
+   * call, so a stuck request becomes a transient failure instead of a hung delivery thread.
+   */
+  private <T> T await(Future<T> future) throws Exception {
+    long limit = config.connectTimeout().toMillis() + 2 * config.requestTimeout().toMillis();
+    try {
+      return future.get(limit, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw SinkException.transientFailure("ClickHouse did not answer within " + limit + " ms", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw SinkException.transientFailure("interrupted while waiting for ClickHouse", e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ex ? ex : e;
+    }
+  }
+
+  private SinkException failed(Exception e) {
+    SinkException out = ClickHouseErrors.classify(e);
+    if (ClickHouseErrors.isConnectionFailure(e)) {
+      // The server may come back upgraded, or another URL may be the one that answers:
+      // look the version up again before the next insert.
+      schema = null;
+      if (clients.size() > 1) {
+        current = (current + 1) % clients.size();
+      }
+    } else if (out.getCause() instanceof ServerException se
+        && (ClickHouseErrors.code(se) == UNKNOWN_TABLE
+            || ClickHouseErrors.code(se) == UNKNOWN_DATABASE)) {
+      schema = null;
+    }
+    return out;
+  }
+
+  /**
+   * The token that makes a retried batch idempotent on servers with {@code
+   * insert_deduplication_token}. The offsets identify the batch within its spool; the hash of the
+   * event ids keeps a batch of a new spool (whose offsets start again at 0) from matching an older
+   * one and being dropped as a duplicate.
+   */
+  static String deduplicationToken(SinkBatch batch) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    for (SpooledEvent e : batch.items()) {
+      sha.update(e.event().eventId().getBytes(StandardCharsets.US_ASCII));
+      sha.update((byte) '\n');
+    }
+    String hash = HexFormat.of().formatHex(sha.digest(), 0, 8);
+    return "trellis-" + batch.firstOffset() + "-" + batch.lastOffset() + "-" + hash;
+  }
+
+  @Override
+  public SinkHealth check() {
+    Client c = clients.get(current);
+    try {
+      if (!c.ping(config.connectTimeout().toMillis())) {
+        return SinkHealth.failed(
+            "ClickHouse at " + config.urls().get(current) + " does not answer");
+      }
+    } catch (RuntimeException e) {
+      return SinkHealth.failed(
+          "ClickHouse at "
+              + config.urls().get(current)
+              + ": "
+              + ClickHouseErrors.summary(e.getMessage()));
+    }
+    return schema == null ? SinkHealth.failed("ClickHouse table not set up yet") : SinkHealth.ok();
+  }
+
+  @Override
+  public void close() {
+    for (Client c : clients) {
+      c.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ClickHouseSink{" + config + "}";
+  }
+}

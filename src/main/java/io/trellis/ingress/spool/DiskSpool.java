@@ -1,0 +1,395 @@
+package io.trellis.ingress.spool;
+
+import static java.util.Objects.requireNonNull;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.trellis.ingress.capture.EventCodec;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.config.Sizes;
+import io.trellis.ingress.sink.Sink;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable spool: a segment log on local disk ({@link SegmentLog}) between the HTTP layer and
+ * the sinks. An append is acknowledged once its events are durable under the fsync policy ({@link
+ * GroupCommitWriter}); each sink then reads the log from its own cursor ({@link SinkDelivery}), and
+ * a segment is deleted once every configured sink is past it.
+ *
+ * <pre>
+ *   HTTP event loops ──append()──▶ queue ──▶ spool-writer: write, fsync once per group, ack
+ *                                                │
+ *                                   segments on disk (DATA_DIR/spool/*.segment)
+ *                                 ┌──────────────┼──────────────┐
+ *                          deliver-files   deliver-clickhouse   ...   each: own thread, own cursor
+ * </pre>
+ *
+ * <p>Thread-safe. {@link #append} never blocks: it encodes, checks sizes and the budget, and
+ * queues.
+ */
+public final class DiskSpool implements Spool {
+  private static final Logger log = LoggerFactory.getLogger(DiskSpool.class);
+  static final String LOCK_FILE = "spool.lock";
+  static final String SINKS_FILE = "sinks";
+
+  private final Path dir;
+  private final SpoolConfig config;
+  private final DiskBudget budget;
+  private final SegmentLog segmentLog;
+  private final GroupCommitWriter writer;
+  private final List<SinkDelivery> deliveries;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final Counter refusedFull;
+  private final Counter refusedTooLarge;
+  private final Counter refusedClosed;
+  private volatile boolean closed;
+  private boolean started;
+
+  private DiskSpool(
+      Path dir,
+      SpoolConfig config,
+      DiskBudget budget,
+      SegmentLog segmentLog,
+      GroupCommitWriter writer,
+      List<SinkDelivery> deliveries,
+      FileChannel lockChannel,
+      FileLock lock,
+      MeterRegistry metrics) {
+    this.dir = dir;
+    this.config = config;
+    this.budget = budget;
+    this.segmentLog = segmentLog;
+    this.writer = writer;
+    this.deliveries = deliveries;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.refusedFull = metrics.counter("trellis.spool.refused", "reason", "full");
+    this.refusedTooLarge = metrics.counter("trellis.spool.refused", "reason", "too_large");
+    this.refusedClosed = metrics.counter("trellis.spool.refused", "reason", "unavailable");
+    Gauge.builder("trellis.spool.bytes", budget, DiskBudget::used).register(metrics);
+    Gauge.builder("trellis.spool.max.bytes", budget, DiskBudget::max).register(metrics);
+    Gauge.builder("trellis.spool.segments", segmentLog, SegmentLog::segmentCount).register(metrics);
+  }
+
+  /**
+   * Opens (and recovers) the spool in {@code dir} for the given sinks; appends are accepted at
+   * once, delivery begins with {@link #start()}. Dead letters go under {@code deadLetterDir}.
+   */
+  public static DiskSpool open(
+      Path dir, Path deadLetterDir, SpoolConfig config, List<Sink> sinks, MeterRegistry metrics)
+      throws IOException {
+    requireNonNull(config, "config is null");
+    requireNonNull(metrics, "metrics is null");
+    Files.createDirectories(dir);
+    FileChannel lockChannel =
+        FileChannel.open(
+            dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      lockChannel.close();
+      throw new ConfigException(
+          "the spool " + dir + " is in use by another running trellis-ingress process");
+    }
+    try {
+      return open(dir, deadLetterDir, config, sinks, metrics, lockChannel, lock);
+    } catch (IOException | RuntimeException e) {
+      lock.release();
+      lockChannel.close();
+      throw e;
+    }
+  }
+
+  private static DiskSpool open(
+      Path dir,
+      Path deadLetterDir,
+      SpoolConfig config,
+      List<Sink> sinks,
+      MeterRegistry metrics,
+      FileChannel lockChannel,
+      FileLock lock)
+      throws IOException {
+    Set<String> names = new HashSet<>();
+    for (Sink s : sinks) {
+      CursorStore.checkName(s.name());
+      if (!names.add(s.name())) {
+        throw new ConfigException("two sinks are named " + s.name());
+      }
+    }
+    long existing = 0;
+    for (Path p : SegmentLog.listSegments(dir).values()) {
+      existing += Files.size(p);
+    }
+    long maxBytes = budgetFor(dir, config, existing);
+    DiskBudget budget = new DiskBudget(maxBytes);
+    CursorStore cursors = new CursorStore(dir);
+    Map<String, Long> onDisk = cursors.loadAll();
+    for (String name : onDisk.keySet()) {
+      if (!names.contains(name)) {
+        log.warn(
+            "Spool cursor of sink '{}' found, but no such sink is configured: it is ignored and"
+                + " does not keep segments from being deleted",
+            name);
+      }
+    }
+    long maxCursor = 0;
+    for (String name : names) {
+      maxCursor = Math.max(maxCursor, onDisk.getOrDefault(name, 0L));
+    }
+    Quarantine quarantine = new Quarantine(dir, metrics);
+    SegmentLog segmentLog = SegmentLog.open(dir, config, quarantine, budget, maxCursor);
+    DurableFiles.writeAtomically(
+        dir.resolve(SINKS_FILE),
+        (String.join("\n", names) + "\n").getBytes(StandardCharsets.UTF_8));
+    GroupCommitWriter writer = new GroupCommitWriter(segmentLog, budget, config, metrics);
+    List<SinkDelivery> deliveries = new ArrayList<>();
+    DiskSpool[] self = new DiskSpool[1];
+    for (Sink s : sinks) {
+      long cursor = startCursor(s.name(), cursors.load(s.name()), segmentLog);
+      deliveries.add(
+          new SinkDelivery(
+              s,
+              cursor,
+              segmentLog,
+              cursors,
+              new DeadLetters(deadLetterDir, s.name()),
+              config,
+              metrics,
+              c -> self[0].release()));
+    }
+    DiskSpool spool =
+        new DiskSpool(
+            dir, config, budget, segmentLog, writer, deliveries, lockChannel, lock, metrics);
+    self[0] = spool;
+    writer.start();
+    log.info(
+        "Spool ready in {}: budget {} ({}), fsync={}, {} sink(s)",
+        dir,
+        Sizes.format(maxBytes),
+        config.maxBytes().isPresent() ? "spool.max-bytes" : "half of the free space",
+        config.fsync().name().toLowerCase(),
+        sinks.size());
+    return spool;
+  }
+
+  private static long budgetFor(Path dir, SpoolConfig config, long existing) throws IOException {
+    if (config.maxBytes().isPresent()) {
+      return config.maxBytes().getAsLong();
+    }
+    long usable = Files.getFileStore(dir).getUsableSpace();
+    long budget = (long) ((usable + existing) * SpoolConfig.DEFAULT_BUDGET_SHARE);
+    if (budget < 2 * config.segmentBytes()) {
+      throw new ConfigException(
+          "the disk of "
+              + dir
+              + " has "
+              + Sizes.format(usable)
+              + " free: too little for a spool of at least two segments of "
+              + Sizes.format(config.segmentBytes()));
+    }
+    return budget;
+  }
+
+  /** Where a sink starts: its cursor, kept within the offsets the log holds. */
+  private static long startCursor(String sink, OptionalLong saved, SegmentLog segmentLog) {
+    long oldest = segmentLog.oldestOffset();
+    long next = segmentLog.nextOffset();
+    if (saved.isEmpty()) {
+      log.info(
+          "Sink {} has no spool cursor yet: it starts at the oldest event kept ({})", sink, oldest);
+      return oldest;
+    }
+    long c = saved.getAsLong();
+    if (c < oldest) {
+      log.warn(
+          "Spool cursor of sink {} is at {}, below the oldest event kept ({}): events in between"
+              + " were deleted while the sink was not configured; it resumes at {}",
+          sink,
+          c,
+          oldest,
+          oldest);
+      return oldest;
+    }
+    return Math.min(c, next);
+  }
+
+  @Override
+  public CompletableFuture<Void> append(List<TrafficEvent> events) {
+    if (closed) {
+      refusedClosed.increment();
+      return CompletableFuture.failedFuture(new SpoolFullException("the service is shutting down"));
+    }
+    String failure = writer.failure();
+    if (failure != null) {
+      refusedClosed.increment();
+      return CompletableFuture.failedFuture(
+          new SpoolFullException("cannot store events durably: " + failure));
+    }
+    if (events.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    List<byte[]> payloads = new ArrayList<>(events.size());
+    long bytes = 0;
+    for (int i = 0; i < events.size(); i++) {
+      byte[] p = EventCodec.encode(events.get(i));
+      if (p.length > config.maxRecordBytes()) {
+        refusedTooLarge.increment();
+        return CompletableFuture.failedFuture(
+            new RecordTooLargeException(
+                (events.size() == 1 ? "the event" : "event " + i + " of the batch")
+                    + " takes "
+                    + p.length
+                    + " bytes; the largest event stored is "
+                    + config.maxRecordBytes()
+                    + " bytes"));
+      }
+      payloads.add(p);
+      bytes += RecordFrame.frameBytes(p.length);
+    }
+    if (!budget.tryReserve(bytes)) {
+      refusedFull.increment();
+      return CompletableFuture.failedFuture(
+          new SpoolFullException(
+              "the spool is full ("
+                  + Sizes.format(budget.used())
+                  + " of "
+                  + Sizes.format(budget.max())
+                  + " bytes) until the sinks catch up"));
+    }
+    GroupCommitWriter.Pending p = new GroupCommitWriter.Pending(payloads, bytes);
+    writer.enqueue(p);
+    return p.done;
+  }
+
+  @Override
+  public synchronized void start() {
+    if (started) {
+      return;
+    }
+    started = true;
+    deliveries.forEach(SinkDelivery::start);
+  }
+
+  @Override
+  public SpoolReadiness readiness() {
+    if (closed) {
+      return SpoolReadiness.notReady("shutting down");
+    }
+    String failure = writer.failure();
+    if (failure != null) {
+      return SpoolReadiness.notReady("spool cannot write: " + failure);
+    }
+    long used = budget.used();
+    if (used + RecordFrame.frameBytes(config.maxRecordBytes()) > budget.max()) {
+      StringBuilder sb =
+          new StringBuilder("spool is full: ")
+              .append(Sizes.format(used))
+              .append(" of ")
+              .append(Sizes.format(budget.max()))
+              .append(" bytes used;");
+      for (SinkDelivery d : deliveries) {
+        sb.append(' ').append(d.sinkName()).append(" is ").append((long) d.lagEvents());
+        sb.append(" events behind;");
+      }
+      return SpoolReadiness.notReady(sb.substring(0, sb.length() - 1));
+    }
+    return SpoolReadiness.ok();
+  }
+
+  /** Deletes segments every configured sink is past; called after a sink moves its cursor. */
+  void release() {
+    long min = Long.MAX_VALUE;
+    for (SinkDelivery d : deliveries) {
+      min = Math.min(min, d.committed());
+    }
+    if (deliveries.isEmpty()) {
+      min = segmentLog.nextOffset();
+    }
+    try {
+      segmentLog.deleteBelow(min);
+    } catch (UncheckedIOException e) {
+      log.error("Could not delete a spool segment: {}", e.getMessage());
+    }
+  }
+
+  /** The next offset an appended event will get; for tests and status. */
+  long nextOffset() {
+    return segmentLog.nextOffset();
+  }
+
+  /** Bytes counted against the budget now. */
+  long usedBytes() {
+    return budget.used();
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    writer.stop();
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    deliveries.forEach(SinkDelivery::drain);
+    for (SinkDelivery d : deliveries) {
+      try {
+        if (!started || d.awaitFinished(deadline)) {
+          continue;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      log.warn(
+          "Sink {} did not drain within {}: {} events stay in the spool for the next start",
+          d.sinkName(),
+          config.drainTimeout(),
+          (long) d.lagEvents());
+      d.stopNow();
+    }
+    segmentLog.close();
+    try {
+      lock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      log.warn("Releasing the spool lock failed: {}", e.toString());
+    }
+    log.info("Spool closed at offset {}", segmentLog.nextOffset());
+  }
+
+  @Override
+  public String toString() {
+    return "DiskSpool{dir="
+        + dir
+        + ", fsync="
+        + config.fsync()
+        + ", sinks="
+        + deliveries.size()
+        + "}";
+  }
+}

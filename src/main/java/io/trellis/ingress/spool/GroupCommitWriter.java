@@ -1,0 +1,224 @@
+package io.trellis.ingress.spool;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that writes to the log. It takes queued appends, writes their records, makes the
+ * whole group durable with one fsync, publishes it to the sink readers and only then completes the
+ * appends' futures (which answers the HTTP requests). The group closes when {@code
+ * spool.fsync-max-delay} has passed since its oldest append arrived or {@code
+ * spool.fsync-max-bytes} are written, so one fsync serves many concurrent requests while no request
+ * waits longer than the delay plus one fsync. With {@code spool.fsync=none} there is no fsync and
+ * no waiting: whatever is queued is written and acknowledged at once.
+ *
+ * <p>A failed write fails the whole group (each request's events are all-or-nothing) and cuts the
+ * file back; a failed fsync stops the spool for good, because after it the kernel may have dropped
+ * the dirty pages and nothing written since the last good fsync can be trusted.
+ *
+ * <p>Thread-safety: {@link #enqueue} is thread-safe and never blocks; the rest runs on the writer
+ * thread.
+ */
+final class GroupCommitWriter implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+  /** One append: the encoded events of one request, acknowledged together. */
+  static final class Pending {
+    final List<byte[]> payloads;
+    final long bytes;
+    final long enqueuedNanos = System.nanoTime();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    Pending(List<byte[]> payloads, long bytes) {
+      this.payloads = payloads;
+      this.bytes = bytes;
+    }
+  }
+
+  private final SegmentLog segmentLog;
+  private final DiskBudget budget;
+  private final boolean fsync;
+  private final long maxDelayNanos;
+  private final long maxGroupBytes;
+  private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private volatile boolean stopping;
+  private volatile boolean exited;
+  private volatile String failure;
+  private boolean writeFailed;
+
+  private final Counter appendedEvents;
+  private final Counter appendedBytes;
+  private final Timer fsyncTimer;
+  private final Timer ackTimer;
+  private final DistributionSummary groupEvents;
+
+  GroupCommitWriter(
+      SegmentLog segmentLog, DiskBudget budget, SpoolConfig config, MeterRegistry metrics) {
+    this.segmentLog = segmentLog;
+    this.budget = budget;
+    this.fsync = config.fsync() == SpoolConfig.FsyncPolicy.GROUP;
+    this.maxDelayNanos = config.fsyncMaxDelay().toNanos();
+    this.maxGroupBytes = Math.max(1, config.fsyncMaxBytes());
+    this.appendedEvents = metrics.counter("trellis.spool.appended.events");
+    this.appendedBytes = metrics.counter("trellis.spool.appended.bytes");
+    this.fsyncTimer = metrics.timer("trellis.spool.fsync");
+    this.ackTimer = metrics.timer("trellis.spool.ack.latency");
+    this.groupEvents = metrics.summary("trellis.spool.group.events");
+    this.thread = new Thread(this, "spool-writer");
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Queues the append; its future completes once the events are durable, or fails. */
+  void enqueue(Pending p) {
+    queue.add(p);
+    if (exited && queue.remove(p)) {
+      fail(p, new SpoolFullException("the spool is closed"));
+    }
+  }
+
+  /** Why the writer stopped accepting appends, or null while it works. */
+  String failure() {
+    return failure;
+  }
+
+  /** Writes and acknowledges everything queued so far, then stops the thread. */
+  void stop() {
+    stopping = true;
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void run() {
+    List<Pending> group = new ArrayList<>();
+    try {
+      while (true) {
+        Pending first = queue.poll(50, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          if (stopping) {
+            break;
+          }
+          continue;
+        }
+        group.clear();
+        collect(first, group);
+        commit(group);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      exited = true;
+      for (Pending p; (p = queue.poll()) != null; ) {
+        fail(p, new SpoolFullException("the spool is closed"));
+      }
+    }
+  }
+
+  /** Gathers a group starting with {@code first}, writing each append as it is taken. */
+  private void collect(Pending first, List<Pending> group) throws InterruptedException {
+    long deadline = first.enqueuedNanos + maxDelayNanos;
+    long bytes = 0;
+    Pending p = first;
+    while (p != null) {
+      group.add(p);
+      bytes += p.bytes;
+      if (failure == null && !write(p)) {
+        return;
+      }
+      if (bytes >= maxGroupBytes) {
+        return;
+      }
+      p = queue.poll();
+      if (p == null && fsync && !stopping) {
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+          p = queue.poll(left, TimeUnit.NANOSECONDS);
+        }
+      }
+    }
+  }
+
+  private boolean write(Pending p) {
+    try {
+      for (byte[] payload : p.payloads) {
+        segmentLog.append(payload);
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      log.error("Spool write failed; failing the requests of this group", e);
+      if (!segmentLog.discardUnpublished()) {
+        failure = "a write failed and the segment could not be cut back: " + e;
+      }
+      writeFailed = true;
+      return false;
+    }
+  }
+
+  private void commit(List<Pending> group) {
+    if (failure == null && !writeFailed) {
+      try {
+        segmentLog.flush();
+      } catch (IOException e) {
+        log.error("Spool write failed; failing the requests of this group", e);
+        if (!segmentLog.discardUnpublished()) {
+          failure = "a write failed and the segment could not be cut back: " + e;
+        }
+        writeFailed = true;
+      }
+    }
+    if (failure == null && !writeFailed && fsync) {
+      long t0 = System.nanoTime();
+      try {
+        segmentLog.sync();
+        fsyncTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+      } catch (IOException e) {
+        failure = "fsync failed: " + e;
+        log.error("Spool fsync failed: no further appends are accepted until a restart", e);
+      }
+    }
+    if (failure != null || writeFailed) {
+      writeFailed = false;
+      String why = failure != null ? failure : "a spool write failed";
+      for (Pending p : group) {
+        fail(p, new SpoolFullException("cannot store events durably: " + why));
+      }
+      return;
+    }
+    segmentLog.publish();
+    long now = System.nanoTime();
+    long events = 0;
+    long bytes = 0;
+    for (Pending p : group) {
+      events += p.payloads.size();
+      bytes += p.bytes;
+      ackTimer.record(now - p.enqueuedNanos, TimeUnit.NANOSECONDS);
+      p.done.complete(null);
+    }
+    appendedEvents.increment(events);
+    appendedBytes.increment(bytes);
+    groupEvents.record(events);
+  }
+
+  private void fail(Pending p, RuntimeException e) {
+    budget.release(p.bytes);
+    p.done.completeExceptionally(e);
+  }
+}

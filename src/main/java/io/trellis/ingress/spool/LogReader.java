@@ -1,0 +1,131 @@
+package io.trellis.ingress.spool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the log for one sink, in offset order, from a starting offset, through segment after
+ * segment, never past what the writer published. Records are read from the files (the page cache),
+ * not kept on the heap, so a sink that is down for hours costs disk, not memory.
+ *
+ * <p>Every frame is validated as it is read. A corrupt one is quarantined (once, whichever sink
+ * finds it first), the reader resumes at the next good record, and the sink simply never sees the
+ * corrupt bytes: no loop, no stop.
+ *
+ * <p>Not thread-safe: owned by one delivery thread.
+ */
+final class LogReader implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LogReader.class);
+
+  private final SegmentLog segmentLog;
+  private long want;
+  private Segment segment;
+  private FileChannel channel;
+  private SegmentScanner scanner;
+
+  LogReader(SegmentLog segmentLog, long from) {
+    this.segmentLog = segmentLog;
+    this.want = from;
+  }
+
+  /**
+   * Moves to the next record at or after the start offset. Returns false when nothing more is
+   * published now; the record's fields are valid until the next call.
+   */
+  boolean next() throws IOException {
+    while (true) {
+      if (segment == null && !open(segmentLog.segmentFor(want))) {
+        return false;
+      }
+      // Sealed first: a segment is sealed only after its final size is set.
+      boolean sealed = segment.sealed();
+      long end = segment.durableSize();
+      scanner.end(end);
+      switch (scanner.next()) {
+        case RECORD -> {
+          if (scanner.recordOffset() >= want) {
+            want = scanner.recordOffset() + 1;
+            return true;
+          }
+        }
+        case CORRUPT -> skipCorrupt(end);
+        case END -> {
+          if (!sealed) {
+            return false;
+          }
+          Segment after = segmentLog.segmentAfter(segment);
+          if (after == null) {
+            return false;
+          }
+          close();
+          if (!open(after)) {
+            return false;
+          }
+        }
+      }
+    }
+  }
+
+  long offset() {
+    return scanner.recordOffset();
+  }
+
+  ByteBuffer payload() {
+    return scanner.payload();
+  }
+
+  int frameBytes() {
+    return scanner.frameBytes();
+  }
+
+  private void skipCorrupt(long end) throws IOException {
+    long bad = scanner.position();
+    String why = scanner.problem();
+    long resume = scanner.resync(bad + 1);
+    long to = resume >= 0 ? resume : end;
+    if (segmentLog.quarantine().range(segment.path, bad, to, why)) {
+      log.warn(
+          "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to quarantine",
+          segment.path,
+          bad,
+          why,
+          bad,
+          to);
+    }
+    scanner.seek(to);
+  }
+
+  private boolean open(Segment s) throws IOException {
+    segment = null;
+    if (s == null) {
+      return false;
+    }
+    try {
+      channel = FileChannel.open(s.path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    segment = s;
+    scanner =
+        new SegmentScanner(
+            channel,
+            segmentLog.maxRecordBytes(),
+            Segment.HEADER_BYTES,
+            s.durableSize(),
+            s.baseOffset - 1);
+    return true;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (channel != null) {
+      channel.close();
+      channel = null;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.trellis.ingress.spool;
+
+import static java.util.Objects.requireNonNull;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the bytes of corrupt records out of the way, under {@code spool/quarantine/}: a range
+ * {@code [from, to)} of segment {@code S} is copied to {@code S@from.bin}, with the reason in
+ * {@code S@from.txt}. Each range is quarantined once: finding it again (another sink's reader, or a
+ * restart) neither copies nor counts it again, so corruption never causes a loop.
+ *
+ * <p>Thread-safe (synchronized).
+ */
+final class Quarantine {
+  private static final Logger log = LoggerFactory.getLogger(Quarantine.class);
+  static final String DIR = "quarantine";
+
+  private final Path dir;
+  private final Counter ranges;
+  private final Counter bytes;
+
+  Quarantine(Path spoolDir, MeterRegistry metrics) {
+    this.dir = requireNonNull(spoolDir, "spoolDir is null").resolve(DIR);
+    this.ranges = metrics.counter("trellis.spool.quarantined.ranges");
+    this.bytes = metrics.counter("trellis.spool.quarantined.bytes");
+  }
+
+  /**
+   * Copies {@code [from, to)} of the segment into quarantine unless it already is there. Returns
+   * true when this call quarantined it. Never throws: a failure to copy is logged, and the caller
+   * skips the range anyway (the original bytes stay in the segment until it is deleted).
+   */
+  synchronized boolean range(Path segment, long from, long to, String reason) {
+    String name = segment.getFileName() + "@" + from;
+    Path target = dir.resolve(name + ".bin");
+    if (Files.exists(target)) {
+      return false;
+    }
+    try {
+      Files.createDirectories(dir);
+      ByteBuffer data = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE, to - from));
+      try (FileChannel in = FileChannel.open(segment, StandardOpenOption.READ)) {
+        long at = from;
+        while (data.hasRemaining()) {
+          int r = in.read(data, at);
+          if (r < 0) {
+            break;
+          }
+          at += r;
+        }
+      }
+      data.flip();
+      byte[] copy = new byte[data.remaining()];
+      data.get(copy);
+      DurableFiles.writeAtomically(dir.resolve(name + ".txt"), note(segment, from, to, reason));
+      DurableFiles.writeAtomically(target, copy);
+    } catch (IOException | UncheckedIOException e) {
+      log.error("Could not copy corrupt bytes {}..{} of {} into {}: {}", from, to, segment, dir, e);
+    }
+    ranges.increment();
+    bytes.increment(to - from);
+    return true;
+  }
+
+  /** Moves a whole file that is not a readable segment into quarantine. */
+  synchronized void file(Path file, String reason) throws IOException {
+    Files.createDirectories(dir);
+    String name = file.getFileName() + "@whole";
+    long size = Files.size(file);
+    DurableFiles.writeAtomically(dir.resolve(name + ".txt"), note(file, 0, size, reason));
+    Files.move(file, dir.resolve(name + ".bin"), StandardCopyOption.REPLACE_EXISTING);
+    DurableFiles.syncDirectory(file.getParent());
+    ranges.increment();
+    bytes.increment(size);
+  }
+
+  /** Number of quarantined ranges on disk. */
+  static long count(Path spoolDir) {
+    Path d = spoolDir.resolve(DIR);
+    if (!Files.isDirectory(d)) {
+      return 0;
+    }
+    try (Stream<Path> s = Files.list(d)) {
+      return s.filter(p -> p.toString().endsWith(".bin")).count();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] note(Path file, long from, long to, String reason) {
+    return ("file="
+            + file.getFileName()
+            + "\nfrom="
+            + from
+            + "\nto="
+            + to
+            + "\nreason="
+            + reason
+            + "\nat="
+            + Instant.now()
+            + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,474 @@
+package io.trellis.ingress.spool;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The spool's append log: segment files in one directory, one record per event, offsets counting
+ * events. The layout of a segment is drawn in {@link Segment}, the layout of a record in {@link
+ * RecordFrame}:
+ *
+ * <pre>
+ *   spool/
+ *     00000000000000000000.segment   sealed: records with offsets 0 .. 41999
+ *     00000000000000042000.segment   sealed: 42000 .. 80123
+ *     00000000000000080124.segment   active: appended to by the writer thread
+ *     cursors/&lt;sink&gt;.cursor          next offset each sink needs (see CursorStore)
+ *     quarantine/                    bytes of corrupt records (see Quarantine)
+ * </pre>
+ *
+ * <p><b>Recovery.</b> {@link #open} checks the header of every segment, then scans the last one
+ * record by record. A bad frame followed by a good one is a corrupt record in the middle: its bytes
+ * are quarantined and the scan goes on. A bad frame with nothing good after it is a torn or corrupt
+ * tail: the file is truncated there, with a WARN naming file and byte offset. Neither stops the
+ * start. Older segments are validated lazily, by the readers, the same way.
+ *
+ * <p><b>Visibility.</b> Readers only see what the writer {@linkplain #publish() published}: records
+ * that are durable under the fsync policy. A record a sink may have stored therefore can never be
+ * lost by a crash and its offset handed to another event.
+ *
+ * <p><b>Thread-safety.</b> {@link #append}, {@link #flush}, {@link #sync}, {@link #publish} and
+ * {@link #close} belong to the single writer thread. Lookups for readers, {@link #awaitPublish},
+ * {@link #deleteBelow} and the statistics are thread-safe.
+ */
+final class SegmentLog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SegmentLog.class);
+
+  private final Path dir;
+  private final long segmentBytes;
+  private final int maxRecordBytes;
+  private final boolean sync;
+  private final Quarantine quarantine;
+  private final DiskBudget budget;
+  private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+  private final ReentrantLock publishLock = new ReentrantLock();
+  private final Condition published = publishLock.newCondition();
+  private volatile long publishVersion;
+  private volatile long durableNextOffset;
+
+  // Writer-thread state.
+  private final ByteBuffer buffer;
+  private final ByteBuffer header = ByteBuffer.allocate(RecordFrame.HEADER_BYTES);
+  private final CRC32C crc = new CRC32C();
+  private Segment active;
+  private FileChannel channel;
+  private long writtenPosition;
+  private long nextOffset;
+
+  private SegmentLog(
+      Path dir, SpoolConfig config, Quarantine quarantine, DiskBudget budget, int bufferBytes) {
+    this.dir = dir;
+    this.segmentBytes = config.segmentBytes();
+    this.maxRecordBytes = config.maxRecordBytes();
+    this.sync = config.fsync() == SpoolConfig.FsyncPolicy.GROUP;
+    this.quarantine = quarantine;
+    this.budget = budget;
+    this.buffer = ByteBuffer.allocateDirect(bufferBytes);
+  }
+
+  /**
+   * Opens the log in {@code dir}, recovering the last segment. New records get offsets of at least
+   * {@code minNextOffset} (the highest sink cursor), so an offset a sink has already passed is
+   * never reused, even when the tail it came from was lost.
+   */
+  static SegmentLog open(
+      Path dir, SpoolConfig config, Quarantine quarantine, DiskBudget budget, long minNextOffset)
+      throws IOException {
+    Files.createDirectories(dir);
+    int bufferBytes = (int) Math.max(64 << 10, Math.min(config.fsyncMaxBytes(), 8 << 20));
+    SegmentLog l =
+        new SegmentLog(
+            requireNonNull(dir, "dir is null"),
+            requireNonNull(config, "config is null"),
+            requireNonNull(quarantine, "quarantine is null"),
+            requireNonNull(budget, "budget is null"),
+            bufferBytes);
+    l.recover(minNextOffset);
+    return l;
+  }
+
+  /** Segment files in {@code dir} by base offset. */
+  static TreeMap<Long, Path> listSegments(Path dir) throws IOException {
+    TreeMap<Long, Path> found = new TreeMap<>();
+    if (!Files.isDirectory(dir)) {
+      return found;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        OptionalLong base = Segment.parseName(p.getFileName().toString());
+        if (base.isPresent() && Files.isRegularFile(p)) {
+          found.put(base.getAsLong(), p);
+        }
+      }
+    }
+    return found;
+  }
+
+  private void recover(long minNextOffset) throws IOException {
+    TreeMap<Long, Path> found = listSegments(dir);
+    long next = 0;
+    List<Map.Entry<Long, Path>> entries = new ArrayList<>(found.entrySet());
+    for (int i = 0; i < entries.size(); i++) {
+      long base = entries.get(i).getKey();
+      Path path = entries.get(i).getValue();
+      boolean last = i == entries.size() - 1;
+      String bad = readHeaderProblem(path, base);
+      if (bad != null) {
+        long size = Files.size(path);
+        // Any record the file may hold has an offset below this bound (a record takes 17+ bytes).
+        long bound = base + size / (RecordFrame.HEADER_BYTES + 1) + 1;
+        if (size > Segment.HEADER_BYTES || !last) {
+          log.warn("Spool segment {} is unreadable ({}): moved to quarantine", path, bad);
+          quarantine.file(path, bad);
+          next = Math.max(next, bound);
+          continue;
+        }
+        // A header torn while the segment was being created: no record was ever acknowledged
+        // from it, because the header is made durable before the first record is written.
+        log.warn("Spool segment {} has a torn header ({}): removing it", path, bad);
+        Files.delete(path);
+        next = Math.max(next, base);
+        continue;
+      }
+      if (!last) {
+        long size = Files.size(path);
+        segments.put(base, new Segment(base, path, size, true));
+        budget.add(size);
+        next = Math.max(next, base);
+        continue;
+      }
+      next = Math.max(next, recoverLast(base, path));
+    }
+    nextOffset = Math.max(next, minNextOffset);
+    if (segments.isEmpty() || segments.lastEntry().getValue().sealed()) {
+      startSegment(nextOffset);
+    } else {
+      active = segments.lastEntry().getValue();
+      channel = FileChannel.open(active.path, StandardOpenOption.WRITE);
+      writtenPosition = active.durableSize();
+      channel.position(writtenPosition);
+    }
+    durableNextOffset = nextOffset;
+    if (nextOffset > next) {
+      log.warn(
+          "Spool log ends at offset {} but a sink cursor is at {}: new events start at {}",
+          next,
+          minNextOffset,
+          nextOffset);
+    }
+    log.info(
+        "Spool log open: {} segment(s), {} bytes, offsets {}..{}",
+        segments.size(),
+        budget.used(),
+        oldestOffset(),
+        nextOffset);
+  }
+
+  /** Validates every record of the last segment; returns the offset after its last good record. */
+  private long recoverLast(long base, Path path) throws IOException {
+    long next = base;
+    try (FileChannel ch =
+        FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      SegmentScanner scanner =
+          new SegmentScanner(ch, maxRecordBytes, Segment.HEADER_BYTES, size, base - 1);
+      long goodEnd = Segment.HEADER_BYTES;
+      while (true) {
+        SegmentScanner.Status st = scanner.next();
+        if (st == SegmentScanner.Status.END) {
+          break;
+        }
+        if (st == SegmentScanner.Status.RECORD) {
+          next = scanner.recordOffset() + 1;
+          goodEnd = scanner.position();
+          continue;
+        }
+        long bad = scanner.position();
+        String why = scanner.problem();
+        long resume = scanner.resync(bad + 1);
+        if (resume >= 0) {
+          if (quarantine.range(path, bad, resume, why)) {
+            log.warn(
+                "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to"
+                    + " quarantine and continued",
+                path,
+                bad,
+                why,
+                bad,
+                resume);
+          } else {
+            log.info(
+                "Spool segment {}: skipping corrupt bytes {}..{}, already in quarantine",
+                path,
+                bad,
+                resume);
+          }
+          scanner.seek(resume);
+          continue;
+        }
+        log.warn(
+            "Spool segment {}: torn or corrupt tail at byte {} ({}); truncating {} bytes",
+            path,
+            bad,
+            why,
+            size - bad);
+        ch.truncate(bad);
+        ch.force(true);
+        goodEnd = bad;
+        break;
+      }
+      segments.put(base, new Segment(base, path, goodEnd, false));
+      budget.add(goodEnd);
+    }
+    return next;
+  }
+
+  private static String readHeaderProblem(Path path, long base) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      ByteBuffer h = ByteBuffer.allocate(Segment.HEADER_BYTES);
+      while (h.hasRemaining() && ch.read(h) >= 0) {}
+      h.flip();
+      return Segment.checkHeader(h, base);
+    }
+  }
+
+  private void startSegment(long base) throws IOException {
+    Path path = dir.resolve(Segment.fileName(base));
+    FileChannel ch =
+        FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    ByteBuffer h = Segment.header(base);
+    while (h.hasRemaining()) {
+      ch.write(h);
+    }
+    if (sync) {
+      ch.force(true);
+      DurableFiles.syncDirectory(dir);
+    }
+    Segment s = new Segment(base, path, Segment.HEADER_BYTES, false);
+    budget.add(Segment.HEADER_BYTES);
+    segments.put(base, s);
+    Segment previous = active;
+    FileChannel previousChannel = channel;
+    active = s;
+    channel = ch;
+    writtenPosition = Segment.HEADER_BYTES;
+    if (previous != null) {
+      previous.seal();
+      previousChannel.close();
+      signalReaders();
+    }
+  }
+
+  // ---- writer thread ----
+
+  /** Frames and buffers one record, starting a new segment first when it would not fit. */
+  long append(byte[] payload) throws IOException {
+    int frame = RecordFrame.frameBytes(payload.length);
+    if (writtenPosition + buffer.position() + frame > segmentBytes) {
+      roll();
+    }
+    long offset = nextOffset++;
+    header.clear();
+    RecordFrame.putHeader(header, offset, payload, crc);
+    header.flip();
+    if (frame > buffer.remaining()) {
+      flush();
+    }
+    if (frame > buffer.capacity()) {
+      writeFully(header);
+      writeFully(ByteBuffer.wrap(payload));
+    } else {
+      buffer.put(header).put(payload);
+    }
+    return offset;
+  }
+
+  /** Writes buffered records to the file (the page cache). */
+  void flush() throws IOException {
+    buffer.flip();
+    writeFully(buffer);
+    buffer.clear();
+  }
+
+  /** Forces written records to the device. */
+  void sync() throws IOException {
+    channel.force(false);
+  }
+
+  /** Lets readers see everything written so far. Call after {@link #flush} (and {@link #sync}). */
+  void publish() {
+    active.durableSize(writtenPosition);
+    durableNextOffset = nextOffset;
+    signalReaders();
+  }
+
+  /**
+   * Forgets buffered records that could not be written and cuts the file back to what was
+   * published, after a failed write. Returns false when even that failed.
+   */
+  boolean discardUnpublished() {
+    buffer.clear();
+    try {
+      long keep = active.durableSize();
+      channel.truncate(keep);
+      channel.position(keep);
+      writtenPosition = keep;
+      // Records of a segment sealed during the failed group stay readable; never reuse their
+      // offsets, nor go below the base of the active segment.
+      nextOffset = Math.max(durableNextOffset, active.baseOffset);
+      return true;
+    } catch (IOException e) {
+      log.error("Could not cut spool segment {} back after a failed write", active.path, e);
+      return false;
+    }
+  }
+
+  private void roll() throws IOException {
+    flush();
+    if (sync) {
+      sync();
+    }
+    active.durableSize(writtenPosition);
+    startSegment(nextOffset);
+  }
+
+  private void writeFully(ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      writtenPosition += channel.write(b);
+    }
+  }
+
+  /** Wakes readers waiting in {@link #awaitPublish} (new data, or shutdown). */
+  void signalReaders() {
+    publishLock.lock();
+    try {
+      publishVersion++;
+      published.signalAll();
+    } finally {
+      publishLock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } catch (IOException e) {
+      log.warn("Closing spool segment {} failed: {}", active.path, e.toString());
+    }
+  }
+
+  // ---- readers and maintenance (thread-safe) ----
+
+  /** The segment holding {@code offset}, or the oldest one when the offset is below all. */
+  Segment segmentFor(long offset) {
+    Map.Entry<Long, Segment> e = segments.floorEntry(offset);
+    if (e == null) {
+      e = segments.firstEntry();
+    }
+    return e == null ? null : e.getValue();
+  }
+
+  /** The segment after {@code s}, or null. */
+  Segment segmentAfter(Segment s) {
+    Map.Entry<Long, Segment> e = segments.higherEntry(s.baseOffset);
+    return e == null ? null : e.getValue();
+  }
+
+  long publishVersion() {
+    return publishVersion;
+  }
+
+  /** Waits until something is published after {@code seenVersion}, or the time is up. */
+  void awaitPublish(long seenVersion, long nanos) throws InterruptedException {
+    publishLock.lock();
+    try {
+      long left = nanos;
+      while (publishVersion == seenVersion && left > 0) {
+        left = published.awaitNanos(left);
+      }
+    } finally {
+      publishLock.unlock();
+    }
+  }
+
+  /**
+   * Deletes sealed segments all of whose records are below {@code minCursor} (every sink is past
+   * them). The active segment is never deleted, so offsets keep counting up. Returns bytes freed.
+   */
+  synchronized long deleteBelow(long minCursor) {
+    long freed = 0;
+    while (true) {
+      Map.Entry<Long, Segment> first = segments.firstEntry();
+      if (first == null || !first.getValue().sealed()) {
+        return freed;
+      }
+      Map.Entry<Long, Segment> next = segments.higherEntry(first.getKey());
+      if (next == null || next.getKey() > minCursor) {
+        return freed;
+      }
+      Segment s = first.getValue();
+      segments.remove(s.baseOffset);
+      try {
+        long size = Files.size(s.path);
+        Files.delete(s.path);
+        budget.release(size);
+        freed += size;
+        log.debug("Deleted spool segment {} ({} bytes): every sink is past it", s.path, size);
+      } catch (NoSuchFileException e) {
+        // Already gone.
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete spool segment " + s.path, e);
+      }
+    }
+  }
+
+  Quarantine quarantine() {
+    return quarantine;
+  }
+
+  int maxRecordBytes() {
+    return maxRecordBytes;
+  }
+
+  /** Offset of the oldest record still kept (the base of the oldest segment). */
+  long oldestOffset() {
+    Map.Entry<Long, Segment> e = segments.firstEntry();
+    return e == null ? durableNextOffset : e.getKey();
+  }
+
+  /** Offset the next published record will have. */
+  long nextOffset() {
+    return durableNextOffset;
+  }
+
+  int segmentCount() {
+    return segments.size();
+  }
+
+  Path directory() {
+    return dir;
+  }
+}

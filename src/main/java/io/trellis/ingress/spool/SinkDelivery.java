@@ -1,0 +1,386 @@
+package io.trellis.ingress.spool;
+
+import static java.util.Objects.requireNonNull;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.trellis.ingress.capture.EventCodec;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkException;
+import io.trellis.ingress.sink.SpooledEvent;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds one sink from the spool, on its own thread, from its own cursor: reads a batch (closing on
+ * rows, bytes or age), writes it, and moves the cursor past it once the sink confirms. Batching,
+ * retries, backoff and dead letters live here, once for every sink:
+ *
+ * <ul>
+ *   <li>{@code TRANSIENT} (and any unexpected exception): retry the same batch with exponential
+ *       backoff and jitter, without limit; the events wait on disk.
+ *   <li>{@code PERMANENT}: split the batch in halves and retry each, down to single events; an
+ *       event refused on its own goes to the dead letters with the reason.
+ *   <li>{@code ROWS}: dead-letter exactly the named rows and write the rest again.
+ * </ul>
+ *
+ * Nothing is dropped: each event ends up in the sink or in its dead letters before the cursor
+ * passes it. A slow or failing sink only delays its own cursor.
+ *
+ * <p>Thread-safety: the loop runs on the delivery's own thread; {@link #committed()}, the gauges
+ * and the drain/stop controls are safe from any thread.
+ */
+final class SinkDelivery implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(SinkDelivery.class);
+  private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final Sink sink;
+  private final SegmentLog segmentLog;
+  private final CursorStore cursors;
+  private final DeadLetters deadLetters;
+  private final SpoolConfig config;
+  private final Backoff backoff;
+  private final LongConsumer onCommit;
+  private final Thread thread;
+
+  private volatile long committed;
+  private volatile long pendingSinceMillis;
+  private volatile boolean draining;
+  private volatile boolean stopNow;
+  private volatile boolean finished;
+
+  private final Counter batches;
+  private final Counter rows;
+  private final Counter bytes;
+  private final Counter retries;
+  private final Counter deadLettered;
+  private final Map<SinkException.Kind, Counter> failures = new TreeMap<>();
+  private final Counter unexpected;
+
+  /** The pending record that did not fit the previous batch. */
+  private SpooledEvent carried;
+
+  private int carriedBytes;
+
+  SinkDelivery(
+      Sink sink,
+      long cursor,
+      SegmentLog segmentLog,
+      CursorStore cursors,
+      DeadLetters deadLetters,
+      SpoolConfig config,
+      MeterRegistry metrics,
+      LongConsumer onCommit) {
+    this.sink = requireNonNull(sink, "sink is null");
+    this.committed = cursor;
+    this.segmentLog = requireNonNull(segmentLog, "segmentLog is null");
+    this.cursors = requireNonNull(cursors, "cursors is null");
+    this.deadLetters = requireNonNull(deadLetters, "deadLetters is null");
+    this.config = requireNonNull(config, "config is null");
+    this.backoff = new Backoff(config.retryInitialBackoff(), config.retryMaxBackoff());
+    this.onCommit = requireNonNull(onCommit, "onCommit is null");
+    Tags tags = Tags.of("sink", sink.name());
+    this.batches = metrics.counter("trellis.sink.batches", tags);
+    this.rows = metrics.counter("trellis.sink.rows", tags);
+    this.bytes = metrics.counter("trellis.sink.bytes", tags);
+    this.retries = metrics.counter("trellis.sink.retries", tags);
+    this.deadLettered = metrics.counter("trellis.sink.dead_letters", tags);
+    for (SinkException.Kind k : SinkException.Kind.values()) {
+      failures.put(
+          k, metrics.counter("trellis.sink.failures", tags.and("kind", k.name().toLowerCase())));
+    }
+    this.unexpected = metrics.counter("trellis.sink.failures", tags.and("kind", "unexpected"));
+    Gauge.builder("trellis.sink.lag.events", this, SinkDelivery::lagEvents)
+        .tags(tags)
+        .register(metrics);
+    Gauge.builder("trellis.sink.lag.seconds", this, SinkDelivery::lagSeconds)
+        .tags(tags)
+        .register(metrics);
+    this.thread = new Thread(this, "deliver-" + sink.name());
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  String sinkName() {
+    return sink.name();
+  }
+
+  /** Offset of the next event this sink still needs; all below are stored or dead-lettered. */
+  long committed() {
+    return committed;
+  }
+
+  double lagEvents() {
+    return Math.max(0, segmentLog.nextOffset() - committed);
+  }
+
+  /** Age of the oldest event this sink has read but not yet stored; 0 when caught up. */
+  double lagSeconds() {
+    long since = pendingSinceMillis;
+    return since == 0 ? 0 : Math.max(0, System.currentTimeMillis() - since) / 1000.0;
+  }
+
+  /** Deliver what is in the spool now without waiting for batches to fill, then stop. */
+  void drain() {
+    draining = true;
+    segmentLog.signalReaders();
+  }
+
+  /** Waits for the drain to finish; false when the deadline came first. */
+  boolean awaitFinished(long deadlineNanos) throws InterruptedException {
+    long left = deadlineNanos - System.nanoTime();
+    if (left > 0) {
+      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+    }
+    return finished || !thread.isAlive();
+  }
+
+  /** Stops at once; the batch in flight, if any, is not committed and will be sent again. */
+  void stopNow() {
+    stopNow = true;
+    thread.interrupt();
+    try {
+      thread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void run() {
+    try (LogReader reader = new LogReader(segmentLog, committed)) {
+      while (!stopNow) {
+        List<SpooledEvent> items = new ArrayList<>();
+        long batchBytes = fill(reader, items);
+        if (items.isEmpty()) {
+          if (draining) {
+            break;
+          }
+          continue;
+        }
+        if (!deliver(new SinkBatch(items))) {
+          break;
+        }
+        batches.increment();
+        bytes.increment(batchBytes);
+        commit(items.get(items.size() - 1).offset() + 1);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException | RuntimeException e) {
+      log.error("Delivery to sink {} stopped: {}", sink.name(), e.toString(), e);
+    } finally {
+      pendingSinceMillis = 0;
+      finished = true;
+    }
+  }
+
+  /** Reads one batch into {@code items}; returns its encoded size. */
+  private long fill(LogReader reader, List<SpooledEvent> items)
+      throws IOException, InterruptedException {
+    long batchBytes = 0;
+    long firstSeen = 0;
+    long ageNanos = config.batchMaxAge().toNanos();
+    List<DeadLetters.Entry> undecodable = new ArrayList<>();
+    long lastSkipped = -1;
+    while (items.size() < config.batchMaxRows() && !stopNow) {
+      SpooledEvent next;
+      int size;
+      if (carried != null) {
+        next = carried;
+        size = carriedBytes;
+        carried = null;
+      } else {
+        long version = segmentLog.publishVersion();
+        if (!reader.next()) {
+          if (draining) {
+            break;
+          }
+          long wait =
+              items.isEmpty() ? IDLE_WAIT_NANOS : ageNanos - (System.nanoTime() - firstSeen);
+          if (wait <= 0) {
+            break;
+          }
+          segmentLog.awaitPublish(version, wait);
+          continue;
+        }
+        size = reader.frameBytes();
+        TrafficEvent event;
+        try {
+          event = EventCodec.decode(reader.payload());
+        } catch (IllegalArgumentException e) {
+          ByteBuffer p = reader.payload();
+          byte[] raw = new byte[p.remaining()];
+          p.get(raw);
+          undecodable.add(
+              new DeadLetters.Entry(
+                  reader.offset(), "undecodable record: " + e.getMessage(), null, raw));
+          lastSkipped = reader.offset();
+          continue;
+        }
+        next = new SpooledEvent(reader.offset(), event);
+      }
+      if (!items.isEmpty() && batchBytes + size > config.batchMaxBytes()) {
+        carried = next;
+        carriedBytes = size;
+        break;
+      }
+      if (items.isEmpty()) {
+        firstSeen = System.nanoTime();
+        pendingSinceMillis = next.event().timestamp();
+      }
+      items.add(next);
+      batchBytes += size;
+    }
+    if (!undecodable.isEmpty()) {
+      if (!deadLetter(undecodable)) {
+        throw new InterruptedException("stopped");
+      }
+      if (items.isEmpty()) {
+        commit(lastSkipped + 1);
+      }
+    }
+    return batchBytes;
+  }
+
+  /** Writes the batch, retrying and splitting as its failures demand; false when stopped. */
+  private boolean deliver(SinkBatch batch) throws InterruptedException {
+    int attempt = 0;
+    while (!stopNow) {
+      SinkException failure;
+      boolean bug = false;
+      try {
+        sink.write(batch);
+        rows.increment(batch.size());
+        return true;
+      } catch (SinkException e) {
+        failure = e;
+      } catch (RuntimeException e) {
+        // A bug in the sink, not bad data: retrying keeps the events; dead-lettering would not.
+        unexpected.increment();
+        bug = true;
+        failure = SinkException.transientFailure("unexpected " + e, e);
+      }
+      switch (failure.kind()) {
+        case TRANSIENT -> {
+          if (!bug) {
+            failures.get(SinkException.Kind.TRANSIENT).increment();
+          }
+          long delay = backoff.delayMillis(attempt);
+          if (attempt == 0 || Integer.bitCount(attempt) == 1) {
+            log.warn(
+                "Sink {} failed to store {} events (attempt {}), retrying in {} ms: {}",
+                sink.name(),
+                batch.size(),
+                attempt + 1,
+                delay,
+                failure.getMessage());
+          }
+          attempt++;
+          retries.increment();
+          Thread.sleep(delay);
+        }
+        case ROWS -> {
+          failures.get(SinkException.Kind.ROWS).increment();
+          List<DeadLetters.Entry> bad = new ArrayList<>();
+          List<SpooledEvent> rest = new ArrayList<>();
+          for (int i = 0; i < batch.size(); i++) {
+            String reason = failure.rowErrors().get(i);
+            if (reason == null) {
+              rest.add(batch.items().get(i));
+            } else {
+              bad.add(
+                  new DeadLetters.Entry(
+                      batch.items().get(i).offset(), reason, batch.items().get(i), null));
+            }
+          }
+          if (bad.isEmpty()) {
+            // The sink named no row of this batch: treat it as a bad batch to split.
+            return split(batch, failure);
+          }
+          if (!deadLetter(bad)) {
+            return false;
+          }
+          if (rest.isEmpty()) {
+            return true;
+          }
+          batch = new SinkBatch(rest);
+          attempt = 0;
+        }
+        case PERMANENT -> {
+          failures.get(SinkException.Kind.PERMANENT).increment();
+          return split(batch, failure);
+        }
+      }
+    }
+    return false;
+  }
+
+  private boolean split(SinkBatch batch, SinkException failure) throws InterruptedException {
+    if (batch.size() == 1) {
+      SpooledEvent e = batch.items().get(0);
+      log.warn(
+          "Sink {} refused event at offset {} ({}): moved to dead letters",
+          sink.name(),
+          e.offset(),
+          failure.getMessage());
+      return deadLetter(List.of(new DeadLetters.Entry(e.offset(), failure.getMessage(), e, null)));
+    }
+    int mid = batch.size() / 2;
+    return deliver(batch.slice(0, mid)) && deliver(batch.slice(mid, batch.size()));
+  }
+
+  /** Writes dead letters, retrying until it works (they are the only copy); false when stopped. */
+  private boolean deadLetter(List<DeadLetters.Entry> entries) throws InterruptedException {
+    int attempt = 0;
+    while (!stopNow) {
+      try {
+        deadLetters.write(entries);
+        deadLettered.increment(entries.size());
+        return true;
+      } catch (IOException | RuntimeException e) {
+        long delay = backoff.delayMillis(attempt++);
+        log.error(
+            "Cannot write dead letters of sink {}, retrying in {} ms: {}",
+            sink.name(),
+            delay,
+            e.toString());
+        Thread.sleep(delay);
+      }
+    }
+    return false;
+  }
+
+  private void commit(long cursor) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      cursors.store(sink.name(), cursor);
+      committed = cursor;
+      pendingSinceMillis = 0;
+      onCommit.accept(cursor);
+    } catch (IOException | RuntimeException e) {
+      // The sink has the events; only the note of it is missing. Until a cursor write works, a
+      // restart sends them again (duplicates, never losses) and the segments stay on disk.
+      log.error("Cannot save the spool cursor of sink {}: {}", sink.name(), e.toString());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

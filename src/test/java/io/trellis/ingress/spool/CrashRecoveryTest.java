@@ -1,0 +1,249 @@
+package io.trellis.ingress.spool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trellis.ingress.auth.LocalKeyStore;
+import io.trellis.ingress.testing.StoredFiles;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the real service as a separate process, kills it with SIGKILL in the middle of concurrent
+ * load again and again, and checks that every event it acknowledged reaches the files sink.
+ */
+class CrashRecoveryTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int KILLS = 20;
+  private static final int CLIENTS = 4;
+
+  @TempDir Path dir;
+
+  @Test
+  void noAcknowledgedEventIsLostAcrossRepeatedKills() throws Exception {
+    Path data = dir.resolve("data");
+    String key = LocalKeyStore.open(data).create("crash", "crash test").key();
+    Set<String> acked = ConcurrentHashMap.newKeySet();
+    AtomicInteger requests = new AtomicInteger();
+
+    for (int run = 0; run < KILLS; run++) {
+      Server server = Server.start(data, dir.resolve("run-" + run + ".log"));
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicInteger ackedThisRun = new AtomicInteger();
+      List<Thread> clients = new ArrayList<>();
+      for (int c = 0; c < CLIENTS; c++) {
+        Thread t =
+            new Thread(() -> load(server.port, key, stop, acked, ackedThisRun, requests), "client");
+        t.start();
+        clients.add(t);
+      }
+      // Kill mid-load: once this run has acknowledged a fair number, at a random moment.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (ackedThisRun.get() < 200 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      Thread.sleep(ThreadLocalRandom.current().nextInt(0, 300));
+      server.process.destroyForcibly();
+      server.process.waitFor(10, TimeUnit.SECONDS);
+      stop.set(true);
+      for (Thread t : clients) {
+        t.join();
+      }
+      assertThat(ackedThisRun.get())
+          .as("run %d acknowledged too little to be a test; see %s", run, server.log)
+          .isGreaterThanOrEqualTo(200);
+    }
+
+    Server last = Server.start(data, dir.resolve("final.log"));
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      Set<String> missing = missing(data, acked);
+      while (!missing.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        missing = missing(data, acked);
+      }
+      Map<String, Integer> counts = storedCounts(data);
+      int stored = counts.values().stream().mapToInt(Integer::intValue).sum();
+      long duplicates = stored - counts.size();
+      System.out.printf(
+          "crash test: %d kills, %d requests, %d events acknowledged, %d stored lines,"
+              + " %d duplicates, %d lost; %d restarts truncated a torn spool tail%n",
+          KILLS,
+          requests.get(),
+          acked.size(),
+          stored,
+          duplicates,
+          missing.size(),
+          logLines("torn or corrupt tail"));
+      assertThat(missing).as("acknowledged events missing from the files sink").isEmpty();
+    } finally {
+      last.process.destroy();
+      last.process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Lines of all service logs of this test that contain the text. */
+  private long logLines(String text) throws IOException {
+    long n = 0;
+    try (var logs = Files.list(dir)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+        n += Files.readAllLines(log).stream().filter(l -> l.contains(text)).count();
+      }
+    }
+    return n;
+  }
+
+  private static Set<String> missing(Path data, Set<String> acked) {
+    Set<String> missing = new HashSet<>(acked);
+    missing.removeAll(storedCounts(data).keySet());
+    return missing;
+  }
+
+  private static Map<String, Integer> storedCounts(Path data) {
+    Map<String, Integer> counts = new HashMap<>();
+    for (JsonNode e : StoredFiles.events(data.resolve("events"))) {
+      counts.merge(e.path("event_id").asText(), 1, Integer::sum);
+    }
+    return counts;
+  }
+
+  /** Sends events until stopped; records the id of every event the server acknowledged. */
+  private static void load(
+      int port,
+      String key,
+      AtomicBoolean stop,
+      Set<String> acked,
+      AtomicInteger ackedThisRun,
+      AtomicInteger requests) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+    while (!stop.get()) {
+      boolean batch = rnd.nextInt(4) == 0;
+      String body;
+      if (batch) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < 10; i++) {
+          sb.append(i == 0 ? "" : ",").append("{\"event\":\"click\",\"i\":").append(i).append('}');
+        }
+        body = sb.append(']').toString();
+      } else {
+        body = "{\"event\":\"pageview\",\"page\":\"/p/" + rnd.nextInt(1000) + "\"}";
+      }
+      HttpRequest req =
+          HttpRequest.newBuilder(
+                  URI.create("http://127.0.0.1:" + port + (batch ? "/batch" : "/events")))
+              .timeout(Duration.ofSeconds(5))
+              .header("Authorization", "Bearer " + key)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body))
+              .build();
+      try {
+        requests.incrementAndGet();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+          continue;
+        }
+        JsonNode answer = JSON.readTree(r.body());
+        if (batch) {
+          for (JsonNode id : answer.path("event_ids")) {
+            acked.add(id.asText());
+            ackedThisRun.incrementAndGet();
+          }
+        } else {
+          acked.add(answer.path("event_id").asText());
+          ackedThisRun.incrementAndGet();
+        }
+      } catch (IOException e) {
+        // The server is gone (killed): nothing was acknowledged.
+        sleep(5);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The service in its own JVM. */
+  private record Server(Process process, int port, Path log) {
+    static Server start(Path data, Path log) throws Exception {
+      int port = freePort();
+      List<String> cmd =
+          List.of(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-Xmx256m",
+              "-XX:TieredStopAtLevel=1",
+              "-XX:+UseSerialGC",
+              "-cp",
+              System.getProperty("java.class.path"),
+              "io.trellis.ingress.cli.Main",
+              "serve",
+              "--data-dir",
+              data.toString(),
+              "--port",
+              Integer.toString(port),
+              "--set",
+              "auth.demo-key=false",
+              "--set",
+              "spool.segment-size=4MiB",
+              "--set",
+              "spool.max-record-size=1MiB",
+              "--set",
+              "spool.batch-max-age=50ms");
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline) {
+        if (!p.isAlive()) {
+          throw new AssertionError("the service exited at start: " + Files.readString(log));
+        }
+        try (Socket s = new Socket()) {
+          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+          return new Server(p, port, log);
+        } catch (IOException e) {
+          Thread.sleep(20);
+        }
+      }
+      p.destroyForcibly();
+      throw new AssertionError("the service did not open its port: " + Files.readString(log));
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package io.trellis.ingress.spool;
+
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.config.Config;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Test events and spool configurations. */
+final class Events {
+  private Events() {}
+
+  static TrafficEvent event(String id, String body) {
+    return new TrafficEvent(
+        "acme",
+        id,
+        System.currentTimeMillis(),
+        "POST",
+        "http://localhost/events",
+        "{\"content-type\":\"application/json\"}",
+        "{}",
+        body,
+        "127.0.0.1",
+        "test",
+        "",
+        "pageview",
+        "",
+        "",
+        "",
+        "",
+        "");
+  }
+
+  static TrafficEvent event(String id) {
+    return event(id, "{\"event\":\"pageview\",\"id\":\"" + id + "\"}");
+  }
+
+  static List<TrafficEvent> events(String prefix, int n) {
+    List<TrafficEvent> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(event(prefix + i));
+    }
+    return out;
+  }
+
+  /** Defaults for tests: small segments, fast batches and retries, an explicit budget. */
+  static SpoolConfig config(Map<String, String> overrides) {
+    Map<String, String> all = new java.util.HashMap<>();
+    all.put("spool.segment-size", "64KiB");
+    all.put("spool.max-record-size", "16KiB");
+    all.put("spool.max-bytes", "64MiB");
+    all.put("spool.batch-max-age", "20ms");
+    all.put("spool.retry-initial-backoff", "5ms");
+    all.put("spool.retry-max-backoff", "50ms");
+    all.put("spool.drain-timeout", "5s");
+    all.putAll(overrides);
+    return SpoolConfig.from(Config.of(all));
+  }
+
+  static SpoolConfig config() {
+    return config(Map.of());
+  }
+}

@@ -1,0 +1,256 @@
+package io.trellis.ingress.spool;
+
+import static io.trellis.ingress.spool.Events.config;
+import static io.trellis.ingress.spool.Events.event;
+import static io.trellis.ingress.spool.Events.events;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.Sink;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Garbage written into segment files must never stop the start, loop, or lose good records. */
+class RecoveryTest {
+  @TempDir Path dir;
+  SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+
+  private Path spoolDir() {
+    return dir.resolve("spool");
+  }
+
+  private DiskSpool open(Sink... sinks) throws Exception {
+    return DiskSpool.open(
+        spoolDir(), dir.resolve("dead-letters"), config(), List.of(sinks), metrics);
+  }
+
+  /** Appends events and closes without delivering; returns the segment files by base offset. */
+  private TreeMap<Long, Path> spoolWith(List<TrafficEvent> events) throws Exception {
+    try (DiskSpool spool = open(new TestSink("files"))) {
+      for (TrafficEvent e : events) {
+        spool.append(List.of(e)).get();
+      }
+    }
+    return SegmentLog.listSegments(spoolDir());
+  }
+
+  /** Byte positions of the records in a segment, read from the length fields. */
+  private static List<Long> recordPositions(Path segment) throws Exception {
+    List<Long> out = new ArrayList<>();
+    try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "r")) {
+      long p = Segment.HEADER_BYTES;
+      while (p + RecordFrame.HEADER_BYTES <= f.length()) {
+        f.seek(p);
+        out.add(p);
+        p += RecordFrame.HEADER_BYTES + f.readInt();
+      }
+    }
+    return out;
+  }
+
+  private static void overwrite(Path file, long position, byte[] bytes) throws Exception {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.seek(position);
+      f.write(bytes);
+    }
+  }
+
+  private static void appendBytes(Path file, byte[] bytes) throws Exception {
+    Files.write(file, bytes, StandardOpenOption.APPEND);
+  }
+
+  private long quarantined() throws Exception {
+    return Quarantine.count(spoolDir());
+  }
+
+  private static List<String> ids(String prefix, int from, int to) {
+    List<String> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      out.add(prefix + i);
+    }
+    return out;
+  }
+
+  @Test
+  void garbageAfterTheLastRecordIsTruncatedAndTheSpoolStarts() throws Exception {
+    Path last = spoolWith(events("e", 100)).lastEntry().getValue();
+    long goodSize = Files.size(last);
+    byte[] garbage = new byte[37];
+    new java.util.Random(7).nextBytes(garbage);
+    appendBytes(last, garbage);
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      assertThat(Files.size(last)).isEqualTo(goodSize);
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(101);
+      assertThat(sink.storedIds().subList(0, 100)).isEqualTo(ids("e", 0, 100));
+      assertThat(sink.stored.get(100).offset()).isEqualTo(100);
+    }
+    assertThat(quarantined()).isZero();
+  }
+
+  @Test
+  void aTornLastRecordIsTruncated() throws Exception {
+    Path last = spoolWith(events("e", 50)).lastEntry().getValue();
+    long goodSize = Files.size(last);
+    // A header announcing 500 bytes of payload, of which only 100 made it to disk.
+    ByteBuffer torn = ByteBuffer.allocate(RecordFrame.HEADER_BYTES + 100);
+    torn.putInt(500).putInt(12345).putLong(50);
+    appendBytes(last, torn.array());
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      assertThat(Files.size(last)).isEqualTo(goodSize);
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(51);
+      assertThat(sink.stored.get(50).offset()).isEqualTo(50);
+      assertThat(sink.stored.get(50).event().eventId()).isEqualTo("next");
+    }
+  }
+
+  @Test
+  void aZeroFilledTailIsTruncated() throws Exception {
+    Path last = spoolWith(events("e", 20)).lastEntry().getValue();
+    long goodSize = Files.size(last);
+    appendBytes(last, new byte[4096]);
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      sink.awaitStored(20);
+      assertThat(Files.size(last)).isEqualTo(goodSize);
+    }
+  }
+
+  @Test
+  void aCorruptRecordInTheMiddleOfTheLastSegmentIsQuarantinedAndTheRestDelivered()
+      throws Exception {
+    Path last = spoolWith(events("e", 100)).lastEntry().getValue();
+    List<Long> positions = recordPositions(last);
+    assertThat(positions).hasSize(100);
+    // Damage the payload of record 40: its CRC no longer matches.
+    overwrite(last, positions.get(40) + RecordFrame.HEADER_BYTES + 5, "GARBAGE".getBytes());
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      sink.awaitStored(99);
+      List<String> expected = ids("e", 0, 100);
+      expected.remove("e40");
+      assertThat(sink.storedIds()).isEqualTo(expected);
+      assertThat(sink.storedOffsets()).doesNotContain(40L).contains(39L, 41L, 99L);
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(100);
+      assertThat(sink.stored.get(99).offset()).isEqualTo(100);
+    }
+    assertThat(quarantined()).isEqualTo(1);
+    Path[] bin;
+    try (var s = Files.list(spoolDir().resolve("quarantine"))) {
+      bin = s.filter(p -> p.toString().endsWith(".bin")).toArray(Path[]::new);
+    }
+    assertThat(Files.size(bin[0])).isEqualTo(positions.get(41) - positions.get(40));
+    assertThat(metrics.counter("trellis.spool.quarantined.ranges").count()).isEqualTo(1);
+
+    // A second start finds the same bytes again but neither copies nor counts them twice.
+    SimpleMeterRegistry again = new SimpleMeterRegistry();
+    TestSink afterRestart = new TestSink("files");
+    try (DiskSpool spool =
+        DiskSpool.open(
+            spoolDir(), dir.resolve("dead-letters"), config(), List.of(afterRestart), again)) {
+      spool.start();
+      spool.append(List.of(event("later"))).get();
+      afterRestart.awaitStored(1);
+      assertThat(afterRestart.storedIds()).containsExactly("later");
+    }
+    assertThat(quarantined()).isEqualTo(1);
+    assertThat(again.counter("trellis.spool.quarantined.ranges").count()).isZero();
+  }
+
+  @Test
+  void aCorruptLengthFieldInTheMiddleIsSkippedByResync() throws Exception {
+    Path last = spoolWith(events("e", 60)).lastEntry().getValue();
+    List<Long> positions = recordPositions(last);
+    overwrite(last, positions.get(30), new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      sink.awaitStored(59);
+      assertThat(sink.storedIds()).doesNotContain("e30").contains("e29", "e31", "e59");
+    }
+    assertThat(quarantined()).isEqualTo(1);
+  }
+
+  @Test
+  void corruptionInAnOlderSegmentIsFoundByTheReadersAndQuarantinedOnce() throws Exception {
+    TreeMap<Long, Path> segments = spoolWith(events("e", 600));
+    assertThat(segments).hasSizeGreaterThanOrEqualTo(2);
+    Path first = segments.firstEntry().getValue();
+    List<Long> positions = recordPositions(first);
+    overwrite(first, positions.get(5) + RecordFrame.HEADER_BYTES + 3, "XXXX".getBytes());
+
+    TestSink fast = new TestSink("files");
+    TestSink other = new TestSink("warehouse");
+    try (DiskSpool spool = open(fast, other)) {
+      spool.start();
+      fast.awaitStored(599);
+      other.awaitStored(599);
+      assertThat(fast.storedIds()).doesNotContain("e5").contains("e4", "e6", "e599");
+      assertThat(other.storedIds()).isEqualTo(fast.storedIds());
+    }
+    assertThat(quarantined()).isEqualTo(1);
+    assertThat(metrics.counter("trellis.spool.quarantined.ranges").count()).isEqualTo(1);
+  }
+
+  @Test
+  void aTornSegmentHeaderDoesNotStopTheStart() throws Exception {
+    TreeMap<Long, Path> segments = spoolWith(events("e", 10));
+    long next = 10;
+    // A crash right after a new segment file was created, before its header was complete.
+    Path torn = spoolDir().resolve(Segment.fileName(next));
+    Files.write(torn, new byte[] {'T', 'R', 'S'});
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(11);
+      assertThat(sink.storedOffsets()).isEqualTo(LongStream.rangeClosed(0, 10).boxed().toList());
+    }
+    // The torn file was replaced by a good segment starting at the same offset.
+    Path replaced = SegmentLog.listSegments(spoolDir()).get(next);
+    assertThat(replaced).isNotNull();
+    assertThat(Files.size(replaced)).isGreaterThan(Segment.HEADER_BYTES);
+    assertThat(segments.firstKey()).isZero();
+  }
+
+  @Test
+  void anUnreadableOlderSegmentIsMovedAsideAndNewOffsetsStayAboveItsRecords() throws Exception {
+    TreeMap<Long, Path> segments = spoolWith(events("e", 600));
+    Path first = segments.firstEntry().getValue();
+    overwrite(first, 0, "NOTASEGMENT".getBytes());
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      Long secondBase = segments.higherKey(segments.firstKey());
+      sink.awaitStored(600 - secondBase.intValue() + 1);
+      assertThat(sink.storedIds()).contains("e599", "next").doesNotContain("e0");
+    }
+    assertThat(Files.exists(first)).isFalse();
+    assertThat(quarantined()).isEqualTo(1);
+  }
+}
