@@ -5,7 +5,8 @@ started_pids=()
 jar=""
 classpath=""
 clk_tck=$(getconf CLK_TCK)
-java_opts="${BENCH_JAVA_OPTS:--XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError}"
+# A fixed heap cap, as a container limit would give: the RSS figures mean something only with one.
+java_opts="${BENCH_JAVA_OPTS:--Xmx256m -XX:+ExitOnOutOfMemoryError}"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -146,9 +147,10 @@ measure() {
   local script="$BENCH_LUA_DIR/$scenario.lua"
   local url="http://127.0.0.1:$port"
   local file="$out/wrk-$run-$scenario-${server//[^a-zA-Z0-9_.-]/_}.txt"
+  : >"$file.warmup"
   if [ -z "$paced" ] && [ "$warmup" -gt 0 ]; then
     BENCH_KEY="$key" BENCH_RATE=0 timeout $((warmup + 30)) \
-      wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >/dev/null 2>&1 || true
+      wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >"$file.warmup" 2>&1 || true
   fi
   reset_peak "$pid"
   local cpu0 cpu1 t0 t1
@@ -164,6 +166,11 @@ measure() {
   [ -n "$line" ] || { log "no result from wrk for $scenario on $server (see $file)"; return 0; }
   local epr
   epr=$(events_per_request "$scenario")
+  # Events answered 2xx in the warm-up and the measurement: what a sink must end up holding.
+  last_accepted_events=$(cat "$file.warmup" "$file" | awk -v epr="$epr" '/^WRK_RESULT/ {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      n += v["requests"] - v["status"] - v["timeout"] - v["read"] - v["write"] }
+    END { printf "%d\n", n * epr }')
   echo "$line" | awk -v run="$run" -v sc="$scenario" -v sv="$server" -v epr="$epr" \
     -v cpu=$((cpu1 - cpu0)) -v tck="$clk_tck" -v wall=$((t1 - t0)) \
     -v rss="$(peak_rss_kib "$pid")" '
@@ -213,9 +220,9 @@ print_table() {
   done <<<"$keys"
   if [ -s "$out/drain.tsv" ]; then
     echo
-    echo "ClickHouse sink (per run): ingest rate, rows the sink delivered per second from the start of the"
-    echo "load until the lag was zero again, seconds the lag took to reach zero after the load stopped,"
-    echo "and ClickHouse's own ceiling for the same rows, inserted directly in the same run."
+    echo "ClickHouse sink, per run: the ingest rate; ClickHouse's own ceiling for the same rows inserted"
+    echo "directly (same bytes, batch size and settings) in the same run; seconds until the sink lag was"
+    echo "zero after the load stopped; events answered 2xx (warm-up included) and rows then in ClickHouse."
     column -t -s $'\t' "$out/drain.tsv"
   fi
 }
@@ -284,7 +291,7 @@ start_service() {
   [ -f "$jar" ] || die "no $jar: build first"
   # shellcheck disable=SC2086
   svc_key=$(java $java_opts -jar "$jar" keys create --org bench --data-dir "$svc_dir/data" | tail -1)
-  local sets=(--set "admin.port=$svc_admin" --set auth.demo-key=false)
+  local sets=(--set "admin.port=$svc_admin" --set auth.demo-key=false ${service_sets[@]+"${service_sets[@]}"})
   case "$sink" in
     files) ;;
     clickhouse)
@@ -403,9 +410,9 @@ await_drain() {
   local ceiling
   ceiling=$(clickhouse_ceiling)
   [ -s "$out/drain.tsv" ] ||
-    printf 'run\tscenario\tingest_events_s\tsink_rows_total\tdrain_s_after_load\tlag_after\tclickhouse_ceiling_rows_s\n' >"$out/drain.tsv"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$rows" "$drain_s" "${lag:-?}" \
-    "$ceiling" >>"$out/drain.tsv"
+    printf 'run\tscenario\tingest_events_s\tclickhouse_ceiling_rows_s\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$ceiling" "$drain_s" \
+    "${lag:-?}" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
   log "clickhouse sink: lag ${lag:-?} after ${drain_s}s; table holds $rows rows; ceiling $ceiling rows/s"
   ch_query "TRUNCATE TABLE events" >/dev/null || true
 }

@@ -41,6 +41,7 @@ Options:
   --scenarios LIST    events,batch,pixel (default $scenarios)
   --sinks LIST        files,clickhouse (default $sinks)
   --no-build          use the jar and classes already in target/
+  --set KEY=VALUE     a service setting for every service started (repeatable)
   --jmh               run the JMH microbenchmarks (extra arguments after -- go to JMH)
   --memory MIN        memory test: MIN minutes of /events at --rate with ClickHouse stopped
   --rate N            offered events/s for the memory test (default $memory_rate)
@@ -50,6 +51,7 @@ EOF
 }
 
 jmh_args=()
+service_sets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     --scenarios) scenarios="$2"; shift 2 ;;
     --sinks) sinks="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --set) service_sets+=(--set "$2"); shift 2 ;;
     --jmh) mode=jmh; shift ;;
     --memory) mode=memory; memory_minutes="$2"; shift 2 ;;
     --rate) memory_rate="$2"; shift 2 ;;
