@@ -67,9 +67,11 @@ bench_classpath() {
 }
 
 free_port() {
-  local p
+  # Below the kernel's ephemeral range, so wrk's own client ports never take a server's port.
+  local low high p
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return
@@ -324,6 +326,8 @@ metric() {
 
 start_clickhouse() {
   ch_dir="$out/clickhouse"
+  # A fresh server per run: ClickHouse 18.16 brings truncated parts back after a restart.
+  rm -rf "$ch_dir"
   mkdir -p "$ch_dir/data"
   ch_http=$(free_port)
   ch_tcp=$(free_port)
@@ -395,6 +399,7 @@ await_drain() {
     log "no trellis_sink_lag_events metric: cannot follow the ClickHouse sink's lag"
     return 0
   fi
+  local backlog=$lag
   local deadline=$(($(date +%s) + 300))
   while [ "${lag:-1}" != 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
     sleep 0.2
@@ -410,9 +415,9 @@ await_drain() {
   local ceiling
   ceiling=$(clickhouse_ceiling)
   [ -s "$out/drain.tsv" ] ||
-    printf 'run\tscenario\tingest_events_s\tclickhouse_ceiling_rows_s\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$ceiling" "$drain_s" \
-    "${lag:-?}" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
+    printf 'run\tscenario\tingest_events_s\tclickhouse_ceiling_rows_s\tbacklog_at_end\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$ceiling" "$backlog" \
+    "$drain_s" "${lag:-?}" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
   log "clickhouse sink: lag ${lag:-?} after ${drain_s}s; table holds $rows rows; ceiling $ceiling rows/s"
   ch_query "TRUNCATE TABLE events" >/dev/null || true
 }
