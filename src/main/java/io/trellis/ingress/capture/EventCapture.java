@@ -34,6 +34,13 @@ public final class EventCapture {
   private static final List<String> SESSION = List.of("session_id", "sessionId", "sid");
   private static final List<String> PAGE_URL = List.of("url", "page_url", "page");
   private static final List<String> EVENT_ID = List.of("event_id", "messageId");
+  private static final Map<String, List<String>> UTM =
+      Map.of(
+          "source", List.of("utm_source", "source"),
+          "medium", List.of("utm_medium", "medium"),
+          "campaign", List.of("utm_campaign", "campaign"));
+  private static final List<List<String>> CLICK_ID_NAMES =
+      List.of(ClickIds.GENERIC, ClickIds.PLATFORMS);
 
   private final IpRanges trustedProxies;
   private final Set<String> secretHeaders;
@@ -71,36 +78,153 @@ public final class EventCapture {
 
   /** Prepares the parts of a request that all its events share. */
   public SharedRequest request(RequestData req, String apiKey) {
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : req.headers()) {
-      String name = e.getKey().toLowerCase(Locale.ROOT);
-      if (!secretHeaders.contains(name)) {
-        headers.computeIfAbsent(name, k -> new ArrayList<>(1)).add(e.getValue());
-      }
-    }
-    Map<String, List<String>> joined = new LinkedHashMap<>();
-    headers.forEach(
-        (name, values) ->
-            joined.put(name, List.of(String.join(name.equals("cookie") ? "; " : ", ", values))));
-    Map<String, List<String>> query = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : req.query()) {
-      if (!secretParams.contains(e.getKey())) {
-        query.computeIfAbsent(e.getKey(), k -> new ArrayList<>(1)).add(e.getValue());
-      }
-    }
     String key = apiKey != null && apiKey.length() >= 8 ? apiKey : null;
     return new SharedRequest(
         req.receivedAt(),
         req.method(),
         scrub(withoutParams(req.url(), secretParams), key),
-        scrub(JsonText.object(joined), key),
-        scrub(JsonText.object(query), key),
+        scrub(headersJson(req.headers()), key),
+        scrub(queryJson(req.query()), key),
         clientIp(req),
         scrub(req.header("user-agent"), key),
         scrub(req.header("referer"), key),
         scrub(req.header("x-session-id"), key),
         req,
         key);
+  }
+
+  /**
+   * The headers as one JSON object: lower-case names in order of first appearance, a repeated
+   * header's values joined with ", " ("; " for cookies), secret headers left out. Written straight
+   * into the text, without intermediate maps: this runs once per request.
+   */
+  String headersJson(List<Map.Entry<String, String>> headers) {
+    int n = headers.size();
+    if (n > SCAN_LIMIT) {
+      return headersJsonMapped(headers);
+    }
+    StringBuilder sb = new StringBuilder(64 + n * 64).append('{');
+    for (int i = 0; i < n; i++) {
+      String name = headers.get(i).getKey();
+      if (isSecretHeader(name) || seenBefore(headers, i, name, true)) {
+        continue;
+      }
+      if (sb.length() > 1) {
+        sb.append(',');
+      }
+      JsonText.quote(sb, lowerCase(name)).append(":\"");
+      JsonText.escape(sb, headers.get(i).getValue());
+      String separator = name.equalsIgnoreCase("cookie") ? "; " : ", ";
+      for (int j = i + 1; j < n; j++) {
+        if (headers.get(j).getKey().equalsIgnoreCase(name)) {
+          JsonText.escape(sb.append(separator), headers.get(j).getValue());
+        }
+      }
+      sb.append('"');
+    }
+    return sb.append('}').toString();
+  }
+
+  /** The query parameters as one JSON object; a repeated name gets an array of its values. */
+  String queryJson(List<Map.Entry<String, String>> query) {
+    int n = query.size();
+    if (n > SCAN_LIMIT) {
+      return queryJsonMapped(query);
+    }
+    StringBuilder sb = new StringBuilder(16 + n * 48).append('{');
+    for (int i = 0; i < n; i++) {
+      String name = query.get(i).getKey();
+      if (secretParams.contains(name) || seenBefore(query, i, name, false)) {
+        continue;
+      }
+      if (sb.length() > 1) {
+        sb.append(',');
+      }
+      JsonText.quote(sb, name).append(':');
+      int repeats = 0;
+      for (int j = i + 1; j < n; j++) {
+        if (query.get(j).getKey().equals(name)) {
+          repeats++;
+        }
+      }
+      if (repeats == 0) {
+        JsonText.quote(sb, query.get(i).getValue());
+        continue;
+      }
+      sb.append('[');
+      JsonText.quote(sb, query.get(i).getValue());
+      for (int j = i + 1; j < n; j++) {
+        if (query.get(j).getKey().equals(name)) {
+          JsonText.quote(sb.append(','), query.get(j).getValue());
+        }
+      }
+      sb.append(']');
+    }
+    return sb.append('}').toString();
+  }
+
+  /*
+   * Past this many headers or parameters the pairwise scans above would cost more than maps; the
+   * limits on header and URL size allow thousands, so such requests take the map-based path.
+   */
+  private static final int SCAN_LIMIT = 64;
+
+  private String headersJsonMapped(List<Map.Entry<String, String>> headers) {
+    Map<String, List<String>> byName = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : headers) {
+      String name = e.getKey().toLowerCase(Locale.ROOT);
+      if (!secretHeaders.contains(name)) {
+        byName.computeIfAbsent(name, k -> new ArrayList<>(1)).add(e.getValue());
+      }
+    }
+    Map<String, List<String>> joined = new LinkedHashMap<>();
+    byName.forEach(
+        (name, values) ->
+            joined.put(name, List.of(String.join(name.equals("cookie") ? "; " : ", ", values))));
+    return JsonText.object(joined);
+  }
+
+  private String queryJsonMapped(List<Map.Entry<String, String>> query) {
+    Map<String, List<String>> byName = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : query) {
+      if (!secretParams.contains(e.getKey())) {
+        byName.computeIfAbsent(e.getKey(), k -> new ArrayList<>(1)).add(e.getValue());
+      }
+    }
+    return JsonText.object(byName);
+  }
+
+  private boolean isSecretHeader(String name) {
+    for (String secret : secretHeaders) {
+      if (secret.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean seenBefore(
+      List<Map.Entry<String, String>> entries, int i, String name, boolean ignoreCase) {
+    for (int j = 0; j < i; j++) {
+      String other = entries.get(j).getKey();
+      if (ignoreCase ? other.equalsIgnoreCase(name) : other.equals(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Lower-cases without allocating when the name already is (HTTP/2, most clients' custom headers).
+   */
+  private static String lowerCase(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z' || c > 0x7f) {
+        return name.toLowerCase(Locale.ROOT);
+      }
+    }
+    return name;
   }
 
   /**
@@ -167,7 +291,7 @@ public final class EventCapture {
   }
 
   private static String clickId(ObjectNode json, RequestData req, Map<String, String> pageQuery) {
-    for (List<String> names : List.of(ClickIds.GENERIC, ClickIds.PLATFORMS)) {
+    for (List<String> names : CLICK_ID_NAMES) {
       String v = first(json, names);
       if (v == null) {
         v = firstParam(req, names);
@@ -190,13 +314,13 @@ public final class EventCapture {
 
   private static String utm(
       ObjectNode json, RequestData req, Map<String, String> pageQuery, String name) {
-    List<String> names = List.of("utm_" + name, name);
+    List<String> names = UTM.get(name);
     String v = first(json, names);
     if (v == null) {
       v = firstParam(req, names);
     }
     if (v == null) {
-      v = pageQuery.get("utm_" + name);
+      v = pageQuery.get(names.get(0));
     }
     return v;
   }
@@ -300,27 +424,59 @@ public final class EventCapture {
       return url;
     }
     int hash = url.indexOf('#', q);
-    String query = hash < 0 ? url.substring(q + 1) : url.substring(q + 1, hash);
-    StringBuilder kept = new StringBuilder(query.length());
-    boolean removed = false;
-    for (String part : query.split("&", -1)) {
-      int eq = part.indexOf('=');
-      String name = decode(eq < 0 ? part : part.substring(0, eq));
-      if (names.contains(name)) {
-        removed = true;
-        continue;
+    int end = hash < 0 ? url.length() : hash;
+    // Walks the parameters in place; copies only when one of them has to go.
+    StringBuilder kept = null;
+    int start = q + 1;
+    while (start <= end) {
+      int amp = url.indexOf('&', start);
+      int partEnd = amp < 0 || amp > end ? end : amp;
+      if (isNamed(url, start, partEnd, names)) {
+        if (kept == null) {
+          kept = new StringBuilder(url.length());
+          for (int s = q + 1; s < start; ) {
+            int e = url.indexOf('&', s);
+            keep(kept, url, s, e);
+            s = e + 1;
+          }
+        }
+      } else if (kept != null) {
+        keep(kept, url, start, partEnd);
       }
-      if (kept.length() > 0) {
-        kept.append('&');
-      }
-      kept.append(part);
+      start = partEnd + 1;
     }
-    if (!removed) {
+    if (kept == null) {
       return url;
     }
     String base = url.substring(0, q);
     String fragment = hash < 0 ? "" : url.substring(hash);
     return kept.length() == 0 ? base + fragment : base + "?" + kept + fragment;
+  }
+
+  private static void keep(StringBuilder kept, String url, int start, int end) {
+    if (kept.length() > 0) {
+      kept.append('&');
+    }
+    kept.append(url, start, end);
+  }
+
+  /** True when the parameter in url[start, end) has one of the names, once decoded. */
+  private static boolean isNamed(String url, int start, int end, Set<String> names) {
+    int eq = url.indexOf('=', start);
+    int nameEnd = eq < 0 || eq > end ? end : eq;
+    for (int i = start; i < nameEnd; i++) {
+      char c = url.charAt(i);
+      if (c == '%' || c == '+') {
+        return names.contains(decode(url.substring(start, nameEnd)));
+      }
+    }
+    int len = nameEnd - start;
+    for (String n : names) {
+      if (n.length() == len && url.regionMatches(start, n, 0, len)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String decode(String s) {

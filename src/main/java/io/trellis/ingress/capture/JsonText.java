@@ -16,6 +16,12 @@ public final class JsonText {
     return sb.append('"');
   }
 
+  /** Appends the string's JSON escape, without quotes. */
+  public static StringBuilder escape(StringBuilder sb, String s) {
+    ENCODER.quoteAsString(s, sb);
+    return sb;
+  }
+
   /** A JSON object of string values; a name seen more than once gets an array of its values. */
   public static String object(Map<String, List<String>> values) {
     StringBuilder sb = new StringBuilder(64 + values.size() * 32);

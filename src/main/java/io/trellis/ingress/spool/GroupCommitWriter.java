@@ -17,10 +17,11 @@ import org.slf4j.LoggerFactory;
  * The one thread that writes to the log. It takes queued appends, writes their records, makes the
  * whole group durable with one fsync, publishes it to the sink readers and only then completes the
  * appends' futures (which answers the HTTP requests). The group closes when {@code
- * spool.fsync-max-delay} has passed since its oldest append arrived or {@code
- * spool.fsync-max-bytes} are written, so one fsync serves many concurrent requests while no request
- * waits longer than the delay plus one fsync. With {@code spool.fsync=none} there is no fsync and
- * no waiting: whatever is queued is written and acknowledged at once.
+ * spool.fsync-max-delay} has passed since its oldest append arrived, when no append has arrived for
+ * a tenth of that delay, or when {@code spool.fsync-max-bytes} are written, so one fsync serves
+ * many concurrent requests while no request waits longer than the delay plus one fsync. With {@code
+ * spool.fsync=none} there is no fsync and no waiting: whatever is queued is written and
+ * acknowledged at once.
  *
  * <p>A failed write fails the whole group (each request's events are all-or-nothing) and cuts the
  * file back; a failed fsync stops the spool for good, because after it the kernel may have dropped
@@ -49,6 +50,14 @@ final class GroupCommitWriter implements Runnable {
   private final DiskBudget budget;
   private final boolean fsync;
   private final long maxDelayNanos;
+
+  /*
+   * A group also closes when no append arrives for this long: a tenth of spool.fsync-max-delay
+   * (200 us by default). The delay stays the bound for a steady trickle of appends.
+   */
+  private static final long IDLE_GAP_DIVISOR = 10;
+
+  private final long idleGapNanos;
   private final long maxGroupBytes;
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
@@ -69,6 +78,7 @@ final class GroupCommitWriter implements Runnable {
     this.budget = budget;
     this.fsync = config.fsync() == SpoolConfig.FsyncPolicy.GROUP;
     this.maxDelayNanos = config.fsyncMaxDelay().toNanos();
+    this.idleGapNanos = Math.max(1, maxDelayNanos / IDLE_GAP_DIVISOR);
     this.maxGroupBytes = Math.max(1, config.fsyncMaxBytes());
     this.appendedEvents = metrics.counter("trellis.spool.appended.events");
     this.appendedBytes = metrics.counter("trellis.spool.appended.bytes");
@@ -150,7 +160,10 @@ final class GroupCommitWriter implements Runnable {
       if (p == null && fsync && !stopping) {
         long left = deadline - System.nanoTime();
         if (left > 0) {
-          p = queue.poll(left, TimeUnit.NANOSECONDS);
+          // Close the group once appends stop arriving, not only at the deadline: concurrent
+          // clients answered by the previous fsync send their next requests within a fraction
+          // of a millisecond, and waiting out the whole delay after that only adds latency.
+          p = queue.poll(Math.min(left, idleGapNanos), TimeUnit.NANOSECONDS);
         }
       }
     }

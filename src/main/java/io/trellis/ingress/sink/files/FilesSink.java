@@ -7,9 +7,12 @@ import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.SinkHealth;
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +20,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -114,26 +119,41 @@ public final class FilesSink implements Sink {
 
   @Override
   public void write(SinkBatch batch) throws SinkException {
-    Map<Path, ByteArrayOutputStream> byDir = new LinkedHashMap<>();
-    long now = System.currentTimeMillis();
+    // Events grouped by directory, in order; consecutive events of one organization and day (the
+    // usual case) share one directory lookup.
+    Map<Path, List<TrafficEvent>> byDir = new LinkedHashMap<>();
+    List<TrafficEvent> current = null;
+    String currentOrg = null;
+    long currentDay = Long.MIN_VALUE;
     for (TrafficEvent e : batch.events()) {
-      Path dir =
-          config
-              .directory()
-              .resolve("org=" + safeName(e.organizationId()))
-              .resolve("date=" + DATE.format(Instant.ofEpochMilli(e.timestamp())));
-      EventLines.write(byDir.computeIfAbsent(dir, d -> new ByteArrayOutputStream()), e, now);
-    }
-    try {
-      for (Map.Entry<Path, ByteArrayOutputStream> entry : byDir.entrySet()) {
-        append(entry.getKey(), entry.getValue().toByteArray());
+      long day = Math.floorDiv(e.timestamp(), 86_400_000L);
+      if (current == null || day != currentDay || !e.organizationId().equals(currentOrg)) {
+        Path dir =
+            config
+                .directory()
+                .resolve("org=" + safeName(e.organizationId()))
+                .resolve("date=" + DATE.format(Instant.ofEpochMilli(e.timestamp())));
+        current = byDir.computeIfAbsent(dir, d -> new ArrayList<>());
+        currentOrg = e.organizationId();
+        currentDay = day;
       }
-    } catch (IOException e) {
+      current.add(e);
+    }
+    long now = System.currentTimeMillis();
+    try {
+      for (Map.Entry<Path, List<TrafficEvent>> entry : byDir.entrySet()) {
+        append(entry.getKey(), entry.getValue(), now);
+      }
+    } catch (IOException | UncheckedIOException e) {
       throw SinkException.transientFailure("cannot write events under " + config.directory(), e);
     }
   }
 
-  private void append(Path dir, byte[] bytes) throws IOException {
+  /**
+   * Streams the lines through a small buffer into the file: a batch (up to spool.batch-max-bytes)
+   * is never held as one array, which on a small heap made every batch a humongous allocation.
+   */
+  private void append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
     Path file = currentFile.get(dir);
     if (file == null || !Files.exists(file) || Files.size(file) >= config.maxFileBytes()) {
       Files.createDirectories(dir);
@@ -143,10 +163,11 @@ public final class FilesSink implements Sink {
     try (FileChannel ch =
         FileChannel.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        ch.write(buf);
+      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 64 * 1024);
+      for (TrafficEvent e : events) {
+        EventLines.write(out, e, ingestedAt);
       }
+      out.flush();
       if (config.fsync()) {
         ch.force(false);
       }

@@ -2,6 +2,7 @@ package io.trellis.ingress.sink.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -9,14 +10,20 @@ import io.trellis.ingress.sink.SpooledEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FilesSinkTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long DAY_1 = 1_780_000_000_000L; // 2026-05-28
+  private static final long DAY_2 = DAY_1 + 86_400_000L;
+
   @TempDir Path dir;
 
-  static TrafficEvent event(String org, String id, long ts) {
+  private static TrafficEvent event(String org, String id, long ts, String body) {
     return new TrafficEvent(
         org,
         id,
@@ -25,9 +32,9 @@ class FilesSinkTest {
         "http://h/events",
         "{}",
         "{}",
-        "{\"a\":1}",
+        body,
         "127.0.0.1",
-        "UA",
+        "",
         "",
         "event",
         "",
@@ -35,6 +42,92 @@ class FilesSinkTest {
         "",
         "",
         "");
+  }
+
+  private static SinkBatch batch(List<TrafficEvent> events) {
+    List<SpooledEvent> items = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) {
+      items.add(new SpooledEvent(i, events.get(i)));
+    }
+    return new SinkBatch(items);
+  }
+
+  private List<String> idsIn(Path partition) throws Exception {
+    List<String> ids = new ArrayList<>();
+    try (Stream<Path> files = Files.list(partition)) {
+      for (Path f : files.sorted().toList()) {
+        for (String line : Files.readAllLines(f)) {
+          JsonNode n = JSON.readTree(line);
+          ids.add(n.path("event_id").asText());
+        }
+      }
+    }
+    return ids;
+  }
+
+  @Test
+  void interleavedOrganizationsAndDaysLandInTheirOwnPartitionsInOrder() throws Exception {
+    FilesSink sink = new FilesSink(new FilesSinkConfig(true, dir, 1 << 30, true));
+    sink.start();
+    List<TrafficEvent> events = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      String org = i % 3 == 0 ? "acme" : "globex";
+      long ts = (i / 7) % 2 == 0 ? DAY_1 : DAY_2;
+      events.add(event(org, "e" + i, ts, "{\"n\":" + i + "}"));
+    }
+    sink.write(batch(events));
+
+    for (String org : List.of("acme", "globex")) {
+      for (String day : List.of("2026-05-28", "2026-05-29")) {
+        List<String> expected =
+            events.stream()
+                .filter(e -> e.organizationId().equals(org))
+                .filter(e -> e.timestamp() == (day.endsWith("28") ? DAY_1 : DAY_2))
+                .map(TrafficEvent::eventId)
+                .toList();
+        assertThat(idsIn(dir.resolve("org=" + org).resolve("date=" + day)))
+            .containsExactlyElementsOf(expected);
+      }
+    }
+  }
+
+  @Test
+  void aBatchLargerThanTheStreamBufferIsStoredWhole() throws Exception {
+    FilesSink sink = new FilesSink(new FilesSinkConfig(true, dir, 1 << 30, false));
+    sink.start();
+    String body = "{\"pad\":\"" + "x".repeat(2000) + "\"}";
+    List<TrafficEvent> events = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      events.add(event("acme", "e" + i, DAY_1, body));
+    }
+    sink.write(batch(events));
+    sink.write(batch(events.subList(0, 10)));
+
+    List<String> ids = idsIn(dir.resolve("org=acme").resolve("date=2026-05-28"));
+    assertThat(ids).hasSize(3010);
+    assertThat(ids.subList(0, 3000))
+        .containsExactlyElementsOf(events.stream().map(TrafficEvent::eventId).toList());
+  }
+
+  @Test
+  void aFullFileIsClosedAndTheNextBatchStartsANewOne() throws Exception {
+    FilesSink sink = new FilesSink(new FilesSinkConfig(true, dir, 10_000, false));
+    sink.start();
+    List<TrafficEvent> events = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      events.add(event("acme", "e" + i, DAY_1, "{\"pad\":\"" + "y".repeat(500) + "\"}"));
+    }
+    sink.write(batch(events));
+    sink.write(batch(events));
+    Path partition = dir.resolve("org=acme").resolve("date=2026-05-28");
+    try (Stream<Path> files = Files.list(partition)) {
+      assertThat(files.count()).isEqualTo(2);
+    }
+    assertThat(idsIn(partition)).hasSize(100);
+  }
+
+  static TrafficEvent event(String org, String id, long ts) {
+    return event(org, id, ts, "{\"a\":1}");
   }
 
   @Test

@@ -1,0 +1,553 @@
+# Functions of bench/run.sh: processes, measurements, the table. Sourced, never run alone.
+# Every process started here is remembered and stopped by its id on exit.
+
+started_pids=()
+jar=""
+classpath=""
+clk_tck=$(getconf CLK_TCK)
+# A fixed heap cap, as a container limit would give: the RSS figures mean something only with one.
+java_opts="${BENCH_JAVA_OPTS:--Xmx256m -XX:+ExitOnOutOfMemoryError}"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cleanup() {
+  local pid
+  for pid in "${started_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${started_pids[@]}"; do
+    wait_gone "$pid" 20 || kill -9 "$pid" 2>/dev/null || true
+  done
+}
+
+wait_gone() {
+  local pid=$1 limit=$2 i
+  for ((i = 0; i < limit * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+stop_pid() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || true
+  wait_gone "$pid" 30 || { log "pid $pid did not stop on TERM; killing"; kill -9 "$pid" 2>/dev/null || true; }
+}
+
+ensure_tools() {
+  local need=()
+  command -v wrk >/dev/null || need+=(wrk)
+  command -v nginx >/dev/null || need+=(nginx-light)
+  command -v curl >/dev/null || need+=(curl)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]} from Debian"
+    # policy-rc.d or not, the system nginx service is never used: the bench runs its own.
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  command -v java >/dev/null || die "java is missing"
+  command -v mvn >/dev/null || die "mvn is missing"
+}
+
+build_all() {
+  log "building the service jar and the bench classes"
+  (cd "$root" && { mvn -B -q -o -DskipTests -Dspotless.check.skip=true package 2>/dev/null ||
+    mvn -B -q -DskipTests -Dspotless.check.skip=true package; }) >&2 || die "build failed"
+  (cd "$root" && mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$root/target/bench-classpath.txt") >&2 || die "classpath failed"
+}
+
+bench_classpath() {
+  [ -f "$root/target/bench-classpath.txt" ] || die "no target/bench-classpath.txt: build first"
+  echo "$root/target/test-classes:$root/target/classes:$(cat "$root/target/bench-classpath.txt")"
+}
+
+free_port() {
+  # Below the kernel's ephemeral range, so wrk's own client ports never take a server's port.
+  local low high p
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range
+  for _ in $(seq 1 50); do
+    p=$((10000 + RANDOM % (low - 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+wait_port() {
+  local port=$1 pid=$2 what=$3 i
+  for ((i = 0; i < 600; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || die "$what exited before listening (see $out)"
+    sleep 0.1
+  done
+  die "$what did not listen on $port within 60 s"
+}
+
+# The process and its children (nginx workers): CPU and memory are summed over all of them.
+proc_tree() {
+  local pid=$1
+  echo "$pid"
+  pgrep -P "$pid" 2>/dev/null || true
+}
+
+cpu_ticks() {
+  local total=0 p t
+  for p in $(proc_tree "$1"); do
+    # Fields 14 and 15 (utime, stime) counted after the ")" that ends the command name.
+    t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }') || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
+# Resets the kernel's peak-RSS mark (VmHWM) so the next reading is the peak of one scenario.
+reset_peak() {
+  local p
+  for p in $(proc_tree "$1"); do
+    echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true
+  done
+}
+
+peak_rss_kib() {
+  local total=0 p v
+  for p in $(proc_tree "$1"); do
+    v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+rss_kib() {
+  local total=0 p v
+  for p in $(proc_tree "$1"); do
+    v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+events_per_request() {
+  case "$1" in
+    batch) echo "${BENCH_BATCH_SIZE:-100}" ;;
+    *) echo 1 ;;
+  esac
+}
+
+# One measurement: warm-up load, then --duration seconds of wrk while the server's CPU time and
+# peak RSS are taken from /proc. Appends one line to $results.
+measure() {
+  local run=$1 scenario=$2 server=$3 pid=$4 port=$5 key=$6 paced=${7:-}
+  local script="$BENCH_LUA_DIR/$scenario.lua"
+  local url="http://127.0.0.1:$port"
+  local file="$out/wrk-$run-$scenario-${server//[^a-zA-Z0-9_.-]/_}.txt"
+  : >"$file.warmup"
+  if [ -z "$paced" ] && [ "$warmup" -gt 0 ]; then
+    BENCH_KEY="$key" BENCH_RATE=0 timeout $((warmup + 30)) \
+      wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >"$file.warmup" 2>&1 || true
+  fi
+  reset_peak "$pid"
+  local cpu0 cpu1 t0 t1
+  cpu0=$(cpu_ticks "$pid")
+  t0=$(date +%s%N)
+  BENCH_KEY="$key" BENCH_RATE="${BENCH_RATE:-0}" timeout $((duration + 30)) \
+    wrk --timeout 5s -t"$threads" -c"$connections" -d"${duration}s" -s "$script" "$url" \
+    >"$file" 2>&1 || log "wrk exited with $? (see $file)"
+  t1=$(date +%s%N)
+  cpu1=$(cpu_ticks "$pid")
+  local line
+  line=$(grep '^WRK_RESULT' "$file" || true)
+  [ -n "$line" ] || { log "no result from wrk for $scenario on $server (see $file)"; return 0; }
+  local epr
+  epr=$(events_per_request "$scenario")
+  # Events answered 2xx in the warm-up and the measurement: what a sink must end up holding.
+  last_accepted_events=$(cat "$file.warmup" "$file" | awk -v epr="$epr" '/^WRK_RESULT/ {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      n += v["requests"] - v["status"] - v["timeout"] - v["read"] - v["write"] }
+    END { printf "%d\n", n * epr }')
+  echo "$line" | awk -v run="$run" -v sc="$scenario" -v sv="$server" -v epr="$epr" \
+    -v cpu=$((cpu1 - cpu0)) -v tck="$clk_tck" -v wall=$((t1 - t0)) \
+    -v rss="$(peak_rss_kib "$pid")" '
+    {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      rps = v["requests"] / (v["duration_us"] / 1e6)
+      errors = v["connect"] + v["read"] + v["write"] + v["status"] + v["timeout"]
+      printf "%s\t%s\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\n", run, sc, sv, rps,
+        rps * epr, v["p50_us"] / 1000, v["p99_us"] / 1000, v["p999_us"] / 1000,
+        (cpu / tck) / (wall / 1e9), rss / 1024, errors
+    }' | tee -a "$results" | awk -F'\t' '{
+      printf "[bench] %-9s %-26s %9s req/s %10s ev/s p50 %s ms p99 %s ms p99.9 %s ms cpu %s rss %s MiB errors %s\n",
+        $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' >&2
+}
+
+# Median of column COL over the lines of one scenario and server (optionally one run only).
+median_of() {
+  local file=$1 scenario=$2 server=$3 col=$4 run=${5:-}
+  awk -F'\t' -v sc="$scenario" -v sv="$server" -v c="$col" -v r="$run" \
+    'NR > 1 && $2 == sc && $3 == sv && (r == "" || $1 == r) { print $c }' "$file" |
+    sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
+
+print_table() {
+  local file=$1
+  local keys sc sv
+  keys=$(awk -F'\t' 'NR > 1 && !seen[$2 FS $3]++ { print $2 "\t" $3 }' "$file")
+  local n
+  n=$(awk -F'\t' 'NR > 1 { print $1 }' "$file" | sort -u | wc -l)
+  echo
+  echo "Medians of $n run(s), ${duration}s each after ${warmup}s warm-up, wrk -t$threads -c$connections, $(nproc) cores shared by wrk and the server."
+  printf '%-8s %-26s %9s %10s %7s %7s %8s %6s %8s %8s %8s %6s\n' scenario server 'req/s' 'events/s' \
+    'p50 ms' 'p99 ms' 'p99.9 ms' 'cpu' 'rss MiB' 'vs bare' 'vs nginx' errors
+  while IFS=$'\t' read -r sc sv; do
+    [ -n "$sc" ] || continue
+    local vals=() c
+    for c in 4 5 6 7 8 9 10 11; do
+      vals+=("$(median_of "$file" "$sc" "$sv" "$c")")
+    done
+    local bare nginx vb vn
+    bare=$(median_of "$file" "$sc" bare-vertx 4)
+    nginx=$(median_of "$file" "$sc" nginx-empty_gif 4)
+    vb=$(awk -v a="${vals[0]}" -v b="$bare" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    vn=$(awk -v a="${vals[0]}" -v b="$nginx" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    printf '%-8s %-26s %9.0f %10.0f %7.2f %7.2f %8.2f %6.2f %8.0f %8s %8s %6.0f\n' "$sc" "$sv" \
+      "${vals[@]:0:7}" "$vb" "$vn" "${vals[7]}"
+  done <<<"$keys"
+  if [ -s "$out/drain.tsv" ]; then
+    echo
+    echo "ClickHouse sink, per run: the ingest rate; ClickHouse's own ceiling for the same rows inserted"
+    echo "directly (same bytes, batch size and settings) in the same run; seconds until the sink lag was"
+    echo "zero after the load stopped; events answered 2xx (warm-up included) and rows then in ClickHouse."
+    column -t -s $'\t' "$out/drain.tsv"
+  fi
+}
+
+start_bare() {
+  bare_port=$(free_port)
+  classpath=$(bench_classpath)
+  # shellcheck disable=SC2086
+  java $java_opts -cp "$classpath" io.trellis.ingress.bench.BareVertxServer "$bare_port" \
+    >"$out/bare-vertx.log" 2>&1 &
+  bare_pid=$!
+  started_pids+=("$bare_pid")
+  wait_port "$bare_port" "$bare_pid" "the bare Vert.x server"
+}
+
+start_nginx() {
+  local dir="$out/nginx"
+  mkdir -p "$dir/tmp"
+  nginx_port=$(free_port)
+  # The classic pixel setup: empty_gif, and every hit as one JSON line in the access log.
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes auto;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  keepalive_requests 1000000;
+  log_format pixel escape=json '{"time":"\$time_iso8601","ip":"\$remote_addr",'
+    '"method":"\$request_method","uri":"\$request_uri","args":"\$args",'
+    '"user_agent":"\$http_user_agent","referer":"\$http_referer",'
+    '"accept_language":"\$http_accept_language","cookie":"\$http_cookie","status":\$status}';
+  access_log $dir/access.log pixel;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = /pixel {
+      empty_gif;
+      add_header Cache-Control "no-cache, no-store, must-revalidate";
+    }
+  }
+}
+EOF
+  nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/stdout.log" 2>&1 &
+  nginx_master=$!
+  started_pids+=("$nginx_master")
+  wait_port "$nginx_port" "$nginx_master" "nginx"
+}
+
+stop_nginx() {
+  stop_pid "$nginx_master"
+  rm -f "$out/nginx/access.log"
+}
+
+start_service() {
+  local sink=$1
+  svc_dir="$out/service-$sink"
+  rm -rf "$svc_dir"
+  mkdir -p "$svc_dir"
+  svc_port=$(free_port)
+  svc_admin=$(free_port)
+  local jar="$root/target/trellis-ingress.jar"
+  [ -f "$jar" ] || die "no $jar: build first"
+  # shellcheck disable=SC2086
+  svc_key=$(java $java_opts -jar "$jar" keys create --org bench --data-dir "$svc_dir/data" | tail -1)
+  local sets=(--set "admin.port=$svc_admin" --set auth.demo-key=false ${service_sets[@]+"${service_sets[@]}"})
+  case "$sink" in
+    files) ;;
+    clickhouse)
+      [ -n "${ch_pid:-}" ] || start_clickhouse
+      sets+=(--set files.enabled=false --set "clickhouse.url=http://127.0.0.1:$ch_http")
+      ;;
+    *) die "unknown sink $sink" ;;
+  esac
+  # shellcheck disable=SC2086
+  java $java_opts ${svc_extra_opts:-} -jar "$jar" serve --data-dir "$svc_dir/data" \
+    --port "$svc_port" "${sets[@]}" >"$svc_dir/service.log" 2>&1 &
+  svc_pid=$!
+  started_pids+=("$svc_pid")
+  wait_port "$svc_port" "$svc_pid" "the service ($sink sink)"
+}
+
+stop_service() {
+  stop_pid "$svc_pid"
+  # The stored events are not kept: a run writes gigabytes.
+  rm -rf "$svc_dir/data"
+}
+
+metric() {
+  # Sum of a Prometheus metric's samples whose labels contain the filter.
+  local name=$1 filter=${2:-}
+  curl -s --max-time 5 "http://127.0.0.1:$svc_admin/metrics" |
+    awk -v n="$name" -v f="$filter" '$1 ~ "^" n "({|$)" && index($1, f) { s += $2; found = 1 }
+      END { if (found) printf "%.0f\n", s }'
+}
+
+start_clickhouse() {
+  ch_dir="$out/clickhouse"
+  # A fresh server per run: ClickHouse 18.16 brings truncated parts back after a restart.
+  rm -rf "$ch_dir"
+  mkdir -p "$ch_dir/data"
+  ch_http=$(free_port)
+  ch_tcp=$(free_port)
+  local bin
+  bin=$(command -v clickhouse-server || true)
+  [ -n "$bin" ] || die "clickhouse-server is not installed (apt-get install clickhouse-server)"
+  cat >"$ch_dir/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$ch_dir/server.log</log><errorlog>$ch_dir/server.err.log</errorlog></logger>
+  <http_port>$ch_http</http_port>
+  <tcp_port>$ch_tcp</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>$ch_dir/data/</path>
+  <tmp_path>$ch_dir/data/tmp/</tmp_path>
+  <user_files_path>$ch_dir/data/user_files/</user_files_path>
+  <format_schema_path>$ch_dir/data/format_schemas/</format_schema_path>
+  <users_config>$ch_dir/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_server_memory_usage_to_ram_ratio>0.5</max_server_memory_usage_to_ram_ratio>
+</yandex>
+EOF
+  cat >"$ch_dir/users.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
+    <profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+EOF
+  ch_bin="$bin"
+  launch_clickhouse
+}
+
+launch_clickhouse() {
+  (cd "$ch_dir" && exec "$ch_bin" --config-file="$ch_dir/config.xml" >>"$ch_dir/stdout.log" 2>&1) &
+  ch_pid=$!
+  started_pids+=("$ch_pid")
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [ "$(curl -s --max-time 2 "http://127.0.0.1:$ch_http/ping" || true)" = "Ok." ] && return 0
+    kill -0 "$ch_pid" 2>/dev/null || die "clickhouse-server exited (see $ch_dir)"
+    sleep 0.1
+  done
+  die "clickhouse-server did not answer /ping within 60 s"
+}
+
+stop_clickhouse() {
+  stop_pid "$ch_pid"
+  ch_pid=""
+}
+
+ch_query() {
+  curl -s --max-time 60 "http://127.0.0.1:$ch_http/" --data-binary "$1"
+}
+
+# After a ClickHouse-sink scenario: how long the sink lag takes to reach zero, the rate at which
+# the sink delivered, and ClickHouse's own ceiling for the same rows measured now.
+await_drain() {
+  local run=$1 scenario=$2
+  local t_end lag rows0 rows1 t_zero
+  t_end=$(date +%s%N)
+  lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
+  if [ -z "$lag" ]; then
+    log "no trellis_sink_lag_events metric: cannot follow the ClickHouse sink's lag"
+    return 0
+  fi
+  local backlog=$lag
+  local deadline=$(($(date +%s) + 300))
+  while [ "${lag:-1}" != 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    sleep 0.2
+    lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
+  done
+  t_zero=$(date +%s%N)
+  local rows
+  rows=$(ch_query "SELECT count() FROM events" | tr -d '[:space:]')
+  local ingest
+  ingest=$(awk -F'\t' -v r="$run" -v s="$scenario" '$1 == r && $2 == s && $3 == "trellis-clickhouse" { print $5 }' "$results" | tail -1)
+  local drain_s
+  drain_s=$(awk -v a="$t_end" -v b="$t_zero" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+  local ceiling
+  ceiling=$(clickhouse_ceiling)
+  [ -s "$out/drain.tsv" ] ||
+    printf 'run\tscenario\tingest_events_s\tclickhouse_ceiling_rows_s\tbacklog_at_end\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$ceiling" "$backlog" \
+    "$drain_s" "${lag:-?}" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
+  log "clickhouse sink: lag ${lag:-?} after ${drain_s}s; table holds $rows rows; ceiling $ceiling rows/s"
+  ch_query "TRUNCATE TABLE events" >/dev/null || true
+}
+
+clickhouse_ceiling() {
+  classpath=$(bench_classpath)
+  # shellcheck disable=SC2086
+  java -cp "$classpath" io.trellis.ingress.bench.ClickHouseCeiling "http://127.0.0.1:$ch_http" \
+    events "${BENCH_CEILING_ROWS:-200000}" 2>>"$out/ceiling.log" | tail -1
+}
+
+run_jmh() {
+  classpath=$(bench_classpath)
+  local args=("$@")
+  [ ${#args[@]} -gt 0 ] || args=(-f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc 'io.trellis.ingress.bench.*Benchmark')
+  log "JMH ${args[*]}"
+  java -cp "$classpath" org.openjdk.jmh.Main -rf json -rff "$out/jmh.json" "${args[@]}" |
+    tee "$out/jmh.txt"
+}
+
+# The memory test: /events at a fixed rate for N minutes while ClickHouse is down, so the backlog
+# grows in the spool; RSS is sampled every 5 s. Then ClickHouse comes back and the backlog drains.
+run_memory_test() {
+  results="$out/results.tsv"
+  : >"$results"
+  start_service clickhouse
+  stop_clickhouse
+  log "ClickHouse stopped; offering $memory_rate events/s for $memory_minutes min"
+  local total=$((memory_minutes * 60))
+  BENCH_KEY="$svc_key" BENCH_RATE="$memory_rate" timeout $((total + 60)) \
+    wrk --timeout 5s -t"$threads" -c"$connections" -d"${total}s" -s "$BENCH_LUA_DIR/events.lua" \
+    "http://127.0.0.1:$svc_port" >"$out/memory-wrk.txt" 2>&1 &
+  local wrk_pid=$!
+  started_pids+=("$wrk_pid")
+  printf 'phase\telapsed_s\trss_mib\tlag_events\tspool_bytes\n' >"$out/memory.tsv"
+  local t0 now rss max_load=0 max_drain=0 lag
+  t0=$(date +%s)
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    sleep 5
+    now=$(($(date +%s) - t0))
+    rss=$(($(rss_kib "$svc_pid") / 1024))
+    [ "$rss" -gt "$max_load" ] && max_load=$rss
+    lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
+    printf 'load\t%s\t%s\t%s\t%s\n' "$now" "$rss" "${lag:-?}" "$(metric trellis_spool_bytes)" >>"$out/memory.tsv"
+  done
+  wait "$wrk_pid" || true
+  local line accepted
+  line=$(grep '^WRK_RESULT' "$out/memory-wrk.txt" || true)
+  accepted=$(echo "$line" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    print v["requests"] - v["status"] - v["timeout"] - v["read"] - v["write"] }')
+  log "load done: $line"
+  log "ClickHouse back; waiting for the backlog of ${lag:-?} events to drain"
+  launch_clickhouse
+  local t1 deadline
+  t1=$(date +%s)
+  deadline=$((t1 + 3600))
+  lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
+  while [ "${lag:-1}" != 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    sleep 5
+    rss=$(($(rss_kib "$svc_pid") / 1024))
+    [ "$rss" -gt "$max_drain" ] && max_drain=$rss
+    lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
+    printf 'drain\t%s\t%s\t%s\t%s\n' "$(($(date +%s) - t0))" "$rss" "${lag:-?}" "$(metric trellis_spool_bytes)" >>"$out/memory.tsv"
+  done
+  local drained=$(($(date +%s) - t1)) rows
+  rows=$(ch_query "SELECT count() FROM events" | tr -d '[:space:]')
+  {
+    echo "memory test: $memory_minutes min of /events offered at $memory_rate/s with ClickHouse stopped"
+    echo "  requests answered 2xx:      ${accepted:-?}"
+    echo "  peak RSS during the outage: $max_load MiB (sampled every 5 s)"
+    echo "  peak RSS while draining:    $max_drain MiB"
+    echo "  backlog drained in:         ${drained}s (lag now ${lag:-?})"
+    echo "  rows in ClickHouse:         ${rows:-?}"
+    echo "  samples:                    $out/memory.tsv"
+  } | tee "$out/memory.txt"
+  stop_service
+  stop_clickhouse
+}
+
+# One JFR recording of the service (files sink) under one scenario, after the warm-up, and the
+# hottest methods: self time (top frame) and inclusive time for the project's own frames.
+run_profile() {
+  local scenario=${1:-events}
+  results="$out/results.tsv"
+  : >"$results"
+  start_service files
+  local jdk_bin
+  jdk_bin=$(dirname "$(readlink -f "$(command -v java)")")
+  BENCH_KEY="$svc_key" timeout $((warmup + 30)) wrk -t"$threads" -c"$connections" -d"${warmup}s" \
+    -s "$BENCH_LUA_DIR/$scenario.lua" "http://127.0.0.1:$svc_port" >/dev/null 2>&1 || true
+  "$jdk_bin/jcmd" "$svc_pid" JFR.start name=bench settings=profile \
+    filename="$out/profile-$scenario.jfr" >/dev/null
+  local saved_warmup=$warmup
+  warmup=0
+  measure 1 "$scenario" trellis-files-jfr "$svc_pid" "$svc_port" "$svc_key"
+  warmup=$saved_warmup
+  "$jdk_bin/jcmd" "$svc_pid" JFR.stop name=bench >/dev/null
+  stop_service
+  "$jdk_bin/jfr" print --events jdk.ExecutionSample --stack-depth 64 "$out/profile-$scenario.jfr" |
+    awk '
+      /stackTrace = \[/ { in_st = 1; depth = 0; delete seen; samples++; next }
+      in_st && /^[[:space:]]*\]/ { in_st = 0; next }
+      in_st {
+        f = $0; sub(/^[[:space:]]+/, "", f); sub(/[[:space:]]+line:.*/, "", f); sub(/\(.*/, "", f)
+        if (f == "..." || f == "") next
+        if (depth++ == 0) self[f]++
+        if (!(f in seen)) { seen[f] = 1; incl[f]++ }
+      }
+      END {
+        print "samples: " samples
+        print "\n== self (top frame) =="
+        for (f in self) printf "%6.2f%%  %s\n", 100 * self[f] / samples, f | "sort -rn | head -40"
+        close("sort -rn | head -40")
+        print "\n== inclusive, io.trellis / jackson / logging =="
+        for (f in incl) if (f ~ /trellis|jackson|logback|slf4j/)
+          printf "%6.2f%%  %s\n", 100 * incl[f] / samples, f | "sort -rn | head -40"
+      }' | tee "$out/profile-$scenario.txt"
+  "$jdk_bin/jfr" print --events jdk.ObjectAllocationSample --stack-depth 8 "$out/profile-$scenario.jfr" |
+    awk '
+      /objectClass = / { c = $3 }
+      /weight = / { w = $3; unit = $4; m = (unit ~ /MB/ ? 1024 * 1024 : unit ~ /kB/ ? 1024 : unit ~ /GB/ ? 1024 ^ 3 : 1); cur = w * m }
+      /stackTrace = \[/ { in_st = 1; next }
+      in_st && /^[[:space:]]*\]/ { in_st = 0; if (site == "") site = first; by[c " @ " site] += cur; total += cur; site = ""; first = ""; next }
+      in_st {
+        f = $0; sub(/^[[:space:]]+/, "", f); sub(/[[:space:]]+line:.*/, "", f); sub(/\(.*/, "", f)
+        if (first == "") first = f
+        if (site == "" && f ~ /trellis/) site = f
+      }
+      END {
+        print "\n== allocation (sampled bytes) by class and first project frame =="
+        for (k in by) printf "%6.2f%%  %s\n", 100 * by[k] / total, k | "sort -rn | head -30"
+      }' | tee -a "$out/profile-$scenario.txt"
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The performance bench in one command: builds the service, starts it on loopback with each sink
+# configuration, drives it with wrk, measures the baselines (a bare Vert.x server, nginx empty_gif
+# with a JSON access log) in the same run, and prints one table with ratios.
+#
+#   bench/run.sh                       3 runs of every scenario, files and ClickHouse sinks
+#   bench/run.sh --runs 1 --duration 5 --sinks files      a quick look
+#   bench/run.sh --jmh                 the JMH microbenchmarks of the hot path instead
+#   bench/run.sh --memory 10           the memory test: 10 minutes of load with ClickHouse down
+#   bench/run.sh --profile events      one JFR recording of the service under a scenario
+#
+# Everything listens on 127.0.0.1 only; every load is bounded by --duration.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+
+runs=3
+duration=10
+warmup=8
+connections=64
+threads=2
+scenarios="events,batch,pixel"
+sinks="files,clickhouse"
+mode=table
+memory_minutes=10
+memory_rate=10000
+profile_scenario=""
+build=1
+
+usage() {
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  cat <<EOF
+Options:
+  --runs N            repetitions of every measurement; medians are printed (default $runs)
+  --duration S        seconds measured per scenario (default $duration)
+  --warmup S          seconds of load before each measurement (default $warmup)
+  --connections N     wrk connections (default $connections)
+  --scenarios LIST    events,batch,pixel (default $scenarios)
+  --sinks LIST        files,clickhouse (default $sinks)
+  --no-build          use the jar and classes already in target/
+  --set KEY=VALUE     a service setting for every service started (repeatable)
+  --jmh               run the JMH microbenchmarks (extra arguments after -- go to JMH)
+  --memory MIN        memory test: MIN minutes of /events at --rate with ClickHouse stopped
+  --rate N            offered events/s for the memory test (default $memory_rate)
+  --profile SCENARIO  record JFR in the service (files sink) during SCENARIO; prints hot methods
+Environment: BENCH_JAVA_OPTS (service JVM flags), BENCH_OUT (results directory).
+EOF
+}
+
+jmh_args=()
+service_sets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --scenarios) scenarios="$2"; shift 2 ;;
+    --sinks) sinks="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --set) service_sets+=(--set "$2"); shift 2 ;;
+    --jmh) mode=jmh; shift ;;
+    --memory) mode=memory; memory_minutes="$2"; shift 2 ;;
+    --rate) memory_rate="$2"; shift 2 ;;
+    --profile) mode=profile; profile_scenario="$2"; shift 2 ;;
+    --) shift; jmh_args=("$@"); break ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+out="${BENCH_OUT:-$root/target/bench/$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$out"
+export BENCH_LUA_DIR="$here/lua"
+export BENCH_PAYLOAD="$here/payloads/event.json"
+export BENCH_THREADS="$threads"
+trap cleanup EXIT INT TERM
+
+ensure_tools
+[ "$build" = 1 ] && build_all
+log "results in $out"
+
+case "$mode" in
+  jmh) run_jmh "${jmh_args[@]}"; exit 0 ;;
+  memory) run_memory_test; exit 0 ;;
+  profile) run_profile "$profile_scenario"; exit 0 ;;
+esac
+
+results="$out/results.tsv"
+printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+
+IFS=, read -r -a scenario_list <<<"$scenarios"
+IFS=, read -r -a sink_list <<<"$sinks"
+
+for run in $(seq 1 "$runs"); do
+  log "run $run of $runs"
+  start_bare
+  for s in "${scenario_list[@]}"; do
+    measure "$run" "$s" bare-vertx "$bare_pid" "$bare_port" "bench-key-not-checked"
+  done
+  stop_pid "$bare_pid"
+  bare_events_rps=$(median_of "$results" events bare-vertx 4 "$run")
+
+  if [[ ",$scenarios," == *,pixel,* ]]; then
+    start_nginx
+    measure "$run" pixel nginx-empty_gif "$nginx_master" "$nginx_port" "bench-key-not-checked"
+    stop_nginx
+  fi
+
+  for sink in "${sink_list[@]}"; do
+    start_service "$sink"
+    for s in "${scenario_list[@]}"; do
+      measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
+      [ "$sink" = clickhouse ] && await_drain "$run" "$s"
+    done
+    if [ "$sink" = files ] && [[ ",$scenarios," == *,events,* ]]; then
+      # The latency target, paced (not closed-loop): at half the bare server's rate when the
+      # service reaches it, else at half of what the service itself reached in this run.
+      own=$(median_of "$results" events trellis-files 4 "$run")
+      half=$(awk -v b="${bare_events_rps:-0}" -v o="${own:-0}" \
+        'BEGIN { r = (o >= b / 2 && b > 0) ? b / 2 : o / 2; printf "%d", r }')
+      log "paced /events at $half requests/s"
+      [ "${half:-0}" -gt 0 ] && BENCH_RATE="$half" measure "$run" events "trellis-files-paced" \
+        "$svc_pid" "$svc_port" "$svc_key" paced
+      printf '%s\t%s\n' "$run" "$half" >>"$out/paced-rates.tsv"
+    fi
+    stop_service
+  done
+  [ -n "${ch_pid:-}" ] && stop_clickhouse
+done
+
+print_table "$results" | tee "$out/table.txt"

@@ -1,0 +1,52 @@
+package io.trellis.ingress.bench;
+
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.clickhouse.EventRows;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * Encoding one sink batch (10,000 events, the default {@code spool.batch-max-rows}) as the
+ * JSONEachRow body of a ClickHouse insert. The bytes go to a counting stream, not the network.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class ClickHouseEncodeBenchmark {
+  private List<TrafficEvent> batch;
+
+  @Setup
+  public void setUp() {
+    batch = BenchEvents.captured(10_000);
+  }
+
+  @Benchmark
+  public long encodeBatch() throws IOException {
+    CountingStream out = new CountingStream();
+    EventRows.write(out, batch);
+    return out.count;
+  }
+
+  private static final class CountingStream extends OutputStream {
+    long count;
+
+    @Override
+    public void write(int b) {
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      count += len;
+    }
+  }
+}

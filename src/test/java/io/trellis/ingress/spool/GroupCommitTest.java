@@ -1,0 +1,54 @@
+package io.trellis.ingress.spool;
+
+import static io.trellis.ingress.spool.Events.config;
+import static io.trellis.ingress.spool.Events.event;
+import static io.trellis.ingress.spool.Events.events;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** When a group commit closes: at the delay, or earlier once appends stop arriving. */
+class GroupCommitTest {
+  @TempDir Path dir;
+
+  private DiskSpool open(SpoolConfig config, SimpleMeterRegistry metrics) throws Exception {
+    return DiskSpool.open(
+        dir.resolve("spool"), dir.resolve("dead-letters"), config, List.of(), metrics);
+  }
+
+  @Test
+  void aLoneAppendIsAcknowledgedWhenAppendsStopArrivingNotAtTheMaximumDelay() throws Exception {
+    // A 60 s delay gives a 6 s idle gap: the append must be durable long before the 60 s are up.
+    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "60s"));
+    try (DiskSpool spool = open(c, new SimpleMeterRegistry())) {
+      long t0 = System.nanoTime();
+      spool.append(List.of(event("lone"))).get(40, TimeUnit.SECONDS);
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(40);
+    }
+  }
+
+  @Test
+  void appendsArrivingTogetherStillShareOneFsync() throws Exception {
+    // A long idle gap (1 s) so that 200 appends queued back to back always land in few groups.
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "10s"));
+    try (DiskSpool spool = open(c, metrics)) {
+      List<CompletableFuture<Void>> acks = new ArrayList<>();
+      for (var e : events("together", 200)) {
+        acks.add(spool.append(List.of(e)));
+      }
+      CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    }
+    long fsyncs = metrics.get("trellis.spool.fsync").timer().count();
+    assertThat(fsyncs).isBetween(1L, 3L);
+    assertThat(metrics.get("trellis.spool.appended.events").counter().count()).isEqualTo(200.0);
+  }
+}
