@@ -139,12 +139,7 @@ final class BodyDecoder {
       return "";
     }
     try {
-      return charset
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      return decodeStrictly(bytes, charset);
     } catch (CharacterCodingException e) {
       throw new RejectedException(
           new HttpError(
@@ -222,15 +217,20 @@ final class BodyDecoder {
 
   private static String strictUtf8(byte[] bytes) {
     try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      return decodeStrictly(bytes, StandardCharsets.UTF_8);
     } catch (CharacterCodingException e) {
       return null;
     }
+  }
+
+  private static String decodeStrictly(byte[] bytes, Charset charset)
+      throws CharacterCodingException {
+    return charset
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes))
+        .toString();
   }
 
   private static String decodeComponent(String s) {
