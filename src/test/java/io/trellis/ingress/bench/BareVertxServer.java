@@ -1,5 +1,6 @@
 package io.trellis.ingress.bench;
 
+import io.trellis.ingress.http.TransparentGif;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
@@ -22,53 +23,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BareVertxServer {
   private static final Buffer OK = Buffer.buffer("{\"status\":\"ok\"}");
-  private static final Buffer GIF =
-      Buffer.buffer(
-          new byte[] {
-            0x47,
-            0x49,
-            0x46,
-            0x38,
-            0x39,
-            0x61,
-            0x01,
-            0x00,
-            0x01,
-            0x00,
-            (byte) 0x80,
-            0x00,
-            0x00,
-            0x00,
-            0x00,
-            0x00,
-            (byte) 0xff,
-            (byte) 0xff,
-            (byte) 0xff,
-            0x21,
-            (byte) 0xf9,
-            0x04,
-            0x01,
-            0x00,
-            0x00,
-            0x00,
-            0x00,
-            0x2c,
-            0x00,
-            0x00,
-            0x00,
-            0x00,
-            0x01,
-            0x00,
-            0x01,
-            0x00,
-            0x00,
-            0x02,
-            0x02,
-            0x44,
-            0x01,
-            0x00,
-            0x3b
-          });
+  private static final Buffer GIF = Buffer.buffer(TransparentGif.bytes());
 
   private BareVertxServer() {}
 

@@ -1,0 +1,57 @@
+package io.trellis.ingress.http;
+
+/** The classic transparent 1x1 GIF89a (43 bytes) that tracking pixels answer with. */
+public final class TransparentGif {
+  private static final byte[] GIF = {
+    0x47,
+    0x49,
+    0x46,
+    0x38,
+    0x39,
+    0x61,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    (byte) 0x80,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    (byte) 0xff,
+    (byte) 0xff,
+    (byte) 0xff,
+    0x21,
+    (byte) 0xf9,
+    0x04,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x2c,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x02,
+    0x02,
+    0x44,
+    0x01,
+    0x00,
+    0x3b
+  };
+
+  private TransparentGif() {}
+
+  /** A copy of the image's bytes. */
+  public static byte[] bytes() {
+    return GIF.clone();
+  }
+}
