@@ -30,12 +30,6 @@ final class ApiKeyExtractor {
 
   private ApiKeyExtractor() {}
 
-  /** The key, or null when the request carries none (headers and query only). */
-  static String extract(RequestData req) {
-    Set<String> keys = candidates(req, null);
-    return keys.isEmpty() ? null : keys.iterator().next();
-  }
-
   /**
    * Every distinct key the request carries, in order of precedence: headers, then parameters and
    * form fields, then the JSON body. More than one means the request is ambiguous.

@@ -3,7 +3,6 @@ package io.trellis.ingress.http;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.trellis.ingress.auth.KeyResolver;
@@ -48,17 +47,6 @@ public final class IngressServer implements AutoCloseable {
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private Vertx vertx;
   private int port;
-
-  public IngressServer(HttpConfig config, KeyResolver keys, EventCapture capture, Spool spool) {
-    this(
-        config,
-        ClientConfig.defaults(),
-        keys,
-        capture,
-        spool,
-        RateLimits.disabled(),
-        new SimpleMeterRegistry());
-  }
 
   public IngressServer(
       HttpConfig config,

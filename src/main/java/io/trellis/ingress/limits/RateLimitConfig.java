@@ -63,10 +63,6 @@ public record RateLimitConfig(
     organizationOverrides = Map.copyOf(organizationOverrides);
   }
 
-  public static RateLimitConfig disabled() {
-    return new RateLimitConfig(Rate.UNLIMITED, Map.of(), 0, 0);
-  }
-
   public static RateLimitConfig from(Config c) {
     Rate def;
     try {

@@ -7,7 +7,6 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 
 /**
@@ -55,11 +54,6 @@ public final class RateLimits {
                 "Requests refused because their API key was unknown, revoked or lacked"
                     + " the ingest scope")
             .register(registry);
-  }
-
-  /** No limits at all. */
-  public static RateLimits disabled() {
-    return new RateLimits(RateLimitConfig.disabled(), new SimpleMeterRegistry());
   }
 
   private static Cache<String, TokenBucket> buckets(Ticker ticker) {
