@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.auth.ApiKeys;
 import io.trellis.ingress.cli.Main;
+import io.trellis.ingress.testing.Await;
 import io.trellis.ingress.testing.RunningService;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -208,11 +208,11 @@ class OrganizationIsolationTest {
             "sender");
     sender.start();
     try {
-      awaitCondition(() -> count(sent, 200) >= 20);
+      Await.until(() -> count(sent, 200) >= 20);
       // The operator's command, against the running server's data directory.
       int exit = Main.run("keys", "revoke", ApiKeys.keyIdOf(acmeKey), "--data-dir", dir.toString());
       assertThat(exit).isZero();
-      awaitCondition(() -> trailingRefusals(sent) >= 20);
+      Await.until(() -> trailingRefusals(sent) >= 20);
     } finally {
       stop.set(true);
       sender.join(30_000);
@@ -260,15 +260,5 @@ class OrganizationIsolationTest {
       n++;
     }
     return n;
-  }
-
-  private static void awaitCondition(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached in time");
-      }
-      Thread.sleep(10);
-    }
   }
 }

@@ -11,6 +11,7 @@ import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,6 +5,7 @@ import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.SpooledEvent;
+import io.trellis.ingress.testing.Await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -3,6 +3,7 @@ package io.trellis.ingress.auth.warden;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.trellis.ingress.testing.Await;
 import io.trellis.ingress.testing.FakeWarden;
 import io.trellis.ingress.testing.RunningService;
 import java.net.http.HttpRequest;
@@ -20,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -175,9 +175,9 @@ class WardenServiceTest {
             "sender");
     sender.start();
     try {
-      awaitCondition(() -> sent.stream().filter(s -> s[1] == 200).count() >= 20);
+      Await.until(() -> sent.stream().filter(s -> s[1] == 200).count() >= 20);
       warden.revoke(ACME_KEY);
-      awaitCondition(() -> trailingRefusals(sent) >= 20);
+      Await.until(() -> trailingRefusals(sent) >= 20);
     } finally {
       stop.set(true);
       sender.join(30_000);
@@ -207,16 +207,6 @@ class WardenServiceTest {
       n++;
     }
     return n;
-  }
-
-  private static void awaitCondition(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached in time");
-      }
-      Thread.sleep(10);
-    }
   }
 
   @Test

@@ -1,14 +1,19 @@
-package io.trellis.ingress.spool;
+package io.trellis.ingress.testing;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Polls a condition until a deadline; no test depends on timing luck. */
-final class Await {
+public final class Await {
   private Await() {}
 
-  static void until(BooleanSupplier condition, Duration timeout, Supplier<String> state) {
+  /** Waits up to 20 s. */
+  public static void until(BooleanSupplier condition) {
+    until(condition, Duration.ofSeconds(20), () -> "still false");
+  }
+
+  public static void until(BooleanSupplier condition, Duration timeout, Supplier<String> state) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
