@@ -3,9 +3,6 @@ package io.trellis.ingress.capture;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,11 +13,10 @@ import java.util.List;
  * item keeps its exact original text (a slice of the body), so what is stored is what was sent.
  */
 public final class BatchItems {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final JsonFactory FACTORY = MAPPER.getFactory();
+  private static final JsonFactory FACTORY = new JsonFactory();
 
-  /** One array element: the object and its raw text, or the reason it was rejected. */
-  public record Item(int index, String raw, ObjectNode json, String error) {}
+  /** One array element: the object's top-level fields and raw text, or why it was rejected. */
+  public record Item(int index, String raw, JsonFields json, String error) {}
 
   /** The body is not valid JSON or not of the batch shape (400). */
   public static final class InvalidBatchException extends Exception {
@@ -62,10 +58,10 @@ public final class BatchItems {
         }
         int start = (int) p.currentTokenLocation().getByteOffset();
         if (t == JsonToken.START_OBJECT) {
-          JsonNode node = MAPPER.readTree(p);
+          JsonFields fields = JsonFields.read(p);
           int end = (int) p.currentLocation().getByteOffset();
           String raw = new String(body, start, end - start, StandardCharsets.UTF_8);
-          items.add(new Item(index, raw, (ObjectNode) node, null));
+          items.add(new Item(index, raw, fields, null));
         } else {
           p.skipChildren();
           items.add(new Item(index, null, null, "item is not a JSON object"));

@@ -2,11 +2,10 @@ package io.trellis.ingress.capture;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -231,10 +230,10 @@ public final class EventCapture {
    * One event of the request.
    *
    * @param body the raw body (or batch item) as received; stored as is, minus the API key
-   * @param json the body parsed, when it is a JSON object; null otherwise
+   * @param json the body's top-level fields, when it is a JSON object; null otherwise
    */
   public TrafficEvent event(
-      SharedRequest s, String organizationId, Endpoint endpoint, String body, ObjectNode json) {
+      SharedRequest s, String organizationId, Endpoint endpoint, String body, JsonFields json) {
     RequestData req = s.request();
     Map<String, String> pageQuery = pageQuery(json);
 
@@ -259,7 +258,7 @@ public final class EventCapture {
     String eventId = null;
     if (json != null) {
       for (String f : EVENT_ID) {
-        eventId = Uuids.canonical(text(json.get(f)));
+        eventId = Uuids.canonical(json.text(f));
         if (eventId != null) {
           break;
         }
@@ -290,7 +289,7 @@ public final class EventCapture {
         scrub(utm(json, req, pageQuery, "campaign"), key));
   }
 
-  private static String clickId(ObjectNode json, RequestData req, Map<String, String> pageQuery) {
+  private static String clickId(JsonFields json, RequestData req, Map<String, String> pageQuery) {
     for (List<String> names : CLICK_ID_NAMES) {
       String v = first(json, names);
       if (v == null) {
@@ -313,7 +312,7 @@ public final class EventCapture {
   }
 
   private static String utm(
-      ObjectNode json, RequestData req, Map<String, String> pageQuery, String name) {
+      JsonFields json, RequestData req, Map<String, String> pageQuery, String name) {
     List<String> names = UTM.get(name);
     String v = first(json, names);
     if (v == null) {
@@ -325,7 +324,11 @@ public final class EventCapture {
     return v;
   }
 
-  private static Map<String, String> pageQuery(ObjectNode json) {
+  /**
+   * The query parameters of the page URL the body names, first value of each name. Runs for most
+   * browser events, so it splits in place and decodes only what is encoded.
+   */
+  private static Map<String, String> pageQuery(JsonFields json) {
     String url = first(json, PAGE_URL);
     if (url == null) {
       return Map.of();
@@ -335,23 +338,40 @@ public final class EventCapture {
       return Map.of();
     }
     int hash = url.indexOf('#', q);
-    String query = hash < 0 ? url.substring(q + 1) : url.substring(q + 1, hash);
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String part : query.split("&")) {
-      int eq = part.indexOf('=');
-      String name = decode(eq < 0 ? part : part.substring(0, eq));
-      String value = eq < 0 ? "" : decode(part.substring(eq + 1));
-      out.putIfAbsent(name, value);
+    int end = hash < 0 ? url.length() : hash;
+    Map<String, String> out = new HashMap<>();
+    int start = q + 1;
+    while (start <= end) {
+      int amp = url.indexOf('&', start);
+      int partEnd = amp < 0 || amp > end ? end : amp;
+      int eq = url.indexOf('=', start);
+      if (eq < 0 || eq > partEnd) {
+        out.putIfAbsent(decode(url, start, partEnd), "");
+      } else {
+        out.putIfAbsent(decode(url, start, eq), decode(url, eq + 1, partEnd));
+      }
+      start = partEnd + 1;
     }
     return out;
   }
 
-  private static String first(ObjectNode json, List<String> names) {
+  /** URL-decodes s[start, end), copying the chars only when something is encoded. */
+  private static String decode(String s, int start, int end) {
+    for (int i = start; i < end; i++) {
+      char c = s.charAt(i);
+      if (c == '%' || c == '+') {
+        return decode(s.substring(start, end));
+      }
+    }
+    return s.substring(start, end);
+  }
+
+  private static String first(JsonFields json, List<String> names) {
     if (json == null) {
       return null;
     }
     for (String n : names) {
-      String v = text(json.get(n));
+      String v = json.text(n);
       if (v != null && !v.isEmpty()) {
         return v;
       }
@@ -367,10 +387,6 @@ public final class EventCapture {
       }
     }
     return null;
-  }
-
-  private static String text(JsonNode n) {
-    return n != null && n.isValueNode() && !n.isNull() ? n.asText() : null;
   }
 
   /** The client's address: the peer, or what a trusted proxy in front of it says. */

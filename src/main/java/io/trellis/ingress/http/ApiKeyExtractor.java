@@ -3,6 +3,7 @@ package io.trellis.ingress.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.RequestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,15 @@ final class ApiKeyExtractor {
    * form fields, then the JSON body. More than one means the request is ambiguous.
    */
   static Set<String> candidates(RequestData req, byte[] jsonBody) {
+    return candidates(req, jsonBody, null);
+  }
+
+  /**
+   * As {@link #candidates(RequestData, byte[])}, with the body already parsed when it is one JSON
+   * object ({@code parsed}, or null): its top-level field names then tell whether a key field is
+   * there at all, so the usual body that carries none is not scanned again.
+   */
+  static Set<String> candidates(RequestData req, byte[] jsonBody, JsonFields parsed) {
     Set<String> keys = new LinkedHashSet<>(2);
     String auth = req.header("authorization");
     if (auth != null) {
@@ -61,17 +71,36 @@ final class ApiKeyExtractor {
         add(keys, q.getValue());
       }
     }
-    if (jsonBody != null) {
+    if (jsonBody != null && mayCarryKey(jsonBody, parsed)) {
       fromJsonBody(jsonBody, keys);
     }
     return keys;
   }
 
+  /**
+   * False when the body cannot hold a top-level key field: it is not a JSON object (a batch array,
+   * say), or it parsed as one without such a field. Only then is it parsed field by field, which
+   * also sees every value of a repeated field.
+   */
+  private static boolean mayCarryKey(byte[] body, JsonFields parsed) {
+    if (parsed != null) {
+      for (String f : FIELDS) {
+        if (parsed.has(f)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    int i = 0;
+    while (i < body.length
+        && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
+      i++;
+    }
+    return i < body.length && body[i] == '{' && mentionsKeyField(body);
+  }
+
   /** Adds the string values of top-level key fields of a JSON object body. */
   private static void fromJsonBody(byte[] body, Set<String> keys) {
-    if (!mentionsKeyField(body)) {
-      return;
-    }
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return;

@@ -2,15 +2,12 @@ package io.trellis.ingress.http;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.capture.BatchItems;
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
+import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.JsonText;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.TrafficEvent;
@@ -26,7 +23,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
@@ -58,7 +54,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CaptureHandler implements Handler<HttpServerRequest> {
   private static final Logger log = LoggerFactory.getLogger(CaptureHandler.class);
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final HttpConfig config;
   private final ClientConfig clients;
@@ -248,7 +243,9 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
           HttpError.rateLimited("too many failed authentications from this address", blocked));
       return;
     }
-    Set<String> found = ApiKeyExtractor.candidates(data, json ? body.utf8() : null);
+    // A single event's JSON object is parsed once, here: key lookup and capture both read it.
+    JsonFields parsed = json && !p.endpoint().isBatch() ? JsonFields.parse(body.utf8()) : null;
+    Set<String> found = ApiKeyExtractor.candidates(data, json ? body.utf8() : null, parsed);
     if (found.isEmpty()) {
       fail(
           p.outcome(),
@@ -272,7 +269,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
         p.ctx(),
         verdict -> {
           if (verdict instanceof AuthResult.Authorized a) {
-            accept(p, data, key, a.organizationId(), body);
+            accept(p, data, key, a.organizationId(), body, parsed);
           } else {
             if (!(verdict instanceof AuthResult.Unavailable)) {
               limits.authenticationFailed(clientIp);
@@ -297,7 +294,12 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
   }
 
   private void accept(
-      Pending p, RequestData data, String key, String org, BodyDecoder.Decoded body) {
+      Pending p,
+      RequestData data,
+      String key,
+      String org,
+      BodyDecoder.Decoded body,
+      JsonFields parsed) {
     HttpServerRequest req = p.req();
     Endpoint endpoint = p.endpoint();
     EventCapture.SharedRequest shared = capture.request(data, key);
@@ -308,7 +310,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     if (overLimit(p, org, 1)) {
       return;
     }
-    TrafficEvent event = capture.event(shared, org, endpoint, body.text(), jsonObject(body.utf8()));
+    TrafficEvent event = capture.event(shared, org, endpoint, body.text(), parsed);
     whenDone(
         spool.append(List.of(event)),
         p.ctx(),
@@ -430,26 +432,6 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     }
     log.error("Spool append failed", e);
     return HttpError.unavailable("cannot store events durably now", 5);
-  }
-
-  /** The body parsed when it is exactly one JSON object; null for anything else. */
-  private static ObjectNode jsonObject(byte[] body) {
-    int i = 0;
-    while (i < body.length && Character.isWhitespace(body[i])) {
-      i++;
-    }
-    if (i == body.length || body[i] != '{') {
-      return null;
-    }
-    try (JsonParser p = MAPPER.getFactory().createParser(body)) {
-      JsonNode node = MAPPER.readTree(p);
-      if (node instanceof ObjectNode o && p.nextToken() == null) {
-        return o;
-      }
-      return null;
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   /** True when the client asked for the GIF: format=gif, or an Accept that prefers images. */

@@ -3,6 +3,7 @@ package io.trellis.ingress.bench;
 import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
+import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.TrafficEvent;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,15 +18,9 @@ final class BenchEvents {
     EventCapture.SharedRequest shared =
         capture.request(BenchRequests.post("/events", body), BenchRequests.KEY);
     List<TrafficEvent> events = new ArrayList<>(count);
-    try {
-      var json =
-          (com.fasterxml.jackson.databind.node.ObjectNode)
-              new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
-      for (int i = 0; i < count; i++) {
-        events.add(capture.event(shared, "bench", Endpoint.EVENTS, BenchRequests.EVENT, json));
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    JsonFields json = JsonFields.parse(body);
+    for (int i = 0; i < count; i++) {
+      events.add(capture.event(shared, "bench", Endpoint.EVENTS, BenchRequests.EVENT, json));
     }
     return events;
   }

@@ -1,17 +1,13 @@
 package io.trellis.ingress.bench;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.trellis.ingress.capture.BatchItems;
 import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.EventCodec;
+import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.TrafficEvent;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,8 +27,6 @@ import org.openjdk.jmh.infra.Blackhole;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class CaptureBenchmark {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-
   private EventCapture capture;
   private RequestData eventRequest;
   private byte[] eventBody;
@@ -52,7 +46,7 @@ public class CaptureBenchmark {
 
   /** POST /events: one ~400-byte JSON event to its spool encoding. */
   @Benchmark
-  public byte[] event() throws IOException {
+  public byte[] event() {
     EventCapture.SharedRequest shared = capture.request(eventRequest, BenchRequests.KEY);
     TrafficEvent e =
         capture.event(
@@ -60,7 +54,7 @@ public class CaptureBenchmark {
             "bench",
             Endpoint.EVENTS,
             new String(eventBody, StandardCharsets.UTF_8),
-            parseObject(eventBody));
+            JsonFields.parse(eventBody));
     return EventCodec.encode(e);
   }
 
@@ -79,13 +73,6 @@ public class CaptureBenchmark {
       bh.consume(
           EventCodec.encode(
               capture.event(shared, "bench", Endpoint.BATCH, item.raw(), item.json())));
-    }
-  }
-
-  private static ObjectNode parseObject(byte[] body) throws IOException {
-    try (JsonParser p = MAPPER.getFactory().createParser(body)) {
-      JsonNode node = MAPPER.readTree(p);
-      return node instanceof ObjectNode o && p.nextToken() == null ? o : null;
     }
   }
 }
