@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -137,6 +138,14 @@ final class BodyDecoder {
   private static String text(byte[] bytes, Charset charset) throws RejectedException {
     if (bytes.length == 0) {
       return "";
+    }
+    if (charset.equals(StandardCharsets.UTF_8)) {
+      // The JDK's own decoding is the fastest path (ASCII is copied as it is) but replaces bad
+      // sequences; valid UTF-8, and only valid UTF-8, encodes back to exactly the same bytes.
+      String fast = new String(bytes, StandardCharsets.UTF_8);
+      if (Arrays.equals(fast.getBytes(StandardCharsets.UTF_8), bytes)) {
+        return fast;
+      }
     }
     try {
       return decodeStrictly(bytes, charset);
