@@ -62,12 +62,20 @@ public final class ApiKeys {
     return MessageDigest.isEqual(digest(key), expected);
   }
 
+  /* Looking the algorithm up costs more than hashing a key; each thread keeps its instance. */
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException(e);
+            }
+          });
+
   static byte[] digest(String key) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    // digest() resets the instance, so the next call starts clean even after a failure.
+    return SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8));
   }
 
   private static String random(int length, int alphabet) {
