@@ -2,8 +2,6 @@ package io.trellis.ingress.capture;
 
 import static java.util.Objects.requireNonNull;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -111,7 +109,7 @@ public final class EventCapture {
       if (sb.length() > 1) {
         sb.append(',');
       }
-      JsonText.quote(sb, lowerCase(name)).append(":\"");
+      quoteLowerCase(sb, name).append(":\"");
       JsonText.escape(sb, headers.get(i).getValue());
       String separator = name.equalsIgnoreCase("cookie") ? "; " : ", ";
       for (int j = i + 1; j < n; j++) {
@@ -211,6 +209,25 @@ public final class EventCapture {
       }
     }
     return false;
+  }
+
+  /**
+   * Appends the header name lower-cased and quoted. Names are plain ASCII tokens in practice and
+   * are copied char by char; anything else takes the general path.
+   */
+  private static StringBuilder quoteLowerCase(StringBuilder sb, String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c > '~' || c == '"' || c == '\\') {
+        return JsonText.quote(sb, lowerCase(name));
+      }
+    }
+    sb.append('"');
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      sb.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+    }
+    return sb.append('"');
   }
 
   /**
@@ -346,24 +363,14 @@ public final class EventCapture {
       int partEnd = amp < 0 || amp > end ? end : amp;
       int eq = url.indexOf('=', start);
       if (eq < 0 || eq > partEnd) {
-        out.putIfAbsent(decode(url, start, partEnd), "");
+        out.putIfAbsent(UrlEncoding.decode(url, start, partEnd), "");
       } else {
-        out.putIfAbsent(decode(url, start, eq), decode(url, eq + 1, partEnd));
+        out.putIfAbsent(
+            UrlEncoding.decode(url, start, eq), UrlEncoding.decode(url, eq + 1, partEnd));
       }
       start = partEnd + 1;
     }
     return out;
-  }
-
-  /** URL-decodes s[start, end), copying the chars only when something is encoded. */
-  private static String decode(String s, int start, int end) {
-    for (int i = start; i < end; i++) {
-      char c = s.charAt(i);
-      if (c == '%' || c == '+') {
-        return decode(s.substring(start, end));
-      }
-    }
-    return s.substring(start, end);
   }
 
   private static String first(JsonFields json, List<String> names) {
@@ -483,7 +490,7 @@ public final class EventCapture {
     for (int i = start; i < nameEnd; i++) {
       char c = url.charAt(i);
       if (c == '%' || c == '+') {
-        return names.contains(decode(url.substring(start, nameEnd)));
+        return names.contains(UrlEncoding.decode(url, start, nameEnd));
       }
     }
     int len = nameEnd - start;
@@ -493,14 +500,6 @@ public final class EventCapture {
       }
     }
     return false;
-  }
-
-  private static String decode(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return s;
-    }
   }
 
   private static String scrub(String text, String key) {

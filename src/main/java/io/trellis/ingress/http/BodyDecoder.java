@@ -1,6 +1,6 @@
 package io.trellis.ingress.http;
 
-import java.net.URLDecoder;
+import io.trellis.ingress.capture.UrlEncoding;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
@@ -179,8 +179,8 @@ final class BodyDecoder {
         int eq = part.indexOf('=');
         out.add(
             new AbstractMap.SimpleImmutableEntry<>(
-                decodeComponent(eq < 0 ? part : part.substring(0, eq)),
-                eq < 0 ? "" : decodeComponent(part.substring(eq + 1))));
+                UrlEncoding.decode(eq < 0 ? part : part.substring(0, eq)),
+                eq < 0 ? "" : UrlEncoding.decode(part.substring(eq + 1))));
       }
       if (amp < 0) {
         break;
@@ -240,13 +240,5 @@ final class BodyDecoder {
         .onUnmappableCharacter(CodingErrorAction.REPORT)
         .decode(ByteBuffer.wrap(bytes))
         .toString();
-  }
-
-  private static String decodeComponent(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return s;
-    }
   }
 }

@@ -11,6 +11,7 @@ import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.JsonText;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.capture.UrlEncoding;
 import io.trellis.ingress.http.HttpMetrics.Outcome;
 import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.spool.RecordTooLargeException;
@@ -23,8 +24,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
@@ -488,14 +487,19 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       return List.of();
     }
     List<Map.Entry<String, String>> out = new ArrayList<>();
-    for (String part : query.split("&")) {
-      if (part.isEmpty()) {
-        continue;
+    int start = 0;
+    int end = query.length();
+    while (start < end) {
+      int amp = query.indexOf('&', start);
+      int partEnd = amp < 0 ? end : amp;
+      if (partEnd > start) {
+        int eq = query.indexOf('=', start);
+        boolean valued = eq >= 0 && eq < partEnd;
+        String name = UrlEncoding.decode(query, start, valued ? eq : partEnd);
+        String value = valued ? UrlEncoding.decode(query, eq + 1, partEnd) : "";
+        out.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
       }
-      int eq = part.indexOf('=');
-      String name = decode(eq < 0 ? part : part.substring(0, eq));
-      String value = eq < 0 ? "" : decode(part.substring(eq + 1));
-      out.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
+      start = partEnd + 1;
     }
     return out;
   }
@@ -507,14 +511,6 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       }
     }
     return null;
-  }
-
-  private static String decode(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return s;
-    }
   }
 
   /** Runs the callbacks on the request's context; at once when the stage is already complete. */
