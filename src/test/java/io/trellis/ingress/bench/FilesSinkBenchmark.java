@@ -1,0 +1,154 @@
+package io.trellis.ingress.bench;
+
+import io.trellis.ingress.capture.EventCodec;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SpooledEvent;
+import io.trellis.ingress.sink.files.EventLines;
+import io.trellis.ingress.sink.files.FilesSink;
+import io.trellis.ingress.sink.files.FilesSinkConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The files sink's delivery path for one sink batch of 10,000 events (the default {@code
+ * spool.batch-max-rows}), reported per event:
+ *
+ * <ul>
+ *   <li>{@code lines}: the NDJSON encoding alone, into a counting stream;
+ *   <li>{@code sinkWrite}: {@link FilesSink#write} into a temporary directory without fsync (the
+ *       files are deleted after each batch so the disk does not fill);
+ *   <li>{@code decode}: the spool's decoding of the same events, which the delivery loop does
+ *       before handing them to the sink.
+ * </ul>
+ *
+ * Timestamps are spread over half a minute so per-second caches are not flattered by one instant.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class FilesSinkBenchmark {
+  private static final int EVENTS = 10_000;
+
+  private List<TrafficEvent> events;
+  private SinkBatch batch;
+  private List<ByteBuffer> encoded;
+  private Path dir;
+  private FilesSink sink;
+  private final long ingestedAt = System.currentTimeMillis();
+
+  @Setup
+  public void setUp() throws Exception {
+    List<TrafficEvent> captured = BenchEvents.captured(EVENTS);
+    events = new ArrayList<>(EVENTS);
+    List<SpooledEvent> items = new ArrayList<>(EVENTS);
+    encoded = new ArrayList<>(EVENTS);
+    for (int i = 0; i < EVENTS; i++) {
+      TrafficEvent c = captured.get(i);
+      TrafficEvent e =
+          new TrafficEvent(
+              c.organizationId(),
+              c.eventId(),
+              c.timestamp() + 3L * i,
+              c.method(),
+              c.url(),
+              c.headers(),
+              c.queryParams(),
+              c.body(),
+              c.ip(),
+              c.userAgent(),
+              c.referer(),
+              c.eventType(),
+              c.clickId(),
+              c.sessionId(),
+              c.source(),
+              c.medium(),
+              c.campaign());
+      events.add(e);
+      items.add(new SpooledEvent(i, e));
+      encoded.add(ByteBuffer.wrap(EventCodec.encode(e)));
+    }
+    batch = new SinkBatch(items);
+    dir = Files.createTempDirectory("files-sink-bench");
+    sink = new FilesSink(new FilesSinkConfig(true, dir, 1L << 30, false));
+    sink.start();
+  }
+
+  @TearDown
+  public void tearDown() throws IOException {
+    deleteFiles();
+  }
+
+  /** Keeps the temporary directory small; part of no measurement. */
+  @TearDown(Level.Invocation)
+  public void deleteWritten() throws IOException {
+    deleteFiles();
+  }
+
+  private void deleteFiles() throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        if (Files.isRegularFile(p)) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long lines() {
+    CountingStream out = new CountingStream();
+    for (TrafficEvent e : events) {
+      EventLines.write(out, e, ingestedAt);
+    }
+    return out.count;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public void sinkWrite() throws Exception {
+    sink.write(batch);
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public void decode(Blackhole bh) {
+    for (ByteBuffer b : encoded) {
+      bh.consume(EventCodec.decode(b.duplicate()));
+    }
+  }
+
+  private static final class CountingStream extends OutputStream {
+    long count;
+
+    @Override
+    public void write(int b) {
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      count += len;
+    }
+  }
+}
