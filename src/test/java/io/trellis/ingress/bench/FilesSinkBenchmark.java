@@ -1,5 +1,8 @@
 package io.trellis.ingress.bench;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.trellis.ingress.capture.EventCodec;
 import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -12,6 +15,9 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,6 +41,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <ul>
  *   <li>{@code lines}: the NDJSON encoding alone, into a counting stream;
+ *   <li>{@code jacksonLines}: the same lines through one Jackson generator per event, as the sink
+ *       wrote them before; a reference for {@code lines} measured in the same run;
  *   <li>{@code sinkWrite}: {@link FilesSink#write} into a temporary directory without fsync (the
  *       files are deleted after each batch so the disk does not fill);
  *   <li>{@code decode}: the spool's decoding of the same events, which the delivery loop does
@@ -48,6 +56,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class FilesSinkBenchmark {
   private static final int EVENTS = 10_000;
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private List<TrafficEvent> events;
   private SinkBatch batch;
@@ -120,6 +131,43 @@ public class FilesSinkBenchmark {
   public long lines() throws IOException {
     CountingStream out = new CountingStream();
     lines.writeAll(out, events, ingestedAt);
+    return out.count;
+  }
+
+  /** The lines as they were written before: one Jackson generator per event; a reference. */
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long jacksonLines() throws IOException {
+    CountingStream out = new CountingStream();
+    for (TrafficEvent e : events) {
+      try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+        g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+        g.writeStartObject();
+        g.writeStringField("organization_id", e.organizationId());
+        g.writeStringField("event_id", e.eventId());
+        g.writeStringField("timestamp", TIME.format(Instant.ofEpochMilli(e.timestamp())));
+        g.writeStringField("method", e.method());
+        g.writeStringField("url", e.url());
+        g.writeFieldName("headers");
+        g.writeRawValue(e.headers());
+        g.writeFieldName("query_params");
+        g.writeRawValue(e.queryParams());
+        g.writeStringField("body", e.body());
+        g.writeStringField("ip", e.ip());
+        g.writeStringField("user_agent", e.userAgent());
+        g.writeStringField("referer", e.referer());
+        g.writeStringField("event_type", e.eventType());
+        g.writeStringField("click_id", e.clickId());
+        g.writeStringField("session_id", e.sessionId());
+        g.writeStringField("source", e.source());
+        g.writeStringField("medium", e.medium());
+        g.writeStringField("campaign", e.campaign());
+        g.writeStringField("ingested_at", TIME.format(Instant.ofEpochMilli(ingestedAt)));
+        g.writeEndObject();
+        g.flush();
+        out.write('\n');
+      }
+    }
     return out.count;
   }
 
