@@ -9,10 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Captured events of the bench's /events request, as the spool and the sinks receive them. */
-final class BenchEvents {
+public final class BenchEvents {
   private BenchEvents() {}
 
-  static List<TrafficEvent> captured(int count) {
+  public static List<TrafficEvent> captured(int count) {
     EventCapture capture = new EventCapture(CaptureConfig.defaults());
     byte[] body = BenchRequests.eventBody();
     EventCapture.SharedRequest shared =

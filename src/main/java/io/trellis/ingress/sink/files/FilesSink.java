@@ -7,9 +7,7 @@ import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.SinkHealth;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -45,6 +43,7 @@ public final class FilesSink implements Sink {
   private final FilesSinkConfig config;
   private final String runId = Long.toString(System.currentTimeMillis());
   private final Map<Path, Path> currentFile = new HashMap<>();
+  private final EventLines lines = new EventLines();
   private int sequence;
 
   public FilesSink(FilesSinkConfig config) {
@@ -150,8 +149,9 @@ public final class FilesSink implements Sink {
   }
 
   /**
-   * Streams the lines through a small buffer into the file: a batch (up to spool.batch-max-bytes)
-   * is never held as one array, which on a small heap made every batch a humongous allocation.
+   * Streams the lines through the writer's fixed buffer into the file: a batch (up to
+   * spool.batch-max-bytes) is never held as one array, which on a small heap made every batch a
+   * humongous allocation.
    */
   private void append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
     Path file = currentFile.get(dir);
@@ -163,14 +163,28 @@ public final class FilesSink implements Sink {
     try (FileChannel ch =
         FileChannel.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 64 * 1024);
-      for (TrafficEvent e : events) {
-        EventLines.write(out, e, ingestedAt);
+      long start = ch.size();
+      try {
+        lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
+        if (config.fsync()) {
+          ch.force(false);
+        }
+      } catch (IOException | RuntimeException e) {
+        cutBack(ch, start, e);
+        throw e;
       }
-      out.flush();
-      if (config.fsync()) {
-        ch.force(false);
-      }
+    }
+  }
+
+  /**
+   * A failed append may have left part of the batch, possibly half a line, in the file. It is cut
+   * off so the retry of the batch appends after whole lines only.
+   */
+  private static void cutBack(FileChannel ch, long size, Exception failure) {
+    try {
+      ch.truncate(size);
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 

@@ -1,11 +1,13 @@
 package io.trellis.ingress.sink.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.SpooledEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -152,6 +154,50 @@ class FilesSinkTest {
     assertThat(json.path("event_id").asText()).isEqualTo("e1");
     assertThat(json.path("timestamp").asText()).isEqualTo("2025-11-26T23:59:59.000Z");
     assertThat(json.path("body").asText()).isEqualTo("{\"a\":1}");
+  }
+
+  @Test
+  void aBatchThatFailsHalfWrittenLeavesOnlyWholeLinesAndItsRetryAppendsCleanly() throws Exception {
+    FilesSink sink = new FilesSink(new FilesSinkConfig(true, dir, 1 << 30, false));
+    sink.start();
+    sink.write(batch(List.of(event("acme", "before", DAY_1))));
+    Path partition = dir.resolve("org=acme").resolve("date=2026-05-28");
+    Path file;
+    try (Stream<Path> files = Files.list(partition)) {
+      file = files.findFirst().orElseThrow();
+    }
+    String afterFirst = Files.readString(file);
+    // The big event fills the writer's buffer, so part of the batch reaches the file before the
+    // bad one (headers that cannot be written as UTF-8) fails it.
+    TrafficEvent big = event("acme", "big", DAY_1, "{\"pad\":\"" + "z".repeat(200_000) + "\"}");
+    TrafficEvent bad =
+        new TrafficEvent(
+            "acme",
+            "bad",
+            DAY_1,
+            "POST",
+            "",
+            "{\"h\":\"\ud800\"}",
+            "{}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "");
+
+    assertThatThrownBy(() -> sink.write(batch(List.of(big, bad))))
+        .isInstanceOf(SinkException.class)
+        .satisfies(
+            e -> assertThat(((SinkException) e).kind()).isEqualTo(SinkException.Kind.TRANSIENT));
+    assertThat(Files.readString(file)).isEqualTo(afterFirst);
+
+    sink.write(batch(List.of(event("acme", "after", DAY_1))));
+    assertThat(idsIn(partition)).containsExactly("before", "after");
   }
 
   @Test

@@ -1,0 +1,201 @@
+package io.trellis.ingress.bench;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.trellis.ingress.capture.EventCodec;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SpooledEvent;
+import io.trellis.ingress.sink.files.EventLines;
+import io.trellis.ingress.sink.files.FilesSink;
+import io.trellis.ingress.sink.files.FilesSinkConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The files sink's delivery path for one sink batch of 10,000 events (the default {@code
+ * spool.batch-max-rows}), reported per event:
+ *
+ * <ul>
+ *   <li>{@code lines}: the NDJSON encoding alone, into a counting stream;
+ *   <li>{@code jacksonLines}: the same lines through one Jackson generator per event, as the sink
+ *       wrote them before; a reference for {@code lines} measured in the same run;
+ *   <li>{@code sinkWrite}: {@link FilesSink#write} into a temporary directory without fsync (the
+ *       files are deleted after each batch so the disk does not fill);
+ *   <li>{@code decode}: the spool's decoding of the same events, which the delivery loop does
+ *       before handing them to the sink.
+ * </ul>
+ *
+ * Timestamps are spread over half a minute so per-second caches are not flattered by one instant.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class FilesSinkBenchmark {
+  private static final int EVENTS = 10_000;
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private List<TrafficEvent> events;
+  private SinkBatch batch;
+  private List<ByteBuffer> encoded;
+  private Path dir;
+  private FilesSink sink;
+  private final EventLines lines = new EventLines();
+  private final long ingestedAt = System.currentTimeMillis();
+
+  @Setup
+  public void setUp() throws Exception {
+    List<TrafficEvent> captured = BenchEvents.captured(EVENTS);
+    events = new ArrayList<>(EVENTS);
+    List<SpooledEvent> items = new ArrayList<>(EVENTS);
+    encoded = new ArrayList<>(EVENTS);
+    for (int i = 0; i < EVENTS; i++) {
+      TrafficEvent c = captured.get(i);
+      TrafficEvent e =
+          new TrafficEvent(
+              c.organizationId(),
+              c.eventId(),
+              c.timestamp() + 3L * i,
+              c.method(),
+              c.url(),
+              c.headers(),
+              c.queryParams(),
+              c.body(),
+              c.ip(),
+              c.userAgent(),
+              c.referer(),
+              c.eventType(),
+              c.clickId(),
+              c.sessionId(),
+              c.source(),
+              c.medium(),
+              c.campaign());
+      events.add(e);
+      items.add(new SpooledEvent(i, e));
+      encoded.add(ByteBuffer.wrap(EventCodec.encode(e)));
+    }
+    batch = new SinkBatch(items);
+    dir = Files.createTempDirectory("files-sink-bench");
+    sink = new FilesSink(new FilesSinkConfig(true, dir, 1L << 30, false));
+    sink.start();
+  }
+
+  @TearDown
+  public void tearDown() throws IOException {
+    deleteFiles();
+  }
+
+  /** Keeps the temporary directory small; part of no measurement. */
+  @TearDown(Level.Invocation)
+  public void deleteWritten() throws IOException {
+    deleteFiles();
+  }
+
+  private void deleteFiles() throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        if (Files.isRegularFile(p)) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long lines() throws IOException {
+    CountingStream out = new CountingStream();
+    lines.writeAll(out, events, ingestedAt);
+    return out.count;
+  }
+
+  /** The lines as they were written before: one Jackson generator per event; a reference. */
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long jacksonLines() throws IOException {
+    CountingStream out = new CountingStream();
+    for (TrafficEvent e : events) {
+      try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+        g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+        g.writeStartObject();
+        g.writeStringField("organization_id", e.organizationId());
+        g.writeStringField("event_id", e.eventId());
+        g.writeStringField("timestamp", TIME.format(Instant.ofEpochMilli(e.timestamp())));
+        g.writeStringField("method", e.method());
+        g.writeStringField("url", e.url());
+        g.writeFieldName("headers");
+        g.writeRawValue(e.headers());
+        g.writeFieldName("query_params");
+        g.writeRawValue(e.queryParams());
+        g.writeStringField("body", e.body());
+        g.writeStringField("ip", e.ip());
+        g.writeStringField("user_agent", e.userAgent());
+        g.writeStringField("referer", e.referer());
+        g.writeStringField("event_type", e.eventType());
+        g.writeStringField("click_id", e.clickId());
+        g.writeStringField("session_id", e.sessionId());
+        g.writeStringField("source", e.source());
+        g.writeStringField("medium", e.medium());
+        g.writeStringField("campaign", e.campaign());
+        g.writeStringField("ingested_at", TIME.format(Instant.ofEpochMilli(ingestedAt)));
+        g.writeEndObject();
+        g.flush();
+        out.write('\n');
+      }
+    }
+    return out.count;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public void sinkWrite() throws Exception {
+    sink.write(batch);
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public void decode(Blackhole bh) {
+    for (ByteBuffer b : encoded) {
+      bh.consume(EventCodec.decode(b.duplicate()));
+    }
+  }
+
+  private static final class CountingStream extends OutputStream {
+    long count;
+
+    @Override
+    public void write(int b) {
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      count += len;
+    }
+  }
+}

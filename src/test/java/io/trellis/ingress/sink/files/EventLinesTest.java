@@ -1,0 +1,357 @@
+package io.trellis.ingress.sink.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trellis.ingress.bench.BenchEvents;
+import io.trellis.ingress.capture.TrafficEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.CharConversionException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The hand-written NDJSON writer against the reference it replaced: Jackson's default UTF-8
+ * generator writing the same fields. Equal bytes are the contract, whatever the strings hold.
+ */
+class EventLinesTest {
+  private static final long T = 1_764_201_599_123L; // 2025-11-26T23:59:59.123Z
+
+  /** Years 0000 to 9999, the range the four-digit pattern covers without a sign. */
+  private static final long MIN_TIME = -62_167_219_200_000L;
+
+  private static final long MAX_TIME = 253_402_300_799_999L;
+
+  @Test
+  void benchEventsAreWrittenExactlyAsJacksonWroteThem() throws IOException {
+    List<TrafficEvent> events = new ArrayList<>();
+    for (TrafficEvent e : BenchEvents.captured(50)) {
+      events.add(withTimes(e, e.timestamp() + 997L * events.size()));
+    }
+    long ingestedAt = T + 5_000;
+
+    byte[] actual = writeAll(new EventLines(), events, ingestedAt);
+
+    assertThat(new String(actual, StandardCharsets.UTF_8))
+        .isEqualTo(new String(reference(events, ingestedAt), StandardCharsets.UTF_8));
+    assertThat(actual).isEqualTo(reference(events, ingestedAt));
+    assertThat(new String(actual, StandardCharsets.UTF_8).split("\n", -1)).hasSize(51);
+  }
+
+  @Test
+  void awkwardStringsAreEscapedAsJacksonEscapesThem() throws IOException {
+    List<String> awkward =
+        List.of(
+            "quote \" and backslash \\ and slash /",
+            "controls \u0000\u0001\b\t\n\u000b\f\r\u001f and DEL \u007f",
+            "latin é ß, CJK 漢字, line separators \u2028\u2029, BOM \ufeff, \uffff",
+            "emoji \ud83d\ude00 and flag \ud83c\uddeb\ud83c\uddf7",
+            "lone high \ud83d, lone low \ude00, reversed \ude00\ud83d, trailing \ud83d",
+            "html <script>alert('x')</script> & friends",
+            "");
+    List<TrafficEvent> events = new ArrayList<>();
+    for (String s : awkward) {
+      events.add(event(s, "{\"emoji\":\"\ud83d\ude00\",\"é\":\"\u2028\"}", T));
+    }
+
+    assertThat(writeAll(new EventLines(), events, T)).isEqualTo(reference(events, T));
+  }
+
+  @Test
+  void stringsLongerThanTheBufferAreWrittenWhole() throws IOException {
+    StringBuilder body = new StringBuilder();
+    for (int i = 0; i < 40_000; i++) {
+      body.append(i % 7 == 0 ? "\ud83d\ude00" : i % 5 == 0 ? "\"\u0001" : "aé漢");
+    }
+    StringBuilder headers = new StringBuilder("{\"x\":\"");
+    for (int i = 0; i < 30_000; i++) {
+      headers.append("a\ud83d\ude00漢é");
+    }
+    headers.append("\"}");
+    List<TrafficEvent> events =
+        List.of(event(body.toString(), headers.toString(), T), event("short", "{}", T + 1));
+
+    assertThat(writeAll(new EventLines(), events, T)).isEqualTo(reference(events, T));
+    assertThat(writeAll(new EventLines(384), events, T)).isEqualTo(reference(events, T));
+  }
+
+  @Test
+  void timesCrossingSecondsDaysAndGoingBackAreFormattedEachTime() throws IOException {
+    long midnight = 1_764_201_600_000L; // 2025-11-27T00:00:00Z
+    List<TrafficEvent> events = new ArrayList<>();
+    for (long t :
+        new long[] {
+          midnight - 1,
+          midnight,
+          midnight + 999,
+          midnight + 1000,
+          midnight - 1,
+          -1,
+          0,
+          1,
+          MIN_TIME,
+          MAX_TIME,
+          951_782_400_000L /* 2000-02-29 */
+        }) {
+      events.add(withTimes(event("b", "{}", 0), t));
+    }
+    byte[] actual = writeAll(new EventLines(), events, midnight + 1000);
+
+    assertThat(actual).isEqualTo(reference(events, midnight + 1000));
+    assertThat(new String(actual, StandardCharsets.UTF_8))
+        .contains("\"timestamp\":\"2025-11-26T23:59:59.999Z\"")
+        .contains("\"timestamp\":\"1969-12-31T23:59:59.999Z\"")
+        .contains("\"ingested_at\":\"2025-11-27T00:00:01.000Z\"");
+  }
+
+  @Test
+  void aMalformedSurrogateInARawValueIsAnErrorAsItWasWithJackson() {
+    for (String lone : List.of("\ud83d", "\ud83dx", "\ude00x", "\ude00\ud83d\ude00")) {
+      TrafficEvent bad = event("b", "{\"x\":\"" + lone + "\"}", T);
+
+      assertThatThrownBy(() -> reference(List.of(bad), T)).isInstanceOf(IOException.class);
+      assertThatThrownBy(() -> writeAll(new EventLines(), List.of(bad), T))
+          .isInstanceOf(CharConversionException.class)
+          .hasMessageContaining("char 6");
+      assertThatThrownBy(() -> EventLines.write(new ByteArrayOutputStream(), bad, T))
+          .isInstanceOf(UncheckedIOException.class);
+    }
+  }
+
+  @Test
+  void twoLowSurrogatesInARawValueAreRefusedWhereJacksonWroteBytesThatAreNotUtf8()
+      throws IOException {
+    TrafficEvent bad = event("b", "{\"x\":\"\ude00\ude00\"}", T);
+
+    assertThat(new String(reference(List.of(bad), T), StandardCharsets.ISO_8859_1))
+        .contains("\"x\":\"\u00f6\u0090\u0088\u0080\"");
+    assertThatThrownBy(() -> writeAll(new EventLines(), List.of(bad), T))
+        .isInstanceOf(CharConversionException.class);
+  }
+
+  @Test
+  void oneLineAtATimeIsTheSameLine() throws IOException {
+    TrafficEvent e = event("{\"a\":1}", "{}", T);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    EventLines.write(out, e, T);
+
+    assertThat(out.toByteArray()).isEqualTo(reference(List.of(e), T));
+    assertThat(new ObjectMapper().readTree(out.toByteArray()).path("body").asText())
+        .isEqualTo("{\"a\":1}");
+  }
+
+  @Property(tries = 600)
+  void anyEventsAreWrittenExactlyAsJacksonWritesThem(
+      @ForAll("events") List<TrafficEvent> events, @ForAll("times") long ingestedAt)
+      throws IOException {
+    byte[] expected;
+    try {
+      expected = reference(events, ingestedAt);
+      // Jackson's raw writer takes two low surrogates for a pair and writes bytes that are not
+      // UTF-8; that is refused here, as Jackson refuses every other malformed pair.
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(expected));
+    } catch (IOException jacksonRefusedOrWroteNonUtf8) {
+      assertThatThrownBy(() -> writeAll(new EventLines(), events, ingestedAt))
+          .isInstanceOf(CharConversionException.class);
+      assertThatThrownBy(() -> writeAll(new EventLines(384), events, ingestedAt))
+          .isInstanceOf(CharConversionException.class);
+      Statistics.collect("refused");
+      return;
+    }
+    Statistics.collect("written");
+    assertThat(writeAll(new EventLines(), events, ingestedAt)).isEqualTo(expected);
+    // A buffer of 384 bytes splits most strings into chunks and lines across flushes.
+    assertThat(writeAll(new EventLines(384), events, ingestedAt)).isEqualTo(expected);
+  }
+
+  @Provide
+  Arbitrary<List<TrafficEvent>> events() {
+    Arbitrary<String> s = awkwardStrings(true);
+    // Mostly well-formed JSON text, as capture writes it; sometimes anything.
+    Arbitrary<String> raw =
+        Arbitraries.frequencyOf(
+            Tuple.of(8, awkwardStrings(false).map(EventLinesTest::jsonObject)),
+            Tuple.of(1, s.map(EventLinesTest::jsonObject)),
+            Tuple.of(1, s));
+    Arbitrary<TrafficEvent> event =
+        Combinators.combine(s.list().ofSize(14), raw, raw, times())
+            .as(
+                (t, headers, query, ts) ->
+                    new TrafficEvent(
+                        t.get(0), t.get(1), ts, t.get(2), t.get(3), headers, query, t.get(4),
+                        t.get(5), t.get(6), t.get(7), t.get(8), t.get(9), t.get(10), t.get(11),
+                        t.get(12), t.get(13)));
+    return event.list().ofMinSize(1).ofMaxSize(4);
+  }
+
+  @Provide
+  Arbitrary<Long> times() {
+    return Arbitraries.oneOf(
+        Arbitraries.longs().between(MIN_TIME, MAX_TIME),
+        Arbitraries.longs().between(T - 3_000, T + 3_000),
+        Arbitraries.of(MIN_TIME, MAX_TIME, -1L, 0L));
+  }
+
+  /**
+   * Strings built from ASCII runs and the characters escaping and UTF-8 treat specially; with or
+   * without lone surrogates.
+   */
+  private static Arbitrary<String> awkwardStrings(boolean loneSurrogates) {
+    List<Arbitrary<String>> pieces =
+        new ArrayList<>(
+            List.of(
+                Arbitraries.strings().ascii().ofMaxLength(30),
+                Arbitraries.chars().range('\u0000', '\u001f').map(String::valueOf),
+                Arbitraries.chars().range('\u0080', '\ud7ff').map(String::valueOf),
+                Arbitraries.chars().range('\ue000', '\uffff').map(String::valueOf),
+                Arbitraries.integers()
+                    .between(0x10000, Character.MAX_CODE_POINT)
+                    .map(Character::toString),
+                Arbitraries.of(
+                    "\"",
+                    "\\",
+                    "/",
+                    "\u007f",
+                    "\u0080",
+                    "\u07ff",
+                    "\u0800",
+                    "\u2028",
+                    "\ufffd",
+                    "\uffff",
+                    "\ud83d\ude00",
+                    "é",
+                    "漢")));
+    if (loneSurrogates) {
+      pieces.add(Arbitraries.chars().range('\ud800', '\udfff').map(String::valueOf));
+    }
+    return Arbitraries.oneOf(pieces).list().ofMaxSize(12).map(parts -> String.join("", parts));
+  }
+
+  private static String jsonObject(String value) {
+    try {
+      return new ObjectMapper().writeValueAsString(java.util.Map.of("k", value));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static TrafficEvent event(String text, String raw, long ts) {
+    return new TrafficEvent(
+        "org-" + text,
+        "id",
+        ts,
+        "POST",
+        "https://h/p?q=" + text,
+        raw,
+        raw,
+        text,
+        "127.0.0.1",
+        text,
+        text,
+        "event",
+        text,
+        text,
+        text,
+        text,
+        text);
+  }
+
+  private static TrafficEvent withTimes(TrafficEvent e, long ts) {
+    return new TrafficEvent(
+        e.organizationId(),
+        e.eventId(),
+        ts,
+        e.method(),
+        e.url(),
+        e.headers(),
+        e.queryParams(),
+        e.body(),
+        e.ip(),
+        e.userAgent(),
+        e.referer(),
+        e.eventType(),
+        e.clickId(),
+        e.sessionId(),
+        e.source(),
+        e.medium(),
+        e.campaign());
+  }
+
+  private static byte[] writeAll(EventLines lines, List<TrafficEvent> events, long ingestedAt)
+      throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    lines.writeAll(out, events, ingestedAt);
+    return out.toByteArray();
+  }
+
+  // The writer these lines came from before: one Jackson generator per event.
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private static byte[] reference(List<TrafficEvent> events, long ingestedAt) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (TrafficEvent e : events) {
+      jacksonLine(out, e, ingestedAt);
+    }
+    return out.toByteArray();
+  }
+
+  private static void jacksonLine(OutputStream out, TrafficEvent e, long ingestedAt)
+      throws IOException {
+    try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+      g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+      g.writeStartObject();
+      g.writeStringField("organization_id", e.organizationId());
+      g.writeStringField("event_id", e.eventId());
+      g.writeStringField("timestamp", TIME.format(Instant.ofEpochMilli(e.timestamp())));
+      g.writeStringField("method", e.method());
+      g.writeStringField("url", e.url());
+      g.writeFieldName("headers");
+      g.writeRawValue(e.headers());
+      g.writeFieldName("query_params");
+      g.writeRawValue(e.queryParams());
+      g.writeStringField("body", e.body());
+      g.writeStringField("ip", e.ip());
+      g.writeStringField("user_agent", e.userAgent());
+      g.writeStringField("referer", e.referer());
+      g.writeStringField("event_type", e.eventType());
+      g.writeStringField("click_id", e.clickId());
+      g.writeStringField("session_id", e.sessionId());
+      g.writeStringField("source", e.source());
+      g.writeStringField("medium", e.medium());
+      g.writeStringField("campaign", e.campaign());
+      g.writeStringField("ingested_at", TIME.format(Instant.ofEpochMilli(ingestedAt)));
+      g.writeEndObject();
+      g.flush();
+      out.write('\n');
+    }
+  }
+}
