@@ -78,7 +78,10 @@ public record SpoolConfig(
               "Disk budget of the spool; when reached, requests get 503 until sinks catch up."
                   + " Default: half of the free space of the data directory at start."),
           Setting.of(
-              "spool.batch-max-rows", SettingType.INT, "10000", "Most events in one sink batch."),
+              "spool.batch-max-rows",
+              SettingType.INT,
+              "2000",
+              "Most events in one sink batch (a batch is held decoded in memory until written)."),
           Setting.of(
               "spool.batch-max-bytes",
               SettingType.SIZE,

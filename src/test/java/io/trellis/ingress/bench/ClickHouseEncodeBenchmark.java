@@ -15,8 +15,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Encoding one sink batch (10,000 events, the default {@code spool.batch-max-rows}) as the
- * JSONEachRow body of a ClickHouse insert. The bytes go to a counting stream, not the network.
+ * Encoding one sink batch of 10,000 events as the JSONEachRow body of a ClickHouse insert. The
+ * bytes go to a counting stream, not the network.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

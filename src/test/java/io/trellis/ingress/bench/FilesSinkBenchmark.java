@@ -36,8 +36,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The files sink's delivery path for one sink batch of 10,000 events (the default {@code
- * spool.batch-max-rows}), reported per event:
+ * The files sink's delivery path for one batch of 10,000 events, reported per event:
  *
  * <ul>
  *   <li>{@code lines}: the NDJSON encoding alone, into a counting stream;

@@ -21,7 +21,7 @@ class SpoolConfigTest {
     assertThat(c.segmentBytes()).isEqualTo(64L << 20);
     assertThat(c.maxRecordBytes()).isEqualTo(8 << 20);
     assertThat(c.maxBytes()).isEmpty();
-    assertThat(c.batchMaxRows()).isEqualTo(10_000);
+    assertThat(c.batchMaxRows()).isEqualTo(2_000);
     assertThat(c.batchMaxAge()).isEqualTo(Duration.ofMillis(200));
     assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
   }
