@@ -57,8 +57,10 @@ final class GroupCommitWriter implements Runnable {
   private final long maxDelayNanos;
 
   /*
-   * A group also closes when no append arrives for this long: a tenth of spool.fsync-max-delay
-   * (200 us by default). The delay stays the bound for a steady trickle of appends.
+   * A group also closes when no append arrives for this long: a tenth of spool.fsync-max-delay.
+   * The delay stays the bound for a steady trickle of appends. With the default delay of 0 a group
+   * is whatever is queued when the writer looks, which under load is what arrived during the
+   * previous fsync.
    */
   private static final long IDLE_GAP_DIVISOR = 10;
 

@@ -54,8 +54,9 @@ public record SpoolConfig(
           Setting.of(
               "spool.fsync-max-delay",
               SettingType.DURATION,
-              "2ms",
-              "Longest an append waits for others to share its fsync."),
+              "0ms",
+              "Longest an append waits for later ones to share its fsync. 0: no wait; the"
+                  + " appends that arrive during one fsync share the next."),
           Setting.of(
               "spool.fsync-max-bytes",
               SettingType.SIZE,

@@ -42,7 +42,7 @@ public final class SpoolBenchmark {
     long seconds = args.length > 0 ? Long.parseLong(args[0]) : 5;
     String only = System.getProperty("bench.only", "");
     System.out.println(
-        "spool.fsync-max-delay=" + System.getProperty("bench.fsync-max-delay", "2ms"));
+        "spool.fsync-max-delay=" + System.getProperty("bench.fsync-max-delay", "0ms"));
     System.out.printf(
         "%-8s %-26s %14s %10s %10s %10s %9s%n",
         "fsync", "scenario", "events/s", "p50 ms", "p99 ms", "max ms", "fsyncs/s");

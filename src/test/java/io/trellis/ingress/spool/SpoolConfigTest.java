@@ -16,7 +16,7 @@ class SpoolConfigTest {
   void defaults() {
     SpoolConfig c = SpoolConfig.from(Config.defaults());
     assertThat(c.fsync()).isEqualTo(SpoolConfig.FsyncPolicy.GROUP);
-    assertThat(c.fsyncMaxDelay()).isEqualTo(Duration.ofMillis(2));
+    assertThat(c.fsyncMaxDelay()).isEqualTo(Duration.ZERO);
     assertThat(c.fsyncMaxBytes()).isEqualTo(1 << 20);
     assertThat(c.segmentBytes()).isEqualTo(64L << 20);
     assertThat(c.maxRecordBytes()).isEqualTo(8 << 20);
