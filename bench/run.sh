@@ -126,6 +126,13 @@ for run in $(seq 1 "$runs"); do
       [ "${half:-0}" -gt 0 ] && BENCH_RATE="$half" measure "$run" events "trellis-files-paced" \
         "$svc_pid" "$svc_port" "$svc_key" paced
       printf '%s\t%s\n' "$run" "$half" >>"$out/paced-rates.tsv"
+      # The target's own reading: half of 60% of the bare server's rate, whatever the service
+      # reaches closed-loop (the row shows what it sustained at that offer).
+      target_half=$(awk -v b="${bare_events_rps:-0}" 'BEGIN { printf "%d", b * 0.3 }')
+      log "paced /events at $target_half requests/s (30% of bare)"
+      [ "${target_half:-0}" -gt 0 ] && BENCH_RATE="$target_half" measure "$run" events \
+        "trellis-files-paced-30%bare" "$svc_pid" "$svc_port" "$svc_key" paced
+      printf '%s\t%s\n' "$run" "$target_half" >>"$out/paced-target-rates.tsv"
     fi
     stop_service
   done
