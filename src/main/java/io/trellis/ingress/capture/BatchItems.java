@@ -3,17 +3,22 @@ package io.trellis.ingress.capture;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Splits a batch body, a JSON array or an object {@code {"batch": [...]}}, into its items. Each
  * item keeps its exact original text (a slice of the body), so what is stored is what was sent.
  */
 public final class BatchItems {
-  private static final JsonFactory FACTORY = new JsonFactory();
+  /* One parser factory per nesting limit (in practice one: limits.json-depth-max). */
+  private static final ConcurrentHashMap<Integer, JsonFactory> FACTORIES =
+      new ConcurrentHashMap<>();
 
   /** One array element: the object's top-level fields and raw text, or why it was rejected. */
   public record Item(int index, String raw, JsonFields json, String error) {}
@@ -32,46 +37,88 @@ public final class BatchItems {
     }
   }
 
+  /** Objects and arrays nest deeper than allowed (400). */
+  public static final class TooDeepException extends Exception {
+    public TooDeepException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   private BatchItems() {}
 
+  /** Splits with Jackson's own nesting limit (1,000 levels). */
   public static List<Item> parse(byte[] body, int maxItems)
-      throws InvalidBatchException, TooManyItemsException {
-    try (JsonParser p = FACTORY.createParser(body)) {
-      JsonToken t = p.nextToken();
-      if (t == JsonToken.START_OBJECT) {
-        if (!seekBatchArray(p)) {
-          throw new InvalidBatchException(
-              "expected a JSON array of events or an object with a \"batch\" array");
-        }
-      } else if (t != JsonToken.START_ARRAY) {
-        throw new InvalidBatchException(
-            "expected a JSON array of events or an object with a \"batch\" array");
-      }
-      List<Item> items = new ArrayList<>();
-      int index = 0;
-      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-        if (t == null) {
-          throw new InvalidBatchException("unexpected end of JSON input");
-        }
-        if (index >= maxItems) {
-          throw new TooManyItemsException("a batch may hold at most " + maxItems + " events");
-        }
-        int start = (int) p.currentTokenLocation().getByteOffset();
-        if (t == JsonToken.START_OBJECT) {
-          JsonFields fields = JsonFields.read(p);
-          int end = (int) p.currentLocation().getByteOffset();
-          String raw = new String(body, start, end - start, StandardCharsets.UTF_8);
-          items.add(new Item(index, raw, fields, null));
-        } else {
-          p.skipChildren();
-          items.add(new Item(index, null, null, "item is not a JSON object"));
-        }
-        index++;
-      }
-      return items;
+      throws InvalidBatchException, TooManyItemsException, TooDeepException {
+    return parse(body, maxItems, StreamReadConstraints.DEFAULT_MAX_DEPTH);
+  }
+
+  /**
+   * Splits the batch; objects and arrays may nest at most {@code maxDepth} levels, the outer array
+   * included. The limit is checked by the parser in the same pass that splits the items.
+   */
+  public static List<Item> parse(byte[] body, int maxItems, int maxDepth)
+      throws InvalidBatchException, TooManyItemsException, TooDeepException {
+    JsonFactory factory =
+        FACTORIES.computeIfAbsent(
+            maxDepth,
+            d ->
+                JsonFactory.builder()
+                    .streamReadConstraints(
+                        StreamReadConstraints.builder().maxNestingDepth(d).build())
+                    .build());
+    JsonParser parser;
+    try {
+      parser = factory.createParser(body);
     } catch (IOException e) {
       throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
     }
+    try (JsonParser p = parser) {
+      return items(p, body, maxItems);
+    } catch (StreamConstraintsException e) {
+      if (parser.getParsingContext().getNestingDepth() >= maxDepth) {
+        throw new TooDeepException(
+            "JSON objects and arrays may nest at most " + maxDepth + " deep");
+      }
+      throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
+    } catch (IOException e) {
+      throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
+    }
+  }
+
+  private static List<Item> items(JsonParser p, byte[] body, int maxItems)
+      throws IOException, InvalidBatchException, TooManyItemsException {
+    JsonToken t = p.nextToken();
+    if (t == JsonToken.START_OBJECT) {
+      if (!seekBatchArray(p)) {
+        throw new InvalidBatchException(
+            "expected a JSON array of events or an object with a \"batch\" array");
+      }
+    } else if (t != JsonToken.START_ARRAY) {
+      throw new InvalidBatchException(
+          "expected a JSON array of events or an object with a \"batch\" array");
+    }
+    List<Item> items = new ArrayList<>();
+    int index = 0;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (t == null) {
+        throw new InvalidBatchException("unexpected end of JSON input");
+      }
+      if (index >= maxItems) {
+        throw new TooManyItemsException("a batch may hold at most " + maxItems + " events");
+      }
+      int start = (int) p.currentTokenLocation().getByteOffset();
+      if (t == JsonToken.START_OBJECT) {
+        JsonFields fields = JsonFields.read(p);
+        int end = (int) p.currentLocation().getByteOffset();
+        String raw = new String(body, start, end - start, StandardCharsets.UTF_8);
+        items.add(new Item(index, raw, fields, null));
+      } else {
+        p.skipChildren();
+        items.add(new Item(index, null, null, "item is not a JSON object"));
+      }
+      index++;
+    }
+    return items;
   }
 
   /** Moves the parser into the value of the top-level "batch" field; false when there is none. */

@@ -211,6 +211,11 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     BodyReader.refuse(req, error);
   }
 
+  private static HttpError tooDeep(int max) {
+    return new HttpError(
+        400, "json_too_deep", "JSON objects and arrays may nest at most " + max + " deep");
+  }
+
   private static HttpError tooLarge(long limit) {
     return HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes");
   }
@@ -236,14 +241,9 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       params.addAll(body.formFields());
     }
     boolean json = JsonDepth.looksLikeJson(body.utf8());
-    if (json && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
-      fail(
-          p.outcome(),
-          req,
-          new HttpError(
-              400,
-              "json_too_deep",
-              "JSON objects and arrays may nest at most " + clients.jsonDepthMax() + " deep"));
+    // A batch's nesting is checked by the parser that splits it, in the same pass.
+    if (json && !p.endpoint().isBatch() && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
+      fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
       return;
     }
     RequestData data = requestData(req, p.receivedAt(), params);
@@ -350,7 +350,10 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     HttpServerRequest req = p.req();
     List<BatchItems.Item> items;
     try {
-      items = BatchItems.parse(body, config.batchItemsMax());
+      items = BatchItems.parse(body, config.batchItemsMax(), clients.jsonDepthMax());
+    } catch (BatchItems.TooDeepException e) {
+      fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
+      return;
     } catch (BatchItems.InvalidBatchException e) {
       fail(p.outcome(), req, new HttpError(400, "invalid_json", e.getMessage()));
       return;
@@ -421,7 +424,8 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       if (i > 0) {
         sb.append(',');
       }
-      JsonText.quote(sb, events.get(i).eventId());
+      // Event ids are canonical UUIDs (hex digits and dashes): nothing to escape.
+      sb.append('"').append(events.get(i).eventId()).append('"');
     }
     sb.append("],\"errors\":[");
     for (int i = 0; i < rejected.size(); i++) {

@@ -32,6 +32,25 @@ class BatchItemsTest {
   }
 
   @Test
+  void nestingIsLimitedWhileSplitting() throws Exception {
+    // The outer array is level 1: {"a":[[1]]} inside it reaches 4.
+    byte[] atLimit = "[{\"a\":[[1]]},{\"b\":2}]".getBytes(StandardCharsets.UTF_8);
+    assertThat(BatchItems.parse(atLimit, 10, 4)).hasSize(2);
+    assertThatThrownBy(() -> BatchItems.parse(atLimit, 10, 3))
+        .isInstanceOf(BatchItems.TooDeepException.class)
+        .hasMessageContaining("at most 3");
+    byte[] deepArrays = ("[" + "[".repeat(5000) + "]".repeat(5000) + "]").getBytes();
+    assertThatThrownBy(() -> BatchItems.parse(deepArrays, 10, 64))
+        .isInstanceOf(BatchItems.TooDeepException.class);
+    byte[] deepInBatchField =
+        ("{\"batch\":[{\"x\":" + "[".repeat(70) + "]".repeat(70) + "}]}").getBytes();
+    assertThatThrownBy(() -> BatchItems.parse(deepInBatchField, 10, 64))
+        .isInstanceOf(BatchItems.TooDeepException.class);
+    assertThatThrownBy(() -> BatchItems.parse("[{\"a\":[1,}]".getBytes(), 10, 64))
+        .isInstanceOf(BatchItems.InvalidBatchException.class);
+  }
+
+  @Test
   void malformedBodiesAreRefused() {
     assertThatThrownBy(() -> BatchItems.parse("{\"a\":1}".getBytes(), 10))
         .isInstanceOf(BatchItems.InvalidBatchException.class);
