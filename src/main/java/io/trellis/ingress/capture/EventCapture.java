@@ -357,18 +357,8 @@ public final class EventCapture {
     int hash = url.indexOf('#', q);
     int end = hash < 0 ? url.length() : hash;
     Map<String, String> out = new HashMap<>();
-    int start = q + 1;
-    while (start <= end) {
-      int amp = url.indexOf('&', start);
-      int partEnd = amp < 0 || amp > end ? end : amp;
-      int eq = url.indexOf('=', start);
-      if (eq < 0 || eq > partEnd) {
-        out.putIfAbsent(UrlEncoding.decode(url, start, partEnd), "");
-      } else {
-        out.putIfAbsent(
-            UrlEncoding.decode(url, start, eq), UrlEncoding.decode(url, eq + 1, partEnd));
-      }
-      start = partEnd + 1;
+    for (Map.Entry<String, String> p : UrlEncoding.params(url, q + 1, end, Integer.MAX_VALUE)) {
+      out.putIfAbsent(p.getKey(), p.getValue());
     }
     return out;
   }

@@ -2,14 +2,43 @@ package io.trellis.ingress.capture;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Percent-decoding of query strings and form fields, as {@link URLDecoder} does it ({@code +} is a
- * space, {@code %XX} bytes are UTF-8), but without copying text that holds nothing encoded, which
- * is most names and values. Malformed escapes leave the text as it was sent.
+ * Splitting and percent-decoding of query strings and form fields, as {@link URLDecoder} does it
+ * ({@code +} is a space, {@code %XX} bytes are UTF-8), but without copying text that holds nothing
+ * encoded, which is most names and values. Malformed escapes leave the text as it was sent.
  */
 public final class UrlEncoding {
   private UrlEncoding() {}
+
+  /**
+   * The {@code name=value} pairs of {@code s[start, end)}, decoded, in order; empty parts are
+   * skipped and a part without {@code =} has an empty value. Stops after {@code limit + 1} pairs,
+   * so a caller that refuses more than {@code limit} does no more work than it must.
+   */
+  public static List<Map.Entry<String, String>> params(String s, int start, int end, int limit) {
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    while (start < end && out.size() <= limit) {
+      int amp = s.indexOf('&', start);
+      int partEnd = amp < 0 || amp > end ? end : amp;
+      if (partEnd > start) {
+        int eq = start;
+        while (eq < partEnd && s.charAt(eq) != '=') {
+          eq++;
+        }
+        boolean valued = eq < partEnd;
+        String name = decode(s, start, valued ? eq : partEnd);
+        String value = valued ? decode(s, eq + 1, partEnd) : "";
+        out.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
+      }
+      start = partEnd + 1;
+    }
+    return out;
+  }
 
   /** The decoded text of {@code s}; {@code s} itself when nothing in it is encoded. */
   public static String decode(String s) {

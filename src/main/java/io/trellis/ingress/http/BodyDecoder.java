@@ -8,7 +8,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
-import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -163,29 +162,9 @@ final class BodyDecoder {
 
   static List<Map.Entry<String, String>> formFields(String text, int maxFields)
       throws RejectedException {
-    if (text.isEmpty()) {
-      return List.of();
-    }
-    List<Map.Entry<String, String>> out = new ArrayList<>();
-    int start = 0;
-    while (start <= text.length()) {
-      int amp = text.indexOf('&', start);
-      int end = amp < 0 ? text.length() : amp;
-      if (end > start) {
-        if (out.size() >= maxFields) {
-          throw new RejectedException(tooManyFields(maxFields));
-        }
-        String part = text.substring(start, end);
-        int eq = part.indexOf('=');
-        out.add(
-            new AbstractMap.SimpleImmutableEntry<>(
-                UrlEncoding.decode(eq < 0 ? part : part.substring(0, eq)),
-                eq < 0 ? "" : UrlEncoding.decode(part.substring(eq + 1))));
-      }
-      if (amp < 0) {
-        break;
-      }
-      start = amp + 1;
+    List<Map.Entry<String, String>> out = UrlEncoding.params(text, 0, text.length(), maxFields);
+    if (out.size() > maxFields) {
+      throw new RejectedException(tooManyFields(maxFields));
     }
     return out;
   }

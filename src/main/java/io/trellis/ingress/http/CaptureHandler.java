@@ -155,7 +155,11 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
         return;
       }
     }
-    List<Map.Entry<String, String>> query = parseQuery(req.query());
+    String rawQuery = req.query();
+    List<Map.Entry<String, String>> query =
+        rawQuery == null
+            ? List.of()
+            : UrlEncoding.params(rawQuery, 0, rawQuery.length(), clients.paramsMax());
     if (query.size() > clients.paramsMax()) {
       refuse(outcome, req, BodyDecoder.tooManyFields(clients.paramsMax()));
       return;
@@ -498,28 +502,6 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
     }
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
     return new RequestData(req.method().name(), url, headers, params, peer, receivedAt);
-  }
-
-  static List<Map.Entry<String, String>> parseQuery(String query) {
-    if (query == null || query.isEmpty()) {
-      return List.of();
-    }
-    List<Map.Entry<String, String>> out = new ArrayList<>();
-    int start = 0;
-    int end = query.length();
-    while (start < end) {
-      int amp = query.indexOf('&', start);
-      int partEnd = amp < 0 ? end : amp;
-      if (partEnd > start) {
-        int eq = query.indexOf('=', start);
-        boolean valued = eq >= 0 && eq < partEnd;
-        String name = UrlEncoding.decode(query, start, valued ? eq : partEnd);
-        String value = valued ? UrlEncoding.decode(query, eq + 1, partEnd) : "";
-        out.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
-      }
-      start = partEnd + 1;
-    }
-    return out;
   }
 
   private static String first(List<Map.Entry<String, String>> params, String name) {
