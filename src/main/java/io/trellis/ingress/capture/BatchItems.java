@@ -46,12 +46,6 @@ public final class BatchItems {
 
   private BatchItems() {}
 
-  /** Splits with Jackson's own nesting limit (1,000 levels). */
-  public static List<Item> parse(byte[] body, int maxItems)
-      throws InvalidBatchException, TooManyItemsException, TooDeepException {
-    return parse(body, maxItems, StreamReadConstraints.DEFAULT_MAX_DEPTH);
-  }
-
   /**
    * Splits the batch; objects and arrays may nest at most {@code maxDepth} levels, the outer array
    * included. The limit is checked by the parser in the same pass that splits the items.

@@ -29,11 +29,7 @@ public final class JsonFields {
 
   /** The fields of a body that is exactly one JSON object; null for anything else. */
   public static JsonFields parse(byte[] utf8) {
-    int i = 0;
-    while (i < utf8.length && isJsonSpace(utf8[i])) {
-      i++;
-    }
-    if (i == utf8.length || utf8[i] != '{') {
+    if (!startsAsObject(utf8)) {
       return null;
     }
     try (JsonParser p = JSON.createParser(utf8)) {
@@ -89,8 +85,14 @@ public final class JsonFields {
     return values.containsKey(name);
   }
 
-  private static boolean isJsonSpace(byte b) {
-    return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+  /** True when the first byte after JSON whitespace opens an object. */
+  public static boolean startsAsObject(byte[] utf8) {
+    int i = 0;
+    while (i < utf8.length
+        && (utf8[i] == ' ' || utf8[i] == '\t' || utf8[i] == '\n' || utf8[i] == '\r')) {
+      i++;
+    }
+    return i < utf8.length && utf8[i] == '{';
   }
 
   /** Names only: values can be anything a client sent. */

@@ -33,16 +33,9 @@ final class ApiKeyExtractor {
 
   /**
    * Every distinct key the request carries, in order of precedence: headers, then parameters and
-   * form fields, then the JSON body. More than one means the request is ambiguous.
-   */
-  static Set<String> candidates(RequestData req, byte[] jsonBody) {
-    return candidates(req, jsonBody, null);
-  }
-
-  /**
-   * As {@link #candidates(RequestData, byte[])}, with the body already parsed when it is one JSON
-   * object ({@code parsed}, or null): its top-level field names then tell whether a key field is
-   * there at all, so the usual body that carries none is not scanned again.
+   * form fields, then the JSON body. More than one means the request is ambiguous. {@code parsed}
+   * is the body's fields when it was read as one JSON object (else null): their names then tell
+   * whether a key field is there at all, so the usual body that carries none is not scanned again.
    */
   static Set<String> candidates(RequestData req, byte[] jsonBody, JsonFields parsed) {
     Set<String> keys = new LinkedHashSet<>(2);
@@ -91,12 +84,7 @@ final class ApiKeyExtractor {
       }
       return false;
     }
-    int i = 0;
-    while (i < body.length
-        && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
-      i++;
-    }
-    return i < body.length && body[i] == '{' && mentionsKeyField(body);
+    return JsonFields.startsAsObject(body) && mentionsKeyField(body);
   }
 
   /** Adds the string values of top-level key fields of a JSON object body. */

@@ -69,7 +69,7 @@ public class CaptureBenchmark {
   @Benchmark
   public void batch100(Blackhole bh) throws Exception {
     EventCapture.SharedRequest shared = capture.request(batchRequest, BenchRequests.KEY);
-    for (BatchItems.Item item : BatchItems.parse(batchBody, 10_000)) {
+    for (BatchItems.Item item : BatchItems.parse(batchBody, 10_000, 64)) {
       bh.consume(
           EventCodec.encode(
               capture.event(shared, "bench", Endpoint.BATCH, item.raw(), item.json())));

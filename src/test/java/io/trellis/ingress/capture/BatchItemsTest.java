@@ -11,7 +11,7 @@ class BatchItemsTest {
   @Test
   void itemsKeepTheirExactOriginalText() throws Exception {
     String body = "[ {\"a\": 1.50,  \"é\":\"☃\"} ,{\"n\":{\"deep\":[1,2]}}, 7 ]";
-    List<BatchItems.Item> items = BatchItems.parse(body.getBytes(StandardCharsets.UTF_8), 10);
+    List<BatchItems.Item> items = BatchItems.parse(body.getBytes(StandardCharsets.UTF_8), 10, 64);
 
     assertThat(items).hasSize(3);
     assertThat(items.get(0).raw()).isEqualTo("{\"a\": 1.50,  \"é\":\"☃\"}");
@@ -27,7 +27,7 @@ class BatchItemsTest {
   void theBatchFieldOfAnObjectIsUsed() throws Exception {
     List<BatchItems.Item> items =
         BatchItems.parse(
-            "{\"context\":{\"x\":[1]},\"batch\":[{\"i\":1}],\"sentAt\":\"t\"}".getBytes(), 10);
+            "{\"context\":{\"x\":[1]},\"batch\":[{\"i\":1}],\"sentAt\":\"t\"}".getBytes(), 10, 64);
     assertThat(items).extracting(BatchItems.Item::raw).containsExactly("{\"i\":1}");
   }
 
@@ -52,13 +52,13 @@ class BatchItemsTest {
 
   @Test
   void malformedBodiesAreRefused() {
-    assertThatThrownBy(() -> BatchItems.parse("{\"a\":1}".getBytes(), 10))
+    assertThatThrownBy(() -> BatchItems.parse("{\"a\":1}".getBytes(), 10, 64))
         .isInstanceOf(BatchItems.InvalidBatchException.class);
-    assertThatThrownBy(() -> BatchItems.parse("[{}".getBytes(), 10))
+    assertThatThrownBy(() -> BatchItems.parse("[{}".getBytes(), 10, 64))
         .isInstanceOf(BatchItems.InvalidBatchException.class);
-    assertThatThrownBy(() -> BatchItems.parse("\"x\"".getBytes(), 10))
+    assertThatThrownBy(() -> BatchItems.parse("\"x\"".getBytes(), 10, 64))
         .isInstanceOf(BatchItems.InvalidBatchException.class);
-    assertThatThrownBy(() -> BatchItems.parse("[{},{},{}]".getBytes(), 2))
+    assertThatThrownBy(() -> BatchItems.parse("[{},{},{}]".getBytes(), 2, 64))
         .isInstanceOf(BatchItems.TooManyItemsException.class);
   }
 }

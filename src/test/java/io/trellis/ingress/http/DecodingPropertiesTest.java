@@ -202,7 +202,7 @@ class DecodingPropertiesTest {
             List.<Map.Entry<String, String>>of(),
             "127.0.0.1",
             1L);
-    Set<String> keys = ApiKeyExtractor.candidates(req, utf8);
+    Set<String> keys = ApiKeyExtractor.candidates(req, utf8, null);
     if (keys.contains(key)) {
       EventCapture capture = new EventCapture(CaptureConfig.defaults());
       TrafficEvent e = capture.event(capture.request(req, key), "org", Endpoint.EVENTS, text, null);
