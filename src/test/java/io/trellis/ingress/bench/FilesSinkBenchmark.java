@@ -1,8 +1,5 @@
 package io.trellis.ingress.bench;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.trellis.ingress.capture.EventCodec;
 import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -10,14 +7,12 @@ import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.sink.files.EventLines;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
+import io.trellis.ingress.sink.files.JacksonLines;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -55,9 +50,6 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class FilesSinkBenchmark {
   private static final int EVENTS = 10_000;
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private List<TrafficEvent> events;
   private SinkBatch batch;
@@ -139,33 +131,7 @@ public class FilesSinkBenchmark {
   public long jacksonLines() throws IOException {
     CountingStream out = new CountingStream();
     for (TrafficEvent e : events) {
-      try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-        g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-        g.writeStartObject();
-        g.writeStringField("organization_id", e.organizationId());
-        g.writeStringField("event_id", e.eventId());
-        g.writeStringField("timestamp", TIME.format(Instant.ofEpochMilli(e.timestamp())));
-        g.writeStringField("method", e.method());
-        g.writeStringField("url", e.url());
-        g.writeFieldName("headers");
-        g.writeRawValue(e.headers());
-        g.writeFieldName("query_params");
-        g.writeRawValue(e.queryParams());
-        g.writeStringField("body", e.body());
-        g.writeStringField("ip", e.ip());
-        g.writeStringField("user_agent", e.userAgent());
-        g.writeStringField("referer", e.referer());
-        g.writeStringField("event_type", e.eventType());
-        g.writeStringField("click_id", e.clickId());
-        g.writeStringField("session_id", e.sessionId());
-        g.writeStringField("source", e.source());
-        g.writeStringField("medium", e.medium());
-        g.writeStringField("campaign", e.campaign());
-        g.writeStringField("ingested_at", TIME.format(Instant.ofEpochMilli(ingestedAt)));
-        g.writeEndObject();
-        g.flush();
-        out.write('\n');
-      }
+      JacksonLines.write(out, e, ingestedAt);
     }
     return out.count;
   }

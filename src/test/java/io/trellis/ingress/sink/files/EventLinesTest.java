@@ -3,23 +3,16 @@ package io.trellis.ingress.sink.files;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.bench.BenchEvents;
 import io.trellis.ingress.capture.TrafficEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
@@ -310,48 +303,11 @@ class EventLinesTest {
     return out.toByteArray();
   }
 
-  // The writer these lines came from before: one Jackson generator per event.
-
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-
   private static byte[] reference(List<TrafficEvent> events, long ingestedAt) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (TrafficEvent e : events) {
-      jacksonLine(out, e, ingestedAt);
+      JacksonLines.write(out, e, ingestedAt);
     }
     return out.toByteArray();
-  }
-
-  private static void jacksonLine(OutputStream out, TrafficEvent e, long ingestedAt)
-      throws IOException {
-    try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-      g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
-      g.writeStartObject();
-      g.writeStringField("organization_id", e.organizationId());
-      g.writeStringField("event_id", e.eventId());
-      g.writeStringField("timestamp", TIME.format(Instant.ofEpochMilli(e.timestamp())));
-      g.writeStringField("method", e.method());
-      g.writeStringField("url", e.url());
-      g.writeFieldName("headers");
-      g.writeRawValue(e.headers());
-      g.writeFieldName("query_params");
-      g.writeRawValue(e.queryParams());
-      g.writeStringField("body", e.body());
-      g.writeStringField("ip", e.ip());
-      g.writeStringField("user_agent", e.userAgent());
-      g.writeStringField("referer", e.referer());
-      g.writeStringField("event_type", e.eventType());
-      g.writeStringField("click_id", e.clickId());
-      g.writeStringField("session_id", e.sessionId());
-      g.writeStringField("source", e.source());
-      g.writeStringField("medium", e.medium());
-      g.writeStringField("campaign", e.campaign());
-      g.writeStringField("ingested_at", TIME.format(Instant.ofEpochMilli(ingestedAt)));
-      g.writeEndObject();
-      g.flush();
-      out.write('\n');
-    }
   }
 }
