@@ -3,7 +3,6 @@ package io.trellis.ingress.bench;
 import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.sink.clickhouse.EventRows;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,19 +33,5 @@ public class ClickHouseEncodeBenchmark {
     CountingStream out = new CountingStream();
     EventRows.write(out, batch);
     return out.count;
-  }
-
-  private static final class CountingStream extends OutputStream {
-    long count;
-
-    @Override
-    public void write(int b) {
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      count += len;
-    }
   }
 }

@@ -9,7 +9,6 @@ import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.sink.files.JacksonLines;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,20 +146,6 @@ public class FilesSinkBenchmark {
   public void decode(Blackhole bh) {
     for (ByteBuffer b : encoded) {
       bh.consume(EventCodec.decode(b.duplicate()));
-    }
-  }
-
-  private static final class CountingStream extends OutputStream {
-    long count;
-
-    @Override
-    public void write(int b) {
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      count += len;
     }
   }
 }
