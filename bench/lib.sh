@@ -227,6 +227,27 @@ print_table() {
     echo "zero after the load stopped; events answered 2xx (warm-up included) and rows then in ClickHouse."
     column -t -s $'\t' "$out/drain.tsv"
   fi
+  if [ -s "$out/page-cache.tsv" ]; then
+    echo
+    echo "Page cache, per run: kernel CPU seconds to write 1 GiB into new page-cache pages, then into"
+    echo "the pages just freed (on a VM that returns free memory to its host, the first is dearer)."
+    { printf 'run\tnew_pages_s\tfreed_pages_s\n'; cat "$out/page-cache.tsv"; } | column -t -s $'\t'
+  fi
+}
+
+# Kernel CPU seconds to write 1 GiB through the page cache, twice: into whatever pages the kernel
+# hands out now, then into the pages just freed by deleting the first file. On a VM that gives free
+# memory back to its host the first costs several times the second (each new page is a fault on
+# the host), and everything the service writes (spool, event files) pays it while the page cache
+# grows. Printed with the table because it moves every disk-heavy figure, /batch most.
+probe_page_cache() {
+  local run=$1 f="$out/page-cache-probe" first again
+  first=$({ TIMEFORMAT=%S; time dd if=/dev/zero of="$f" bs=1M count=1024 status=none; } 2>&1)
+  rm -f "$f"
+  again=$({ TIMEFORMAT=%S; time dd if=/dev/zero of="$f" bs=1M count=1024 status=none; } 2>&1)
+  rm -f "$f"
+  printf '%s\t%s\t%s\n' "$run" "$first" "$again" >>"$out/page-cache.tsv"
+  log "page cache: 1 GiB written cost $first s of kernel CPU, $again s into the pages just freed"
 }
 
 start_bare() {

@@ -97,6 +97,7 @@ IFS=, read -r -a sink_list <<<"$sinks"
 
 for run in $(seq 1 "$runs"); do
   log "run $run of $runs"
+  probe_page_cache "$run"
   start_bare
   for s in "${scenario_list[@]}"; do
     measure "$run" "$s" bare-vertx "$bare_pid" "$bare_port" "bench-key-not-checked"
