@@ -270,7 +270,7 @@ public final class DiskSpool implements Spool {
       payloads.add(p);
       bytes += RecordFrame.frameBytes(p.length);
     }
-    if (!budget.tryReserve(bytes)) {
+    if (!budget.tryReserve(bytes) && (segmentLog.dropSpares() == 0 || !budget.tryReserve(bytes))) {
       refusedFull.increment();
       return CompletableFuture.failedFuture(
           new SpoolFullException(
@@ -304,6 +304,10 @@ public final class DiskSpool implements Spool {
       return SpoolReadiness.notReady("spool cannot write: " + failure);
     }
     long used = budget.used();
+    if (used + RecordFrame.frameBytes(config.maxRecordBytes()) > budget.max()
+        && segmentLog.dropSpares() > 0) {
+      used = budget.used();
+    }
     if (used + RecordFrame.frameBytes(config.maxRecordBytes()) > budget.max()) {
       StringBuilder sb =
           new StringBuilder("spool is full: ")

@@ -113,11 +113,7 @@ final class LogReader implements AutoCloseable {
     segment = s;
     scanner =
         new SegmentScanner(
-            channel,
-            segmentLog.maxRecordBytes(),
-            Segment.HEADER_BYTES,
-            s.durableSize(),
-            s.baseOffset - 1);
+            channel, segmentLog.maxRecordBytes(), s, s.durableSize(), s.baseOffset - 1);
     return true;
   }
 

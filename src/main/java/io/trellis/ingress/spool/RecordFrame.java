@@ -13,7 +13,8 @@ import java.util.zip.CRC32C;
  *        | int32  | int32  | int64           | length bytes        |
  *        +--------+--------+-----------------+---------------------+
  *   length  payload size, 1 .. spool.max-record-size
- *   crc     CRC32C of the offset field and the payload (bytes 8 .. 16 + length)
+ *   crc     CRC32C of the segment's salt (8 bytes, see Segment), then of the offset field and
+ *           the payload (bytes 8 .. 16 + length); version 1 segments have no salt
  *   offset  the event's spool offset, strictly increasing through the log
  *   payload EventCodec.encode(event)
  * </pre>
@@ -34,8 +35,9 @@ final class RecordFrame {
   }
 
   /** Writes the 16-byte header for the payload into {@code header} at its position. */
-  static void putHeader(ByteBuffer header, long offset, byte[] payload, CRC32C crc) {
+  static void putHeader(ByteBuffer header, long offset, byte[] payload, byte[] salt, CRC32C crc) {
     crc.reset();
+    crc.update(salt, 0, salt.length);
     crc.update((byte) (offset >>> 56));
     crc.update((byte) (offset >>> 48));
     crc.update((byte) (offset >>> 40));
@@ -49,11 +51,12 @@ final class RecordFrame {
   }
 
   /**
-   * The CRC a record stored in {@code array} at {@code pos} should carry: over the offset field and
-   * the payload of {@code length} bytes.
+   * The CRC a record stored in {@code array} at {@code pos} should carry: over the salt, the offset
+   * field and the payload of {@code length} bytes.
    */
-  static int checksum(byte[] array, int pos, int length, CRC32C crc) {
+  static int checksum(byte[] array, int pos, int length, byte[] salt, CRC32C crc) {
     crc.reset();
+    crc.update(salt, 0, salt.length);
     crc.update(array, pos + 8, 8 + length);
     return (int) crc.getValue();
   }

@@ -2,7 +2,9 @@ package io.trellis.ingress.spool;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,30 +15,61 @@ import java.util.OptionalLong;
  * digits ({@code 00000000000000012345.segment}) so that names sort like offsets:
  *
  * <pre>
- *   +----------------------------+-----------+-----------+-----+-----------+
- *   | header (16 bytes)          | record    | record    | ... | record    |
- *   | magic "TRSPOOL" | version  |           |           |     |           |
- *   | 7 bytes         | 1 byte   | see RecordFrame       |     |           |
- *   | base offset (int64)        |           |           |     |           |
- *   +----------------------------+-----------+-----------+-----+-----------+
- *   0                            16                                 &lt;= spool.segment-size
+ *   +--------------------------------------+-----------+-----------+-----+-----------+
+ *   | header (24 bytes)                    | record    | record    | ... | record    |
+ *   | magic "TRSPOOL" | version 2 (1 byte) |           |           |     |           |
+ *   | base offset (int64) | salt (int64)   | see RecordFrame       |     |           |
+ *   +--------------------------------------+-----------+-----------+-----+-----------+
+ *   0                                      24                                 &lt;= spool.segment-size
  * </pre>
  *
- * A segment is filled up to {@code spool.segment-size}; a record that does not fit starts the next
- * segment, so a record never spans two files. Only the newest segment is written to; older ones are
- * sealed and only read or deleted.
+ * The salt is random per segment and goes into every record's checksum, so a frame is only valid in
+ * the segment that wrote it: not the old records of a reused file, nor a frame a client hid in an
+ * event body. Version 1 segments (16-byte header: magic, version, base offset; checksums without a
+ * salt) are still read and appended to.
+ *
+ * <p>A segment is filled up to {@code spool.segment-size}; a record that does not fit starts the
+ * next segment, so a record never spans two files. Only the newest segment is written to; older
+ * ones are sealed (cut to their last record) and only read, then deleted or kept as a spare file
+ * that a later segment reuses (see {@link SegmentLog}).
  *
  * <p>Thread-safe: the two mutable fields are volatile, written by the one writer thread and read by
  * sink readers; {@code durableSize} only grows while the segment is active.
  */
 final class Segment {
   static final String SUFFIX = ".segment";
-  static final int HEADER_BYTES = 16;
-  static final byte VERSION = 1;
+
+  /** Header size of the version written now; records of a new segment start here. */
+  static final int HEADER_BYTES = 24;
+
+  static final byte VERSION = 2;
+  private static final int V1_HEADER_BYTES = 16;
   private static final byte[] MAGIC = "TRSPOOL".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NO_SALT = new byte[0];
+
+  /** What a segment file's header says: its base offset and how its records are framed. */
+  record Header(int version, long baseOffset, byte[] salt) {
+    /** Where the first record starts. */
+    int bytes() {
+      return version == 1 ? V1_HEADER_BYTES : HEADER_BYTES;
+    }
+  }
+
+  /** A header that is not the one a segment with its name must start with. */
+  static final class BadHeaderException extends IOException {
+    BadHeaderException(String message) {
+      super(message);
+    }
+  }
 
   final long baseOffset;
   final Path path;
+
+  /** Where records start: after the header. */
+  final int dataStart;
+
+  /** Mixed into every record checksum of this segment (empty for version 1). */
+  final byte[] salt;
 
   /** Bytes of the file that readers may read: written (and synced, if the policy says so). */
   private volatile long durableSize;
@@ -44,8 +77,10 @@ final class Segment {
   /** True once the writer moved to a newer segment: nothing is appended any more. */
   private volatile boolean sealed;
 
-  Segment(long baseOffset, Path path, long durableSize, boolean sealed) {
-    this.baseOffset = baseOffset;
+  Segment(Header header, Path path, long durableSize, boolean sealed) {
+    this.baseOffset = header.baseOffset();
+    this.dataStart = header.bytes();
+    this.salt = header.salt();
     this.path = requireNonNull(path, "path is null");
     this.durableSize = durableSize;
     this.sealed = sealed;
@@ -88,31 +123,60 @@ final class Segment {
     }
   }
 
-  static ByteBuffer header(long baseOffset) {
+  /** A new (version 2) header with the given salt, ready to be written. */
+  static ByteBuffer header(long baseOffset, long salt) {
     ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
-    b.put(MAGIC).put(VERSION).putLong(baseOffset).flip();
+    b.put(MAGIC).put(VERSION).putLong(baseOffset).putLong(salt).flip();
     return b;
   }
 
-  /** Null when the header is the one a segment with this base offset must start with. */
-  static String checkHeader(ByteBuffer header, long baseOffset) {
-    if (header.remaining() < HEADER_BYTES) {
-      return "header is " + header.remaining() + " bytes, expected " + HEADER_BYTES;
+  /** The salt bytes a version 2 header carries for this value. */
+  static byte[] saltBytes(long salt) {
+    return ByteBuffer.allocate(8).putLong(salt).array();
+  }
+
+  /**
+   * Reads and checks the header of a segment file that should start at {@code baseOffset}.
+   *
+   * @throws BadHeaderException when it is not such a header (torn, foreign, renamed)
+   */
+  static Header readHeader(FileChannel channel, long baseOffset) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
+    long at = 0;
+    while (b.hasRemaining()) {
+      int r = channel.read(b, at);
+      if (r < 0) {
+        break;
+      }
+      at += r;
+    }
+    b.flip();
+    if (b.remaining() < V1_HEADER_BYTES) {
+      throw new BadHeaderException(
+          "header is " + b.remaining() + " bytes, expected " + HEADER_BYTES);
     }
     byte[] magic = new byte[MAGIC.length];
-    header.get(magic);
+    b.get(magic);
     if (!Arrays.equals(magic, MAGIC)) {
-      return "not a spool segment (bad magic)";
+      throw new BadHeaderException("not a spool segment (bad magic)");
     }
-    byte version = header.get();
-    if (version != VERSION) {
-      return "unknown segment version " + version;
+    byte version = b.get();
+    if (version != 1 && version != VERSION) {
+      throw new BadHeaderException("unknown segment version " + version);
     }
-    long base = header.getLong();
+    long base = b.getLong();
     if (base != baseOffset) {
-      return "header says base offset " + base + " but the file name says " + baseOffset;
+      throw new BadHeaderException(
+          "header says base offset " + base + " but the file name says " + baseOffset);
     }
-    return null;
+    if (version == 1) {
+      return new Header(1, base, NO_SALT);
+    }
+    if (b.remaining() < 8) {
+      throw new BadHeaderException(
+          "header is " + (b.position() + b.remaining()) + " bytes, expected " + HEADER_BYTES);
+    }
+    return new Header(version, base, saltBytes(b.getLong()));
   }
 
   @Override

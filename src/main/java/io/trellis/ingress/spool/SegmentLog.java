@@ -9,12 +9,15 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,6 +36,7 @@ import org.slf4j.LoggerFactory;
  *     00000000000000000000.segment   sealed: records with offsets 0 .. 41999
  *     00000000000000042000.segment   sealed: 42000 .. 80123
  *     00000000000000080124.segment   active: appended to by the writer thread
+ *     00000000000000000000.spare     a consumed segment kept for reuse (at most two)
  *     cursors/&lt;sink&gt;.cursor          next offset each sink needs (see CursorStore)
  *     quarantine/                    bytes of corrupt records (see Quarantine)
  * </pre>
@@ -42,6 +46,16 @@ import org.slf4j.LoggerFactory;
  * are quarantined and the scan goes on. A bad frame with nothing good after it is a torn or corrupt
  * tail: the file is truncated there, with a WARN naming file and byte offset. Neither stops the
  * start. Older segments are validated lazily, by the readers, the same way.
+ *
+ * <p><b>Reuse.</b> A segment every sink is past is renamed to a spare file rather than deleted (at
+ * most {@value #MAX_SPARES}, while the disk budget is less than half used), and the next new
+ * segment overwrites a spare instead of growing a new file, as PostgreSQL recycles WAL files.
+ * Overwriting blocks a file already has needs no block allocation, and its {@code fdatasync} no
+ * journal commit for them. The new header, with a new random salt, is written and made durable
+ * before the spare takes its segment name; records framed under another salt fail the checksum, so
+ * recovery reads the old bytes past the last new record as the end of the log, and a sealed segment
+ * is cut to its last record. Spare files count in the disk budget and are deleted first when an
+ * append needs the room.
  *
  * <p><b>Visibility.</b> Readers only see what the writer {@linkplain #publish() published}: records
  * that are durable under the fsync policy. A record a sink may have stored therefore can never be
@@ -53,6 +67,11 @@ import org.slf4j.LoggerFactory;
  */
 final class SegmentLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SegmentLog.class);
+  static final int MAX_SPARES = 2;
+  static final String SPARE_SUFFIX = ".spare";
+
+  /** A consumed segment file kept for reuse, and the bytes it counts in the budget. */
+  private record Spare(Path path, long size) {}
 
   private final Path dir;
   private final long segmentBytes;
@@ -70,6 +89,8 @@ final class SegmentLog implements AutoCloseable {
   private final ByteBuffer buffer;
   private final ByteBuffer header = ByteBuffer.allocate(RecordFrame.HEADER_BYTES);
   private final CRC32C crc = new CRC32C();
+  private final SecureRandom random = new SecureRandom();
+  private final ConcurrentLinkedDeque<Spare> spares = new ConcurrentLinkedDeque<>();
   private Segment active;
   private FileChannel channel;
   private long writtenPosition;
@@ -132,8 +153,15 @@ final class SegmentLog implements AutoCloseable {
       long base = entries.get(i).getKey();
       Path path = entries.get(i).getValue();
       boolean last = i == entries.size() - 1;
-      String bad = readHeaderProblem(path, base);
-      if (bad != null) {
+      Segment.Header header;
+      String bad = null;
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        header = Segment.readHeader(ch, base);
+      } catch (Segment.BadHeaderException e) {
+        header = null;
+        bad = e.getMessage();
+      }
+      if (header == null) {
         long size = Files.size(path);
         // Any record the file may hold has an offset below this bound (a record takes 17+ bytes).
         long bound = base + size / (RecordFrame.HEADER_BYTES + 1) + 1;
@@ -152,14 +180,15 @@ final class SegmentLog implements AutoCloseable {
       }
       if (!last) {
         long size = Files.size(path);
-        segments.put(base, new Segment(base, path, size, true));
+        segments.put(base, new Segment(header, path, size, true));
         budget.add(size);
         next = Math.max(next, base);
         continue;
       }
-      next = Math.max(next, recoverLast(base, path));
+      next = Math.max(next, recoverLast(header, path));
     }
     nextOffset = Math.max(next, minNextOffset);
+    adoptSpares();
     if (segments.isEmpty() || segments.lastEntry().getValue().sealed()) {
       startSegment(nextOffset);
     } else {
@@ -185,14 +214,14 @@ final class SegmentLog implements AutoCloseable {
   }
 
   /** Validates every record of the last segment; returns the offset after its last good record. */
-  private long recoverLast(long base, Path path) throws IOException {
+  private long recoverLast(Segment.Header header, Path path) throws IOException {
+    long base = header.baseOffset();
     long next = base;
     try (FileChannel ch =
         FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long size = ch.size();
-      SegmentScanner scanner =
-          new SegmentScanner(ch, maxRecordBytes, Segment.HEADER_BYTES, size, base - 1);
-      long goodEnd = Segment.HEADER_BYTES;
+      SegmentScanner scanner = new SegmentScanner(ch, maxRecordBytes, header, size, base - 1);
+      long goodEnd = header.bytes();
       while (true) {
         SegmentScanner.Status st = scanner.next();
         if (st == SegmentScanner.Status.END) {
@@ -227,7 +256,8 @@ final class SegmentLog implements AutoCloseable {
           continue;
         }
         log.warn(
-            "Spool segment {}: torn or corrupt tail at byte {} ({}); truncating {} bytes",
+            "Spool segment {}: torn or corrupt tail at byte {} ({}); truncating {} bytes (after a"
+                + " crash in a reused segment file, these are its old records)",
             path,
             bad,
             why,
@@ -237,34 +267,35 @@ final class SegmentLog implements AutoCloseable {
         goodEnd = bad;
         break;
       }
-      segments.put(base, new Segment(base, path, goodEnd, false));
+      segments.put(base, new Segment(header, path, goodEnd, false));
       budget.add(goodEnd);
     }
     return next;
   }
 
-  private static String readHeaderProblem(Path path, long base) throws IOException {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      ByteBuffer h = ByteBuffer.allocate(Segment.HEADER_BYTES);
-      while (h.hasRemaining() && ch.read(h) >= 0) {}
-      h.flip();
-      return Segment.checkHeader(h, base);
-    }
-  }
-
   private void startSegment(long base) throws IOException {
     Path path = dir.resolve(Segment.fileName(base));
-    FileChannel ch =
-        FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    ByteBuffer h = Segment.header(base);
-    while (h.hasRemaining()) {
-      ch.write(h);
+    long salt = random.nextLong();
+    FileChannel ch = reuseSpare(path, base, salt);
+    if (ch == null) {
+      ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      ByteBuffer h = Segment.header(base, salt);
+      while (h.hasRemaining()) {
+        ch.write(h);
+      }
+      if (sync) {
+        ch.force(true);
+      }
     }
     if (sync) {
-      ch.force(true);
       DurableFiles.syncDirectory(dir);
     }
-    Segment s = new Segment(base, path, Segment.HEADER_BYTES, false);
+    Segment s =
+        new Segment(
+            new Segment.Header(Segment.VERSION, base, Segment.saltBytes(salt)),
+            path,
+            Segment.HEADER_BYTES,
+            false);
     budget.add(Segment.HEADER_BYTES);
     segments.put(base, s);
     Segment previous = active;
@@ -272,6 +303,7 @@ final class SegmentLog implements AutoCloseable {
     active = s;
     channel = ch;
     writtenPosition = Segment.HEADER_BYTES;
+    channel.position(writtenPosition);
     if (previous != null) {
       previous.seal();
       previousChannel.close();
@@ -289,7 +321,7 @@ final class SegmentLog implements AutoCloseable {
     }
     long offset = nextOffset++;
     header.clear();
-    RecordFrame.putHeader(header, offset, payload, crc);
+    RecordFrame.putHeader(header, offset, payload, active.salt, crc);
     header.flip();
     if (frame > buffer.remaining()) {
       flush();
@@ -345,11 +377,61 @@ final class SegmentLog implements AutoCloseable {
 
   private void roll() throws IOException {
     flush();
+    boolean cut = cutOldBytes();
     if (sync) {
-      sync();
+      channel.force(cut);
     }
     active.durableSize(writtenPosition);
     startSegment(nextOffset);
+  }
+
+  /**
+   * Cuts a reused file to the records written into it, so that a sealed segment ends at its last
+   * record. Made durable (with the records) before the next segment exists.
+   */
+  private boolean cutOldBytes() throws IOException {
+    if (channel.size() <= writtenPosition) {
+      return false;
+    }
+    channel.truncate(writtenPosition);
+    return true;
+  }
+
+  /**
+   * Turns a spare file into the segment {@code path}: writes the new header, makes it durable, then
+   * renames the file. Null when there is no spare or it cannot be used (it is deleted then).
+   */
+  private FileChannel reuseSpare(Path path, long base, long salt) {
+    Spare spare = spares.poll();
+    if (spare == null) {
+      return null;
+    }
+    budget.release(spare.size());
+    FileChannel ch = null;
+    try {
+      ch = FileChannel.open(spare.path(), StandardOpenOption.WRITE);
+      ByteBuffer h = Segment.header(base, salt);
+      while (h.hasRemaining()) {
+        ch.write(h, h.position());
+      }
+      if (sync) {
+        ch.force(false);
+      }
+      Files.move(spare.path(), path, StandardCopyOption.ATOMIC_MOVE);
+      log.info("Reused spool file {} as {}", spare.path().getFileName(), path.getFileName());
+      return ch;
+    } catch (IOException e) {
+      log.warn("Could not reuse spool file {}; starting a new one: {}", spare.path(), e.toString());
+      try {
+        if (ch != null) {
+          ch.close();
+        }
+        Files.deleteIfExists(spare.path());
+      } catch (IOException ignored) {
+        // A leftover spare file is deleted or adopted at the next start.
+      }
+      return null;
+    }
   }
 
   private void writeFully(ByteBuffer b) throws IOException {
@@ -373,6 +455,10 @@ final class SegmentLog implements AutoCloseable {
   public void close() {
     try {
       if (channel != null) {
+        // A clean stop leaves no old bytes of a reused file after the last record.
+        if (cutOldBytes() && sync) {
+          channel.force(true);
+        }
         channel.close();
       }
     } catch (IOException e) {
@@ -433,6 +519,11 @@ final class SegmentLog implements AutoCloseable {
       segments.remove(s.baseOffset);
       try {
         long size = Files.size(s.path);
+        if (keepAsSpare(s.path, s.baseOffset, size)) {
+          log.debug(
+              "Kept spool segment {} ({} bytes) for reuse: every sink is past it", s.path, size);
+          continue;
+        }
         Files.delete(s.path);
         budget.release(size);
         freed += size;
@@ -443,6 +534,54 @@ final class SegmentLog implements AutoCloseable {
         throw new UncheckedIOException("cannot delete spool segment " + s.path, e);
       }
     }
+  }
+
+  /** Renames a consumed segment to a spare file when one more is wanted; its bytes stay counted. */
+  private boolean keepAsSpare(Path path, long base, long size) throws IOException {
+    if (spares.size() >= MAX_SPARES || budget.used() > budget.max() / 2) {
+      return false;
+    }
+    Path spare = dir.resolve(String.format("%020d%s", base, SPARE_SUFFIX));
+    Files.move(path, spare, StandardCopyOption.ATOMIC_MOVE);
+    spares.add(new Spare(spare, size));
+    return true;
+  }
+
+  /** Deletes every spare file, giving their bytes back to the budget; returns bytes freed. */
+  long dropSpares() {
+    long freed = 0;
+    for (Spare spare; (spare = spares.poll()) != null; ) {
+      try {
+        Files.deleteIfExists(spare.path());
+      } catch (IOException e) {
+        log.warn("Could not delete spare spool file {}: {}", spare.path(), e.toString());
+      }
+      budget.release(spare.size());
+      freed += spare.size();
+    }
+    return freed;
+  }
+
+  /** Spare files left by the previous run: kept for reuse as when they were made, else deleted. */
+  private void adoptSpares() throws IOException {
+    List<Path> found;
+    try (Stream<Path> s = Files.list(dir)) {
+      found = s.filter(p -> p.getFileName().toString().endsWith(SPARE_SUFFIX)).sorted().toList();
+    }
+    for (Path p : found) {
+      long size = Files.size(p);
+      if (spares.size() < MAX_SPARES && budget.used() + size <= budget.max() / 2) {
+        spares.add(new Spare(p, size));
+        budget.add(size);
+      } else {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** Spare files kept for reuse; for tests and status. */
+  int spareCount() {
+    return spares.size();
   }
 
   Quarantine quarantine() {

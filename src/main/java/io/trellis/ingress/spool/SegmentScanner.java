@@ -26,6 +26,7 @@ final class SegmentScanner {
   private final FileChannel channel;
   private final int maxRecordBytes;
   private final CRC32C crc = new CRC32C();
+  private final byte[] salt;
   private ByteBuffer buf;
   private long bufStart;
   private long position;
@@ -39,14 +40,30 @@ final class SegmentScanner {
   private String problem;
 
   /**
-   * @param position where the first record starts (after the segment header)
+   * @param header the segment's header: where the first record starts, the checksums' salt
    * @param end how many bytes of the file may be read
    * @param lastOffset records must have offsets above this
    */
   SegmentScanner(
-      FileChannel channel, int maxRecordBytes, long position, long end, long lastOffset) {
+      FileChannel channel, int maxRecordBytes, Segment.Header header, long end, long lastOffset) {
+    this(channel, maxRecordBytes, header.bytes(), header.salt(), end, lastOffset);
+  }
+
+  /** For a segment already known to the log. */
+  SegmentScanner(FileChannel channel, int maxRecordBytes, Segment s, long end, long lastOffset) {
+    this(channel, maxRecordBytes, s.dataStart, s.salt, end, lastOffset);
+  }
+
+  private SegmentScanner(
+      FileChannel channel,
+      int maxRecordBytes,
+      long position,
+      byte[] salt,
+      long end,
+      long lastOffset) {
     this.channel = channel;
     this.maxRecordBytes = maxRecordBytes;
+    this.salt = salt;
     this.position = position;
     this.end = end;
     this.lastOffset = lastOffset;
@@ -147,7 +164,7 @@ final class SegmentScanner {
       return "file ends inside the record";
     }
     at = (int) (p - bufStart);
-    if (RecordFrame.checksum(buf.array(), at, length, crc) != storedCrc) {
+    if (RecordFrame.checksum(buf.array(), at, length, salt, crc) != storedCrc) {
       return "CRC32C mismatch";
     }
     if (offset <= lastOffset) {

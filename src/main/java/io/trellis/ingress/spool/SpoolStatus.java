@@ -97,13 +97,14 @@ public record SpoolStatus(
   private static long lastOffsetIn(Path segment, long base) throws IOException {
     try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ)) {
       SegmentScanner s =
-          new SegmentScanner(ch, Integer.MAX_VALUE - 64, Segment.HEADER_BYTES, ch.size(), base - 1);
+          new SegmentScanner(
+              ch, Integer.MAX_VALUE - 64, Segment.readHeader(ch, base), ch.size(), base - 1);
       long last = base - 1;
       while (s.next() == SegmentScanner.Status.RECORD) {
         last = s.recordOffset();
       }
       return last;
-    } catch (NoSuchFileException e) {
+    } catch (NoSuchFileException | Segment.BadHeaderException e) {
       return base - 1;
     }
   }
@@ -118,7 +119,11 @@ public record SpoolStatus(
       try (FileChannel ch = FileChannel.open(e.getValue(), StandardOpenOption.READ)) {
         SegmentScanner s =
             new SegmentScanner(
-                ch, Integer.MAX_VALUE - 64, Segment.HEADER_BYTES, ch.size(), e.getKey() - 1);
+                ch,
+                Integer.MAX_VALUE - 64,
+                Segment.readHeader(ch, e.getKey()),
+                ch.size(),
+                e.getKey() - 1);
         while (s.next() == SegmentScanner.Status.RECORD) {
           if (s.recordOffset() >= offset) {
             try {
@@ -130,6 +135,8 @@ public record SpoolStatus(
         }
       } catch (NoSuchFileException gone) {
         // Deleted by the running service meanwhile: the sink is past it.
+      } catch (Segment.BadHeaderException unreadable) {
+        // Quarantined by the service when it opens the spool.
       }
     }
     return -1;

@@ -47,8 +47,12 @@ class DiskSpoolTest {
   }
 
   private long segmentFiles() throws Exception {
+    return files(".segment");
+  }
+
+  private long files(String suffix) throws Exception {
     try (Stream<Path> s = Files.list(dir.resolve("spool"))) {
-      return s.filter(p -> p.toString().endsWith(".segment")).count();
+      return s.filter(p -> p.toString().endsWith(suffix)).count();
     }
   }
 
@@ -98,17 +102,19 @@ class DiskSpoolTest {
   }
 
   @Test
-  void segmentsAreDeletedOnceEverySinkIsPastThem() throws Exception {
+  void segmentsAreDeletedOrKeptAsSparesOnceEverySinkIsPastThem() throws Exception {
     TestSink sink = new TestSink("files");
     try (DiskSpool spool = open(config(), sink)) {
       spool.start();
       appendAll(spool, events("e", 2000), 20);
       sink.awaitStored(2000);
+      // At most the active segment, one being left, and the spare files (64 KiB segments).
       Await.until(
-          () -> spool.usedBytes() < 128 * 1024,
+          () -> spool.usedBytes() < (2 + SegmentLog.MAX_SPARES) * 64 * 1024,
           Duration.ofSeconds(10),
           () -> "used " + spool.usedBytes());
       assertThat(segmentFiles()).isLessThanOrEqualTo(2);
+      assertThat(files(".spare")).isEqualTo(SegmentLog.MAX_SPARES);
     }
   }
 

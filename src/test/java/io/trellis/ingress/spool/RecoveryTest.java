@@ -45,7 +45,7 @@ class RecoveryTest {
   }
 
   /** Byte positions of the records in a segment, read from the length fields. */
-  private static List<Long> recordPositions(Path segment) throws Exception {
+  static List<Long> recordPositions(Path segment) throws Exception {
     List<Long> out = new ArrayList<>();
     try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "r")) {
       long p = Segment.HEADER_BYTES;
@@ -58,7 +58,7 @@ class RecoveryTest {
     return out;
   }
 
-  private static void overwrite(Path file, long position, byte[] bytes) throws Exception {
+  static void overwrite(Path file, long position, byte[] bytes) throws Exception {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       f.seek(position);
       f.write(bytes);
