@@ -29,10 +29,12 @@ final class SpoolCommand implements Runnable {
       SpoolStatus s = SpoolStatus.read(CommonOptions.dataDir(common.load()));
       System.out.println("Spool " + s.directory());
       System.out.printf(
-          "  segments %d, %.1f MiB (%d bytes), offsets %d..%d, quarantined ranges %d%n",
+          "  segments %d, %.1f MiB (%d bytes), spare files %.1f MiB, offsets %d..%d,"
+              + " quarantined ranges %d%n",
           s.segments(),
           s.bytes() / (1024.0 * 1024.0),
           s.bytes(),
+          s.spareBytes() / (1024.0 * 1024.0),
           s.oldestOffset(),
           s.nextOffset(),
           s.quarantined());

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * What is in a spool directory, read without the running service and without changing or locking
@@ -22,12 +23,14 @@ import java.util.TreeSet;
  * service runs: it reads only what is complete, and a record being written at that moment is just
  * not counted yet.
  *
- * @param configuredSinks sinks the last start configured; cursors of others are ignored there
+ * @param bytes bytes of the segment files
+ * @param spareBytes bytes of consumed segment files kept for reuse (they count in the disk budget)
  */
 public record SpoolStatus(
     Path directory,
     int segments,
     long bytes,
+    long spareBytes,
     long oldestOffset,
     long nextOffset,
     long quarantined,
@@ -49,6 +52,16 @@ public record SpoolStatus(
     long bytes = 0;
     for (Path p : segments.values()) {
       bytes += sizeOrZero(p);
+    }
+    long spareBytes = 0;
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        if (p.getFileName().toString().endsWith(SegmentLog.SPARE_SUFFIX)) {
+          spareBytes += sizeOrZero(p);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      // Never started.
     }
     long oldest = segments.isEmpty() ? 0 : segments.firstKey();
     long next =
@@ -75,7 +88,14 @@ public record SpoolStatus(
               name, configured.contains(name), cursor, lag, seconds, dead.getOrDefault(name, 0L)));
     }
     return new SpoolStatus(
-        dir, segments.size(), bytes, oldest, next, Quarantine.count(dir), List.copyOf(sinks));
+        dir,
+        segments.size(),
+        bytes,
+        spareBytes,
+        oldest,
+        next,
+        Quarantine.count(dir),
+        List.copyOf(sinks));
   }
 
   private static Set<String> configuredSinks(Path dir) throws IOException {

@@ -102,6 +102,11 @@ class SegmentReuseTest {
     try (DiskSpool spool = open(spoolDir(), config(), sink)) {
       spool.start();
       Set<Object> spares = consumedInto(spool, sink, 2000);
+      long spareBytes = 0;
+      for (Path p : files(spoolDir(), SegmentLog.SPARE_SUFFIX)) {
+        spareBytes += Files.size(p);
+      }
+      assertThat(SpoolStatus.read(dir).spareBytes()).isPositive().isEqualTo(spareBytes);
       // Enough to fill the active 64 KiB segment and start at least one more.
       appendAll(spool, events("new", 400));
       sink.awaitStored(2400);
