@@ -579,11 +579,6 @@ final class SegmentLog implements AutoCloseable {
     }
   }
 
-  /** Spare files kept for reuse; for tests and status. */
-  int spareCount() {
-    return spares.size();
-  }
-
   Quarantine quarantine() {
     return quarantine;
   }
