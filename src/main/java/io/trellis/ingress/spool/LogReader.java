@@ -113,7 +113,7 @@ final class LogReader implements AutoCloseable {
     segment = s;
     scanner =
         new SegmentScanner(
-            channel, segmentLog.maxRecordBytes(), s, s.durableSize(), s.baseOffset - 1);
+            channel, segmentLog.maxRecordBytes(), s.header, s.durableSize(), s.baseOffset - 1);
     return true;
   }
 

@@ -55,16 +55,8 @@ final class Quarantine {
       Files.createDirectories(dir);
       ByteBuffer data = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE, to - from));
       try (FileChannel in = FileChannel.open(segment, StandardOpenOption.READ)) {
-        long at = from;
-        while (data.hasRemaining()) {
-          int r = in.read(data, at);
-          if (r < 0) {
-            break;
-          }
-          at += r;
-        }
+        FileReads.readAt(in, data, from);
       }
-      data.flip();
       byte[] copy = new byte[data.remaining()];
       data.get(copy);
       DurableFiles.writeAtomically(dir.resolve(name + ".txt"), note(segment, from, to, reason));

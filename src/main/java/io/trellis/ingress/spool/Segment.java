@@ -47,11 +47,32 @@ final class Segment {
   private static final byte[] MAGIC = "TRSPOOL".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NO_SALT = new byte[0];
 
-  /** What a segment file's header says: its base offset and how its records are framed. */
+  /**
+   * What a segment file's header says: its base offset and how its records are framed. {@code salt}
+   * is mixed into every record checksum of the segment (empty for version 1).
+   */
   record Header(int version, long baseOffset, byte[] salt) {
+    /** A header for a new segment, with this salt. */
+    static Header current(long baseOffset, long salt) {
+      return new Header(VERSION, baseOffset, ByteBuffer.allocate(8).putLong(salt).array());
+    }
+
     /** Where the first record starts. */
     int bytes() {
       return version == 1 ? V1_HEADER_BYTES : HEADER_BYTES;
+    }
+
+    /** The header's bytes, ready to be written at the start of the file (version 2 only). */
+    ByteBuffer encoded() {
+      if (version != VERSION) {
+        throw new IllegalStateException("only version " + VERSION + " headers are written");
+      }
+      return ByteBuffer.allocate(HEADER_BYTES)
+          .put(MAGIC)
+          .put(VERSION)
+          .putLong(baseOffset)
+          .put(salt)
+          .flip();
     }
   }
 
@@ -62,14 +83,9 @@ final class Segment {
     }
   }
 
+  final Header header;
   final long baseOffset;
   final Path path;
-
-  /** Where records start: after the header. */
-  final int dataStart;
-
-  /** Mixed into every record checksum of this segment (empty for version 1). */
-  final byte[] salt;
 
   /** Bytes of the file that readers may read: written (and synced, if the policy says so). */
   private volatile long durableSize;
@@ -78,9 +94,8 @@ final class Segment {
   private volatile boolean sealed;
 
   Segment(Header header, Path path, long durableSize, boolean sealed) {
+    this.header = requireNonNull(header, "header is null");
     this.baseOffset = header.baseOffset();
-    this.dataStart = header.bytes();
-    this.salt = header.salt();
     this.path = requireNonNull(path, "path is null");
     this.durableSize = durableSize;
     this.sealed = sealed;
@@ -103,7 +118,12 @@ final class Segment {
   }
 
   static String fileName(long baseOffset) {
-    return String.format("%020d%s", baseOffset, SUFFIX);
+    return fileName(baseOffset, SUFFIX);
+  }
+
+  /** The file name {@code baseOffset} with another suffix (as a spare file keeps it). */
+  static String fileName(long baseOffset, String suffix) {
+    return String.format("%020d%s", baseOffset, suffix);
   }
 
   /** The base offset a segment file name stands for, or empty for any other file. */
@@ -123,18 +143,6 @@ final class Segment {
     }
   }
 
-  /** A new (version 2) header with the given salt, ready to be written. */
-  static ByteBuffer header(long baseOffset, long salt) {
-    ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
-    b.put(MAGIC).put(VERSION).putLong(baseOffset).putLong(salt).flip();
-    return b;
-  }
-
-  /** The salt bytes a version 2 header carries for this value. */
-  static byte[] saltBytes(long salt) {
-    return ByteBuffer.allocate(8).putLong(salt).array();
-  }
-
   /**
    * Reads and checks the header of a segment file that should start at {@code baseOffset}.
    *
@@ -142,15 +150,7 @@ final class Segment {
    */
   static Header readHeader(FileChannel channel, long baseOffset) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
-    long at = 0;
-    while (b.hasRemaining()) {
-      int r = channel.read(b, at);
-      if (r < 0) {
-        break;
-      }
-      at += r;
-    }
-    b.flip();
+    FileReads.readAt(channel, b, 0);
     if (b.remaining() < V1_HEADER_BYTES) {
       throw new BadHeaderException(
           "header is " + b.remaining() + " bytes, expected " + HEADER_BYTES);
@@ -176,7 +176,9 @@ final class Segment {
       throw new BadHeaderException(
           "header is " + (b.position() + b.remaining()) + " bytes, expected " + HEADER_BYTES);
     }
-    return new Header(version, base, saltBytes(b.getLong()));
+    byte[] salt = new byte[8];
+    b.get(salt);
+    return new Header(version, base, salt);
   }
 
   @Override

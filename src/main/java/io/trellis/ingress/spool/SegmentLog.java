@@ -128,6 +128,16 @@ final class SegmentLog implements AutoCloseable {
     return l;
   }
 
+  /** Spare files (consumed segments kept for reuse) in {@code dir}, by name. */
+  static List<Path> listSpares(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith(SPARE_SUFFIX)).sorted().toList();
+    }
+  }
+
   /** Segment files in {@code dir} by base offset. */
   static TreeMap<Long, Path> listSegments(Path dir) throws IOException {
     TreeMap<Long, Path> found = new TreeMap<>();
@@ -275,27 +285,16 @@ final class SegmentLog implements AutoCloseable {
 
   private void startSegment(long base) throws IOException {
     Path path = dir.resolve(Segment.fileName(base));
-    long salt = random.nextLong();
-    FileChannel ch = reuseSpare(path, base, salt);
+    Segment.Header header = Segment.Header.current(base, random.nextLong());
+    FileChannel ch = reuseSpare(path, header);
     if (ch == null) {
       ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      ByteBuffer h = Segment.header(base, salt);
-      while (h.hasRemaining()) {
-        ch.write(h);
-      }
-      if (sync) {
-        ch.force(true);
-      }
+      writeHeader(ch, header, true);
     }
     if (sync) {
       DurableFiles.syncDirectory(dir);
     }
-    Segment s =
-        new Segment(
-            new Segment.Header(Segment.VERSION, base, Segment.saltBytes(salt)),
-            path,
-            Segment.HEADER_BYTES,
-            false);
+    Segment s = new Segment(header, path, Segment.HEADER_BYTES, false);
     budget.add(Segment.HEADER_BYTES);
     segments.put(base, s);
     Segment previous = active;
@@ -321,7 +320,7 @@ final class SegmentLog implements AutoCloseable {
     }
     long offset = nextOffset++;
     header.clear();
-    RecordFrame.putHeader(header, offset, payload, active.salt, crc);
+    RecordFrame.putHeader(header, offset, payload, active.header.salt(), crc);
     header.flip();
     if (frame > buffer.remaining()) {
       flush();
@@ -401,7 +400,7 @@ final class SegmentLog implements AutoCloseable {
    * Turns a spare file into the segment {@code path}: writes the new header, makes it durable, then
    * renames the file. Null when there is no spare or it cannot be used (it is deleted then).
    */
-  private FileChannel reuseSpare(Path path, long base, long salt) {
+  private FileChannel reuseSpare(Path path, Segment.Header header) {
     Spare spare = spares.poll();
     if (spare == null) {
       return null;
@@ -410,13 +409,7 @@ final class SegmentLog implements AutoCloseable {
     FileChannel ch = null;
     try {
       ch = FileChannel.open(spare.path(), StandardOpenOption.WRITE);
-      ByteBuffer h = Segment.header(base, salt);
-      while (h.hasRemaining()) {
-        ch.write(h, h.position());
-      }
-      if (sync) {
-        ch.force(false);
-      }
+      writeHeader(ch, header, false);
       Files.move(spare.path(), path, StandardCopyOption.ATOMIC_MOVE);
       log.info("Reused spool file {} as {}", spare.path().getFileName(), path.getFileName());
       return ch;
@@ -431,6 +424,21 @@ final class SegmentLog implements AutoCloseable {
         // A leftover spare file is deleted or adopted at the next start.
       }
       return null;
+    }
+  }
+
+  /**
+   * Writes the header at the start of the file and, under the fsync policy, makes it durable before
+   * anything else refers to the file ({@code metadata}: with the file's size, for a new file).
+   */
+  private void writeHeader(FileChannel ch, Segment.Header header, boolean metadata)
+      throws IOException {
+    ByteBuffer h = header.encoded();
+    while (h.hasRemaining()) {
+      ch.write(h, h.position());
+    }
+    if (sync) {
+      ch.force(metadata);
     }
   }
 
@@ -541,7 +549,7 @@ final class SegmentLog implements AutoCloseable {
     if (spares.size() >= MAX_SPARES || budget.used() > budget.max() / 2) {
       return false;
     }
-    Path spare = dir.resolve(String.format("%020d%s", base, SPARE_SUFFIX));
+    Path spare = dir.resolve(Segment.fileName(base, SPARE_SUFFIX));
     Files.move(path, spare, StandardCopyOption.ATOMIC_MOVE);
     spares.add(new Spare(spare, size));
     return true;
@@ -564,11 +572,7 @@ final class SegmentLog implements AutoCloseable {
 
   /** Spare files left by the previous run: kept for reuse as when they were made, else deleted. */
   private void adoptSpares() throws IOException {
-    List<Path> found;
-    try (Stream<Path> s = Files.list(dir)) {
-      found = s.filter(p -> p.getFileName().toString().endsWith(SPARE_SUFFIX)).sorted().toList();
-    }
-    for (Path p : found) {
+    for (Path p : listSpares(dir)) {
       long size = Files.size(p);
       if (spares.size() < MAX_SPARES && budget.used() + size <= budget.max() / 2) {
         spares.add(new Spare(p, size));

@@ -46,25 +46,10 @@ final class SegmentScanner {
    */
   SegmentScanner(
       FileChannel channel, int maxRecordBytes, Segment.Header header, long end, long lastOffset) {
-    this(channel, maxRecordBytes, header.bytes(), header.salt(), end, lastOffset);
-  }
-
-  /** For a segment already known to the log. */
-  SegmentScanner(FileChannel channel, int maxRecordBytes, Segment s, long end, long lastOffset) {
-    this(channel, maxRecordBytes, s.dataStart, s.salt, end, lastOffset);
-  }
-
-  private SegmentScanner(
-      FileChannel channel,
-      int maxRecordBytes,
-      long position,
-      byte[] salt,
-      long end,
-      long lastOffset) {
     this.channel = channel;
     this.maxRecordBytes = maxRecordBytes;
-    this.salt = salt;
-    this.position = position;
+    this.salt = header.salt();
+    this.position = header.bytes();
     this.end = end;
     this.lastOffset = lastOffset;
     this.buf = ByteBuffer.allocate(MIN_BUFFER);
@@ -188,15 +173,7 @@ final class SegmentScanner {
     int want = (int) Math.min(buf.capacity(), Math.max(n, end - p));
     buf.limit(want);
     bufStart = p;
-    long at = p;
-    while (buf.hasRemaining()) {
-      int r = channel.read(buf, at);
-      if (r < 0) {
-        break;
-      }
-      at += r;
-    }
-    buf.flip();
+    FileReads.readAt(channel, buf, p);
     return buf.limit() >= n;
   }
 }

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 /**
  * What is in a spool directory, read without the running service and without changing or locking
@@ -54,14 +53,8 @@ public record SpoolStatus(
       bytes += sizeOrZero(p);
     }
     long spareBytes = 0;
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.toList()) {
-        if (p.getFileName().toString().endsWith(SegmentLog.SPARE_SUFFIX)) {
-          spareBytes += sizeOrZero(p);
-        }
-      }
-    } catch (NoSuchFileException e) {
-      // Never started.
+    for (Path p : SegmentLog.listSpares(dir)) {
+      spareBytes += sizeOrZero(p);
     }
     long oldest = segments.isEmpty() ? 0 : segments.firstKey();
     long next =
