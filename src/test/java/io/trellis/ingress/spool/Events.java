@@ -35,6 +35,15 @@ final class Events {
     return event(id, "{\"event\":\"pageview\",\"id\":\"" + id + "\"}");
   }
 
+  /** The ids {@link #events} gives events {@code from} to {@code to - 1}. */
+  static List<String> ids(String prefix, int from, int to) {
+    List<String> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      out.add(prefix + i);
+    }
+    return out;
+  }
+
   static List<TrafficEvent> events(String prefix, int n) {
     List<TrafficEvent> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {

@@ -3,6 +3,7 @@ package io.trellis.ingress.spool;
 import static io.trellis.ingress.spool.Events.config;
 import static io.trellis.ingress.spool.Events.event;
 import static io.trellis.ingress.spool.Events.events;
+import static io.trellis.ingress.spool.Events.ids;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -71,14 +72,6 @@ class RecoveryTest {
 
   private long quarantined() throws Exception {
     return Quarantine.count(spoolDir());
-  }
-
-  private static List<String> ids(String prefix, int from, int to) {
-    List<String> out = new ArrayList<>();
-    for (int i = from; i < to; i++) {
-      out.add(prefix + i);
-    }
-    return out;
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.trellis.ingress.spool;
 import static io.trellis.ingress.spool.Events.config;
 import static io.trellis.ingress.spool.Events.event;
 import static io.trellis.ingress.spool.Events.events;
+import static io.trellis.ingress.spool.Events.ids;
 import static io.trellis.ingress.spool.RecoveryTest.overwrite;
 import static io.trellis.ingress.spool.RecoveryTest.recordPositions;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,14 +87,6 @@ class SegmentReuseTest {
       inodes.add(inode(p));
     }
     return inodes;
-  }
-
-  private static List<String> ids(String prefix, int from, int to) {
-    List<String> out = new ArrayList<>();
-    for (int i = from; i < to; i++) {
-      out.add(prefix + i);
-    }
-    return out;
   }
 
   @Test
