@@ -303,11 +303,8 @@ public final class DiskSpool implements Spool {
     if (failure != null) {
       return SpoolReadiness.notReady("spool cannot write: " + failure);
     }
-    long used = budget.used();
-    if (used + RecordFrame.frameBytes(config.maxRecordBytes()) > budget.max()
-        && segmentLog.dropSpares() > 0) {
-      used = budget.used();
-    }
+    // Spare files give way to the first append that needs their room: not counted as full here.
+    long used = budget.used() - segmentLog.spareBytes();
     if (used + RecordFrame.frameBytes(config.maxRecordBytes()) > budget.max()) {
       StringBuilder sb =
           new StringBuilder("spool is full: ")

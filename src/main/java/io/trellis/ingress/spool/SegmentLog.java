@@ -570,6 +570,15 @@ final class SegmentLog implements AutoCloseable {
     return freed;
   }
 
+  /** Bytes of the spare files, which an append may have by deleting them. */
+  long spareBytes() {
+    long bytes = 0;
+    for (Spare spare : spares) {
+      bytes += spare.size();
+    }
+    return bytes;
+  }
+
   /** Spare files left by the previous run: kept for reuse as when they were made, else deleted. */
   private void adoptSpares() throws IOException {
     for (Path p : listSpares(dir)) {
