@@ -100,13 +100,16 @@ class SegmentReuseTest {
         spareBytes += Files.size(p);
       }
       assertThat(SpoolStatus.read(dir).spareBytes()).isPositive().isEqualTo(spareBytes);
-      // Enough to fill the active 64 KiB segment and start at least one more.
+      // Enough to fill the active 64 KiB segment and start at least one more. The sink is held
+      // so that no new segment is consumed, and renamed, while the files are listed.
+      sink.gate = new Semaphore(0);
       appendAll(spool, events("new", 400));
-      sink.awaitStored(2400);
       List<Object> segmentInodes = new ArrayList<>();
       for (Path p : files(spoolDir(), Segment.SUFFIX)) {
         segmentInodes.add(inode(p));
       }
+      sink.gate.release(Integer.MAX_VALUE / 2);
+      sink.awaitStored(2400);
       assertThat(segmentInodes).containsAnyElementsOf(spares);
       assertThat(sink.storedIds().subList(2000, 2400)).isEqualTo(ids("new", 0, 400));
       assertThat(sink.storedOffsets()).isEqualTo(LongStream.range(0, 2400).boxed().toList());
