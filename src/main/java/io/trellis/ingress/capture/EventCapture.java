@@ -100,26 +100,41 @@ public final class EventCapture {
     if (n > SCAN_LIMIT) {
       return headersJsonMapped(headers);
     }
+    // Each name lower-cased once; the scans below then compare with equals().
+    String[] names = new String[n];
+    for (int i = 0; i < n; i++) {
+      names[i] = lowerCase(headers.get(i).getKey());
+    }
     StringBuilder sb = new StringBuilder(64 + n * 64).append('{');
     for (int i = 0; i < n; i++) {
-      String name = headers.get(i).getKey();
-      if (isSecretHeader(name) || seenBefore(headers, i, name, true)) {
+      String name = names[i];
+      if (secretHeaders.contains(name) || indexOf(names, name, i) < i) {
         continue;
       }
       if (sb.length() > 1) {
         sb.append(',');
       }
-      quoteLowerCase(sb, name).append(":\"");
+      JsonText.quote(sb, name).append(":\"");
       JsonText.escape(sb, headers.get(i).getValue());
-      String separator = name.equalsIgnoreCase("cookie") ? "; " : ", ";
+      String separator = name.equals("cookie") ? "; " : ", ";
       for (int j = i + 1; j < n; j++) {
-        if (headers.get(j).getKey().equalsIgnoreCase(name)) {
+        if (names[j].equals(name)) {
           JsonText.escape(sb.append(separator), headers.get(j).getValue());
         }
       }
       sb.append('"');
     }
     return sb.append('}').toString();
+  }
+
+  /** The first index below {@code end} holding {@code name}, or {@code end}. */
+  private static int indexOf(String[] names, String name, int end) {
+    for (int j = 0; j < end; j++) {
+      if (names[j].equals(name)) {
+        return j;
+      }
+    }
+    return end;
   }
 
   /** The query parameters as one JSON object; a repeated name gets an array of its values. */
@@ -131,7 +146,7 @@ public final class EventCapture {
     StringBuilder sb = new StringBuilder(16 + n * 48).append('{');
     for (int i = 0; i < n; i++) {
       String name = query.get(i).getKey();
-      if (secretParams.contains(name) || seenBefore(query, i, name, false)) {
+      if (secretParams.contains(name) || seenBefore(query, i, name)) {
         continue;
       }
       if (sb.length() > 1) {
@@ -191,43 +206,13 @@ public final class EventCapture {
     return JsonText.object(byName);
   }
 
-  private boolean isSecretHeader(String name) {
-    for (String secret : secretHeaders) {
-      if (secret.equalsIgnoreCase(name)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean seenBefore(
-      List<Map.Entry<String, String>> entries, int i, String name, boolean ignoreCase) {
+  private static boolean seenBefore(List<Map.Entry<String, String>> entries, int i, String name) {
     for (int j = 0; j < i; j++) {
-      String other = entries.get(j).getKey();
-      if (ignoreCase ? other.equalsIgnoreCase(name) : other.equals(name)) {
+      if (entries.get(j).getKey().equals(name)) {
         return true;
       }
     }
     return false;
-  }
-
-  /**
-   * Appends the header name lower-cased and quoted. Names are plain ASCII tokens in practice and
-   * are copied char by char; anything else takes the general path.
-   */
-  private static StringBuilder quoteLowerCase(StringBuilder sb, String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c <= ' ' || c > '~' || c == '"' || c == '\\') {
-        return JsonText.quote(sb, lowerCase(name));
-      }
-    }
-    sb.append('"');
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      sb.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
-    }
-    return sb.append('"');
   }
 
   /**

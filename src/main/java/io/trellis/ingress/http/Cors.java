@@ -1,6 +1,7 @@
 package io.trellis.ingress.http;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.List;
@@ -15,6 +16,15 @@ import java.util.Locale;
  * or a form post from any origin still carries a valid key and is captured like any other request.
  */
 final class Cors {
+  private static final CharSequence VARY = HttpHeaders.VARY;
+  private static final CharSequence ORIGIN = HttpHeaders.createOptimized("Origin");
+  private static final CharSequence ALLOW_ORIGIN = HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN;
+  private static final CharSequence ALLOW_CREDENTIALS =
+      HttpHeaders.ACCESS_CONTROL_ALLOW_CREDENTIALS;
+  private static final CharSequence EXPOSE_HEADERS = HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS;
+  private static final CharSequence TRUE = HttpHeaders.createOptimized("true");
+  private static final CharSequence RETRY_AFTER = HttpHeaders.createOptimized("Retry-After");
+
   private final List<String> allowed;
   private final String maxAgeSeconds;
 
@@ -41,12 +51,12 @@ final class Cors {
   /** Adds the CORS headers of an actual (non-preflight) answer when the origin may read it. */
   void decorate(HttpServerRequest req) {
     MultiMap h = req.response().headers();
-    h.add("Vary", "Origin");
-    String origin = req.getHeader("origin");
+    h.add(VARY, ORIGIN);
+    String origin = req.getHeader(HttpHeaders.ORIGIN);
     if (origin != null && allows(origin)) {
-      h.set("Access-Control-Allow-Origin", origin);
-      h.set("Access-Control-Allow-Credentials", "true");
-      h.set("Access-Control-Expose-Headers", "Retry-After");
+      h.set(ALLOW_ORIGIN, origin);
+      h.set(ALLOW_CREDENTIALS, TRUE);
+      h.set(EXPOSE_HEADERS, RETRY_AFTER);
     }
   }
 

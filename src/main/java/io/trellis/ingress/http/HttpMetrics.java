@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * What the capture port counts: requests by endpoint and status with their latency, events accepted
@@ -15,8 +16,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class HttpMetrics {
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Timer> requests = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  /* Per endpoint, the timers by status code: found without building a key for each request. */
+  private final ConcurrentHashMap<String, AtomicReferenceArray<Timer>> requests =
+      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> accepted = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> rejected = new ConcurrentHashMap<>();
 
   HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -34,38 +38,45 @@ final class HttpMetrics {
   }
 
   void finished(Outcome o, int status) {
-    String key = o.endpoint + '|' + status;
-    requests
-        .computeIfAbsent(
-            key,
-            k ->
-                Timer.builder("trellis.http.requests")
-                    .description("Capture requests by endpoint and status")
-                    .tags("endpoint", o.endpoint, "status", Integer.toString(status))
-                    .publishPercentileHistogram()
-                    .maximumExpectedValue(Duration.ofSeconds(30))
-                    .register(registry))
-        .record(System.nanoTime() - o.startNanos, TimeUnit.NANOSECONDS);
+    timer(o.endpoint, status).record(System.nanoTime() - o.startNanos, TimeUnit.NANOSECONDS);
     if (status >= 400) {
       rejected(o.endpoint, o.reason != null ? o.reason : "http_" + status, 1);
     }
   }
 
   void accepted(String endpoint, int events) {
-    counter("trellis.events.accepted", endpoint, null).increment(events);
+    accepted
+        .computeIfAbsent(endpoint, e -> registry.counter("trellis.events.accepted", "endpoint", e))
+        .increment(events);
   }
 
   void rejected(String endpoint, String reason, int events) {
-    counter("trellis.events.rejected", endpoint, reason).increment(events);
+    rejected
+        .computeIfAbsent(
+            endpoint + '|' + reason,
+            k ->
+                registry.counter("trellis.events.rejected", "endpoint", endpoint, "reason", reason))
+        .increment(events);
   }
 
-  private Counter counter(String name, String endpoint, String reason) {
-    String key = name + '|' + endpoint + '|' + reason;
-    return counters.computeIfAbsent(
-        key,
-        k ->
-            reason == null
-                ? registry.counter(name, "endpoint", endpoint)
-                : registry.counter(name, "endpoint", endpoint, "reason", reason));
+  private Timer timer(String endpoint, int status) {
+    boolean known = status >= 100 && status < 600;
+    AtomicReferenceArray<Timer> byStatus =
+        requests.computeIfAbsent(endpoint, e -> new AtomicReferenceArray<>(600));
+    Timer t = known ? byStatus.get(status) : null;
+    if (t == null) {
+      // Registering is idempotent: two threads racing here get the same timer.
+      t =
+          Timer.builder("trellis.http.requests")
+              .description("Capture requests by endpoint and status")
+              .tags("endpoint", endpoint, "status", Integer.toString(status))
+              .publishPercentileHistogram()
+              .maximumExpectedValue(Duration.ofSeconds(30))
+              .register(registry);
+      if (known) {
+        byStatus.set(status, t);
+      }
+    }
+    return t;
   }
 }

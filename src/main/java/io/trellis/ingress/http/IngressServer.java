@@ -82,7 +82,11 @@ public final class IngressServer implements AutoCloseable {
             .setInitialSettings(new Http2Settings().setMaxHeaderListSize(config.maxHeaderBytes()))
             .setIdleTimeout((int) Math.max(1, clients.requestTimeout().toSeconds()))
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
-            .setTcpNoDelay(true);
+            .setTcpNoDelay(true)
+            // No WebSocket endpoint exists: without the compression extensions Vert.x leaves
+            // their handler, which inspects every request and answer, out of the pipeline.
+            .setPerFrameWebSocketCompressionSupported(false)
+            .setPerMessageWebSocketCompressionSupported(false);
     vertx
         .deployVerticle(
             () ->

@@ -4,11 +4,26 @@ import io.trellis.ingress.capture.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 
-/** Writes the service's answers: JSON bodies, errors, the tracking GIF. */
+/**
+ * Writes the service's answers: JSON bodies, errors, the tracking GIF. Fixed header names and
+ * values are ASCII strings made once: their hash and bytes are ready when every answer is encoded.
+ */
 final class Responses {
   private static final Buffer GIF_BUFFER = Buffer.buffer(TransparentGif.bytes());
+  private static final CharSequence CONTENT_TYPE = HttpHeaders.CONTENT_TYPE;
+  private static final CharSequence CACHE_CONTROL = HttpHeaders.CACHE_CONTROL;
+  private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+  private static final CharSequence GIF = HttpHeaders.createOptimized("image/gif");
+  private static final CharSequence NO_STORE = HttpHeaders.createOptimized("no-store");
+  private static final CharSequence NEVER_CACHE =
+      HttpHeaders.createOptimized("no-cache, no-store, must-revalidate");
+  private static final CharSequence PRAGMA = HttpHeaders.createOptimized("Pragma");
+  private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
+  private static final CharSequence EXPIRES = HttpHeaders.createOptimized("Expires");
+  private static final CharSequence ZERO = HttpHeaders.createOptimized("0");
   private static final Buffer OPENAPI = loadOpenApi();
 
   private Responses() {}
@@ -19,8 +34,8 @@ final class Responses {
     }
     res.setStatusCode(status);
     MultiMap h = res.headers();
-    h.set("Content-Type", "application/json");
-    h.set("Cache-Control", "no-store");
+    h.set(CONTENT_TYPE, JSON);
+    h.set(CACHE_CONTROL, NO_STORE);
     return res.end(json);
   }
 
@@ -47,10 +62,10 @@ final class Responses {
       return;
     }
     MultiMap h = res.headers();
-    h.set("Content-Type", "image/gif");
-    h.set("Cache-Control", "no-cache, no-store, must-revalidate");
-    h.set("Pragma", "no-cache");
-    h.set("Expires", "0");
+    h.set(CONTENT_TYPE, GIF);
+    h.set(CACHE_CONTROL, NEVER_CACHE);
+    h.set(PRAGMA, NO_CACHE);
+    h.set(EXPIRES, ZERO);
     res.setStatusCode(200).end(GIF_BUFFER);
   }
 
@@ -94,8 +109,8 @@ final class Responses {
     }
     MultiMap h = res.headers();
     h.set("Location", location);
-    h.set("Cache-Control", "no-store");
-    h.set("Content-Type", "application/json");
+    h.set(CACHE_CONTROL, NO_STORE);
+    h.set(CONTENT_TYPE, JSON);
     StringBuilder sb = new StringBuilder(128).append("{\"status\":\"ok\",\"event_id\":");
     JsonText.quote(sb, eventId).append(",\"location\":");
     JsonText.quote(sb, location).append('}');

@@ -46,7 +46,9 @@ public final class BareVertxServer {
             .setPort(port)
             .setIdleTimeout(30)
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
-            .setTcpNoDelay(true);
+            .setTcpNoDelay(true)
+            .setPerFrameWebSocketCompressionSupported(false)
+            .setPerMessageWebSocketCompressionSupported(false);
     Handler<HttpServerRequest> handler = BareVertxServer::handle;
     vertx
         .deployVerticle(
