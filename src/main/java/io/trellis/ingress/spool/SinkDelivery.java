@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,14 @@ import org.slf4j.LoggerFactory;
 final class SinkDelivery implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(SinkDelivery.class);
   private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  /*
+   * While a batch is open the reader sleeps this long between reads instead of waking on every
+   * group commit: under load the writer publishes thousands of groups a second, and a wake-up per
+   * group cost both threads a context switch to read a dozen records. An idle reader still wakes
+   * on the first publish, so a lone event waits no longer than before.
+   */
+  private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final Sink sink;
   private final SegmentLog segmentLog;
@@ -142,6 +151,7 @@ final class SinkDelivery implements Runnable {
   void drain() {
     draining = true;
     segmentLog.signalReaders();
+    LockSupport.unpark(thread);
   }
 
   /** Waits for the drain to finish; false when the deadline came first. */
@@ -214,12 +224,15 @@ final class SinkDelivery implements Runnable {
           if (draining) {
             break;
           }
-          long wait =
-              items.isEmpty() ? IDLE_WAIT_NANOS : ageNanos - (System.nanoTime() - firstSeen);
+          if (items.isEmpty()) {
+            segmentLog.awaitPublish(version, IDLE_WAIT_NANOS);
+            continue;
+          }
+          long wait = ageNanos - (System.nanoTime() - firstSeen);
           if (wait <= 0) {
             break;
           }
-          segmentLog.awaitPublish(version, wait);
+          LockSupport.parkNanos(this, Math.min(wait, GATHER_NANOS));
           continue;
         }
         size = reader.frameBytes();
