@@ -1,6 +1,5 @@
 package io.trellis.ingress.http;
 
-import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
@@ -22,37 +21,35 @@ final class BodyReader {
   /**
    * Reads the body and passes it to {@code then} on the request's context.
    *
+   * @param deadlines the event loop's deadlines, which answer 408 when the body is late
    * @param deadlineMillis time from now until the body must be complete
    */
   static void read(
-      HttpServerRequest req, Context ctx, long limit, long deadlineMillis, Consumer<byte[]> then) {
+      HttpServerRequest req,
+      ConnectionDeadlines deadlines,
+      long limit,
+      long deadlineMillis,
+      Consumer<byte[]> then) {
     Buffer acc = Buffer.buffer();
-    boolean[] done = {false};
-    long timer =
-        ctx.owner()
-            .setTimer(
-                deadlineMillis,
-                id -> {
-                  if (!done[0]) {
-                    done[0] = true;
-                    refuse(
-                        req,
-                        new HttpError(
-                            408,
-                            "request_timeout",
-                            "the request body did not arrive within "
-                                + deadlineMillis
-                                + " ms; send it at once"));
-                  }
-                });
+    ConnectionDeadlines.Body body =
+        deadlines.bodyStarted(
+            deadlineMillis,
+            () ->
+                refuse(
+                    req,
+                    new HttpError(
+                        408,
+                        "request_timeout",
+                        "the request body did not arrive within "
+                            + deadlineMillis
+                            + " ms; send it at once")));
     req.handler(
         chunk -> {
-          if (done[0]) {
+          if (body.isFinished()) {
             return;
           }
           if (acc.length() + (long) chunk.length() > limit) {
-            done[0] = true;
-            ctx.owner().cancelTimer(timer);
+            body.finished();
             refuse(
                 req, HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes"));
             return;
@@ -61,17 +58,13 @@ final class BodyReader {
         });
     req.exceptionHandler(
         e -> {
-          if (!done[0]) {
-            done[0] = true;
-            ctx.owner().cancelTimer(timer);
+          if (body.finished()) {
             log.debug("Request body failed, nothing captured: {}", e.toString());
           }
         });
     req.endHandler(
         v -> {
-          if (!done[0]) {
-            done[0] = true;
-            ctx.owner().cancelTimer(timer);
+          if (body.finished()) {
             then.accept(acc.getBytes());
           }
         });

@@ -19,7 +19,6 @@ import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolFullException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -51,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * lives in {@link BodyDecoder}, body reading in {@link BodyReader}, routing in {@link Routes},
  * cross-origin rules in {@link Cors} and answers in {@link Responses}.
  */
-final class CaptureHandler implements Handler<HttpServerRequest> {
+final class CaptureHandler {
   private static final Logger log = LoggerFactory.getLogger(CaptureHandler.class);
 
   private final HttpConfig config;
@@ -94,8 +93,8 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
       String redirectTo,
       Outcome outcome) {}
 
-  @Override
-  public void handle(HttpServerRequest req) {
+  /** Handles one request on its event loop, whose deadlines bound the request's body. */
+  void handle(HttpServerRequest req, ConnectionDeadlines deadlines) {
     Routes.Route route = Routes.find(req.path());
     HttpMethod m = req.method();
     Outcome outcome =
@@ -187,7 +186,7 @@ final class CaptureHandler implements Handler<HttpServerRequest> {
             redirectTo,
             outcome);
     BodyReader.read(
-        req, p.ctx(), limit, clients.requestTimeout().toMillis(), body -> onBody(p, body));
+        req, deadlines, limit, clients.requestTimeout().toMillis(), body -> onBody(p, body));
   }
 
   /**

@@ -3,19 +3,48 @@ package io.trellis.ingress.http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
  * Closes connections that do not deliver a complete request in time: a connection must start a
  * request within the request timeout of opening or of its previous answer. The socket idle timeout
- * alone cannot do this, since a client sending one header byte a second is never idle. (A request
- * whose headers arrived is bounded by {@link BodyReader}'s deadline instead.)
+ * alone cannot do this, since a client sending one header byte a second is never idle. A request
+ * whose headers arrived is bounded by its body's deadline ({@link #bodyStarted}), checked by the
+ * same periodic sweep: a timer per request cost a scheduled task and a timer-map entry, created and
+ * cancelled for every event. Deadlines fire up to one sweep period late.
  *
  * <p>One instance per HTTP server, used only on that server's event loop: not thread-safe.
  */
 final class ConnectionDeadlines {
+  /** A request body being read; {@link #finished()} once it is complete or refused. */
+  static final class Body {
+    private final long dueNanos;
+    /* Dropped once finished: a finished body stays listed until the next sweep, its request not. */
+    private Runnable onTimeout;
+    private boolean done;
+
+    private Body(long dueNanos, Runnable onTimeout) {
+      this.dueNanos = dueNanos;
+      this.onTimeout = onTimeout;
+    }
+
+    /** The body no longer needs its deadline; true if it had not passed or finished before. */
+    boolean finished() {
+      boolean was = done;
+      done = true;
+      onTimeout = null;
+      return !was;
+    }
+
+    boolean isFinished() {
+      return done;
+    }
+  }
+
   private static final class State {
     int inFlight;
     long idleSince;
@@ -26,6 +55,8 @@ final class ConnectionDeadlines {
   }
 
   private final Map<HttpConnection, State> connections = new WeakHashMap<>();
+  private final List<Body> bodies = new ArrayList<>();
+  private final List<Body> expired = new ArrayList<>();
   private final long timeoutNanos;
 
   ConnectionDeadlines(long timeoutMillis) {
@@ -65,8 +96,39 @@ final class ConnectionDeadlines {
     req.response().closeHandler(v -> finished.run()).endHandler(v -> finished.run());
   }
 
-  private void sweep() {
+  /**
+   * Starts the deadline of a request body: unless {@link Body#finished()} is called first, {@code
+   * onTimeout} runs on this event loop once {@code timeoutMillis} have passed.
+   */
+  Body bodyStarted(long timeoutMillis, Runnable onTimeout) {
+    Body b = new Body(System.nanoTime() + timeoutMillis * 1_000_000L, onTimeout);
+    bodies.add(b);
+    return b;
+  }
+
+  /** Bodies whose deadline is still being watched. */
+  int watchedBodies() {
+    return bodies.size();
+  }
+
+  /** Closes idle connections and answers late bodies; runs periodically, exposed for tests. */
+  void sweep() {
     long now = System.nanoTime();
+    bodies.removeIf(
+        b -> {
+          if (!b.done && now - b.dueNanos >= 0) {
+            expired.add(b);
+          }
+          return b.done || now - b.dueNanos >= 0;
+        });
+    // Run after the list is consistent: a timeout answers and closes, which may start callbacks.
+    for (Body b : expired) {
+      Runnable action = b.onTimeout;
+      if (b.finished()) {
+        action.run();
+      }
+    }
+    expired.clear();
     Iterator<Map.Entry<HttpConnection, State>> it = connections.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<HttpConnection, State> e = it.next();

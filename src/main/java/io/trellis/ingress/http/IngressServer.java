@@ -102,7 +102,7 @@ public final class IngressServer implements AutoCloseable {
                             .requestHandler(
                                 req -> {
                                   deadlines.requestStarted(req);
-                                  handler.handle(req);
+                                  handler.handle(req, deadlines);
                                 })
                             .invalidRequestHandler(IngressServer::invalidRequest);
                     servers.add(server);
