@@ -22,6 +22,6 @@ VOLUME /var/lib/trellis
 EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/9090 && printf "GET /readyz HTTP/1.0\r\n\r\n" >&3 && head -n 1 <&3 | grep -q " 200 "'
-# The spool's backlog lives on disk, so the heap can stay small. Collector: see "JVM options" in README.md.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+UseParallelGC", "-XX:NewRatio=1", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/trellis/trellis-ingress.jar"]
+# The spool's backlog lives on disk, so the heap can stay small.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/trellis/trellis-ingress.jar"]
 CMD ["serve"]

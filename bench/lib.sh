@@ -6,8 +6,7 @@ jar=""
 classpath=""
 clk_tck=$(getconf CLK_TCK)
 # A fixed heap cap, as a container limit would give: the RSS figures mean something only with one.
-# The collector flags are the ones every launcher of the service uses (README, "JVM options").
-java_opts="${BENCH_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC -XX:NewRatio=1 -XX:+ExitOnOutOfMemoryError}"
+java_opts="${BENCH_JAVA_OPTS:--Xmx256m -XX:+ExitOnOutOfMemoryError}"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
