@@ -111,9 +111,13 @@ final class ConnectionDeadlines {
     return bodies.size();
   }
 
-  /** Closes idle connections and answers late bodies; runs periodically, exposed for tests. */
-  void sweep() {
-    long now = System.nanoTime();
+  /** Closes idle connections and answers late bodies; runs periodically. */
+  private void sweep() {
+    sweep(System.nanoTime());
+  }
+
+  /** The sweep as of {@code now} ({@link System#nanoTime()} time); exposed for tests. */
+  void sweep(long now) {
     bodies.removeIf(
         b -> {
           if (!b.done && now - b.dueNanos >= 0) {
