@@ -108,7 +108,7 @@ public final class EventCapture {
     StringBuilder sb = new StringBuilder(64 + n * 64).append('{');
     for (int i = 0; i < n; i++) {
       String name = names[i];
-      if (secretHeaders.contains(name) || indexOf(names, name, i) < i) {
+      if (secretHeaders.contains(name) || seenBefore(names, i)) {
         continue;
       }
       if (sb.length() > 1) {
@@ -127,14 +127,14 @@ public final class EventCapture {
     return sb.append('}').toString();
   }
 
-  /** The first index below {@code end} holding {@code name}, or {@code end}. */
-  private static int indexOf(String[] names, String name, int end) {
-    for (int j = 0; j < end; j++) {
-      if (names[j].equals(name)) {
-        return j;
+  /** True when {@code names[i]} appears before index {@code i}. */
+  private static boolean seenBefore(String[] names, int i) {
+    for (int j = 0; j < i; j++) {
+      if (names[j].equals(names[i])) {
+        return true;
       }
     }
-    return end;
+    return false;
   }
 
   /** The query parameters as one JSON object; a repeated name gets an array of its values. */
@@ -143,10 +143,14 @@ public final class EventCapture {
     if (n > SCAN_LIMIT) {
       return queryJsonMapped(query);
     }
+    String[] names = new String[n];
+    for (int i = 0; i < n; i++) {
+      names[i] = query.get(i).getKey();
+    }
     StringBuilder sb = new StringBuilder(16 + n * 48).append('{');
     for (int i = 0; i < n; i++) {
-      String name = query.get(i).getKey();
-      if (secretParams.contains(name) || seenBefore(query, i, name)) {
+      String name = names[i];
+      if (secretParams.contains(name) || seenBefore(names, i)) {
         continue;
       }
       if (sb.length() > 1) {
@@ -155,7 +159,7 @@ public final class EventCapture {
       JsonText.quote(sb, name).append(':');
       int repeats = 0;
       for (int j = i + 1; j < n; j++) {
-        if (query.get(j).getKey().equals(name)) {
+        if (names[j].equals(name)) {
           repeats++;
         }
       }
@@ -166,7 +170,7 @@ public final class EventCapture {
       sb.append('[');
       JsonText.quote(sb, query.get(i).getValue());
       for (int j = i + 1; j < n; j++) {
-        if (query.get(j).getKey().equals(name)) {
+        if (names[j].equals(name)) {
           JsonText.quote(sb.append(','), query.get(j).getValue());
         }
       }
@@ -204,15 +208,6 @@ public final class EventCapture {
       }
     }
     return JsonText.object(byName);
-  }
-
-  private static boolean seenBefore(List<Map.Entry<String, String>> entries, int i, String name) {
-    for (int j = 0; j < i; j++) {
-      if (entries.get(j).getKey().equals(name)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -120,10 +120,11 @@ final class ConnectionDeadlines {
   void sweep(long now) {
     bodies.removeIf(
         b -> {
-          if (!b.done && now - b.dueNanos >= 0) {
+          boolean late = !b.done && now - b.dueNanos >= 0;
+          if (late) {
             expired.add(b);
           }
-          return b.done || now - b.dueNanos >= 0;
+          return b.done || late;
         });
     // Run after the list is consistent: a timeout answers and closes, which may start callbacks.
     for (Body b : expired) {

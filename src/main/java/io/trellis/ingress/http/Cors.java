@@ -17,7 +17,7 @@ import java.util.Locale;
  */
 final class Cors {
   private static final CharSequence VARY = HttpHeaders.VARY;
-  private static final CharSequence ORIGIN = HttpHeaders.createOptimized("Origin");
+  private static final CharSequence VARY_ORIGIN = HttpHeaders.createOptimized("Origin");
   private static final CharSequence ALLOW_ORIGIN = HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN;
   private static final CharSequence ALLOW_CREDENTIALS =
       HttpHeaders.ACCESS_CONTROL_ALLOW_CREDENTIALS;
@@ -51,7 +51,7 @@ final class Cors {
   /** Adds the CORS headers of an actual (non-preflight) answer when the origin may read it. */
   void decorate(HttpServerRequest req) {
     MultiMap h = req.response().headers();
-    h.add(VARY, ORIGIN);
+    h.add(VARY, VARY_ORIGIN);
     String origin = req.getHeader(HttpHeaders.ORIGIN);
     if (origin != null && allows(origin)) {
       h.set(ALLOW_ORIGIN, origin);
