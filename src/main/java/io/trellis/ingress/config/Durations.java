@@ -5,9 +5,13 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses and prints durations as operators write them: {@code 250ms}, {@code 30s}, {@code 5m}. */
+/**
+ * Parses and prints durations as operators write them: {@code 250us}, {@code 250ms}, {@code 30s},
+ * {@code 5m}. Microseconds are for the few settings that live below a millisecond (the spool's
+ * group-commit delay).
+ */
 public final class Durations {
-  private static final Pattern PATTERN = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
+  private static final Pattern PATTERN = Pattern.compile("(\\d+)\\s*(us|ms|s|m|h|d)?");
 
   private Durations() {}
 
@@ -15,20 +19,28 @@ public final class Durations {
     Matcher m = PATTERN.matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "expected a duration such as 250ms, 30s, 5m or 1h, got '" + text + "'");
+          "expected a duration such as 250us, 250ms, 30s, 5m or 1h, got '" + text + "'");
     }
-    long n = Long.parseLong(m.group(1));
     String unit = m.group(2) == null ? "ms" : m.group(2);
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (unit) {
+        case "us" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw new IllegalArgumentException("duration '" + text + "' is too large", e);
+    }
   }
 
   public static String format(Duration d) {
+    if (d.getNano() % 1_000_000 != 0) {
+      return d.toNanos() / 1000 + "us";
+    }
     long ms = d.toMillis();
     if (ms % 3_600_000 == 0 && ms != 0) {
       return ms / 3_600_000 + "h";

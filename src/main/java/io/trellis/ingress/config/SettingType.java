@@ -9,7 +9,7 @@ public enum SettingType {
   STRING,
   INT,
   BOOLEAN,
-  /** A duration such as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
+  /** A duration such as {@code 250us}, {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
   DURATION,
   /**
    * A size such as {@code 512}, {@code 64KiB}, {@code 1MiB}, {@code 2GiB} (KB, MB and GB are

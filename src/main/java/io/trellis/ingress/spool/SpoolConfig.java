@@ -55,8 +55,9 @@ public record SpoolConfig(
               "spool.fsync-max-delay",
               SettingType.DURATION,
               "0ms",
-              "Longest an append waits for later ones to share its fsync. 0: no wait; the"
-                  + " appends that arrive during one fsync share the next."),
+              "Longest an append waits for later ones to share its fsync (microseconds"
+                  + " allowed, e.g. 250us). 0: no wait; the appends that arrive during one fsync"
+                  + " share the next."),
           Setting.of(
               "spool.fsync-max-bytes",
               SettingType.SIZE,
