@@ -140,7 +140,12 @@ class CrashRecoveryTest {
       Set<String> acked,
       AtomicInteger ackedThisRun,
       AtomicInteger requests) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    // HTTP/1.1 as SDKs send it; see RunningService on the JDK client's h2c upgrade.
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
     ThreadLocalRandom rnd = ThreadLocalRandom.current();
     while (!stop.get()) {
       boolean batch = rnd.nextInt(4) == 0;
