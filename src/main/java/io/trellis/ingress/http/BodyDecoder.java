@@ -26,7 +26,10 @@ import java.util.Map;
  *   <li>{@code application/x-www-form-urlencoded} forms: a {@code data} field holds the event JSON,
  *       plain or base64, and becomes the stored body; a form without one is stored as its raw text.
  *       Every other field is also returned to be treated like a query parameter (for extraction),
- *       as the same form sent with GET would be.
+ *       as the same form sent with GET would be. A "form" whose text starts with <code>{</code> or
+ *       <code>[</code> is JSON sent with the form type ({@code curl -d} without a {@code
+ *       Content-Type}): a real form encodes those characters, so it is taken as JSON, with no
+ *       fields.
  * </ul>
  *
  * Stateless and framework-free, so it can be tested (and fuzzed) without a server.
@@ -82,7 +85,10 @@ final class BodyDecoder {
     String text = text(bytes, charset);
     byte[] utf8 =
         charset.equals(StandardCharsets.UTF_8) ? bytes : text.getBytes(StandardCharsets.UTF_8);
-    if (!"application/x-www-form-urlencoded".equals(mimeType(contentType))) {
+    // Browsers, URLSearchParams and form libraries percent-encode '{' and '[': a "form" that
+    // starts with one is JSON sent with the form type.
+    if (!"application/x-www-form-urlencoded".equals(mimeType(contentType))
+        || JsonDepth.looksLikeJson(utf8)) {
       return new Decoded(text, utf8, List.of());
     }
     List<Map.Entry<String, String>> fields = formFields(text, maxFields);

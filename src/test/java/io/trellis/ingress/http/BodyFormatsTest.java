@@ -164,6 +164,45 @@ class BodyFormatsTest {
         .isEqualTo("fb");
   }
 
+  /** What {@code curl -d '{...}'} sends: JSON with curl's default form content type. */
+  @Test
+  void jsonSentWithTheFormTypeIsJsonWithoutFormFields() {
+    String json = "{\"event\":\"sale\",\"discount\":\"10%\",\"page\":\"/a?x=1&y=2+3\"}";
+    JsonNode e =
+        stored(
+            post(
+                "/events?utm_source=mail",
+                "application/x-www-form-urlencoded",
+                json,
+                "Authorization",
+                "Bearer " + key));
+
+    assertThat(e.path("event_type").asText()).isEqualTo("sale");
+    assertThat(e.path("body").asText()).isEqualTo(json);
+    assertThat(RunningService.json(e.path("query_params").toString()))
+        .isEqualTo(RunningService.json("{\"utm_source\":\"mail\"}"));
+  }
+
+  @Test
+  void jsonBatchSentWithTheFormTypeIsSplitWithoutFormFields() {
+    HttpResponse<String> res =
+        post(
+            "/batch",
+            "application/x-www-form-urlencoded",
+            "  [{\"event\":\"view\",\"page\":\"/a\"}, 42, {\"event\":\"click\"}]",
+            "Authorization",
+            "Bearer " + key);
+
+    assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    JsonNode body = RunningService.json(res.body());
+    assertThat(body.path("accepted").asInt()).isEqualTo(2);
+    assertThat(body.path("rejected").asInt()).isEqualTo(1);
+    for (JsonNode id : body.path("event_ids")) {
+      JsonNode e = service.awaitEvent(id.asText());
+      assertThat(e.path("query_params").size()).as(e.toString()).isZero();
+    }
+  }
+
   @Test
   void pixelPostAcceptsAFormAndAnswersTheGif() {
     HttpResponse<String> res =
