@@ -36,6 +36,14 @@ public final class EventCapture {
           "source", List.of("utm_source", "source"),
           "medium", List.of("utm_medium", "medium"),
           "campaign", List.of("utm_campaign", "campaign"));
+
+  /** Where Segment and RudderStack SDKs put the UTM parameters: {@code context.campaign}. */
+  private static final Map<String, String> CONTEXT_UTM =
+      Map.of(
+          "source", "campaign.source",
+          "medium", "campaign.medium",
+          "campaign", "campaign.name");
+
   private static final List<List<String>> CLICK_ID_NAMES =
       List.of(ClickIds.GENERIC, ClickIds.PLATFORMS);
 
@@ -315,18 +323,29 @@ public final class EventCapture {
     if (v == null) {
       v = firstParam(req, names);
     }
+    if (v == null && json != null) {
+      v = nonEmpty(json.context(CONTEXT_UTM.get(name)));
+    }
     if (v == null) {
       v = pageQuery.get(names.get(0));
     }
     return v;
   }
 
+  private static String nonEmpty(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
   /**
-   * The query parameters of the page URL the body names, first value of each name. Runs for most
-   * browser events, so it splits in place and decodes only what is encoded.
+   * The query parameters of the page URL the body names ({@code url}, {@code page_url} or {@code
+   * page}, else an SDK's {@code context.page.url}), first value of each name. Runs for most browser
+   * events, so it splits in place and decodes only what is encoded.
    */
   private static Map<String, String> pageQuery(JsonFields json) {
     String url = first(json, PAGE_URL);
+    if (url == null && json != null) {
+      url = nonEmpty(json.context("page.url"));
+    }
     if (url == null) {
       return Map.of();
     }

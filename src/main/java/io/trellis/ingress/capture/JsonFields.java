@@ -15,16 +15,28 @@ import java.util.Map;
  * "100.0"}), booleans as {@code true}/{@code false}. A repeated name keeps its last value, as a
  * tree does.
  *
+ * <p>One nested place is read too: the scalar fields of {@code context.page} and {@code
+ * context.campaign}, where Segment and RudderStack SDKs put the page URL and the UTM parameters
+ * ({@link #context(String)}).
+ *
  * <p>Immutable once read.
  */
 public final class JsonFields {
   private static final JsonFactory JSON = new JsonFactory();
 
+  /** The nested objects of {@code context} that are read, and the prefix their fields get. */
+  private static final Map<String, String> CONTEXT_OBJECTS =
+      Map.of("page", "page.", "campaign", "campaign.");
+
   /** Name to text; a field whose value is an object, an array or null maps to null. */
   private final Map<String, String> values;
 
-  private JsonFields(Map<String, String> values) {
+  /** {@code page.url}, {@code campaign.source}, …: scalars of the last top-level context. */
+  private final Map<String, String> context;
+
+  private JsonFields(Map<String, String> values, Map<String, String> context) {
     this.values = values;
+    this.context = context;
   }
 
   /** The fields of a body that is exactly one JSON object; null for anything else. */
@@ -48,6 +60,7 @@ public final class JsonFields {
    */
   public static JsonFields read(JsonParser p) throws IOException {
     Map<String, String> values = new HashMap<>();
+    Map<String, String> context = Map.of();
     JsonToken t;
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       String name = p.currentName();
@@ -56,12 +69,58 @@ public final class JsonFields {
         throw new IOException("unexpected end of JSON input");
       }
       values.put(name, text(p, value));
+      if (name.equals("context")) {
+        // A repeated "context" replaces the earlier one, as in a tree.
+        context = value == JsonToken.START_OBJECT ? readContext(p) : Map.of();
+      }
       p.skipChildren();
     }
     if (t != JsonToken.END_OBJECT) {
       throw new IOException("malformed JSON object");
     }
-    return new JsonFields(values);
+    return new JsonFields(values, context);
+  }
+
+  /**
+   * Reads the context object the parser is on up to its end, keeping the scalars of its {@code
+   * page} and {@code campaign} objects.
+   */
+  private static Map<String, String> readContext(JsonParser p) throws IOException {
+    Map<String, String> out = new HashMap<>();
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String prefix = CONTEXT_OBJECTS.get(p.currentName());
+      JsonToken value = p.nextToken();
+      if (prefix != null) {
+        // A repeated "page" or "campaign" replaces the earlier one, as in a tree.
+        out.keySet().removeIf(k -> k.startsWith(prefix));
+      }
+      if (prefix == null || value != JsonToken.START_OBJECT) {
+        p.skipChildren();
+        continue;
+      }
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = prefix + p.currentName();
+        JsonToken v = p.nextToken();
+        if (v == null) {
+          throw new IOException("unexpected end of JSON input");
+        }
+        String text = text(p, v);
+        if (text != null) {
+          out.put(name, text);
+        } else {
+          out.remove(name);
+        }
+        p.skipChildren();
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw new IOException("malformed JSON object");
+      }
+    }
+    if (t != JsonToken.END_OBJECT) {
+      throw new IOException("malformed JSON object");
+    }
+    return out;
   }
 
   private static String text(JsonParser p, JsonToken value) throws IOException {
@@ -78,6 +137,14 @@ public final class JsonFields {
   /** The field's text; null when it is absent, null, an object or an array. */
   public String text(String name) {
     return values.get(name);
+  }
+
+  /**
+   * A scalar of the top-level {@code context} object's {@code page} or {@code campaign}, by path
+   * ({@code "page.url"}, {@code "campaign.source"}); null when absent or not a scalar.
+   */
+  public String context(String path) {
+    return context.get(path);
   }
 
   /** True when the object has the field, whatever its value. */

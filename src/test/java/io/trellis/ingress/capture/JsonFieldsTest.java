@@ -62,6 +62,42 @@ class JsonFieldsTest {
     assertThat(JsonFields.parse(bytes(" \n\t{\"a\":\"b\"}\r\n")).text("a")).isEqualTo("b");
   }
 
+  @Test
+  void readsTheScalarsOfContextPageAndCampaign() {
+    JsonFields f =
+        JsonFields.parse(
+            bytes(
+                "{\"context\":{\"page\":{\"url\":\"https://x/?gclid=1\",\"n\":2,"
+                    + "\"deep\":{\"url\":\"no\"}},\"campaign\":{\"source\":\"s\","
+                    + "\"name\":null},\"other\":{\"url\":\"no\"},\"library\":\"a\"},"
+                    + "\"event\":\"e\"}"));
+    assertThat(f.context("page.url")).isEqualTo("https://x/?gclid=1");
+    assertThat(f.context("page.n")).isEqualTo("2");
+    assertThat(f.context("page.deep")).isNull();
+    assertThat(f.context("campaign.source")).isEqualTo("s");
+    assertThat(f.context("campaign.name")).isNull();
+    assertThat(f.context("other.url")).isNull();
+    assertThat(f.text("context")).as("an object reads as null at the top").isNull();
+    assertThat(f.text("event")).isEqualTo("e");
+  }
+
+  @Test
+  void aLaterContextReplacesAnEarlierOneAsInATree() {
+    JsonFields replaced =
+        JsonFields.parse(
+            bytes("{\"context\":{\"page\":{\"url\":\"a\"}},\"context\":{\"campaign\":{}}}"));
+    assertThat(replaced.context("page.url")).isNull();
+    JsonFields scalar =
+        JsonFields.parse(bytes("{\"context\":{\"page\":{\"url\":\"a\"}},\"context\":1}"));
+    assertThat(scalar.context("page.url")).isNull();
+    JsonFields page =
+        JsonFields.parse(
+            bytes("{\"context\":{\"page\":{\"url\":\"a\"},\"page\":{\"path\":\"/\"}}}"));
+    assertThat(page.context("page.url")).isNull();
+    assertThat(page.context("page.path")).isEqualTo("/");
+    assertThat(JsonFields.parse(bytes("{\"context\":{\"page\":{\"url\":}}}"))).isNull();
+  }
+
   @Property(tries = 300)
   void readsWhatTheTreeReads(@ForAll("objects") String json) throws Exception {
     byte[] utf8 = bytes(json);

@@ -94,6 +94,50 @@ class SegmentApiTest {
         .isEqualTo(messageId);
   }
 
+  /** analytics.js puts the page URL in context.page and the parsed UTM in context.campaign. */
+  @Test
+  void attributionIsReadFromTheSdkContext() {
+    String m1 = UUID.randomUUID().toString();
+    String m2 = UUID.randomUUID().toString();
+    String context =
+        "\"context\":{\"library\":{\"name\":\"analytics.js\"},"
+            + "\"page\":{\"path\":\"/p\",\"url\":\"https://shop.example/p?gclid=G-CTX&x=1\"},"
+            + "\"campaign\":{\"source\":\"newsletter\",\"medium\":\"email\","
+            + "\"name\":\"spring_sale\",\"term\":\"shoes\"}}";
+    HttpResponse<String> res =
+        call(
+            "/v1/batch",
+            "{\"batch\":[{\"type\":\"track\",\"event\":\"Order Completed\",\"messageId\":\""
+                + m1
+                + "\","
+                + context
+                + "},{\"type\":\"page\",\"messageId\":\""
+                + m2
+                + "\",\"utm_source\":\"top-level wins\","
+                + context
+                + "}]}");
+
+    assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    JsonNode e1 = service.awaitEvent(m1);
+    assertThat(e1.path("click_id").asText()).isEqualTo("G-CTX");
+    assertThat(e1.path("source").asText()).isEqualTo("newsletter");
+    assertThat(e1.path("medium").asText()).isEqualTo("email");
+    assertThat(e1.path("campaign").asText()).isEqualTo("spring_sale");
+    JsonNode e2 = service.awaitEvent(m2);
+    assertThat(e2.path("source").asText()).isEqualTo("top-level wins");
+    assertThat(e2.path("campaign").asText()).isEqualTo("spring_sale");
+
+    String m3 = UUID.randomUUID().toString();
+    call(
+        "/v1/track",
+        "{\"type\":\"track\",\"event\":\"Signed Up\",\"messageId\":\""
+            + m3
+            + "\",\"context\":{\"page\":{\"url\":\"https://a.example/?utm_source=ads&fbclid=FB1\"}}}");
+    JsonNode e3 = service.awaitEvent(m3);
+    assertThat(e3.path("click_id").asText()).isEqualTo("FB1");
+    assertThat(e3.path("source").asText()).isEqualTo("ads");
+  }
+
   @Test
   void batchEnvelopeIsSplitIntoOneEventPerMessage() {
     String m1 = UUID.randomUUID().toString();
