@@ -132,6 +132,15 @@ public final class WardenKeyResolver implements KeyResolver {
       stats.joined();
       return running;
     }
+    // A call for this key may have finished between the caller's cache lookup and the
+    // putIfAbsent above (on another event loop): its verdict is cached by now, so use it.
+    Entry cached = cache.getIfPresent(digest);
+    if (cached != null && ticker.read() - cached.refreshAt() < 0) {
+      inFlight.remove(digest, promise);
+      stats.hit();
+      promise.complete(cached.verdict());
+      return promise;
+    }
     stats.miss();
     CompletableFuture<AuthResult> verdict;
     try {

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -100,6 +102,44 @@ class WardenKeyResolverTest {
     assertThat(warden.calls()).isEqualTo(1);
     assertThat(count("trellis.auth.warden.cache", "result", "hit")).isEqualTo(199);
     assertThat(count("trellis.auth.warden.cache", "result", "miss")).isEqualTo(1);
+  }
+
+  /**
+   * Concurrent first requests for a key, from several threads as from several event loops, make one
+   * Warden call per key. (The narrower case, a thread that looked in the cache just before another
+   * thread's call finished, is too short a window to hit here on purpose; the service test's
+   * hundred concurrent requests over HTTP/1.1 caught it.)
+   */
+  @Test
+  void concurrentFirstRequestsFromManyThreadsCallWardenOncePerKey() throws Exception {
+    int keys = 40;
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int k = 0; k < keys; k++) {
+        String key = String.format("wk_live_%026d", k);
+        warden.grant(key, "acme");
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<Future<AuthResult>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int delay = t;
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    // Spread the arrivals over the first call's lifetime.
+                    Thread.sleep(0, delay * 50_000);
+                    return resolve(key);
+                  }));
+        }
+        for (Future<AuthResult> r : results) {
+          assertThat(r.get(20, TimeUnit.SECONDS)).isInstanceOf(AuthResult.Authorized.class);
+        }
+        assertThat(warden.calls(key)).as(key).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
