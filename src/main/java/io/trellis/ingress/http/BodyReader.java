@@ -1,6 +1,8 @@
 package io.trellis.ingress.http;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.util.function.Consumer;
@@ -10,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads a request body within its byte limit and its deadline. A body over the limit is answered
  * 413 at once; a body not complete by the deadline (a client sending one byte a second) is answered
- * 408; either way the connection is closed so the rest is never read. A client that disconnects
- * mid-body gets nothing delivered: the body is dropped before anything is captured.
+ * 408; either way the connection is closed, after a bounded lingering read so the answer is not
+ * lost to a reset. A client that disconnects mid-body gets nothing delivered: the body is dropped
+ * before anything is captured.
  */
 final class BodyReader {
   private static final Logger log = LoggerFactory.getLogger(BodyReader.class);
@@ -71,15 +74,61 @@ final class BodyReader {
   }
 
   /**
-   * Answers an error before the body was read completely, then stops reading it: HTTP/1 closes the
-   * connection (the unread rest would be taken for the next request); HTTP/2 resets only the
-   * stream.
+   * Answers an error before the body was read completely, then stops taking it: HTTP/1 closes the
+   * connection after a bounded lingering read (kept open, the unread rest would be taken for the
+   * next request); HTTP/2 resets only the stream.
    */
   static void refuse(HttpServerRequest req, HttpError error) {
     if (req.version() == HttpVersion.HTTP_2) {
       Responses.error(req.response(), error);
       return;
     }
-    Responses.errorAndClose(req.response(), error).onComplete(ar -> req.connection().close());
+    Vertx vertx = Vertx.currentContext() == null ? null : Vertx.currentContext().owner();
+    Responses.errorAndClose(req.response(), error).onComplete(ar -> lingerThenClose(req, vertx));
+  }
+
+  /** How long a refused request's unread body is read and dropped before the close. */
+  static final long LINGER_MILLIS = 2_000;
+
+  /** How much of a refused request's unread body is read and dropped at most. */
+  static final long LINGER_MAX_BYTES = 16L << 20;
+
+  /**
+   * Closes the connection once the client has stopped sending, within bounds. Closing a socket with
+   * unread input makes the kernel answer with a reset, which can destroy the error answer in the
+   * client's receive buffer before it is read: a client still sending an oversized body would see
+   * "connection reset" instead of the 413. So the rest of the request is read and dropped first,
+   * for at most {@link #LINGER_MILLIS} and {@link #LINGER_MAX_BYTES}, as nginx's lingering close
+   * does.
+   */
+  private static void lingerThenClose(HttpServerRequest req, Vertx vertx) {
+    HttpConnection conn = req.connection();
+    if (req.isEnded() || vertx == null) {
+      conn.close();
+      return;
+    }
+    long[] dropped = {0};
+    boolean[] closed = {false};
+    long[] timer = {-1};
+    Runnable close =
+        () -> {
+          if (!closed[0]) {
+            closed[0] = true;
+            if (timer[0] >= 0) {
+              vertx.cancelTimer(timer[0]);
+            }
+            conn.close();
+          }
+        };
+    timer[0] = vertx.setTimer(LINGER_MILLIS, id -> close.run());
+    req.handler(
+        chunk -> {
+          dropped[0] += chunk.length();
+          if (dropped[0] > LINGER_MAX_BYTES) {
+            close.run();
+          }
+        });
+    req.endHandler(v -> close.run());
+    req.exceptionHandler(e -> close.run());
   }
 }

@@ -135,6 +135,36 @@ class HostileInputTest {
     assertThat(service.awaitEvent(id).path("body").asText()).hasSize(BODY_MAX);
   }
 
+  /**
+   * A client that sends its whole oversized body before reading gets the 413, not a reset: the
+   * server reads and drops the rest before it closes.
+   */
+  @Test
+  void clientStillSendingAnOversizedBodyReadsThe413() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      byte[] body = new byte[BODY_MAX * 16];
+      Arrays.fill(body, (byte) 'a');
+      String head =
+          "POST /events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer "
+              + key
+              + "\r\nContent-Type: application/json\r\nContent-Length: "
+              + body.length
+              + "\r\n\r\n";
+      try (Socket s = new Socket("127.0.0.1", service.port())) {
+        s.setSoTimeout(20_000);
+        OutputStream out = s.getOutputStream();
+        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+        for (int off = 0; off < body.length; off += 8192) {
+          out.write(body, off, 8192);
+        }
+        out.flush();
+        String answer = RawHttp.readUntilClosed(s.getInputStream());
+        assertThat(RawHttp.status(answer)).as("round %d: %s", round, answer).isEqualTo(413);
+        assertError(413, "payload_too_large", 413, RawHttp.body(answer));
+      }
+    }
+  }
+
   @Test
   void headersAtTheLimitAreStoredAndOverItAre431() {
     String value = "v".repeat(HEADER_MAX - 1024);
