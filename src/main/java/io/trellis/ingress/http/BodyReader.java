@@ -121,14 +121,18 @@ final class BodyReader {
           }
         };
     timer[0] = vertx.setTimer(LINGER_MILLIS, id -> close.run());
-    req.handler(
-        chunk -> {
-          dropped[0] += chunk.length();
-          if (dropped[0] > LINGER_MAX_BYTES) {
-            close.run();
-          }
-        });
-    req.endHandler(v -> close.run());
-    req.exceptionHandler(e -> close.run());
+    try {
+      req.handler(
+          chunk -> {
+            dropped[0] += chunk.length();
+            if (dropped[0] > LINGER_MAX_BYTES) {
+              close.run();
+            }
+          });
+      req.endHandler(v -> close.run());
+      req.exceptionHandler(e -> close.run());
+    } catch (IllegalStateException e) {
+      close.run(); // the request ended or its connection went away meanwhile
+    }
   }
 }
