@@ -99,23 +99,15 @@ public final class JsonFields {
         p.skipChildren();
         continue;
       }
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String name = prefix + p.currentName();
-        JsonToken v = p.nextToken();
-        if (v == null) {
-          throw new IOException("unexpected end of JSON input");
-        }
-        String text = text(p, v);
-        if (text != null) {
-          out.put(name, text);
-        } else {
-          out.remove(name);
-        }
-        p.skipChildren();
-      }
-      if (t != JsonToken.END_OBJECT) {
-        throw new IOException("malformed JSON object");
-      }
+      // The object's own fields, as read at the top level; scalars only.
+      read(p)
+          .values
+          .forEach(
+              (name, text) -> {
+                if (text != null) {
+                  out.put(prefix + name, text);
+                }
+              });
     }
     if (t != JsonToken.END_OBJECT) {
       throw new IOException("malformed JSON object");

@@ -108,19 +108,13 @@ final class BodyReader {
       return;
     }
     long[] dropped = {0};
-    boolean[] closed = {false};
-    long[] timer = {-1};
+    long timer = vertx.setTimer(LINGER_MILLIS, id -> conn.close());
+    // Closing twice is harmless, as is cancelling a timer that already fired.
     Runnable close =
         () -> {
-          if (!closed[0]) {
-            closed[0] = true;
-            if (timer[0] >= 0) {
-              vertx.cancelTimer(timer[0]);
-            }
-            conn.close();
-          }
+          vertx.cancelTimer(timer);
+          conn.close();
         };
-    timer[0] = vertx.setTimer(LINGER_MILLIS, id -> close.run());
     try {
       req.handler(
           chunk -> {
