@@ -156,6 +156,7 @@ measure() {
   fi
   reset_peak "$pid"
   local cpu0 cpu1 t0 t1
+  "${window_hook:-:}" start
   cpu0=$(cpu_ticks "$pid")
   t0=$(date +%s%N)
   BENCH_KEY="$key" BENCH_RATE="${BENCH_RATE:-0}" timeout $((duration + 30)) \
@@ -163,6 +164,7 @@ measure() {
     >"$file" 2>&1 || log "wrk exited with $? (see $file)"
   t1=$(date +%s%N)
   cpu1=$(cpu_ticks "$pid")
+  "${window_hook:-:}" end
   local line
   line=$(grep '^WRK_RESULT' "$file" || true)
   [ -n "$line" ] || { log "no result from wrk for $scenario on $server (see $file)"; return 0; }
@@ -222,10 +224,23 @@ print_table() {
   done <<<"$keys"
   if [ -s "$out/drain.tsv" ]; then
     echo
-    echo "ClickHouse sink, per run: the ingest rate; ClickHouse's own ceiling for the same rows inserted"
-    echo "directly (same bytes, batch size and settings) in the same run; seconds until the sink lag was"
-    echo "zero after the load stopped; events answered 2xx (warm-up included) and rows then in ClickHouse."
+    echo "ClickHouse sink, per run: the ingest rate; the rows/s the sink delivered while the load ran;"
+    echo "ClickHouse's own ceiling for the same rows inserted directly (same bytes, batch size and"
+    echo "settings) right after, alone; seconds until the sink lag was zero after the load stopped;"
+    echo "events answered 2xx (warm-up included) and rows then in ClickHouse."
     column -t -s $'\t' "$out/drain.tsv"
+  fi
+  if [ -s "$out/ceiling-under-load.tsv" ]; then
+    echo
+    echo "ClickHouse's ceiling under /batch load, per run: the same direct inserts made while wrk drove"
+    echo "/batch into a files-sink service on the same cores (what ClickHouse takes with the CPU left)."
+    column -t -s $'\t' "$out/ceiling-under-load.tsv"
+  fi
+  if [ -s "$out/files-drain.tsv" ]; then
+    echo
+    echo "Files sink, per run: its lag when the load stopped and the seconds until it was zero (the next"
+    echo "scenario starts after that)."
+    column -t -s $'\t' "$out/files-drain.tsv"
   fi
   if [ -s "$out/page-cache.tsv" ]; then
     echo
@@ -409,38 +424,102 @@ ch_query() {
   curl -s --max-time 60 "http://127.0.0.1:$ch_http/" --data-binary "$1"
 }
 
+# Polls a sink's lag until it is zero (at most 300 s). Sets drain_backlog (the lag when the load
+# stopped), drain_s (seconds until zero) and drain_lag (the last lag read).
+await_lag_zero() {
+  local sink=$1 t_end t_zero deadline
+  t_end=$(date +%s%N)
+  drain_lag=$(metric trellis_sink_lag_events "sink=\"$sink\"")
+  drain_backlog=$drain_lag
+  drain_s=""
+  [ -n "$drain_lag" ] || return 1
+  deadline=$(($(date +%s) + 300))
+  while [ "$drain_lag" != 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    sleep 0.2
+    drain_lag=$(metric trellis_sink_lag_events "sink=\"$sink\"")
+    drain_lag=${drain_lag:-?}
+  done
+  t_zero=$(date +%s%N)
+  drain_s=$(awk -v a="$t_end" -v b="$t_zero" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+}
+
+# After a files-sink scenario: the next scenario starts only once the sink has caught up, so that
+# it does not pay for this one's backlog.
+await_files_drain() {
+  local run=$1 scenario=$2
+  if ! await_lag_zero files; then
+    log "no trellis_sink_lag_events metric: cannot follow the files sink's lag"
+    return 0
+  fi
+  [ -s "$out/files-drain.tsv" ] ||
+    printf 'run\tscenario\tbacklog_at_end\tdrain_s_after_load\tlag_after\n' >"$out/files-drain.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$drain_backlog" "$drain_s" "$drain_lag" \
+    >>"$out/files-drain.tsv"
+  [ "$drain_backlog" = 0 ] || log "files sink: lag $drain_lag after ${drain_s}s (backlog $drain_backlog)"
+}
+
+# measure's window hook for the ClickHouse sink: rows in ClickHouse when the measured load starts
+# and ends, for the rate the sink delivered while the load ran.
+ch_window_mark() {
+  local rows
+  rows=$(ch_query "SELECT count() FROM events" | tr -d '[:space:]')
+  case "$1" in
+    start) window_rows0=$rows; window_t0=$(date +%s%N) ;;
+    end) window_rows1=$rows; window_t1=$(date +%s%N) ;;
+  esac
+}
+
 # After a ClickHouse-sink scenario: how long the sink lag takes to reach zero, the rate at which
-# the sink delivered, and ClickHouse's own ceiling for the same rows measured now.
+# the sink delivered during the measured load, and ClickHouse's own ceiling for the same rows
+# measured now, alone.
 await_drain() {
   local run=$1 scenario=$2
-  local t_end lag rows0 rows1 t_zero
-  t_end=$(date +%s%N)
-  lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
-  if [ -z "$lag" ]; then
+  if ! await_lag_zero clickhouse; then
     log "no trellis_sink_lag_events metric: cannot follow the ClickHouse sink's lag"
     return 0
   fi
-  local backlog=$lag
-  local deadline=$(($(date +%s) + 300))
-  while [ "${lag:-1}" != 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
-    sleep 0.2
-    lag=$(metric trellis_sink_lag_events 'sink="clickhouse"')
-  done
-  t_zero=$(date +%s%N)
   local rows
   rows=$(ch_query "SELECT count() FROM events" | tr -d '[:space:]')
   local ingest
   ingest=$(awk -F'\t' -v r="$run" -v s="$scenario" '$1 == r && $2 == s && $3 == "trellis-clickhouse" { print $5 }' "$results" | tail -1)
-  local drain_s
-  drain_s=$(awk -v a="$t_end" -v b="$t_zero" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+  local during
+  during=$(awk -v a="${window_rows0:-}" -v b="${window_rows1:-}" -v t0="${window_t0:-0}" -v t1="${window_t1:-0}" \
+    'BEGIN { if (a != "" && b != "" && t1 > t0) printf "%.0f", (b - a) / ((t1 - t0) / 1e9); else print "?" }')
   local ceiling
   ceiling=$(clickhouse_ceiling)
   [ -s "$out/drain.tsv" ] ||
-    printf 'run\tscenario\tingest_events_s\tclickhouse_ceiling_rows_s\tbacklog_at_end\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$ceiling" "$backlog" \
-    "$drain_s" "${lag:-?}" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
-  log "clickhouse sink: lag ${lag:-?} after ${drain_s}s; table holds $rows rows; ceiling $ceiling rows/s"
+    printf 'run\tscenario\tingest_events_s\tsink_rows_s_during_load\tclickhouse_ceiling_rows_s\tbacklog_at_end\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$during" "$ceiling" \
+    "$drain_backlog" "$drain_s" "$drain_lag" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
+  log "clickhouse sink: $during rows/s during the load; lag $drain_lag after ${drain_s}s; table holds $rows rows; ceiling $ceiling rows/s"
   ch_query "TRUNCATE TABLE events" >/dev/null || true
+}
+
+# ClickHouse's ceiling under the /batch load: the same direct inserts as clickhouse_ceiling, made
+# while wrk drives /batch into a files-sink service on the same cores. This is what ClickHouse can
+# take with the CPU the ingest leaves it, the figure the sink's rate during that load compares to.
+ceiling_under_load() {
+  local run=$1
+  start_service files
+  local file="$out/wrk-$run-batch-ceiling-under-load.txt"
+  BENCH_KEY="$svc_key" BENCH_RATE=0 wrk -t"$threads" -c"$connections" -d"$((warmup + 120))s" \
+    -s "$BENCH_LUA_DIR/batch.lua" "http://127.0.0.1:$svc_port" >"$file" 2>&1 &
+  local wrk_pid=$!
+  sleep "$warmup"
+  local e0 e1 t0 t1 ceiling ingest
+  e0=$(metric trellis_spool_appended_events_total)
+  t0=$(date +%s%N)
+  ceiling=$(clickhouse_ceiling)
+  t1=$(date +%s%N)
+  e1=$(metric trellis_spool_appended_events_total)
+  kill "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" 2>/dev/null || true
+  stop_service
+  ingest=$(awk -v a="${e0:-0}" -v b="${e1:-0}" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f", (b - a) / ((t1 - t0) / 1e9) }')
+  [ -s "$out/ceiling-under-load.tsv" ] ||
+    printf 'run\tingest_events_s\tclickhouse_ceiling_rows_s\n' >"$out/ceiling-under-load.tsv"
+  printf '%s\t%s\t%s\n' "$run" "$ingest" "$ceiling" >>"$out/ceiling-under-load.tsv"
+  log "ClickHouse ceiling under /batch load ($ingest events/s into the files sink): $ceiling rows/s"
 }
 
 clickhouse_ceiling() {

@@ -114,8 +114,13 @@ for run in $(seq 1 "$runs"); do
   for sink in "${sink_list[@]}"; do
     start_service "$sink"
     for s in "${scenario_list[@]}"; do
-      measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
-      [ "$sink" = clickhouse ] && await_drain "$run" "$s"
+      if [ "$sink" = clickhouse ]; then
+        window_hook=ch_window_mark measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
+        await_drain "$run" "$s"
+      else
+        measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
+        await_files_drain "$run" "$s"
+      fi
     done
     if [ "$sink" = files ] && [[ ",$scenarios," == *,events,* ]]; then
       # The latency target, paced (not closed-loop): at half the bare server's rate when the
@@ -126,6 +131,7 @@ for run in $(seq 1 "$runs"); do
       log "paced /events at $half requests/s"
       [ "${half:-0}" -gt 0 ] && BENCH_RATE="$half" measure "$run" events "trellis-files-paced" \
         "$svc_pid" "$svc_port" "$svc_key" paced
+      await_files_drain "$run" events-paced
       printf '%s\t%s\n' "$run" "$half" >>"$out/paced-rates.tsv"
       # The target's own reading: half of 60% of the bare server's rate, whatever the service
       # reaches closed-loop (the row shows what it sustained at that offer).
@@ -133,9 +139,13 @@ for run in $(seq 1 "$runs"); do
       log "paced /events at $target_half requests/s (30% of bare)"
       [ "${target_half:-0}" -gt 0 ] && BENCH_RATE="$target_half" measure "$run" events \
         "trellis-files-paced-30%bare" "$svc_pid" "$svc_port" "$svc_key" paced
+      await_files_drain "$run" events-paced-30%bare
       printf '%s\t%s\n' "$run" "$target_half" >>"$out/paced-target-rates.tsv"
     fi
     stop_service
+    if [ "$sink" = clickhouse ] && [[ ",$scenarios," == *,batch,* ]]; then
+      ceiling_under_load "$run"
+    fi
   done
   [ -n "${ch_pid:-}" ] && stop_clickhouse
 done
