@@ -443,6 +443,12 @@ await_lag_zero() {
   drain_s=$(awk -v a="$t_end" -v b="$t_zero" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 }
 
+# The service's Prometheus metrics after a scenario (fsync times, GC pauses, sink lag), kept with
+# the results to explain an outlier afterwards.
+save_metrics() {
+  curl -s --max-time 5 "http://127.0.0.1:$svc_admin/metrics" >"$out/metrics-$1-$2-$3.txt" || true
+}
+
 # After a files-sink scenario: the next scenario starts only once the sink has caught up, so that
 # it does not pay for this one's backlog.
 await_files_drain() {

@@ -116,9 +116,11 @@ for run in $(seq 1 "$runs"); do
     for s in "${scenario_list[@]}"; do
       if [ "$sink" = clickhouse ]; then
         window_hook=ch_window_mark measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
+        save_metrics "$run" "$s" "$sink"
         await_drain "$run" "$s"
       else
         measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
+        save_metrics "$run" "$s" "$sink"
         await_files_drain "$run" "$s"
       fi
     done
