@@ -114,13 +114,13 @@ for run in $(seq 1 "$runs"); do
   for sink in "${sink_list[@]}"; do
     start_service "$sink"
     for s in "${scenario_list[@]}"; do
+      hook=""
+      [ "$sink" = clickhouse ] && hook=ch_window_mark
+      window_hook=$hook measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
+      save_metrics "$run" "$s" "$sink"
       if [ "$sink" = clickhouse ]; then
-        window_hook=ch_window_mark measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
-        save_metrics "$run" "$s" "$sink"
         await_drain "$run" "$s"
       else
-        measure "$run" "$s" "trellis-$sink" "$svc_pid" "$svc_port" "$svc_key"
-        save_metrics "$run" "$s" "$sink"
         await_files_drain "$run" "$s"
       fi
     done
