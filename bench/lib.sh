@@ -109,6 +109,32 @@ cpu_ticks() {
   echo "$total"
 }
 
+# CPU ticks (user, kernel) of the process tree per group of threads, one "group user sys" line
+# each: the event loops, the spool writer, the sinks' delivery threads, the JIT compilers, the
+# garbage collector and everything else. nginx's worker processes count as its event loops.
+thread_ticks() {
+  local p
+  for p in $(proc_tree "$1"); do
+    # The command name sits between the first "(" and the last ")" and may hold spaces.
+    cat "/proc/$p/task/"*/stat 2>/dev/null || true
+  done | awk '
+    {
+      lp = index($0, "("); rp = 0
+      for (i = length($0); i > 0; i--) if (substr($0, i, 1) == ")") { rp = i; break }
+      comm = substr($0, lp + 1, rp - lp - 1)
+      n = split(substr($0, rp + 2), f, " ")
+      if (comm ~ /^vert\.x-eventloo/) g = "loops"
+      else if (comm == "spool-writer") g = "spool_writer"
+      else if (comm ~ /^deliver-/) g = "delivery"
+      else if (comm ~ /^C[12] CompilerThre/) g = "jit"
+      else if (comm ~ /^(GC Thread|G1 )/) g = "gc"
+      else if (comm == "nginx") g = "loops"
+      else g = "other"
+      u[g] += f[12]; s[g] += f[13]
+    }
+    END { for (g in u) print g, u[g], s[g] }' | sort
+}
+
 # Resets the kernel's peak-RSS mark (VmHWM) so the next reading is the peak of one scenario.
 reset_peak() {
   local p
@@ -155,8 +181,9 @@ measure() {
       wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >"$file.warmup" 2>&1 || true
   fi
   reset_peak "$pid"
-  local cpu0 cpu1 t0 t1
+  local cpu0 cpu1 t0 t1 threads0 threads1
   "${window_hook:-:}" start
+  threads0=$(thread_ticks "$pid")
   cpu0=$(cpu_ticks "$pid")
   t0=$(date +%s%N)
   BENCH_KEY="$key" BENCH_RATE="${BENCH_RATE:-0}" timeout $((duration + 30)) \
@@ -164,10 +191,12 @@ measure() {
     >"$file" 2>&1 || log "wrk exited with $? (see $file)"
   t1=$(date +%s%N)
   cpu1=$(cpu_ticks "$pid")
+  threads1=$(thread_ticks "$pid")
   "${window_hook:-:}" end
   local line
   line=$(grep '^WRK_RESULT' "$file" || true)
   [ -n "$line" ] || { log "no result from wrk for $scenario on $server (see $file)"; return 0; }
+  record_threads "$run" "$scenario" "$server" "$line" "$threads0" "$threads1"
   local epr
   epr=$(events_per_request "$scenario")
   # Events answered 2xx in the warm-up and the measurement: what a sink must end up holding.
@@ -190,6 +219,24 @@ measure() {
         $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' >&2
 }
 
+# Appends to threads.tsv the CPU of each thread group over the measured window, in microseconds
+# per request answered: run, scenario, server, group, user, kernel.
+record_threads() {
+  local run=$1 scenario=$2 server=$3 line=$4 before=$5 after=$6
+  [ -s "$out/threads.tsv" ] || printf 'run\tscenario\tserver\tgroup\tuser_us\tkernel_us\n' >"$out/threads.tsv"
+  awk -v run="$run" -v sc="$scenario" -v sv="$server" -v tck="$clk_tck" -v wrk="$line" '
+    BEGIN {
+      n = split(wrk, kv, " ")
+      for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+      reqs = v["requests"]
+    }
+    FNR == NR { u0[$1] = $2; s0[$1] = $3; next }
+    reqs > 0 {
+      printf "%s\t%s\t%s\t%s\t%.2f\t%.2f\n", run, sc, sv, $1,
+        ($2 - u0[$1]) / tck * 1e6 / reqs, ($3 - s0[$1]) / tck * 1e6 / reqs
+    }' <(echo "$before") <(echo "$after") >>"$out/threads.tsv"
+}
+
 # Median of column COL over the lines of one scenario and server (optionally one run only).
 median_of() {
   local file=$1 scenario=$2 server=$3 col=$4 run=${5:-}
@@ -206,6 +253,11 @@ print_table() {
   n=$(awk -F'\t' 'NR > 1 { print $1 }' "$file" | sort -u | wc -l)
   echo
   echo "Medians of $n run(s), ${duration}s each after ${warmup}s warm-up, wrk -t$threads -c$connections, $(nproc) cores shared by wrk and the server."
+  if [ ${#service_sets[@]} -gt 0 ]; then
+    local sets=() i
+    for ((i = 1; i < ${#service_sets[@]}; i += 2)); do sets+=("${service_sets[i]}"); done
+    echo "Every service started with: ${sets[*]}"
+  fi
   printf '%-8s %-26s %9s %10s %7s %7s %8s %6s %8s %8s %8s %6s\n' scenario server 'req/s' 'events/s' \
     'p50 ms' 'p99 ms' 'p99.9 ms' 'cpu' 'rss MiB' 'vs bare' 'vs nginx' errors
   while IFS=$'\t' read -r sc sv; do
@@ -222,6 +274,12 @@ print_table() {
     printf '%-8s %-26s %9.0f %10.0f %7.2f %7.2f %8.2f %6.2f %8.0f %8s %8s %6.0f\n' "$sc" "$sv" \
       "${vals[@]:0:7}" "$vb" "$vn" "${vals[7]}"
   done <<<"$keys"
+  if [ -s "$out/threads.tsv" ]; then
+    echo
+    echo "Server CPU per request by thread, microseconds (medians): event loops (user, kernel), the"
+    echo "spool writer, the sinks' delivery, the JIT compilers still at work, the GC, the rest."
+    print_threads "$out/threads.tsv"
+  fi
   if [ -s "$out/drain.tsv" ]; then
     echo
     echo "ClickHouse sink, per run: the ingest rate; the rows/s the sink delivered while the load ran;"
@@ -248,6 +306,49 @@ print_table() {
     echo "the pages just freed (on a VM that returns free memory to its host, the first is dearer)."
     { printf 'run\tnew_pages_s\tfreed_pages_s\n'; cat "$out/page-cache.tsv"; } | column -t -s $'\t'
   fi
+}
+
+print_threads() {
+  awk -F'\t' '
+    NR > 1 {
+      k = $2 FS $3
+      if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+      # One value per run and group: user, kernel and their sum.
+      u[k, $4, $1] = $5; s[k, $4, $1] = $6; runs[k, $1] = 1
+    }
+    function median(a, m,   i, j, t) {
+      for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+    }
+    function col(k, g, what,   r, m, a) {
+      m = 0
+      for (r = 1; r <= 99; r++) {
+        if (!((k, r) in runs)) continue
+        a[++m] = what == "user" ? u[k, g, r] : what == "kernel" ? s[k, g, r] : u[k, g, r] + s[k, g, r]
+      }
+      return m ? median(a, m) : 0
+    }
+    function total(k,   r, m, a, g) {
+      m = 0
+      for (r = 1; r <= 99; r++) {
+        if (!((k, r) in runs)) continue
+        a[++m] = 0
+        for (g in G) a[m] += u[k, G[g], r] + s[k, G[g], r]
+      }
+      return m ? median(a, m) : 0
+    }
+    END {
+      split("loops spool_writer delivery jit gc other", G, " ")
+      printf "%-8s %-28s %10s %12s %12s %9s %6s %6s %6s %7s\n", "scenario", "server", "loops_user",
+        "loops_kernel", "spool_writer", "delivery", "jit", "gc", "other", "total"
+      for (i = 1; i <= n; i++) {
+        k = order[i]; split(k, p, FS)
+        printf "%-8s %-28s %10.1f %12.1f %12.1f %9.1f %6.1f %6.1f %6.1f %7.1f\n", p[1], p[2],
+          col(k, "loops", "user"), col(k, "loops", "kernel"), col(k, "spool_writer", "sum"),
+          col(k, "delivery", "sum"), col(k, "jit", "sum"), col(k, "gc", "sum"),
+          col(k, "other", "sum"), total(k)
+      }
+    }' "$1"
 }
 
 # Kernel CPU seconds to write 1 GiB through the page cache, twice: into whatever pages the kernel
