@@ -83,6 +83,54 @@ public final class EventCodec {
     }
   }
 
+  /**
+   * Checks that {@code bytes} are one well-formed encoding, as {@link #decode(byte[])} would read
+   * it, without building the strings.
+   *
+   * @throws IllegalArgumentException when they are not
+   */
+  public static void check(byte[] bytes) {
+    if (bytes.length > 0 && bytes[0] != VERSION) {
+      throw new IllegalArgumentException("unknown event encoding version " + bytes[0]);
+    }
+    if (bytes.length < 1 + 8) {
+      throw new IllegalArgumentException("truncated event encoding");
+    }
+    ByteBuffer buf = ByteBuffer.wrap(bytes, 1 + 8, bytes.length - 1 - 8);
+    for (int i = 0; i < STRINGS; i++) {
+      skipString(buf);
+    }
+  }
+
+  /** The event id (the second string) of a well-formed encoding. */
+  public static String eventId(byte[] bytes) {
+    ByteBuffer buf = ByteBuffer.wrap(bytes, 1 + 8, bytes.length - 1 - 8);
+    skipString(buf);
+    int len = length(buf);
+    return new String(bytes, buf.position(), len, StandardCharsets.UTF_8);
+  }
+
+  /** The timestamp (epoch milliseconds) of a well-formed encoding. */
+  public static long timestamp(byte[] bytes) {
+    return ByteBuffer.wrap(bytes).getLong(1);
+  }
+
+  private static void skipString(ByteBuffer buf) {
+    int len = length(buf);
+    buf.position(buf.position() + len);
+  }
+
+  private static int length(ByteBuffer buf) {
+    if (buf.remaining() < 4) {
+      throw new IllegalArgumentException("truncated event encoding");
+    }
+    int len = buf.getInt();
+    if (len < 0 || len > buf.remaining()) {
+      throw new IllegalArgumentException("bad string length " + len + " in event encoding");
+    }
+    return len;
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

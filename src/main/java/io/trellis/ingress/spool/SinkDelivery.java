@@ -6,8 +6,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.trellis.ingress.capture.EventCodec;
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
@@ -236,20 +234,20 @@ final class SinkDelivery implements Runnable {
           continue;
         }
         size = reader.frameBytes();
-        TrafficEvent event;
+        ByteBuffer p = reader.payload();
+        byte[] raw = new byte[p.remaining()];
+        p.get(raw);
         try {
-          event = EventCodec.decode(reader.payload());
+          // Held encoded until the sink reads it (see SpooledEvent): a batch of decoded events
+          // is many small objects that outlive the young collections while the batch fills.
+          next = SpooledEvent.encoded(reader.offset(), raw);
         } catch (IllegalArgumentException e) {
-          ByteBuffer p = reader.payload();
-          byte[] raw = new byte[p.remaining()];
-          p.get(raw);
           undecodable.add(
               new DeadLetters.Entry(
                   reader.offset(), "undecodable record: " + e.getMessage(), null, raw));
           lastSkipped = reader.offset();
           continue;
         }
-        next = new SpooledEvent(reader.offset(), event);
       }
       if (!items.isEmpty() && batchBytes + size > limits.maxBytes()) {
         carried = next;
@@ -258,7 +256,7 @@ final class SinkDelivery implements Runnable {
       }
       if (items.isEmpty()) {
         firstSeen = System.nanoTime();
-        pendingSinceMillis = next.event().timestamp();
+        pendingSinceMillis = next.timestamp();
       }
       items.add(next);
       batchBytes += size;

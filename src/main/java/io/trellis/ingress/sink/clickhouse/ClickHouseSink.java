@@ -240,7 +240,7 @@ public final class ClickHouseSink implements Sink {
       throw new IllegalStateException(e);
     }
     for (SpooledEvent e : batch.items()) {
-      sha.update(e.event().eventId().getBytes(StandardCharsets.US_ASCII));
+      sha.update(e.eventId().getBytes(StandardCharsets.US_ASCII));
       sha.update((byte) '\n');
     }
     String hash = HexFormat.of().formatHex(sha.digest(), 0, 8);
