@@ -1,5 +1,6 @@
 package io.trellis.ingress.capture;
 
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -59,17 +60,10 @@ public final class EventCodec {
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
   public static TrafficEvent decode(ByteBuffer buf) {
     try {
-      byte version = buf.get();
-      if (version != VERSION) {
-        throw new IllegalArgumentException("unknown event encoding version " + version);
-      }
-      long ts = buf.getLong();
+      long ts = header(buf);
       String[] s = new String[STRINGS];
       for (int i = 0; i < STRINGS; i++) {
-        int len = buf.getInt();
-        if (len < 0 || len > buf.remaining()) {
-          throw new IllegalArgumentException("bad string length " + len + " in event encoding");
-        }
+        int len = length(buf);
         s[i] =
             new String(
                 buf.array(), buf.arrayOffset() + buf.position(), len, StandardCharsets.UTF_8);
@@ -78,7 +72,7 @@ public final class EventCodec {
       return new TrafficEvent(
           s[0], s[1], ts, s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
           s[13], s[14], s[15]);
-    } catch (java.nio.BufferUnderflowException e) {
+    } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated event encoding", e);
     }
   }
@@ -90,15 +84,14 @@ public final class EventCodec {
    * @throws IllegalArgumentException when they are not
    */
   public static void check(byte[] bytes) {
-    if (bytes.length > 0 && bytes[0] != VERSION) {
-      throw new IllegalArgumentException("unknown event encoding version " + bytes[0]);
-    }
-    if (bytes.length < 1 + 8) {
-      throw new IllegalArgumentException("truncated event encoding");
-    }
-    ByteBuffer buf = ByteBuffer.wrap(bytes, 1 + 8, bytes.length - 1 - 8);
-    for (int i = 0; i < STRINGS; i++) {
-      skipString(buf);
+    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    try {
+      header(buf);
+      for (int i = 0; i < STRINGS; i++) {
+        skipString(buf);
+      }
+    } catch (BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated event encoding", e);
     }
   }
 
@@ -115,15 +108,22 @@ public final class EventCodec {
     return ByteBuffer.wrap(bytes).getLong(1);
   }
 
+  /** Reads the version, which must be this codec's, and returns the timestamp after it. */
+  private static long header(ByteBuffer buf) {
+    byte version = buf.get();
+    if (version != VERSION) {
+      throw new IllegalArgumentException("unknown event encoding version " + version);
+    }
+    return buf.getLong();
+  }
+
   private static void skipString(ByteBuffer buf) {
     int len = length(buf);
     buf.position(buf.position() + len);
   }
 
+  /** Reads a string's length and checks that its bytes follow; underflows when truncated. */
   private static int length(ByteBuffer buf) {
-    if (buf.remaining() < 4) {
-      throw new IllegalArgumentException("truncated event encoding");
-    }
     int len = buf.getInt();
     if (len < 0 || len > buf.remaining()) {
       throw new IllegalArgumentException("bad string length " + len + " in event encoding");
