@@ -320,20 +320,16 @@ print_threads() {
       for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
       return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
     }
-    function col(k, g, what,   r, m, a) {
-      m = 0
-      for (r = 1; r <= 99; r++) {
-        if (!((k, r) in runs)) continue
-        a[++m] = what == "user" ? u[k, g, r] : what == "kernel" ? s[k, g, r] : u[k, g, r] + s[k, g, r]
-      }
-      return m ? median(a, m) : 0
-    }
-    function total(k,   r, m, a, g) {
+    # Median over the runs of one group (every group when g is "") as user, kernel or their sum.
+    function col(k, g, what,   r, m, a, i) {
       m = 0
       for (r = 1; r <= 99; r++) {
         if (!((k, r) in runs)) continue
         a[++m] = 0
-        for (g in G) a[m] += u[k, G[g], r] + s[k, G[g], r]
+        for (i in G) {
+          if (g != "" && G[i] != g) continue
+          a[m] += what == "user" ? u[k, G[i], r] : what == "kernel" ? s[k, G[i], r] : u[k, G[i], r] + s[k, G[i], r]
+        }
       }
       return m ? median(a, m) : 0
     }
@@ -346,7 +342,7 @@ print_threads() {
         printf "%-8s %-28s %10.1f %12.1f %12.1f %9.1f %6.1f %6.1f %6.1f %7.1f\n", p[1], p[2],
           col(k, "loops", "user"), col(k, "loops", "kernel"), col(k, "spool_writer", "sum"),
           col(k, "delivery", "sum"), col(k, "jit", "sum"), col(k, "gc", "sum"),
-          col(k, "other", "sum"), total(k)
+          col(k, "other", "sum"), col(k, "", "sum")
       }
     }' "$1"
 }
