@@ -17,6 +17,8 @@ import java.util.Locale;
  * @param allowedOrigins origins allowed to read answers (CORS); empty means every origin is
  *     mirrored
  * @param corsMaxAge how long a browser may cache a preflight answer
+ * @param allowPrivateNetwork whether a preflight asking for private-network access (a public page
+ *     calling this service on a private address) is granted
  * @param redirectHosts hosts {@code /r} may redirect to; entries starting with {@code *.} also
  *     allow every sub-domain; empty means {@code /r} refuses every target
  * @param headerCountMax most request headers accepted (431 above)
@@ -27,6 +29,7 @@ import java.util.Locale;
 public record ClientConfig(
     List<String> allowedOrigins,
     Duration corsMaxAge,
+    boolean allowPrivateNetwork,
     List<String> redirectHosts,
     int headerCountMax,
     int paramsMax,
@@ -43,12 +46,19 @@ public record ClientConfig(
               SettingType.LIST,
               "",
               "Origins (e.g. https://shop.example) whose pages may read answers; empty mirrors any"
-                  + " Origin."),
+                  + " Origin except null."),
           Setting.of(
               "cors.max-age",
               SettingType.DURATION,
               "24h",
               "How long browsers may cache a CORS preflight answer (Access-Control-Max-Age)."),
+          Setting.of(
+              "cors.allow-private-network",
+              SettingType.BOOLEAN,
+              "false",
+              "Grant preflights that ask for private-network access"
+                  + " (Access-Control-Allow-Private-Network): set it when public pages call this"
+                  + " service on a private or loopback address."),
           Setting.of(
               "redirect.allowed-hosts",
               SettingType.LIST,
@@ -104,6 +114,7 @@ public record ClientConfig(
     return new ClientConfig(
         c.list("cors.allowed-origins"),
         c.duration("cors.max-age"),
+        c.bool("cors.allow-private-network"),
         c.list("redirect.allowed-hosts"),
         c.integer("limits.header-count-max"),
         c.integer("limits.params-max"),

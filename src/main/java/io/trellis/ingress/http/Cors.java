@@ -12,6 +12,12 @@ import java.util.Locale;
  * against the allow-list), allows credentials and whatever headers the preflight asks for, and lets
  * browsers cache the preflight for a long time. Immutable.
  *
+ * <p>The opaque origin {@code null} (sandboxed frames, {@code file:} pages, some redirects) is
+ * never granted: any document can claim it, so granting it with credentials would let every such
+ * page read answers sent with the browser's cookies. Private-network access is granted only when
+ * {@code cors.allow-private-network} is set, so a public page cannot reach an instance on a private
+ * address unless the operator meant it to.
+ *
  * <p>The allow-list only governs what browsers let a page read. It does not refuse events: a beacon
  * or a form post from any origin still carries a valid key and is captured like any other request.
  */
@@ -25,17 +31,24 @@ final class Cors {
   private static final CharSequence TRUE = HttpHeaders.createOptimized("true");
   private static final CharSequence RETRY_AFTER = HttpHeaders.createOptimized("Retry-After");
 
+  private static final String OPAQUE_ORIGIN = "null";
+
   private final List<String> allowed;
   private final String maxAgeSeconds;
+  private final boolean privateNetwork;
 
   Cors(ClientConfig config) {
     this.allowed =
         config.allowedOrigins().stream().map(o -> trimSlash(o.toLowerCase(Locale.ROOT))).toList();
     this.maxAgeSeconds = Long.toString(config.corsMaxAge().toSeconds());
+    this.privateNetwork = config.allowPrivateNetwork();
   }
 
   /** True when a page of this origin may read answers. */
   boolean allows(String origin) {
+    if (origin.trim().equalsIgnoreCase(OPAQUE_ORIGIN)) {
+      return false;
+    }
     if (allowed.isEmpty() || allowed.contains("*")) {
       return true;
     }
@@ -86,7 +99,8 @@ final class Cors {
     if (requested != null && !requested.isBlank()) {
       h.set("Access-Control-Allow-Headers", requested);
     }
-    if ("true".equalsIgnoreCase(req.getHeader("access-control-request-private-network"))) {
+    if (privateNetwork
+        && "true".equalsIgnoreCase(req.getHeader("access-control-request-private-network"))) {
       h.set("Access-Control-Allow-Private-Network", "true");
     }
     h.set("Access-Control-Max-Age", maxAgeSeconds);
@@ -118,6 +132,8 @@ final class Cors {
         + (allowed.isEmpty() ? "any origin" : allowed)
         + ", maxAge="
         + maxAgeSeconds
-        + "s}";
+        + "s, privateNetwork="
+        + privateNetwork
+        + "}";
   }
 }

@@ -61,6 +61,7 @@ class ClientConfigTest {
             new ClientConfig(
                 List.of(),
                 Duration.ofHours(1),
+                false,
                 List.of("shop.example", "*.brand.example"),
                 10,
                 10,

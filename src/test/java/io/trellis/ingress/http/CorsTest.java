@@ -15,8 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 class CorsTest {
   @TempDir static Path dir;
   @TempDir static Path listDir;
+  @TempDir static Path privateDir;
   static RunningService service;
   static RunningService listed;
+  static RunningService privateNetwork;
   static String key;
 
   @BeforeAll
@@ -27,12 +29,14 @@ class CorsTest {
         RunningService.start(
             listDir,
             Map.of("cors.allowed-origins", "https://shop.example, https://*.brand.example"));
+    privateNetwork = RunningService.start(privateDir, Map.of("cors.allow-private-network", "true"));
   }
 
   @AfterAll
   static void stop() {
     service.close();
     listed.close();
+    privateNetwork.close();
   }
 
   private static HttpRequest.Builder preflight(RunningService s, String path, String origin) {
@@ -126,5 +130,46 @@ class CorsTest {
 
     assertThat(res.statusCode()).isEqualTo(204);
     assertThat(res.headers().firstValue("allow")).hasValue("GET, POST, OPTIONS");
+  }
+
+  @Test
+  void theOpaqueNullOriginIsNeverMirrored() {
+    HttpResponse<String> pre = service.send(preflight(service, "/events", "null"));
+
+    assertThat(pre.statusCode()).isEqualTo(403);
+    assertThat(RunningService.json(pre.body()).path("error").asText())
+        .isEqualTo("origin_not_allowed");
+    assertThat(pre.headers().firstValue("access-control-allow-origin")).isEmpty();
+    assertThat(pre.headers().firstValue("access-control-allow-credentials")).isEmpty();
+
+    // A simple request (a beacon from a sandboxed frame) is still captured; its answer is not
+    // readable by the page.
+    HttpResponse<String> res =
+        service.send(
+            HttpRequest.newBuilder(service.uri("/events"))
+                .header("Origin", "null")
+                .header("Authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"event\":\"sandboxed\"}")));
+    assertThat(res.statusCode()).isEqualTo(200);
+    assertThat(res.headers().firstValue("access-control-allow-origin")).isEmpty();
+    assertThat(res.headers().firstValue("access-control-allow-credentials")).isEmpty();
+  }
+
+  @Test
+  void privateNetworkAccessIsGrantedOnlyWhenConfigured() {
+    HttpResponse<String> byDefault =
+        service.send(
+            preflight(service, "/events", "https://site.example")
+                .header("Access-Control-Request-Private-Network", "true"));
+    assertThat(byDefault.statusCode()).isEqualTo(204);
+    assertThat(byDefault.headers().firstValue("access-control-allow-private-network")).isEmpty();
+
+    HttpResponse<String> configured =
+        privateNetwork.send(
+            preflight(privateNetwork, "/events", "https://site.example")
+                .header("Access-Control-Request-Private-Network", "true"));
+    assertThat(configured.statusCode()).isEqualTo(204);
+    assertThat(configured.headers().firstValue("access-control-allow-private-network"))
+        .hasValue("true");
   }
 }
