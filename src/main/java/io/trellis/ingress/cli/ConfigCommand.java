@@ -29,6 +29,8 @@ final class ConfigCommand implements Callable<Integer> {
       return 0;
     }
     Config config = common.load();
+    // Checked as serve checks it: a configuration serve would refuse is refused here too.
+    ServiceConfig.from(config);
     Map<String, String> values = config.masked();
     int width = values.keySet().stream().mapToInt(String::length).max().orElse(10);
     for (Map.Entry<String, String> e : values.entrySet()) {
@@ -55,7 +57,7 @@ final class ConfigCommand implements Callable<Integer> {
       sb.append("| `")
           .append(s.key())
           .append("` | `")
-          .append(s.env())
+          .append(String.join("` or `", s.envNames()))
           .append("` | ")
           .append(def.equals("(none)") ? def : "`" + def + "`")
           .append(" | ")

@@ -3,32 +3,22 @@ package io.trellis.ingress.cli;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
-import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.auth.LocalKeyStore;
-import io.trellis.ingress.auth.warden.WardenConfig;
 import io.trellis.ingress.auth.warden.WardenKeyResolver;
-import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
-import io.trellis.ingress.config.ConfigException;
-import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
-import io.trellis.ingress.limits.RateLimitConfig;
 import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.ops.AdminServer;
 import io.trellis.ingress.ops.LogSetup;
 import io.trellis.ingress.ops.Metrics;
-import io.trellis.ingress.ops.OpsConfig;
 import io.trellis.ingress.ops.Readiness;
 import io.trellis.ingress.sink.Sink;
-import io.trellis.ingress.sink.bigquery.BigQueryConfig;
 import io.trellis.ingress.sink.bigquery.BigQuerySink;
-import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
 import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import io.trellis.ingress.sink.files.FilesSink;
-import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.DiskSpool;
 import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolConfig;
@@ -73,21 +63,16 @@ public final class IngressService implements AutoCloseable {
 
   /** Starts everything; {@code out} receives what an operator must see (e.g. the demo key). */
   public static IngressService start(Config config, PrintStream out) throws Exception {
-    Path dataDir = CommonOptions.dataDir(config);
-    HttpConfig http = HttpConfig.from(config);
-    AuthConfig auth = AuthConfig.from(config);
-    RateLimitConfig rateLimits = RateLimitConfig.from(config);
-    OpsConfig ops = OpsConfig.from(config);
+    return start(ServiceConfig.from(config), out);
+  }
+
+  /** Starts from a configuration that was checked as a whole: nothing here is a config error. */
+  static IngressService start(ServiceConfig c, PrintStream out) throws Exception {
+    Path dataDir = c.dataDir();
+    HttpConfig http = c.http();
     PrometheusMeterRegistry registry = Metrics.prometheus();
-    LogSetup.apply(ops, registry);
-    CaptureConfig captureConfig;
-    EventCapture capture;
-    try {
-      captureConfig = CaptureConfig.from(config);
-      capture = new EventCapture(captureConfig);
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("capture.trusted-proxies: " + e.getMessage());
-    }
+    LogSetup.apply(c.ops(), registry);
+    EventCapture capture = new EventCapture(c.capture());
     ScheduledExecutorService background =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -97,9 +82,9 @@ public final class IngressService implements AutoCloseable {
             });
 
     KeyResolver keys;
-    if (auth.mode().equals("local")) {
+    if (c.warden() == null) {
       LocalKeyStore store = LocalKeyStore.open(dataDir);
-      if (store.isEmpty() && auth.createDemoKey()) {
+      if (store.isEmpty() && c.auth().createDemoKey()) {
         ApiKeys.NewKey k = store.create("demo", "created at first start");
         out.println(
             "The key store was empty: created key " + k.keyId() + " for organization demo.");
@@ -110,39 +95,25 @@ public final class IngressService implements AutoCloseable {
       background.scheduleWithFixedDelay(store::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
       keys = store;
     } else {
-      keys = new WardenKeyResolver(WardenConfig.from(config), registry);
+      keys = new WardenKeyResolver(c.warden(), registry);
       log.info("API keys are verified by {}", keys);
     }
 
     List<Sink> sinks = new ArrayList<>();
-    FilesSinkConfig files = FilesSinkConfig.from(config, dataDir);
-    if (files.enabled()) {
-      sinks.add(new FilesSink(files));
+    if (c.files().enabled()) {
+      sinks.add(new FilesSink(c.files()));
     }
-    ClickHouseConfig clickhouse = ClickHouseConfig.from(config);
-    if (clickhouse != null) {
-      try {
-        sinks.add(new ClickHouseSink(clickhouse));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(e.getMessage());
-      }
+    if (c.clickhouse() != null) {
+      sinks.add(new ClickHouseSink(c.clickhouse()));
     }
-    if (BigQueryConfig.enabled(config)) {
-      sinks.add(new BigQuerySink(BigQueryConfig.from(config, dataDir), registry));
-    }
-    if (sinks.isEmpty()) {
-      throw new ConfigException("no sink is enabled: enable files.enabled or configure a sink");
+    if (c.bigquery() != null) {
+      sinks.add(new BigQuerySink(c.bigquery(), registry));
     }
     for (Sink s : sinks) {
       s.start();
       log.info("Sink ready: {}", s);
     }
-    SpoolConfig spoolConfig = SpoolConfig.from(config);
-    if (spoolConfig.maxRecordBytes() < http.bodyMaxBytes()) {
-      throw new ConfigException(
-          "spool.max-record-size must be at least limits.body-max: a body the service accepts"
-              + " must fit in one spool record");
-    }
+    SpoolConfig spoolConfig = c.spool();
     Spool spool =
         DiskSpool.open(
             dataDir.resolve("spool"),
@@ -154,19 +125,19 @@ public final class IngressService implements AutoCloseable {
     IngressServer server =
         new IngressServer(
             http,
-            ClientConfig.from(config),
+            c.clients(),
             keys,
             capture,
             spool,
-            new RateLimits(rateLimits, registry),
+            new RateLimits(c.rateLimits(), registry),
             registry);
     AdminServer admin = null;
     try {
       server.start();
-      if (ops.adminEnabled()) {
+      if (c.ops().adminEnabled()) {
         admin =
             new AdminServer(
-                ops,
+                c.ops(),
                 registry,
                 () -> {
                   var r = spool.readiness();

@@ -83,13 +83,16 @@ public final class Config {
     return value(key).source() != Source.DEFAULT;
   }
 
-  /** Every setting with its value, secrets masked, in declaration order. */
+  /**
+   * Every setting with its value in declaration order; secret settings and the secrets inside URLs
+   * (user-info, password parameters) masked.
+   */
   public Map<String, String> masked() {
     Map<String, String> out = new LinkedHashMap<>();
     for (Setting s : declared) {
       Value v = values.get(s.key());
       String raw = v == null || v.raw() == null ? "" : v.raw();
-      out.put(s.key(), s.secret() && !raw.isEmpty() ? "****" : raw);
+      out.put(s.key(), s.secret() && !raw.isEmpty() ? "****" : UrlSecrets.mask(raw));
     }
     return out;
   }

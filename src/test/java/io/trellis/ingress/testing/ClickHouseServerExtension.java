@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * CLICKHOUSE_URL} (with {@code CLICKHOUSE_USER} / {@code CLICKHOUSE_PASSWORD}) when that is set,
  * else the locally installed {@code clickhouse-server} started on free ports.
  *
- * <p>Without a server binary the tests are skipped, unless {@code TRELLIS_REQUIRE_CLICKHOUSE=1} (CI
+ * <p>Without a server binary the tests are skipped, unless {@code TEST_REQUIRE_CLICKHOUSE=1} (CI
  * sets it): then they fail. {@code -Dtrellis.skipClickHouse} skips them when not required.
  */
 public final class ClickHouseServerExtension implements BeforeAllCallback, ParameterResolver {
@@ -53,7 +53,7 @@ public final class ClickHouseServerExtension implements BeforeAllCallback, Param
     if (s.server == null) {
       if (required()) {
         throw new IllegalStateException(
-            "TRELLIS_REQUIRE_CLICKHOUSE is set but no ClickHouse is available: " + s.unavailable);
+            "TEST_REQUIRE_CLICKHOUSE is set but no ClickHouse is available: " + s.unavailable);
       }
       Assumptions.abort("no ClickHouse server: " + s.unavailable);
     }
@@ -91,7 +91,7 @@ public final class ClickHouseServerExtension implements BeforeAllCallback, Param
   }
 
   private static boolean required() {
-    String v = System.getenv("TRELLIS_REQUIRE_CLICKHOUSE");
+    String v = System.getenv("TEST_REQUIRE_CLICKHOUSE");
     return v != null && (v.equals("1") || v.equalsIgnoreCase("true"));
   }
 

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Runs the real client libraries under {@code clients/} (Segment's Node SDK, Playwright driving
  * Debian's Chromium) as node scripts. When node, npm packages or Chromium are missing the tests are
- * skipped locally, and fail when {@code TRELLIS_REQUIRE_BROWSER=1} (as CI sets it).
+ * skipped locally, and fail when {@code TEST_REQUIRE_BROWSER=1} (as CI sets it).
  */
 public final class NodeClients {
-  public static final String REQUIRE_ENV = "TRELLIS_REQUIRE_BROWSER";
+  public static final String REQUIRE_ENV = "TEST_REQUIRE_BROWSER";
 
   private NodeClients() {}
 

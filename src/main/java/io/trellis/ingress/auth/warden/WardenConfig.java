@@ -41,7 +41,7 @@ public record WardenConfig(
                   SettingType.STRING,
                   "",
                   "Warden's base URL (auth.mode=warden), e.g. http://warden:8080.")
-              .withEnv("TRELLIS_WARDEN_URL"),
+              .withAlias("TRELLIS_WARDEN_URL"),
           Setting.of(
               "auth.warden.timeout",
               SettingType.DURATION,
@@ -88,7 +88,7 @@ public record WardenConfig(
     String raw = c.string("auth.warden.url").trim();
     if (raw.isEmpty()) {
       throw new ConfigException(
-          "auth.warden.url: required when auth.mode is warden (env TRELLIS_WARDEN_URL)");
+          "auth.warden.url: required when auth.mode is warden (env TRELLIS_AUTH_WARDEN_URL or TRELLIS_WARDEN_URL)");
     }
     URI url;
     try {

@@ -7,6 +7,7 @@ import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Durations;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
+import io.trellis.ingress.config.UrlSecrets;
 import io.trellis.ingress.sink.BatchLimits;
 import java.net.URI;
 import java.time.Duration;
@@ -249,13 +250,13 @@ public record ClickHouseConfig(
   }
 
   private static String redact(String url) {
-    return url.replaceAll("//[^/@]*@", "//****@");
+    return UrlSecrets.mask(url);
   }
 
   @Override
   public String toString() {
     return "ClickHouseConfig{urls="
-        + urls
+        + UrlSecrets.mask(urls.toString())
         + ", user="
         + user
         + ", password="

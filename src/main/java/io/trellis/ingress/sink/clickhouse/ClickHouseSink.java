@@ -10,6 +10,7 @@ import com.clickhouse.client.api.insert.InsertSettings;
 import com.clickhouse.client.api.query.QueryResponse;
 import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
+import io.trellis.ingress.config.UrlSecrets;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
@@ -146,7 +147,7 @@ public final class ClickHouseSink implements Sink {
     } catch (IllegalArgumentException e) {
       throw SinkException.transientFailure("unexpected answer to SELECT version(): " + e, e);
     }
-    log.info("{} ({})", s.describe(), config.urls().get(current));
+    log.info("{} ({})", s.describe(), UrlSecrets.mask(config.urls().get(current).toString()));
     if (config.createTable()) {
       for (String ddl : s.createStatements()) {
         try (CommandResponse ignored = await(c.execute(ddl))) {
