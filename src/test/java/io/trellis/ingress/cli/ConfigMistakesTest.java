@@ -109,4 +109,27 @@ class ConfigMistakesTest {
     }
     assertThat(Files.exists(dir.resolve("data"))).isFalse();
   }
+
+  @Test
+  void configMasksPasswordsInsideUrls() {
+    CompletableFuture<Result> userInfo =
+        CompletableFuture.supplyAsync(
+            () ->
+                run(
+                    Map.of("TRELLIS_CLICKHOUSE_URL", "http://alice:hunter2@127.0.0.1:8123/"),
+                    "config"));
+    Result param =
+        run(
+            Map.of(),
+            "config",
+            "--set",
+            "clickhouse.url=http://127.0.0.1:8123/?user=alice&password=hunter2");
+
+    assertThat(param.code()).as(param.toString()).isZero();
+    assertThat(param.out())
+        .doesNotContain("hunter2")
+        .contains("clickhouse.url")
+        .contains("http://127.0.0.1:8123/?user=alice&password=****");
+    assertThat(userInfo.join().out() + userInfo.join().err()).doesNotContain("hunter2");
+  }
 }
