@@ -62,6 +62,7 @@ final class CaptureHandler {
   private final HttpMetrics metrics;
   private final Cors cors;
   private final ClickRedirect redirect;
+  private final TrackerScript tracker = TrackerScript.load();
 
   CaptureHandler(
       HttpConfig config,
@@ -108,6 +109,11 @@ final class CaptureHandler {
     if ("/openapi.yaml".equals(req.path()) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
       outcome.endpoint = "openapi";
       Responses.openApi(req.response());
+      return;
+    }
+    if (TrackerScript.matches(req)) {
+      outcome.endpoint = "tracker";
+      tracker.serve(req);
       return;
     }
     if (route != null && m == HttpMethod.OPTIONS) {

@@ -41,7 +41,7 @@ class OpenApiContractTest {
   static final Set<String> covered = new HashSet<>();
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   static final ObjectMapper JSON = new ObjectMapper();
-  static final Set<String> BINARY = Set.of("image/gif", "application/yaml");
+  static final Set<String> BINARY = Set.of("image/gif", "application/yaml", "text/javascript");
   static JsonNode document;
 
   /** A copy of the document where binary media types read application/octet-stream. */
@@ -159,6 +159,7 @@ class OpenApiContractTest {
     check("postBatch", post("/batch", "[1]"));
     check("postBatch", post("/batch", "not json"));
     check("openapi", HttpRequest.newBuilder(service.uri("/openapi.yaml")).GET());
+    check("trackerScript", get("/trellis.js"));
     check("clickRedirect", get("/r?u=https%3A%2F%2Fshop.example%2Fp&api_key=" + key));
     check("clickRedirect", get("/r?u=https%3A%2F%2Fevil.example%2F&api_key=" + key));
     check("track", get("/track?api_key=" + key + "&api_key=trk_other_key_entirely_different_x"));

@@ -34,7 +34,8 @@ public final class NodeClients {
       unavailable("node is not installed");
     }
     if (!Files.isDirectory(dir.resolve("node_modules/@segment/analytics-node"))
-        || !Files.isDirectory(dir.resolve("node_modules/playwright-core"))) {
+        || !Files.isDirectory(dir.resolve("node_modules/playwright-core"))
+        || !Files.isDirectory(dir.resolve("node_modules/esbuild"))) {
       if (onPath("npm") == null) {
         unavailable("npm is not installed");
       }
@@ -80,7 +81,7 @@ public final class NodeClients {
     return r;
   }
 
-  static Result run(Path dir, long timeoutSeconds, String... cmd) {
+  public static Result run(Path dir, long timeoutSeconds, String... cmd) {
     try {
       Path out = Files.createTempFile("node-out", ".txt");
       Path err = Files.createTempFile("node-err", ".txt");
