@@ -74,7 +74,7 @@ public final class EventCapture {
       String referer,
       String sessionHeader,
       RequestData request,
-      String apiKey) {
+      KeyRedactor redactor) {
     @Override
     public String toString() {
       return "SharedRequest{" + method + " " + url + "}";
@@ -83,7 +83,7 @@ public final class EventCapture {
 
   /** Prepares the parts of a request that all its events share. */
   public SharedRequest request(RequestData req, String apiKey) {
-    String key = apiKey != null && apiKey.length() >= 8 ? apiKey : null;
+    KeyRedactor key = KeyRedactor.of(apiKey != null && apiKey.length() >= 8 ? apiKey : null);
     return new SharedRequest(
         req.receivedAt(),
         req.method(),
@@ -273,7 +273,7 @@ public final class EventCapture {
       eventId = Uuids.v7(s.receivedAt()).toString();
     }
 
-    String key = s.apiKey();
+    KeyRedactor key = s.redactor();
     return new TrafficEvent(
         organizationId,
         eventId,
@@ -491,10 +491,7 @@ public final class EventCapture {
     return false;
   }
 
-  private static String scrub(String text, String key) {
-    if (text == null || key == null || text.indexOf(key) < 0) {
-      return text;
-    }
-    return text.replace(key, REDACTED);
+  private static String scrub(String text, KeyRedactor key) {
+    return key == null ? text : key.scrub(text);
   }
 }

@@ -107,6 +107,20 @@ final class ApiKeyExtractor {
     }
   }
 
+  /**
+   * True when a batch item names a key other than the request's in a top-level key field: an item
+   * must not be stored under another key's organization, nor carry that key into this one's data.
+   */
+  static boolean itemConflicts(JsonFields item, String requestKey) {
+    for (String f : FIELDS) {
+      String v = item.text(f);
+      if (v != null && !v.isBlank() && !v.trim().equals(requestKey)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A cheap filter: most bodies never name a key field, and need no second parse. */
   private static boolean mentionsKeyField(byte[] body) {
     for (byte[] needle : FIELD_BYTES) {

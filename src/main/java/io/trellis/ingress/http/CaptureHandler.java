@@ -220,6 +220,11 @@ final class CaptureHandler {
     BodyReader.refuse(req, error);
   }
 
+  private static HttpError conflictingKeys() {
+    return new HttpError(
+        400, "conflicting_api_keys", "the request carries more than one distinct API key");
+  }
+
   private static HttpError tooDeep(int max) {
     return new HttpError(
         400, "json_too_deep", "JSON objects and arrays may nest at most " + max + " deep");
@@ -278,11 +283,7 @@ final class CaptureHandler {
       return;
     }
     if (found.size() > 1) {
-      fail(
-          p.outcome(),
-          req,
-          new HttpError(
-              400, "conflicting_api_keys", "the request carries more than one distinct API key"));
+      fail(p.outcome(), req, conflictingKeys());
       return;
     }
     String key = found.iterator().next();
@@ -326,7 +327,7 @@ final class CaptureHandler {
     Endpoint endpoint = p.endpoint();
     EventCapture.SharedRequest shared = capture.request(data, key);
     if (endpoint.isBatch()) {
-      acceptBatch(p, shared, org, body.utf8());
+      acceptBatch(p, shared, key, org, body.utf8());
       return;
     }
     if (overLimit(p, org, 1)) {
@@ -355,7 +356,8 @@ final class CaptureHandler {
         err -> fail(p.outcome(), req, spoolError(err)));
   }
 
-  private void acceptBatch(Pending p, EventCapture.SharedRequest shared, String org, byte[] body) {
+  private void acceptBatch(
+      Pending p, EventCapture.SharedRequest shared, String key, String org, byte[] body) {
     HttpServerRequest req = p.req();
     List<BatchItems.Item> items;
     try {
@@ -369,6 +371,12 @@ final class CaptureHandler {
     } catch (BatchItems.TooManyItemsException e) {
       fail(p.outcome(), req, new HttpError(413, "too_many_items", e.getMessage()));
       return;
+    }
+    for (BatchItems.Item item : items) {
+      if (item.json() != null && ApiKeyExtractor.itemConflicts(item.json(), key)) {
+        fail(p.outcome(), req, conflictingKeys());
+        return;
+      }
     }
     List<TrafficEvent> events = new ArrayList<>(items.size());
     List<BatchItems.Item> rejected = new ArrayList<>();

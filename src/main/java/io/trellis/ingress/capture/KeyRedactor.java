@@ -1,0 +1,185 @@
+package io.trellis.ingress.capture;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Replaces the request's own API key in stored text, in every form the service itself would decode
+ * back into the key:
+ *
+ * <ul>
+ *   <li>the key as it is;
+ *   <li>any of its characters as a JSON escape ({@code \u005f}, {@code \/}), as a JSON body or
+ *       batch item may carry it;
+ *   <li>any of its characters percent-encoded ({@code %5F}, either case), as URLs, the Referer,
+ *       query parameters, cookies and form bodies carry it; a space as {@code +};
+ *   <li>its base64, as HTTP Basic carries it ({@code base64("KEY:password")}): the characters that
+ *       depend on the key alone, plus the rest of that base64 run (the end of the key and the
+ *       password), in the standard and the URL-safe alphabet.
+ * </ul>
+ *
+ * Each encoded span is replaced whole by {@link EventCapture#REDACTED}. Mixed forms within one key
+ * are found too. Text without the key in any form is returned as the same instance, and text
+ * without {@code %} or {@code \} costs one literal search per form. Immutable, thread-safe.
+ */
+final class KeyRedactor {
+  private static final int MIN_BASE64_PREFIX = 8;
+
+  /** The key and its base64 prefixes; index 0 is the key itself. */
+  private final List<String> forms;
+
+  private KeyRedactor(List<String> forms) {
+    this.forms = forms;
+  }
+
+  /** A redactor for this key; null when there is no key to look for. */
+  static KeyRedactor of(String key) {
+    if (key == null) {
+      return null;
+    }
+    List<String> forms = new ArrayList<>(3);
+    forms.add(key);
+    byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
+    // base64 maps each 3 input bytes to 4 characters: the first (n / 3) groups depend on the key
+    // alone, whatever follows it (":" and a password, in Basic).
+    int whole = bytes.length / 3 * 3;
+    if (whole / 3 * 4 >= MIN_BASE64_PREFIX) {
+      byte[] head = new byte[whole];
+      System.arraycopy(bytes, 0, head, 0, whole);
+      String standard = Base64.getEncoder().withoutPadding().encodeToString(head);
+      forms.add(standard);
+      String urlSafe = Base64.getUrlEncoder().withoutPadding().encodeToString(head);
+      if (!urlSafe.equals(standard)) {
+        forms.add(urlSafe);
+      }
+    }
+    return new KeyRedactor(List.copyOf(forms));
+  }
+
+  /** The text with every form of the key replaced; the same instance when there is none. */
+  String scrub(String text) {
+    if (text == null || text.isEmpty()) {
+      return text;
+    }
+    boolean escapes = text.indexOf('%') >= 0 || text.indexOf('\\') >= 0;
+    if (!escapes) {
+      boolean any = false;
+      for (String f : forms) {
+        if (text.indexOf(f) >= 0) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) {
+        return text;
+      }
+    }
+    StringBuilder out = null;
+    int copied = 0;
+    int n = text.length();
+    int i = 0;
+    while (i < n) {
+      int end = -1;
+      for (int f = 0; f < forms.size() && end < 0; f++) {
+        end = matchAt(text, i, forms.get(f));
+        if (end > 0 && f > 0) {
+          end = base64RunEnd(text, end);
+        }
+      }
+      if (end < 0) {
+        i++;
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(n);
+      }
+      out.append(text, copied, i).append(EventCapture.REDACTED);
+      copied = end;
+      i = end;
+    }
+    if (out == null) {
+      return text;
+    }
+    return out.append(text, copied, n).toString();
+  }
+
+  /** The end of the form found at {@code start}, in any mix of its encodings; -1 when not there. */
+  private static int matchAt(String text, int start, String form) {
+    int n = text.length();
+    int p = start;
+    for (int k = 0; k < form.length(); k++) {
+      if (p >= n) {
+        return -1;
+      }
+      char want = form.charAt(k);
+      char c = text.charAt(p);
+      if (c == want) {
+        p++;
+      } else if (c == '%' && hex(text, p + 1, 2) == want) {
+        p += 3;
+      } else if (c == '\\' && p + 1 < n) {
+        char next = text.charAt(p + 1);
+        if (next == 'u' && hex(text, p + 2, 4) == want) {
+          p += 6;
+        } else if (next == want && (want == '/' || want == '"' || want == '\\')) {
+          p += 2;
+        } else {
+          return -1;
+        }
+      } else if (c == ' ' && want == '+') {
+        // A '+' sent unencoded in a query or form reads back as a space.
+        p++;
+      } else if (c == '+' && want == ' ') {
+        p++;
+      } else {
+        return -1;
+      }
+    }
+    return p;
+  }
+
+  /** The value of {@code digits} hex digits at {@code at}; -1 when they are not all there. */
+  private static int hex(String text, int at, int digits) {
+    if (at + digits > text.length()) {
+      return -1;
+    }
+    int v = 0;
+    for (int i = at; i < at + digits; i++) {
+      int d = Character.digit(text.charAt(i), 16);
+      if (d < 0) {
+        return -1;
+      }
+      v = v * 16 + d;
+    }
+    return v;
+  }
+
+  /** Past the rest of a base64 run: the key's last bytes and a Basic password are encoded there. */
+  private static int base64RunEnd(String text, int from) {
+    int i = from;
+    while (i < text.length()) {
+      char c = text.charAt(i);
+      if (Character.isLetterOrDigit(c) && c < 0x80
+          || c == '+'
+          || c == '/'
+          || c == '-'
+          || c == '_'
+          || c == '=') {
+        i++;
+      } else if (c == '%' && hex(text, i + 1, 2) == '=') {
+        i += 3;
+      } else {
+        break;
+      }
+    }
+    return i;
+  }
+
+  /** Never the key. */
+  @Override
+  public String toString() {
+    return "KeyRedactor{forms=" + forms.size() + "}";
+  }
+}
