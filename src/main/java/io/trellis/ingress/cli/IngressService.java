@@ -22,6 +22,8 @@ import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.spool.DiskSpool;
 import io.trellis.ingress.spool.Spool;
 import io.trellis.ingress.spool.SpoolConfig;
+import io.trellis.ingress.spool.SpoolLock;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,54 +75,50 @@ public final class IngressService implements AutoCloseable {
     PrometheusMeterRegistry registry = Metrics.prometheus();
     LogSetup.apply(c.ops(), registry);
     EventCapture capture = new EventCapture(c.capture());
-    ScheduledExecutorService background =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "background");
-              t.setDaemon(true);
-              return t;
-            });
-
-    KeyResolver keys;
-    if (c.warden() == null) {
-      LocalKeyStore store = LocalKeyStore.open(dataDir);
-      if (store.isEmpty() && c.auth().createDemoKey()) {
-        ApiKeys.NewKey k = store.create("demo", "created at first start");
-        out.println(
-            "The key store was empty: created key " + k.keyId() + " for organization demo.");
-        out.println("Use it with: curl -H 'Authorization: Bearer " + k.key() + "' ...");
-        out.println(k.key());
-        out.flush();
-      }
-      background.scheduleWithFixedDelay(store::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
-      keys = store;
-    } else {
-      keys = new WardenKeyResolver(c.warden(), registry);
-      log.info("API keys are verified by {}", keys);
-    }
-
+    // The data directory's lock comes before anything under it is created or changed (key
+    // store, sinks' files, spool): a second instance on the same directory stops here without
+    // touching what the running one is writing.
+    SpoolLock lock = SpoolLock.acquire(dataDir.resolve("spool"));
+    ScheduledExecutorService background = null;
     List<Sink> sinks = new ArrayList<>();
-    if (c.files().enabled()) {
-      sinks.add(new FilesSink(c.files()));
+    KeyResolver keys = null;
+    Spool spool;
+    try {
+      background =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "background");
+                t.setDaemon(true);
+                return t;
+              });
+      keys = openKeys(c, registry, background, out);
+      if (c.files().enabled()) {
+        sinks.add(new FilesSink(c.files()));
+      }
+      if (c.clickhouse() != null) {
+        sinks.add(new ClickHouseSink(c.clickhouse()));
+      }
+      if (c.bigquery() != null) {
+        sinks.add(new BigQuerySink(c.bigquery(), registry));
+      }
+      for (Sink s : sinks) {
+        s.start();
+        log.info("Sink ready: {}", s);
+      }
+      SpoolConfig spoolConfig = c.spool();
+      spool = DiskSpool.open(lock, dataDir.resolve("dead-letters"), spoolConfig, sinks, registry);
+    } catch (Exception e) {
+      sinks.forEach(Sink::close);
+      if (keys != null) {
+        keys.close();
+      }
+      if (background != null) {
+        background.shutdownNow();
+      }
+      // DiskSpool.open releases the lock itself when it fails; a second release does nothing.
+      closeQuietly(lock, e);
+      throw e;
     }
-    if (c.clickhouse() != null) {
-      sinks.add(new ClickHouseSink(c.clickhouse()));
-    }
-    if (c.bigquery() != null) {
-      sinks.add(new BigQuerySink(c.bigquery(), registry));
-    }
-    for (Sink s : sinks) {
-      s.start();
-      log.info("Sink ready: {}", s);
-    }
-    SpoolConfig spoolConfig = c.spool();
-    Spool spool =
-        DiskSpool.open(
-            dataDir.resolve("spool"),
-            dataDir.resolve("dead-letters"),
-            spoolConfig,
-            sinks,
-            registry);
     spool.start();
     IngressServer server =
         new IngressServer(
@@ -154,6 +152,36 @@ public final class IngressService implements AutoCloseable {
       throw e;
     }
     return new IngressService(server, spool, keys, background, sinks, admin, registry);
+  }
+
+  private static KeyResolver openKeys(
+      ServiceConfig c,
+      MeterRegistry registry,
+      ScheduledExecutorService background,
+      PrintStream out) {
+    if (c.warden() != null) {
+      KeyResolver keys = new WardenKeyResolver(c.warden(), registry);
+      log.info("API keys are verified by {}", keys);
+      return keys;
+    }
+    LocalKeyStore store = LocalKeyStore.open(c.dataDir());
+    if (store.isEmpty() && c.auth().createDemoKey()) {
+      ApiKeys.NewKey k = store.create("demo", "created at first start");
+      out.println("The key store was empty: created key " + k.keyId() + " for organization demo.");
+      out.println("Use it with: curl -H 'Authorization: Bearer " + k.key() + "' ...");
+      out.println(k.key());
+      out.flush();
+    }
+    background.scheduleWithFixedDelay(store::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
+    return store;
+  }
+
+  private static void closeQuietly(SpoolLock lock, Exception failure) {
+    try {
+      lock.close();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   public int port() {

@@ -12,13 +12,9 @@ import io.trellis.ingress.config.Sizes;
 import io.trellis.ingress.sink.Sink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,7 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DiskSpool implements Spool {
   private static final Logger log = LoggerFactory.getLogger(DiskSpool.class);
-  static final String LOCK_FILE = "spool.lock";
+  static final String LOCK_FILE = SpoolLock.FILE;
   static final String SINKS_FILE = "sinks";
 
   private final Path dir;
@@ -57,8 +53,7 @@ public final class DiskSpool implements Spool {
   private final SegmentLog segmentLog;
   private final GroupCommitWriter writer;
   private final List<SinkDelivery> deliveries;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
+  private final SpoolLock lock;
   private final Counter refusedFull;
   private final Counter refusedTooLarge;
   private final Counter refusedClosed;
@@ -72,8 +67,7 @@ public final class DiskSpool implements Spool {
       SegmentLog segmentLog,
       GroupCommitWriter writer,
       List<SinkDelivery> deliveries,
-      FileChannel lockChannel,
-      FileLock lock,
+      SpoolLock lock,
       MeterRegistry metrics) {
     this.dir = dir;
     this.config = config;
@@ -81,7 +75,6 @@ public final class DiskSpool implements Spool {
     this.segmentLog = segmentLog;
     this.writer = writer;
     this.deliveries = deliveries;
-    this.lockChannel = lockChannel;
     this.lock = lock;
     this.refusedFull = metrics.counter("trellis.spool.refused", "reason", "full");
     this.refusedTooLarge = metrics.counter("trellis.spool.refused", "reason", "too_large");
@@ -98,28 +91,32 @@ public final class DiskSpool implements Spool {
   public static DiskSpool open(
       Path dir, Path deadLetterDir, SpoolConfig config, List<Sink> sinks, MeterRegistry metrics)
       throws IOException {
-    requireNonNull(config, "config is null");
-    requireNonNull(metrics, "metrics is null");
-    Files.createDirectories(dir);
-    FileChannel lockChannel =
-        FileChannel.open(
-            dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock;
+    return open(SpoolLock.acquire(dir), deadLetterDir, config, sinks, metrics);
+  }
+
+  /**
+   * Opens the spool guarded by {@code lock}, taken by the caller before it touched anything else
+   * under the data directory. The spool owns the lock from here on: it releases it on close, or at
+   * once when opening fails.
+   */
+  public static DiskSpool open(
+      SpoolLock lock,
+      Path deadLetterDir,
+      SpoolConfig config,
+      List<Sink> sinks,
+      MeterRegistry metrics)
+      throws IOException {
+    requireNonNull(lock, "lock is null");
     try {
-      lock = lockChannel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null;
-    }
-    if (lock == null) {
-      lockChannel.close();
-      throw new ConfigException(
-          "the spool " + dir + " is in use by another running trellis-ingress process");
-    }
-    try {
-      return open(dir, deadLetterDir, config, sinks, metrics, lockChannel, lock);
+      requireNonNull(config, "config is null");
+      requireNonNull(metrics, "metrics is null");
+      return open(lock.directory(), deadLetterDir, config, sinks, metrics, lock);
     } catch (IOException | RuntimeException e) {
-      lock.release();
-      lockChannel.close();
+      try {
+        lock.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
       throw e;
     }
   }
@@ -130,8 +127,7 @@ public final class DiskSpool implements Spool {
       SpoolConfig config,
       List<Sink> sinks,
       MeterRegistry metrics,
-      FileChannel lockChannel,
-      FileLock lock)
+      SpoolLock lock)
       throws IOException {
     Set<String> names = new HashSet<>();
     for (Sink s : sinks) {
@@ -182,8 +178,7 @@ public final class DiskSpool implements Spool {
               c -> self[0].release()));
     }
     DiskSpool spool =
-        new DiskSpool(
-            dir, config, budget, segmentLog, writer, deliveries, lockChannel, lock, metrics);
+        new DiskSpool(dir, config, budget, segmentLog, writer, deliveries, lock, metrics);
     self[0] = spool;
     writer.start();
     log.info(
@@ -375,8 +370,7 @@ public final class DiskSpool implements Spool {
     }
     segmentLog.close();
     try {
-      lock.release();
-      lockChannel.close();
+      lock.close();
     } catch (IOException e) {
       log.warn("Releasing the spool lock failed: {}", e.toString());
     }

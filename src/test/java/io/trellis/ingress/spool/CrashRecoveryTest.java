@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.auth.LocalKeyStore;
+import io.trellis.ingress.testing.ServiceProcess;
 import io.trellis.ingress.testing.StoredFiles;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,13 +48,14 @@ class CrashRecoveryTest {
     AtomicInteger requests = new AtomicInteger();
 
     for (int run = 0; run < KILLS; run++) {
-      Server server = Server.start(data, dir.resolve("run-" + run + ".log"));
+      ServiceProcess server = start(data, dir.resolve("run-" + run + ".log"));
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger ackedThisRun = new AtomicInteger();
       List<Thread> clients = new ArrayList<>();
       for (int c = 0; c < CLIENTS; c++) {
         Thread t =
-            new Thread(() -> load(server.port, key, stop, acked, ackedThisRun, requests), "client");
+            new Thread(
+                () -> load(server.port(), key, stop, acked, ackedThisRun, requests), "client");
         t.start();
         clients.add(t);
       }
@@ -66,15 +65,15 @@ class CrashRecoveryTest {
         Thread.sleep(5);
       }
       Thread.sleep(ThreadLocalRandom.current().nextInt(0, 300));
-      server.process.destroyForcibly();
-      server.process.waitFor(10, TimeUnit.SECONDS);
+      server.process().destroyForcibly();
+      server.process().waitFor(10, TimeUnit.SECONDS);
       stop.set(true);
       for (Thread t : clients) {
         t.join();
       }
       if (ackedThisRun.get() < 200) {
         // The temporary directory is gone once the test fails: keep the log's end here.
-        String log = Files.readString(server.log);
+        String log = Files.readString(server.log());
         throw new AssertionError(
             "run "
                 + run
@@ -85,7 +84,7 @@ class CrashRecoveryTest {
       }
     }
 
-    Server last = Server.start(data, dir.resolve("final.log"));
+    ServiceProcess last = start(data, dir.resolve("final.log"));
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       Set<String> missing = missing(data, acked);
@@ -110,9 +109,26 @@ class CrashRecoveryTest {
           logLines("Reused spool file"));
       assertThat(missing).as("acknowledged events missing from the files sink").isEmpty();
     } finally {
-      last.process.destroy();
-      last.process.waitFor(30, TimeUnit.SECONDS);
+      last.process().destroy();
+      last.process().waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  private static ServiceProcess start(Path data, Path log) throws Exception {
+    return ServiceProcess.start(
+        data,
+        log,
+        "--set",
+        "auth.demo-key=false",
+        "--set",
+        // Small segments: the runs roll, consume and reuse segment files between kills.
+        "spool.segment-size=256KiB",
+        "--set",
+        "spool.max-record-size=64KiB",
+        "--set",
+        "limits.body-max=64KiB",
+        "--set",
+        "spool.batch-max-age=50ms");
   }
 
   /** Lines of all service logs of this test that contain the text. */
@@ -205,69 +221,6 @@ class CrashRecoveryTest {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** The service in its own JVM. */
-  private record Server(Process process, int port, Path log) {
-    static Server start(Path data, Path log) throws Exception {
-      int port = freePort();
-      List<String> cmd =
-          List.of(
-              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-              "-Xmx256m",
-              "-XX:TieredStopAtLevel=1",
-              "-XX:+UseSerialGC",
-              "-cp",
-              System.getProperty("java.class.path"),
-              "io.trellis.ingress.cli.Main",
-              "serve",
-              "--data-dir",
-              data.toString(),
-              "--port",
-              Integer.toString(port),
-              "--set",
-              "auth.demo-key=false",
-              "--set",
-              // Small segments: the runs roll, consume and reuse segment files between kills.
-              "spool.segment-size=256KiB",
-              "--set",
-              "spool.max-record-size=64KiB",
-              "--set",
-              "limits.body-max=64KiB",
-              "--set",
-              "spool.batch-max-age=50ms");
-      Process p =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline) {
-        if (!p.isAlive()) {
-          throw new AssertionError("the service exited at start: " + Files.readString(log));
-        }
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-          // Connecting in a loop to a port no one listens on yet can connect the socket to
-          // itself, when the kernel picks that very port as its local end. That is not the
-          // service, and it holds the port the service is about to bind.
-          if (s.getLocalPort() != port) {
-            return new Server(p, port, log);
-          }
-        } catch (IOException e) {
-          // not listening yet
-        }
-        Thread.sleep(20);
-      }
-      p.destroyForcibly();
-      throw new AssertionError("the service did not open its port: " + Files.readString(log));
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     }
   }
 }
