@@ -62,10 +62,15 @@ final class Segment {
       return version == 1 ? V1_HEADER_BYTES : HEADER_BYTES;
     }
 
-    /** The header's bytes, ready to be written at the start of the file (version 2 only). */
+    /** The header's bytes, ready to be written at the start of the file. */
     ByteBuffer encoded() {
-      if (version != VERSION) {
-        throw new IllegalStateException("only version " + VERSION + " headers are written");
+      if (version == 1) {
+        // Only to repair a damaged header of a segment written in the old layout.
+        return ByteBuffer.allocate(V1_HEADER_BYTES)
+            .put(MAGIC)
+            .put((byte) 1)
+            .putLong(baseOffset)
+            .flip();
       }
       return ByteBuffer.allocate(HEADER_BYTES)
           .put(MAGIC)

@@ -165,8 +165,8 @@ final class SegmentLog implements AutoCloseable {
       boolean last = i == entries.size() - 1;
       Segment.Header header;
       String bad = null;
-      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-        header = Segment.readHeader(ch, base);
+      try {
+        header = readOrRepairHeader(path, base);
       } catch (Segment.BadHeaderException e) {
         header = null;
         bad = e.getMessage();
@@ -221,6 +221,60 @@ final class SegmentLog implements AutoCloseable {
         budget.used(),
         oldestOffset(),
         nextOffset);
+  }
+
+  /**
+   * Reads a segment's header and checks it against the first record. A damaged header (magic,
+   * version or base offset wrong, or a salt under which not even the first record validates) is
+   * rebuilt from the records ({@link HeaderRecovery}): the damaged bytes are copied to quarantine
+   * and the rebuilt header written over them, so that a flipped byte in a header costs no record.
+   *
+   * @throws Segment.BadHeaderException when the header is damaged and cannot be rebuilt
+   */
+  private Segment.Header readOrRepairHeader(Path path, long base) throws IOException {
+    try (FileChannel ch =
+        FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      Segment.Header header;
+      String damage;
+      try {
+        header = Segment.readHeader(ch, base);
+        if (size <= header.bytes()
+            || HeaderRecovery.firstRecordValid(ch, header, maxRecordBytes, size)) {
+          return header;
+        }
+        damage = "no record validates under its salt";
+      } catch (Segment.BadHeaderException e) {
+        if (size <= Segment.HEADER_BYTES) {
+          throw e;
+        }
+        header = null;
+        damage = e.getMessage();
+      }
+      var rebuilt = HeaderRecovery.rebuild(ch, base, maxRecordBytes);
+      if (rebuilt.isEmpty()) {
+        if (header != null) {
+          // The first record is what is damaged (or torn): the scan deals with it.
+          return header;
+        }
+        throw new Segment.BadHeaderException(damage + "; no record to rebuild it from");
+      }
+      Segment.Header h = rebuilt.get();
+      quarantine.range(path, 0, h.bytes(), "damaged segment header: " + damage);
+      ByteBuffer b = h.encoded();
+      while (b.hasRemaining()) {
+        ch.write(b, b.position());
+      }
+      ch.force(true);
+      log.warn(
+          "Spool segment {}: damaged header ({}); rebuilt it from its records (base offset {} from"
+              + " the file name, salt from the records' checksums) and kept the damaged bytes in"
+              + " quarantine",
+          path,
+          damage,
+          base);
+      return h;
+    }
   }
 
   /** Validates every record of the last segment; returns the offset after its last good record. */

@@ -233,7 +233,10 @@ class RecoveryTest {
   void anUnreadableOlderSegmentIsMovedAsideAndNewOffsetsStayAboveItsRecords() throws Exception {
     TreeMap<Long, Path> segments = spoolWith(events("e", 600));
     Path first = segments.firstEntry().getValue();
-    overwrite(first, 0, "NOTASEGMENT".getBytes());
+    // Header and first record both destroyed: nothing left to rebuild the header from.
+    byte[] garbage = new byte[Segment.HEADER_BYTES + RecordFrame.HEADER_BYTES];
+    java.util.Arrays.fill(garbage, (byte) 0x5a);
+    overwrite(first, 0, garbage);
 
     TestSink sink = new TestSink("files");
     try (DiskSpool spool = open(sink)) {
@@ -245,5 +248,88 @@ class RecoveryTest {
     }
     assertThat(Files.exists(first)).isFalse();
     assertThat(quarantined()).isEqualTo(1);
+  }
+
+  @Test
+  void aFlippedByteInTheSaltOfTheLastSegmentLosesNoRecord() throws Exception {
+    // Records of one length: their checksums alone leave half the salt open; the intact bytes of
+    // the damaged salt decide the rest.
+    Path last = spoolWith(events("e", 10)).lastEntry().getValue();
+    flipByte(last, 16 + 3);
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(11);
+      assertThat(sink.storedIds()).isEqualTo(withNext(ids("e", 0, 10)));
+      assertThat(sink.storedOffsets()).isEqualTo(LongStream.range(0, 11).boxed().toList());
+    }
+    assertThat(quarantined()).as("the damaged header bytes, kept").isEqualTo(1);
+  }
+
+  @Test
+  void aFlippedByteInTheBaseOffsetOfTheLastSegmentLosesNoRecord() throws Exception {
+    Path last = spoolWith(events("e", 10)).lastEntry().getValue();
+    flipByte(last, 8 + 7);
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(11);
+      assertThat(sink.storedIds()).isEqualTo(withNext(ids("e", 0, 10)));
+    }
+  }
+
+  @Test
+  void garbageOverTheWholeHeaderOfAnOlderSegmentLosesNoRecord() throws Exception {
+    TreeMap<Long, Path> segments = spoolWith(events("e", 600));
+    assertThat(segments).hasSizeGreaterThanOrEqualTo(2);
+    Path first = segments.firstEntry().getValue();
+    byte[] garbage = new byte[Segment.HEADER_BYTES];
+    new java.util.Random(11).nextBytes(garbage);
+    overwrite(first, 0, garbage);
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      sink.awaitStored(600);
+      assertThat(sink.storedIds()).isEqualTo(ids("e", 0, 600));
+      assertThat(sink.storedOffsets()).isEqualTo(LongStream.range(0, 600).boxed().toList());
+    }
+    assertThat(quarantined()).isEqualTo(1);
+  }
+
+  @Test
+  void aSegmentWhoseHeaderAndRecordsAreAllDamagedDoesNotStopTheStart() throws Exception {
+    Path last = spoolWith(events("e", 5)).lastEntry().getValue();
+    for (long p : recordPositions(last)) {
+      flipByte(last, p + RecordFrame.HEADER_BYTES);
+    }
+    flipByte(last, 16);
+
+    TestSink sink = new TestSink("files");
+    try (DiskSpool spool = open(sink)) {
+      spool.start();
+      spool.append(List.of(event("next"))).get();
+      sink.awaitStored(1);
+      assertThat(sink.storedIds()).containsExactly("next");
+    }
+  }
+
+  private static List<String> withNext(List<String> ids) {
+    List<String> out = new ArrayList<>(ids);
+    out.add("next");
+    return out;
+  }
+
+  private static void flipByte(Path file, long position) throws Exception {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.seek(position);
+      int b = f.read();
+      f.seek(position);
+      f.write(b ^ 0x40);
+    }
   }
 }
