@@ -72,6 +72,15 @@ public final class LocalKeyStore implements KeyResolver {
     return org != null && ORG_ID.matcher(org).matches();
   }
 
+  /** Throws, with the rule in the message, when the organization id is not acceptable. */
+  public static void requireValidOrganizationId(String org) {
+    if (!isValidOrganizationId(org)) {
+      throw new IllegalArgumentException(
+          "organization id must be 1-128 characters of letters, digits, '.', '_' or '-',"
+              + " starting with a letter or digit");
+    }
+  }
+
   @Override
   public CompletionStage<AuthResult> resolve(String apiKey) {
     return CompletableFuture.completedFuture(verify(apiKey));
@@ -92,11 +101,7 @@ public final class LocalKeyStore implements KeyResolver {
 
   /** Creates a key for the organization and returns it; the key itself is never stored. */
   public ApiKeys.NewKey create(String organizationId, String name) {
-    if (!isValidOrganizationId(organizationId)) {
-      throw new IllegalArgumentException(
-          "organization id must be 1-128 characters of letters, digits, '.', '_' or '-',"
-              + " starting with a letter or digit");
-    }
+    requireValidOrganizationId(organizationId);
     ApiKeys.NewKey k = ApiKeys.generate();
     StoredKey stored =
         new StoredKey(

@@ -12,6 +12,8 @@ import picocli.CommandLine.Option;
 /** Prints the effective configuration (secrets masked), or the table of every setting. */
 @Command(
     name = "config",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.Provider.class,
     description =
         "Print the effective configuration with the source of each value; secrets are masked.")
 final class ConfigCommand implements Callable<Integer> {

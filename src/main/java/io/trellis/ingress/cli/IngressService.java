@@ -72,6 +72,12 @@ public final class IngressService implements AutoCloseable {
   static IngressService start(ServiceConfig c, PrintStream out) throws Exception {
     Path dataDir = c.dataDir();
     HttpConfig http = c.http();
+    Ports.Listen captureListen = Ports.Listen.capture(http.host(), http.port());
+    Ports.Listen adminListen = Ports.Listen.admin(c.ops().adminHost(), c.ops().adminPort());
+    Ports.checkFree(captureListen);
+    if (c.ops().adminEnabled()) {
+      Ports.checkFree(adminListen);
+    }
     PrometheusMeterRegistry registry = Metrics.prometheus();
     LogSetup.apply(c.ops(), registry);
     EventCapture capture = new EventCapture(c.capture());
@@ -131,7 +137,7 @@ public final class IngressService implements AutoCloseable {
             registry);
     AdminServer admin = null;
     try {
-      server.start();
+      listen(captureListen, server::start);
       if (c.ops().adminEnabled()) {
         admin =
             new AdminServer(
@@ -141,7 +147,7 @@ public final class IngressService implements AutoCloseable {
                   var r = spool.readiness();
                   return new Readiness(r.ready(), r.reason());
                 });
-        admin.start();
+        listen(adminListen, admin::start);
       }
     } catch (Exception e) {
       server.close();
@@ -181,6 +187,19 @@ public final class IngressService implements AutoCloseable {
       lock.close();
     } catch (IOException | RuntimeException e) {
       failure.addSuppressed(e);
+    }
+  }
+
+  private interface Binding {
+    int bind() throws Exception;
+  }
+
+  private static void listen(Ports.Listen where, Binding binding) throws Exception {
+    try {
+      binding.bind();
+    } catch (Exception e) {
+      StartupException explained = Ports.explain(where, e);
+      throw explained != null ? explained : e;
     }
   }
 

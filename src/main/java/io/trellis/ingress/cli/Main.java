@@ -4,15 +4,27 @@ import io.trellis.ingress.config.ConfigException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
 
 /** The single entry point: {@code trellis-ingress serve | keys ...}. */
 @Command(
     name = "trellis-ingress",
     mixinStandardHelpOptions = true,
-    version = "trellis-ingress 0.1.0",
+    versionProvider = Version.Provider.class,
     description = "Captures marketing traffic data over HTTP and stores it losslessly.",
-    subcommands = {ServeCommand.class, KeysCommand.class, SpoolCommand.class, ConfigCommand.class})
-public final class Main implements Runnable {
+    footer = {
+      "",
+      "Run 'trellis-ingress help COMMAND' or 'trellis-ingress COMMAND --help' for a command's"
+          + " options."
+    },
+    subcommands = {
+      ServeCommand.class,
+      KeysCommand.class,
+      SpoolCommand.class,
+      ConfigCommand.class,
+      HelpCommand.class
+    })
+public final class Main extends Usage.Group {
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -24,7 +36,9 @@ public final class Main implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           PrintWriter err = cmd.getErr();
-          if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
+          if (e instanceof ConfigException
+              || e instanceof StartupException
+              || e instanceof IllegalArgumentException) {
             err.println("trellis-ingress: " + e.getMessage());
           } else {
             err.println("trellis-ingress: " + e);
@@ -33,10 +47,5 @@ public final class Main implements Runnable {
           return 1;
         });
     return cli.execute(args);
-  }
-
-  @Override
-  public void run() {
-    new CommandLine(this).usage(System.out);
   }
 }

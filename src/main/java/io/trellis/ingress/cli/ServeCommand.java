@@ -10,7 +10,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Runs the service until SIGTERM or SIGINT. */
-@Command(name = "serve", description = "Start the capture service.")
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.Provider.class,
+    description = "Start the capture service.")
 final class ServeCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 

@@ -8,16 +8,16 @@ import picocli.CommandLine.Mixin;
 /** Inspects the durable spool: {@code spool status}. */
 @Command(
     name = "spool",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.Provider.class,
     description = "Inspect the durable spool under the data directory.",
     subcommands = {SpoolCommand.Status.class})
-final class SpoolCommand implements Runnable {
-  @Override
-  public void run() {
-    new picocli.CommandLine(this).usage(System.out);
-  }
+final class SpoolCommand extends Usage.Group {
 
   @Command(
       name = "status",
+      mixinStandardHelpOptions = true,
+      versionProvider = Version.Provider.class,
       description =
           "Segments, bytes, and per sink the cursor, lag (events and seconds) and dead letters."
               + " Read-only: works whether the service runs or not.")
@@ -26,7 +26,7 @@ final class SpoolCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SpoolStatus s = SpoolStatus.read(CommonOptions.dataDir(common.load()));
+      SpoolStatus s = SpoolStatus.read(DataDirectory.existing(common.load(), System.out));
       System.out.println("Spool " + s.directory());
       System.out.printf(
           "  segments %d, %.1f MiB (%d bytes), spare files %.1f MiB, offsets %d..%d,"

@@ -17,6 +17,11 @@ class KeysCommandTest {
   record Run(int code, String out, String err) {}
 
   Run run(String... args) {
+    return runInProcess(args);
+  }
+
+  /** Runs the command line in this JVM, capturing what it prints. */
+  static synchronized Run runInProcess(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -56,9 +61,9 @@ class KeysCommandTest {
 
   @Test
   void revokingAnUnknownKeyFails() {
-    Run r = run("keys", "revoke", "nope", "--data-dir", dir.toString());
+    Run r = run("keys", "revoke", "nopenopenope", "--data-dir", dir.toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("no key with id nope");
+    assertThat(r.err()).contains("no key with id nopenopenope");
   }
 
   @Test
