@@ -63,29 +63,40 @@ public final class ClickHouseServer implements AutoCloseable {
   public static ClickHouseServer start(Path binary) throws IOException {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
-      Path dir = Files.createTempDirectory("clickhouse-test");
-      int httpPort = freePort();
-      int tcpPort = freePort();
-      writeConfig(dir, httpPort, tcpPort);
-      List<String> cmd = new ArrayList<>();
-      cmd.add(binary.toString());
-      if (binary.getFileName().toString().equals("clickhouse")) {
-        cmd.add("server");
-      }
-      cmd.add("--config-file=" + dir.resolve("config.xml"));
-      ClickHouseServer s =
-          new ClickHouseServer(
-              List.copyOf(cmd), dir, URI.create("http://127.0.0.1:" + httpPort), "default", "");
       try {
-        s.startProcess();
-        return s;
+        return start(binary, Files.createTempDirectory("clickhouse-test"), freePort(), freePort());
       } catch (IOException e) {
         // Most likely a port taken between choosing and binding it: try other ports.
         last = e;
-        s.close();
       }
     }
     throw last;
+  }
+
+  /**
+   * Starts the binary in {@code dir} on the given ports, without retrying. Files already in {@code
+   * dir/config.d/} are merged into the configuration by the server (remote_servers, zookeeper,
+   * macros of a cluster node). On failure the process is stopped and {@code dir} deleted.
+   */
+  public static ClickHouseServer start(Path binary, Path dir, int httpPort, int tcpPort)
+      throws IOException {
+    writeConfig(dir, httpPort, tcpPort);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(binary.toString());
+    if (binary.getFileName().toString().equals("clickhouse")) {
+      cmd.add("server");
+    }
+    cmd.add("--config-file=" + dir.resolve("config.xml"));
+    ClickHouseServer s =
+        new ClickHouseServer(
+            List.copyOf(cmd), dir, URI.create("http://127.0.0.1:" + httpPort), "default", "");
+    try {
+      s.startProcess();
+      return s;
+    } catch (IOException e) {
+      s.close();
+      throw e;
+    }
   }
 
   /** The installed server binary, or null when there is none. */
@@ -165,7 +176,8 @@ public final class ClickHouseServer implements AutoCloseable {
             .formatted(PASSWORD_USER, PASSWORD));
   }
 
-  private static int freePort() throws IOException {
+  /** A loopback port that was free a moment ago. */
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
       return s.getLocalPort();
