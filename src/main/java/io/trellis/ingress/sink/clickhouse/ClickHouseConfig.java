@@ -28,6 +28,7 @@ public record ClickHouseConfig(
     boolean createTable,
     Partitioning partitioning,
     String cluster,
+    Duration clusterDdlTimeout,
     boolean asyncInsert,
     boolean compress,
     int deduplicationWindow,
@@ -109,6 +110,13 @@ public record ClickHouseConfig(
               "Cluster name: creates TABLE_local (ReplicatedMergeTree) ON CLUSTER and a Distributed"
                   + " TABLE over it; empty for a single server."),
           Setting.of(
+              "clickhouse.cluster-ddl-timeout",
+              SettingType.DURATION,
+              "5s",
+              "Longest wait for every node of the cluster to run one ON CLUSTER statement"
+                  + " (distributed_ddl_task_timeout, whole seconds); nodes that are down run it"
+                  + " when they return."),
+          Setting.of(
               "clickhouse.async-insert",
               SettingType.BOOLEAN,
               "false",
@@ -165,6 +173,7 @@ public record ClickHouseConfig(
     requireNonNull(table, "table is null");
     requireNonNull(partitioning, "partitioning is null");
     requireNonNull(cluster, "cluster is null");
+    requireNonNull(clusterDdlTimeout, "clusterDdlTimeout is null");
     requireNonNull(connectTimeout, "connectTimeout is null");
     requireNonNull(requestTimeout, "requestTimeout is null");
     requireNonNull(caCertificate, "caCertificate is null");
@@ -182,6 +191,10 @@ public record ClickHouseConfig(
     if (window < 0) {
       throw new ConfigException("clickhouse.deduplication-window: must be 0 or more");
     }
+    Duration ddlTimeout = c.duration("clickhouse.cluster-ddl-timeout");
+    if (ddlTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException("clickhouse.cluster-ddl-timeout: must be at least 1s");
+    }
     return new ClickHouseConfig(
         urls,
         c.string("clickhouse.user"),
@@ -193,6 +206,7 @@ public record ClickHouseConfig(
         c.string("clickhouse.cluster").isBlank()
             ? ""
             : identifier("clickhouse.cluster", c.string("clickhouse.cluster")),
+        ddlTimeout,
         c.bool("clickhouse.async-insert"),
         c.bool("clickhouse.compress"),
         window,

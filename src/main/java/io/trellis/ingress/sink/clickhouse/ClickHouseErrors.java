@@ -82,6 +82,12 @@ public final class ClickHouseErrors {
     return m.find() ? Integer.parseInt(m.group(1)) : e.getCode();
   }
 
+  /** The server's error code of a failure, or -1 when the server did not answer with one. */
+  static int serverCode(Throwable failure) {
+    ServerException server = find(unwrap(failure), ServerException.class);
+    return server == null ? -1 : code(server);
+  }
+
   /** True when the failure happened before the server answered: try another URL next time. */
   static boolean isConnectionFailure(Throwable failure) {
     return find(unwrap(failure), ServerException.class) == null;

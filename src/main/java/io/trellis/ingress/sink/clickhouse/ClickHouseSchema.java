@@ -78,6 +78,40 @@ public final class ClickHouseSchema {
     return config.qualifiedTable();
   }
 
+  /** True when the sink writes to a cluster ({@code clickhouse.cluster} is set). */
+  public boolean clustered() {
+    return !config.cluster().isEmpty();
+  }
+
+  /**
+   * True when the sink sends {@code ingested_at} itself, the same for every try of a batch. On a
+   * cluster the rows land in ReplicatedMergeTree tables, whose deduplication of a retried insert
+   * (the only one before 22.2, which has no {@code insert_deduplication_token}) compares the stored
+   * block: a column default of {@code now()} would make every retry a different block. It also
+   * covers a Distributed insert that failed after storing some shards' rows.
+   */
+  public boolean sendsIngestedAt() {
+    return clustered();
+  }
+
+  /** The columns each insert names, in the order {@link EventRows} writes them. */
+  public List<String> insertColumns() {
+    return sendsIngestedAt() ? EventRows.COLUMNS_WITH_INGESTED_AT : EventRows.COLUMNS;
+  }
+
+  /**
+   * The settings sent with the {@link #createStatements()}: on a cluster, how long one {@code ON
+   * CLUSTER} statement waits for every node. A node that is down runs the statement from the
+   * cluster's DDL queue when it returns; the wait only bounds the start-up.
+   */
+  public Map<String, String> ddlSettings() {
+    if (!clustered()) {
+      return Map.of();
+    }
+    long seconds = (config.clusterDdlTimeout().toMillis() + 999) / 1000;
+    return Map.of("distributed_ddl_task_timeout", Long.toString(seconds));
+  }
+
   /** The MergeTree table that holds the rows (a local replicated table on a cluster). */
   public String storageTable() {
     return config.cluster().isEmpty()
@@ -147,7 +181,9 @@ public final class ClickHouseSchema {
             + "\nORDER BY (organization_id, timestamp, event_id)"
             + settings);
     if (!config.cluster().isEmpty()) {
-      // A deterministic sharding key sends a retried batch to the same shards as before.
+      // A deterministic sharding key sends a retried batch to the same shards as before. The id
+      // is hashed as text: servers before 19.x refuse cityHash64 of a UUID (error 43) on every
+      // insert.
       out.add(
           "CREATE TABLE IF NOT EXISTS "
               + config.qualifiedTable()
@@ -160,7 +196,7 @@ public final class ClickHouseSchema {
               + config.database()
               + ", "
               + config.table()
-              + "_local, cityHash64(event_id))");
+              + "_local, cityHash64(toString(event_id)))");
     }
     return out;
   }

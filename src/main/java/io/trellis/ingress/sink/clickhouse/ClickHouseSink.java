@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.clickhouse.client.api.Client;
 import com.clickhouse.client.api.ServerException;
 import com.clickhouse.client.api.command.CommandResponse;
+import com.clickhouse.client.api.command.CommandSettings;
 import com.clickhouse.client.api.insert.InsertResponse;
 import com.clickhouse.client.api.insert.InsertSettings;
 import com.clickhouse.client.api.query.QueryResponse;
@@ -49,6 +50,12 @@ import org.slf4j.LoggerFactory;
  * insert_deduplication_token} derived from the batch's spool offsets and event ids, so a retry
  * after a lost answer is not stored twice.
  *
+ * <p>On a cluster ({@code clickhouse.cluster}) the tables are created {@code ON CLUSTER} only when
+ * the connected node lacks them, without waiting longer than {@code clickhouse.cluster-ddl-timeout}
+ * for nodes that are down; inserts go through the Distributed table and carry an {@code
+ * ingested_at} that stays the same for every try of a batch, so the replicated tables drop a
+ * retried block they already hold.
+ *
  * <p>Called from one delivery thread; {@link #check()} may be called from any thread.
  */
 public final class ClickHouseSink implements Sink {
@@ -59,10 +66,18 @@ public final class ClickHouseSink implements Sink {
 
   private static final int UNKNOWN_DATABASE = 81;
 
+  /** An {@code ON CLUSTER} statement that not every node ran within the wait. */
+  private static final int TIMEOUT_EXCEEDED = 159;
+
   private final ClickHouseConfig config;
   private final List<Client> clients;
   private volatile int current;
   private volatile ClickHouseSchema schema;
+
+  /** The token of the last batch written or tried, and the ingestion time its tries send. */
+  private String lastToken = "";
+
+  private long lastIngestedAt;
 
   public ClickHouseSink(ClickHouseConfig config) {
     this.config = requireNonNull(config, "config is null");
@@ -129,19 +144,8 @@ public final class ClickHouseSink implements Sink {
 
   private void prepare() throws SinkException {
     Client c = clients.get(current);
-    String versionText;
-    try (QueryResponse r =
-        await(
-            c.query(
-                "SELECT version()",
-                new QuerySettings().setFormat(ClickHouseFormat.TabSeparated)))) {
-      versionText = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    } catch (SinkException e) {
-      throw e;
-    } catch (Exception e) {
-      throw failed(e);
-    }
     ClickHouseSchema s;
+    String versionText = text(c, "SELECT version()");
     try {
       s = new ClickHouseSchema(config, ServerVersion.parse(versionText));
     } catch (IllegalArgumentException e) {
@@ -149,21 +153,75 @@ public final class ClickHouseSink implements Sink {
     }
     log.info("{} ({})", s.describe(), UrlSecrets.mask(config.urls().get(current).toString()));
     if (config.createTable()) {
-      for (String ddl : s.createStatements()) {
-        try (CommandResponse ignored = await(c.execute(ddl))) {
-          log.debug("Executed {}", ddl);
-        } catch (SinkException e) {
-          throw e;
-        } catch (Exception e) {
-          throw failed(e);
-        }
+      if (s.clustered() && tablesExist(c, s)) {
+        // Each ON CLUSTER statement is a task in the cluster's DDL queue that every node runs:
+        // tables that exist already need none (a restart, or another ingress node got there).
+        log.info(
+            "ClickHouse tables {} and {} exist on {}",
+            s.storageTable(),
+            s.insertTable(),
+            config.urls().get(current));
+      } else {
+        createTables(c, s);
       }
-      log.info(
-          "ClickHouse table {} is ready (partition by {})",
-          s.storageTable(),
-          config.partitioning());
     }
     schema = s;
+  }
+
+  private void createTables(Client c, ClickHouseSchema s) throws SinkException {
+    CommandSettings settings = new CommandSettings();
+    s.ddlSettings().forEach(settings::serverSetting);
+    for (String ddl : s.createStatements()) {
+      try (CommandResponse ignored = await(c.execute(ddl, settings))) {
+        log.debug("Executed {}", ddl);
+      } catch (SinkException e) {
+        throw e;
+      } catch (Exception e) {
+        if (s.clustered() && ClickHouseErrors.serverCode(e) == TIMEOUT_EXCEEDED) {
+          // Queued for every node; a node that is down runs it when it returns. Whether this
+          // node has the tables is checked below.
+          log.warn(
+              "Not every node of ClickHouse cluster {} has run '{}' yet; they run it when they"
+                  + " return: {}",
+              config.cluster(),
+              ddl.lines().findFirst().orElse(ddl),
+              ClickHouseErrors.summary(e.getMessage()));
+          continue;
+        }
+        throw failed(e);
+      }
+    }
+    if (s.clustered() && !tablesExist(c, s)) {
+      throw SinkException.transientFailure(
+          "ClickHouse at "
+              + config.urls().get(current)
+              + " has not created "
+              + s.storageTable()
+              + " and "
+              + s.insertTable()
+              + " yet (ON CLUSTER statements are queued)",
+          null);
+    }
+    log.info(
+        "ClickHouse table {} is ready (partition by {})", s.storageTable(), config.partitioning());
+  }
+
+  /** True when the connected node has both the storage table and the table inserts go to. */
+  private boolean tablesExist(Client c, ClickHouseSchema s) throws SinkException {
+    return text(c, "EXISTS TABLE " + s.storageTable()).equals("1")
+        && text(c, "EXISTS TABLE " + s.insertTable()).equals("1");
+  }
+
+  /** The trimmed text answer of a query. */
+  private String text(Client c, String sql) throws SinkException {
+    try (QueryResponse r =
+        await(c.query(sql, new QuerySettings().setFormat(ClickHouseFormat.TabSeparated)))) {
+      return new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    } catch (SinkException e) {
+      throw e;
+    } catch (Exception e) {
+      throw failed(e);
+    }
   }
 
   @Override
@@ -172,15 +230,21 @@ public final class ClickHouseSink implements Sink {
       prepare();
     }
     ClickHouseSchema s = schema;
+    String token = deduplicationToken(batch);
+    if (!token.equals(lastToken)) {
+      lastToken = token;
+      lastIngestedAt = System.currentTimeMillis();
+    }
+    long ingestedAt = s.sendsIngestedAt() ? lastIngestedAt : -1;
     InsertSettings settings = new InsertSettings();
-    s.insertSettings(deduplicationToken(batch)).forEach(settings::serverSetting);
+    s.insertSettings(token).forEach(settings::serverSetting);
     Client c = clients.get(current);
     try (InsertResponse ignored =
         await(
             c.insert(
                 s.insertTable(),
-                EventRows.COLUMNS,
-                out -> EventRows.write(out, batch.events()),
+                s.insertColumns(),
+                out -> EventRows.write(out, batch.events(), ingestedAt),
                 ClickHouseFormat.JSONEachRow,
                 settings))) {
       // Stored: the insert returned without an error.

@@ -7,14 +7,16 @@ import io.trellis.ingress.capture.TrafficEvent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Encodes events as {@code JSONEachRow}: one JSON object per line, keyed by column name. {@code
  * headers}, {@code query_params} and {@code body} are JSON <em>text</em> columns, so they are
  * written as strings holding that text. Times are ISO-8601 UTC with milliseconds ({@code
  * 2024-05-06T07:08:09.123Z}), read by the server with {@code date_time_input_format=best_effort}.
- * {@code ingested_at} is left to the column default, so the same batch always encodes to the same
- * bytes. Stateless and thread-safe.
+ * {@code ingested_at} is left to the column default, or, when the caller gives it, written with
+ * every row (a cluster's replicated tables deduplicate a retried block only when it is identical,
+ * and a server-side {@code now()} would make each retry differ). Stateless and thread-safe.
  */
 public final class EventRows {
   /** The inserted columns, in the order they are written. */
@@ -35,12 +37,27 @@ public final class EventRows {
           "click_id",
           "session_id");
 
+  /** {@link #COLUMNS} and {@code ingested_at}, for {@link #write(OutputStream, List, long)}. */
+  public static final List<String> COLUMNS_WITH_INGESTED_AT =
+      Stream.concat(COLUMNS.stream(), Stream.of("ingested_at")).toList();
+
   private static final JsonFactory JSON = new JsonFactory();
 
   private EventRows() {}
 
   public static void write(OutputStream out, List<TrafficEvent> events) throws IOException {
+    write(out, events, -1);
+  }
+
+  /**
+   * Writes the events with {@code ingested_at} set to {@code ingestedAtMillis} (epoch milliseconds)
+   * in every row, or left to the column default when it is negative.
+   */
+  public static void write(OutputStream out, List<TrafficEvent> events, long ingestedAtMillis)
+      throws IOException {
     char[] time = new char[24];
+    char[] ingested = new char[24];
+    int ingestedLength = ingestedAtMillis < 0 ? 0 : isoMillis(ingestedAtMillis, ingested);
     try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
       g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
       for (TrafficEvent e : events) {
@@ -60,6 +77,10 @@ public final class EventRows {
         g.writeStringField("event_type", e.eventType());
         g.writeStringField("click_id", e.clickId());
         g.writeStringField("session_id", e.sessionId());
+        if (ingestedLength > 0) {
+          g.writeFieldName("ingested_at");
+          g.writeString(ingested, 0, ingestedLength);
+        }
         g.writeEndObject();
         g.writeRaw('\n');
       }

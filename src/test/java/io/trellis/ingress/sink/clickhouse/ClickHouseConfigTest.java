@@ -32,6 +32,7 @@ class ClickHouseConfigTest {
     assertThat(c.createTable()).isTrue();
     assertThat(c.partitioning()).isEqualTo(ClickHouseConfig.Partitioning.ORGANIZATION_MONTH);
     assertThat(c.cluster()).isEmpty();
+    assertThat(c.clusterDdlTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.asyncInsert()).isFalse();
     assertThat(c.compress()).isTrue();
     assertThat(c.deduplicationWindow()).isEqualTo(1000);
@@ -51,6 +52,8 @@ class ClickHouseConfigTest {
                 "TRELLIS_CLICKHOUSE_TABLE", "raw_events",
                 "TRELLIS_CLICKHOUSE_PARTITION_BY", "month",
                 "TRELLIS_CLICKHOUSE_ASYNC_INSERT", "true",
+                "TRELLIS_CLICKHOUSE_CLUSTER", "prod",
+                "TRELLIS_CLICKHOUSE_CLUSTER_DDL_TIMEOUT", "20s",
                 "TRELLIS_CLICKHOUSE_REQUEST_TIMEOUT", "15s"),
             Map.of());
     ClickHouseConfig c = ClickHouseConfig.from(config);
@@ -62,6 +65,8 @@ class ClickHouseConfigTest {
     assertThat(c.qualifiedTable()).isEqualTo("trellis.raw_events");
     assertThat(c.partitioning()).isEqualTo(ClickHouseConfig.Partitioning.MONTH);
     assertThat(c.asyncInsert()).isTrue();
+    assertThat(c.cluster()).isEqualTo("prod");
+    assertThat(c.clusterDdlTimeout()).isEqualTo(Duration.ofSeconds(20));
     assertThat(c.requestTimeout()).isEqualTo(Duration.ofSeconds(15));
 
     assertThat(config.masked().get("clickhouse.password")).isEqualTo("****");
@@ -78,7 +83,8 @@ class ClickHouseConfigTest {
             Map.of("clickhouse.url", "http://h:8123", "clickhouse.table", "events; DROP TABLE x"),
             Map.of("clickhouse.url", "http://h:8123", "clickhouse.database", "1db"),
             Map.of("clickhouse.url", "http://h:8123", "clickhouse.partition-by", "day"),
-            Map.of("clickhouse.url", "http://h:8123", "clickhouse.deduplication-window", "-1"))) {
+            Map.of("clickhouse.url", "http://h:8123", "clickhouse.deduplication-window", "-1"),
+            Map.of("clickhouse.url", "http://h:8123", "clickhouse.cluster-ddl-timeout", "500ms"))) {
       assertThatThrownBy(() -> ClickHouseConfig.from(Config.of(bad)))
           .as("%s", bad)
           .isInstanceOf(ConfigException.class)

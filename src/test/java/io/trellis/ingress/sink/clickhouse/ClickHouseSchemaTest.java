@@ -112,8 +112,17 @@ class ClickHouseSchemaTest {
     assertThat(ddl.get(2))
         .isEqualTo(
             "CREATE TABLE IF NOT EXISTS t.events ON CLUSTER prod AS t.events_local\n"
-                + "ENGINE = Distributed(prod, t, events_local, cityHash64(event_id))");
+                + "ENGINE = Distributed(prod, t, events_local, cityHash64(toString(event_id)))");
     assertThat(s.insertTable()).isEqualTo("t.events");
     assertThat(s.insertSettings("tok")).containsEntry("insert_distributed_sync", "1");
+    assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS_WITH_INGESTED_AT);
+    assertThat(s.ddlSettings()).containsExactly(Map.entry("distributed_ddl_task_timeout", "5"));
+  }
+
+  @Test
+  void aSingleServerLeavesIngestedAtToTheColumnDefault() {
+    ClickHouseSchema s = schema("24.8");
+    assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS);
+    assertThat(s.ddlSettings()).isEmpty();
   }
 }

@@ -59,4 +59,20 @@ class EventRowsTest {
                 .withZone(ZoneOffset.UTC)
                 .format(Instant.ofEpochMilli(e.timestamp())));
   }
+
+  @Test
+  void aGivenIngestionTimeIsWrittenAsTheLastColumnOfEveryRow() throws Exception {
+    TrafficEvent e = ClickHouseSinkTest.event("org-a", "{}");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    EventRows.write(out, List.of(e, e), 1_733_300_000_123L);
+    String[] lines = out.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n");
+    assertThat(lines).hasSize(2);
+    for (String line : lines) {
+      JsonNode row = JSON.readTree(line);
+      List<String> names = new ArrayList<>();
+      row.fieldNames().forEachRemaining(names::add);
+      assertThat(names).isEqualTo(EventRows.COLUMNS_WITH_INGESTED_AT);
+      assertThat(row.get("ingested_at").asText()).isEqualTo("2024-12-04T08:13:20.123Z");
+    }
+  }
 }
