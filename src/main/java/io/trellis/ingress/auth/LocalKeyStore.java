@@ -96,11 +96,19 @@ public final class LocalKeyStore implements KeyResolver {
     if (k.revoked()) {
       return new AuthResult.Unauthorized("API key revoked");
     }
-    return new AuthResult.Authorized(k.organizationId(), k.keyId());
+    return new AuthResult.Authorized(k.organizationId(), k.keyId(), k.relays());
   }
 
   /** Creates a key for the organization and returns it; the key itself is never stored. */
   public ApiKeys.NewKey create(String organizationId, String name) {
+    return create(organizationId, name, false);
+  }
+
+  /**
+   * Creates a key; with {@code relay} its events may carry the client IP and user agent a
+   * server-side SDK relays. The key itself is never stored.
+   */
+  public ApiKeys.NewKey create(String organizationId, String name, boolean relay) {
     requireValidOrganizationId(organizationId);
     ApiKeys.NewKey k = ApiKeys.generate();
     StoredKey stored =
@@ -110,7 +118,8 @@ public final class LocalKeyStore implements KeyResolver {
             name == null ? "" : name,
             ApiKeys.hash(k.key()),
             Instant.now().toString(),
-            null);
+            null,
+            relay ? Boolean.TRUE : null);
     update(
         keys -> {
           List<StoredKey> out = new ArrayList<>(keys);
@@ -136,7 +145,8 @@ public final class LocalKeyStore implements KeyResolver {
                       k.name(),
                       k.sha256(),
                       k.createdAt(),
-                      Instant.now().toString()));
+                      Instant.now().toString(),
+                      k.relay()));
             } else {
               if (k.keyId().equals(keyId)) {
                 found[0] = true;

@@ -46,11 +46,19 @@ public final class BatchItems {
 
   private BatchItems() {}
 
-  /**
-   * Splits the batch; objects and arrays may nest at most {@code maxDepth} levels, the outer array
-   * included. The limit is checked by the parser in the same pass that splits the items.
-   */
+  /** Splits a batch whose object form holds its items in {@code "batch"}. */
   public static List<Item> parse(byte[] body, int maxItems, int maxDepth)
+      throws InvalidBatchException, TooManyItemsException, TooDeepException {
+    return parse(body, "batch", maxItems, maxDepth);
+  }
+
+  /**
+   * Splits the batch, a JSON array or an object whose {@code field} holds the array (Snowplow's
+   * envelope calls it {@code "data"}); objects and arrays may nest at most {@code maxDepth} levels,
+   * the outer array included. The limit is checked by the parser in the same pass that splits the
+   * items.
+   */
+  public static List<Item> parse(byte[] body, String field, int maxItems, int maxDepth)
       throws InvalidBatchException, TooManyItemsException, TooDeepException {
     JsonFactory factory =
         FACTORIES.computeIfAbsent(
@@ -67,7 +75,7 @@ public final class BatchItems {
       throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
     }
     try (JsonParser p = parser) {
-      return items(p, body, maxItems);
+      return items(p, body, field, maxItems);
     } catch (StreamConstraintsException e) {
       if (parser.getParsingContext().getNestingDepth() >= maxDepth) {
         throw new TooDeepException(
@@ -79,17 +87,17 @@ public final class BatchItems {
     }
   }
 
-  private static List<Item> items(JsonParser p, byte[] body, int maxItems)
+  private static List<Item> items(JsonParser p, byte[] body, String field, int maxItems)
       throws IOException, InvalidBatchException, TooManyItemsException {
     JsonToken t = p.nextToken();
     if (t == JsonToken.START_OBJECT) {
-      if (!seekBatchArray(p)) {
+      if (!seekBatchArray(p, field)) {
         throw new InvalidBatchException(
-            "expected a JSON array of events or an object with a \"batch\" array");
+            "expected a JSON array of events or an object with a \"" + field + "\" array");
       }
     } else if (t != JsonToken.START_ARRAY) {
       throw new InvalidBatchException(
-          "expected a JSON array of events or an object with a \"batch\" array");
+          "expected a JSON array of events or an object with a \"" + field + "\" array");
     }
     List<Item> items = new ArrayList<>();
     int index = 0;
@@ -115,13 +123,13 @@ public final class BatchItems {
     return items;
   }
 
-  /** Moves the parser into the value of the top-level "batch" field; false when there is none. */
-  private static boolean seekBatchArray(JsonParser p) throws IOException {
+  /** Moves the parser into the value of the top-level array field; false when there is none. */
+  private static boolean seekBatchArray(JsonParser p, String field) throws IOException {
     JsonToken t;
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       t = p.nextToken();
-      if ("batch".equals(name) && t == JsonToken.START_ARRAY) {
+      if (field.equals(name) && t == JsonToken.START_ARRAY) {
         return true;
       }
       p.skipChildren();

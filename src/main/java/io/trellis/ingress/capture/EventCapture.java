@@ -30,7 +30,15 @@ public final class EventCapture {
   private static final List<String> QUERY_EVENT_TYPE = List.of("event_type", "event");
   private static final List<String> SESSION = List.of("session_id", "sessionId", "sid");
   private static final List<String> PAGE_URL = List.of("url", "page_url", "page");
-  private static final List<String> EVENT_ID = List.of("event_id", "messageId");
+  private static final List<String> EVENT_ID = List.of("event_id", "messageId", "uuid", "eid");
+
+  /**
+   * The header that keeps the socket's client address when a key may relay the browser's address in
+   * the event (a server-side SDK's {@code context.ip}, {@code $ip}, {@code ip}). Reserved: a header
+   * of that name sent by such a client is replaced.
+   */
+  public static final String SOCKET_IP_HEADER = "x-trellis-socket-ip";
+
   private static final Map<String, List<String>> UTM =
       Map.of(
           "source", List.of("utm_source", "source"),
@@ -74,7 +82,8 @@ public final class EventCapture {
       String referer,
       String sessionHeader,
       RequestData request,
-      KeyRedactor redactor) {
+      KeyRedactor redactor,
+      boolean relay) {
     @Override
     public String toString() {
       return "SharedRequest{" + method + " " + url + "}";
@@ -83,19 +92,44 @@ public final class EventCapture {
 
   /** Prepares the parts of a request that all its events share. */
   public SharedRequest request(RequestData req, String apiKey) {
+    return request(req, apiKey, false);
+  }
+
+  /**
+   * Prepares the parts of a request that all its events share.
+   *
+   * @param relay whether the key's organization may set the event's client IP and user agent from
+   *     what a server-side SDK relays; the socket's address is then kept in the {@value
+   *     #SOCKET_IP_HEADER} header
+   */
+  public SharedRequest request(RequestData req, String apiKey, boolean relay) {
     KeyRedactor key = KeyRedactor.of(apiKey != null && apiKey.length() >= 8 ? apiKey : null);
+    String ip = clientIp(req);
     return new SharedRequest(
         req.receivedAt(),
         req.method(),
         scrub(withoutParams(req.url(), secretParams), key),
-        scrub(headersJson(req.headers()), key),
+        scrub(relay ? headersJson(req.headers(), ip) : headersJson(req.headers()), key),
         scrub(queryJson(req.query()), key),
-        clientIp(req),
+        ip,
         scrub(req.header("user-agent"), key),
         scrub(req.header("referer"), key),
         scrub(req.header("x-session-id"), key),
         req,
-        key);
+        key,
+        relay);
+  }
+
+  /** The headers with the socket's address added under {@link #SOCKET_IP_HEADER}. */
+  String headersJson(List<Map.Entry<String, String>> headers, String socketIp) {
+    List<Map.Entry<String, String>> kept = new ArrayList<>(headers.size() + 1);
+    for (Map.Entry<String, String> h : headers) {
+      if (!h.getKey().equalsIgnoreCase(SOCKET_IP_HEADER)) {
+        kept.add(h);
+      }
+    }
+    kept.add(Map.entry(SOCKET_IP_HEADER, socketIp));
+    return headersJson(kept);
   }
 
   /**
@@ -240,9 +274,17 @@ public final class EventCapture {
   public TrafficEvent event(
       SharedRequest s, String organizationId, Endpoint endpoint, String body, JsonFields json) {
     RequestData req = s.request();
-    Map<String, String> pageQuery = pageQuery(json);
+    boolean snowplow = endpoint.isSnowplow();
+    Map<String, String> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
 
-    String eventType = first(json, BODY_EVENT_TYPE);
+    String eventType =
+        snowplow
+            ? SnowplowEvents.eventType(
+                field(json, req, "e"), field(json, req, "ue_pr"), field(json, req, "ue_px"))
+            : null;
+    if (eventType == null) {
+      eventType = first(json, BODY_EVENT_TYPE);
+    }
     if (eventType == null) {
       eventType = firstParam(req, QUERY_EVENT_TYPE);
     }
@@ -253,6 +295,12 @@ public final class EventCapture {
     String clickId = clickId(json, req, pageQuery);
 
     String session = first(json, SESSION);
+    if (session == null && json != null) {
+      session = nonEmpty(json.property("$session_id"));
+      if (session == null) {
+        session = nonEmpty(json.context("sessionId"));
+      }
+    }
     if (session == null) {
       session = firstParam(req, SESSION);
     }
@@ -269,8 +317,31 @@ public final class EventCapture {
         }
       }
     }
+    if (eventId == null && json == null && snowplow) {
+      eventId = Uuids.canonical(req.param("eid"));
+    }
     if (eventId == null) {
       eventId = Uuids.v7(s.receivedAt()).toString();
+    }
+
+    String ip = s.ip();
+    String userAgent = s.userAgent();
+    String referer = s.referer();
+    boolean sdk = endpoint.isSegment() || endpoint == Endpoint.POSTHOG || snowplow;
+    String pageReferrer = sdk ? pageReferrer(json, snowplow ? req : null) : null;
+    if (pageReferrer != null) {
+      referer = pageReferrer;
+    }
+    if (s.relay() && sdk) {
+      String relayedIp = relayed(json, snowplow ? req : null, "ip", "$ip", "ip");
+      if (relayedIp != null && IpRanges.literal(relayedIp.trim()) != null) {
+        ip = relayedIp.trim();
+      }
+      String relayedAgent =
+          relayed(json, snowplow ? req : null, "userAgent", "$raw_user_agent", "ua");
+      if (relayedAgent != null) {
+        userAgent = relayedAgent;
+      }
     }
 
     KeyRedactor key = s.redactor();
@@ -283,15 +354,60 @@ public final class EventCapture {
         s.headers(),
         s.queryParams(),
         scrub(body, key),
-        s.ip(),
-        s.userAgent(),
-        s.referer(),
+        ip,
+        scrub(userAgent, key),
+        scrub(referer, key),
         scrub(eventType, key),
         scrub(clickId, key),
         scrub(session, key),
         scrub(utm(json, req, pageQuery, "source"), key),
         scrub(utm(json, req, pageQuery, "medium"), key),
         scrub(utm(json, req, pageQuery, "campaign"), key));
+  }
+
+  /** A top-level field of the event: of its JSON object, or of the query for a pixel. */
+  private static String field(JsonFields json, RequestData req, String name) {
+    return nonEmpty(json != null ? json.text(name) : req.param(name));
+  }
+
+  /**
+   * The referrer of the page the SDK reports ({@code properties.$referrer} or {@code
+   * properties.referrer}, {@code context.page.referrer}, Snowplow's {@code refr}); null when it
+   * reports none. {@code $direct} is how PostHog and RudderStack say "none".
+   */
+  private static String pageReferrer(JsonFields json, RequestData pixel) {
+    String r = null;
+    if (json != null) {
+      r = nonEmpty(json.property("$referrer"));
+      if (r == null) {
+        r = nonEmpty(json.property("referrer"));
+      }
+      if (r == null) {
+        r = nonEmpty(json.context("page.referrer"));
+      }
+      if (r == null) {
+        r = nonEmpty(json.text("refr"));
+      }
+    } else if (pixel != null) {
+      r = nonEmpty(pixel.param("refr"));
+    }
+    return r == null || r.equals("$direct") ? null : r;
+  }
+
+  /**
+   * What a server-side SDK relays from the browser: in Segment's and RudderStack's {@code context},
+   * PostHog's {@code properties}, or Snowplow's top-level fields (or pixel query).
+   */
+  private static String relayed(
+      JsonFields json, RequestData snowplow, String context, String property, String field) {
+    if (snowplow != null) {
+      return field(json, snowplow, field);
+    }
+    if (json == null) {
+      return null;
+    }
+    String v = nonEmpty(json.context(context));
+    return v != null ? v : nonEmpty(json.property(property));
   }
 
   private static String clickId(JsonFields json, RequestData req, Map<String, String> pageQuery) {
@@ -338,13 +454,24 @@ public final class EventCapture {
 
   /**
    * The query parameters of the page URL the body names ({@code url}, {@code page_url} or {@code
-   * page}, else an SDK's {@code context.page.url}), first value of each name. Runs for most browser
-   * events, so it splits in place and decodes only what is encoded.
+   * page}, else Segment's {@code properties.url}, PostHog's {@code properties.$current_url}, an
+   * SDK's {@code context.page.url}, or a Snowplow pixel's {@code url} parameter), first value of
+   * each name. Runs for most browser events, so it splits in place and decodes only what is
+   * encoded.
    */
-  private static Map<String, String> pageQuery(JsonFields json) {
+  private static Map<String, String> pageQuery(JsonFields json, String pixelUrl) {
     String url = first(json, PAGE_URL);
     if (url == null && json != null) {
-      url = nonEmpty(json.context("page.url"));
+      url = nonEmpty(json.property("url"));
+      if (url == null) {
+        url = nonEmpty(json.property("$current_url"));
+      }
+      if (url == null) {
+        url = nonEmpty(json.context("page.url"));
+      }
+    }
+    if (url == null) {
+      url = nonEmpty(pixelUrl);
     }
     if (url == null) {
       return Map.of();

@@ -55,6 +55,13 @@ final class KeysCommand extends Usage.Group {
     @Option(names = "--name", description = "A label for the key (e.g. the site or SDK).")
     String name;
 
+    @Option(
+        names = "--relay",
+        description =
+            "Let server-side SDKs set each event's client IP and user agent to the browser's"
+                + " they relay (context.ip, $ip, ip/ua); give it only to keys kept on servers.")
+    boolean relay;
+
     @Override
     public Integer call() {
       Config config = common.load();
@@ -62,7 +69,7 @@ final class KeysCommand extends Usage.Group {
       // Checked before the data directory is created for it.
       LocalKeyStore.requireValidOrganizationId(org);
       LocalKeyStore store = LocalKeyStore.open(DataDirectory.createIfMissing(config, System.out));
-      ApiKeys.NewKey k = store.create(org, name);
+      ApiKeys.NewKey k = store.create(org, name, relay);
       System.out.println("Created key " + k.keyId() + " for organization " + org + ".");
       System.out.println("Store it now: it cannot be shown again.");
       System.out.println(k.key());

@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One line per capture request when {@code log.access} is on: method, path (never the query, which
- * may carry a key), status, refusal reason, bytes written and latency. Headers, bodies and
- * credentials are never logged.
+ * may carry a key; a key in the path is redacted), status, refusal reason, bytes written and
+ * latency. Headers, bodies and credentials are never logged.
  */
 final class AccessLog {
   private static final Logger log = LoggerFactory.getLogger(LogSetup.ACCESS_LOGGER);
@@ -25,7 +25,7 @@ final class AccessLog {
     log.info(
         "{} {} {} {} reason={} bytes={} ms={} peer={}",
         req.method(),
-        req.path(),
+        Routes.loggable(req.path()),
         switch (req.version()) {
           case HTTP_1_0 -> "HTTP/1.0";
           case HTTP_1_1 -> "HTTP/1.1";

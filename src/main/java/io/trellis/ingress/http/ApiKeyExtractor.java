@@ -38,7 +38,17 @@ final class ApiKeyExtractor {
    * whether a key field is there at all, so the usual body that carries none is not scanned again.
    */
   static Set<String> candidates(RequestData req, byte[] jsonBody, JsonFields parsed) {
+    return candidates(req, null, jsonBody, parsed);
+  }
+
+  /**
+   * The same, with the key a path segment carries ({@code /snowplow/KEY/…}, for trackers whose only
+   * setting is the collector URL) first; null when the path has none.
+   */
+  static Set<String> candidates(
+      RequestData req, String pathKey, byte[] jsonBody, JsonFields parsed) {
     Set<String> keys = new LinkedHashSet<>(2);
+    add(keys, pathKey);
     String auth = req.header("authorization");
     if (auth != null) {
       String a = auth.trim();
@@ -121,6 +131,19 @@ final class ApiKeyExtractor {
     return false;
   }
 
+  /**
+   * True when a PostHog event names a project token ({@code token} or {@code properties.token})
+   * other than the request's key.
+   */
+  static boolean postHogTokenConflicts(JsonFields item, String requestKey) {
+    for (String v : new String[] {item.text("token"), item.property("token")}) {
+      if (v != null && !v.isBlank() && !v.trim().equals(requestKey)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A cheap filter: most bodies never name a key field, and need no second parse. */
   private static boolean mentionsKeyField(byte[] body) {
     for (byte[] needle : FIELD_BYTES) {
@@ -144,7 +167,7 @@ final class ApiKeyExtractor {
     return -1;
   }
 
-  private static void add(Set<String> keys, String key) {
+  static void add(Set<String> keys, String key) {
     if (key != null) {
       String k = key.trim();
       if (!k.isEmpty()) {

@@ -37,11 +37,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP adapter: routes, reads the body within its limit, authenticates, captures, appends to
- * the spool, and answers once the spool has the events. Nothing else. Runs on event-loop threads
- * and never blocks them.
- */
-/**
  * The HTTP adapter: routes, reads and decodes the body within its limits, authenticates, captures,
  * appends to the spool, and answers once the spool has the events. Nothing else. Runs on event-loop
  * threads and never blocks them.
@@ -92,14 +87,19 @@ final class CaptureHandler {
       long limit,
       long receivedAt,
       String redirectTo,
+      String pathKey,
       Outcome outcome) {}
 
   /** Handles one request on its event loop, whose deadlines bound the request's body. */
   void handle(HttpServerRequest req, ConnectionDeadlines deadlines) {
     Routes.Route route = Routes.find(req.path());
+    Routes.Route sdkConfig = route == null ? SdkConfig.route(req.path()) : null;
     HttpMethod m = req.method();
     Outcome outcome =
-        new Outcome(route == null ? "unknown" : route.endpoint().name().toLowerCase(Locale.ROOT));
+        new Outcome(
+            route != null
+                ? route.endpoint().name().toLowerCase(Locale.ROOT)
+                : sdkConfig != null ? "sdk_config" : "unknown");
     HttpServerResponse response = req.response();
     response.endHandler(
         v -> {
@@ -116,13 +116,20 @@ final class CaptureHandler {
       tracker.serve(req);
       return;
     }
-    if (route != null && m == HttpMethod.OPTIONS) {
-      cors.preflight(req, route);
+    if ((route != null || sdkConfig != null) && m == HttpMethod.OPTIONS) {
+      cors.preflight(req, route != null ? route : sdkConfig);
       return;
     }
     cors.decorate(req);
+    if (sdkConfig != null) {
+      answerConfig(req, sdkConfig, outcome, deadlines);
+      return;
+    }
     if (route == null) {
-      fail(outcome, req, new HttpError(404, "not_found", "no such endpoint: " + req.path()));
+      fail(
+          outcome,
+          req,
+          new HttpError(404, "not_found", "no such endpoint: " + Routes.loggable(req.path())));
       return;
     }
     if (!route.allows(m)) {
@@ -190,9 +197,32 @@ final class CaptureHandler {
             limit,
             System.currentTimeMillis(),
             redirectTo,
+            Routes.pathKey(req.path()),
             outcome);
     BodyReader.read(
         req, deadlines, limit, clients.requestTimeout().toMillis(), body -> onBody(p, body));
+  }
+
+  /** An SDK's configuration call: its body is read within the limits and dropped. */
+  private void answerConfig(
+      HttpServerRequest req, Routes.Route config, Outcome outcome, ConnectionDeadlines deadlines) {
+    if (!config.allows(req.method())) {
+      req.response().putHeader("Allow", config.allowHeader());
+      fail(
+          outcome,
+          req,
+          new HttpError(
+              405,
+              "method_not_allowed",
+              req.method() + " is not allowed here; use " + config.allowHeader()));
+      return;
+    }
+    BodyReader.read(
+        req,
+        deadlines,
+        config.bodyMaxBytes(),
+        clients.requestTimeout().toMillis(),
+        body -> SdkConfig.answer(req));
   }
 
   /**
@@ -240,7 +270,7 @@ final class CaptureHandler {
     try {
       body =
           BodyDecoder.decode(
-              req.getHeader("content-encoding"),
+              contentEncoding(p, raw),
               req.getHeader("content-type"),
               raw,
               p.limit(),
@@ -255,8 +285,9 @@ final class CaptureHandler {
       params.addAll(body.formFields());
     }
     boolean json = JsonDepth.looksLikeJson(body.utf8());
+    boolean batch = p.endpoint().isBatch() && !singlePostHogEvent(p.endpoint(), body.utf8());
     // A batch's nesting is checked by the parser that splits it, in the same pass.
-    if (json && !p.endpoint().isBatch() && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
+    if (json && !batch && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
       fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
       return;
     }
@@ -271,8 +302,14 @@ final class CaptureHandler {
       return;
     }
     // A single event's JSON object is parsed once, here: key lookup and capture both read it.
-    JsonFields parsed = json && !p.endpoint().isBatch() ? JsonFields.parse(body.utf8()) : null;
-    Set<String> found = ApiKeyExtractor.candidates(data, json ? body.utf8() : null, parsed);
+    JsonFields parsed = json && !batch ? JsonFields.parse(body.utf8()) : null;
+    Set<String> found =
+        ApiKeyExtractor.candidates(data, p.pathKey(), json ? body.utf8() : null, parsed);
+    if (p.endpoint() == Endpoint.POSTHOG && parsed != null) {
+      // PostHog's single-event form carries the project token in the event.
+      ApiKeyExtractor.add(found, parsed.text("token"));
+      ApiKeyExtractor.add(found, parsed.property("token"));
+    }
     if (found.isEmpty()) {
       fail(
           p.outcome(),
@@ -292,7 +329,7 @@ final class CaptureHandler {
         p.ctx(),
         verdict -> {
           if (verdict instanceof AuthResult.Authorized a) {
-            accept(p, data, key, a.organizationId(), body, parsed);
+            accept(p, data, key, a, body, parsed, batch);
           } else {
             if (!(verdict instanceof AuthResult.Unavailable)) {
               limits.authenticationFailed(clientIp);
@@ -320,13 +357,15 @@ final class CaptureHandler {
       Pending p,
       RequestData data,
       String key,
-      String org,
+      AuthResult.Authorized auth,
       BodyDecoder.Decoded body,
-      JsonFields parsed) {
+      JsonFields parsed,
+      boolean batch) {
     HttpServerRequest req = p.req();
     Endpoint endpoint = p.endpoint();
-    EventCapture.SharedRequest shared = capture.request(data, key);
-    if (endpoint.isBatch()) {
+    String org = auth.organizationId();
+    EventCapture.SharedRequest shared = capture.request(data, key, auth.relay());
+    if (batch) {
       acceptBatch(p, shared, key, org, body.utf8());
       return;
     }
@@ -341,7 +380,7 @@ final class CaptureHandler {
           metrics.accepted(p.outcome().endpoint, 1);
           HttpServerResponse res = req.response();
           switch (endpoint) {
-            case PIXEL -> Responses.gif(res);
+            case PIXEL, SNOWPLOW_PIXEL -> Responses.gif(res);
             case TRACK -> {
               if (wantsGif(data)) {
                 Responses.gif(res);
@@ -361,7 +400,9 @@ final class CaptureHandler {
     HttpServerRequest req = p.req();
     List<BatchItems.Item> items;
     try {
-      items = BatchItems.parse(body, config.batchItemsMax(), clients.jsonDepthMax());
+      items =
+          BatchItems.parse(
+              body, p.endpoint().batchField(), config.batchItemsMax(), clients.jsonDepthMax());
     } catch (BatchItems.TooDeepException e) {
       fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
       return;
@@ -373,7 +414,10 @@ final class CaptureHandler {
       return;
     }
     for (BatchItems.Item item : items) {
-      if (item.json() != null && ApiKeyExtractor.itemConflicts(item.json(), key)) {
+      if (item.json() != null
+          && (ApiKeyExtractor.itemConflicts(item.json(), key)
+              || p.endpoint() == Endpoint.POSTHOG
+                  && ApiKeyExtractor.postHogTokenConflicts(item.json(), key))) {
         fail(p.outcome(), req, conflictingKeys());
         return;
       }
@@ -414,6 +458,29 @@ final class CaptureHandler {
           Responses.json(req.response(), 200, batchAnswer(events, rejected, segment));
         },
         err -> fail(p.outcome(), req, spoolError(err)));
+  }
+
+  /**
+   * The body's encoding: the header's, or for PostHog SDKs, which send gzip as {@code text/plain}
+   * with no header, gzip when the query says {@code compression=gzip-js} or the bytes are gzip's.
+   */
+  private static String contentEncoding(Pending p, byte[] raw) {
+    String header = p.req().getHeader("content-encoding");
+    if (header != null || p.endpoint() != Endpoint.POSTHOG) {
+      return header;
+    }
+    String compression = first(p.query(), "compression");
+    boolean gzipBytes = raw.length > 2 && raw[0] == (byte) 0x1f && raw[1] == (byte) 0x8b;
+    return gzipBytes || "gzip-js".equals(compression) || "gzip".equals(compression) ? "gzip" : null;
+  }
+
+  /** True for a PostHog body that is one event object rather than a batch. */
+  private static boolean singlePostHogEvent(Endpoint endpoint, byte[] utf8) {
+    if (endpoint != Endpoint.POSTHOG || !JsonFields.startsAsObject(utf8)) {
+      return false;
+    }
+    JsonFields f = JsonFields.parse(utf8);
+    return f != null && !f.has("batch");
   }
 
   /** Answers 429 when the organization is over its event rate. */

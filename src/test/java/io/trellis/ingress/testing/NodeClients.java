@@ -14,9 +14,10 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Runs the real client libraries under {@code clients/} (Segment's Node SDK, Playwright driving
- * Debian's Chromium) as node scripts. When node, npm packages or Chromium are missing the tests are
- * skipped locally, and fail when {@code TEST_REQUIRE_BROWSER=1} (as CI sets it).
+ * Runs the real client libraries under {@code clients/} (the Segment, RudderStack, PostHog and
+ * Snowplow SDKs, Playwright driving Debian's Chromium) as node scripts. When node, npm packages or
+ * Chromium are missing the tests are skipped locally, and fail when {@code TEST_REQUIRE_BROWSER=1}
+ * (as CI sets it).
  */
 public final class NodeClients {
   public static final String REQUIRE_ENV = "TEST_REQUIRE_BROWSER";
@@ -33,9 +34,21 @@ public final class NodeClients {
     if (node == null) {
       unavailable("node is not installed");
     }
-    if (!Files.isDirectory(dir.resolve("node_modules/@segment/analytics-node"))
-        || !Files.isDirectory(dir.resolve("node_modules/playwright-core"))
-        || !Files.isDirectory(dir.resolve("node_modules/esbuild"))) {
+    boolean installed =
+        List.of(
+                "@segment/analytics-node",
+                "@segment/analytics-next",
+                "@rudderstack/analytics-js",
+                "@rudderstack/rudder-sdk-node",
+                "posthog-js",
+                "posthog-node",
+                "@snowplow/browser-tracker",
+                "@snowplow/node-tracker",
+                "playwright-core",
+                "esbuild")
+            .stream()
+            .allMatch(p -> Files.isDirectory(dir.resolve("node_modules").resolve(p)));
+    if (!installed) {
       if (onPath("npm") == null) {
         unavailable("npm is not installed");
       }

@@ -39,6 +39,9 @@ final class WardenClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String INGEST_SCOPE = "ingest";
 
+  /** Lets the key's events carry the client IP and user agent a server-side SDK relays. */
+  private static final String RELAY_SCOPE = "relay";
+
   private final URI verifyUri;
   private final Duration timeout;
   private final ExecutorService executor;
@@ -108,10 +111,14 @@ final class WardenClient implements AutoCloseable {
     if (!scopes.isArray()) {
       return malformed("no scopes array");
     }
+    boolean ingest = false;
+    boolean relay = false;
     for (JsonNode s : scopes) {
-      if (INGEST_SCOPE.equals(s.asText())) {
-        return new AuthResult.Authorized(org, keyId.isTextual() ? keyId.asText() : "");
-      }
+      ingest |= INGEST_SCOPE.equals(s.asText());
+      relay |= RELAY_SCOPE.equals(s.asText());
+    }
+    if (ingest) {
+      return new AuthResult.Authorized(org, keyId.isTextual() ? keyId.asText() : "", relay);
     }
     return new AuthResult.Forbidden("API key lacks the '" + INGEST_SCOPE + "' scope");
   }
