@@ -90,7 +90,8 @@ public final class ClickHouseServerExtension implements BeforeAllCallback, Param
     }
   }
 
-  private static boolean required() {
+  /** Whether CI requires the ClickHouse tests to run ({@code TEST_REQUIRE_CLICKHOUSE=1}). */
+  public static boolean required() {
     String v = System.getenv("TEST_REQUIRE_CLICKHOUSE");
     return v != null && (v.equals("1") || v.equalsIgnoreCase("true"));
   }

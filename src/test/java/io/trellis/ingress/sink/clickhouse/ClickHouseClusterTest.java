@@ -10,6 +10,7 @@ import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.testing.ClickHouseCluster;
 import io.trellis.ingress.testing.ClickHouseServer;
+import io.trellis.ingress.testing.ClickHouseServerExtension;
 import io.trellis.ingress.testing.RunningService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,14 +46,12 @@ class ClickHouseClusterTest {
 
   /** The installed server binary; skips (or fails, when CI requires ClickHouse) without one. */
   static Path binary() {
-    boolean required =
-        "1".equals(System.getenv("TRELLIS_REQUIRE_CLICKHOUSE"))
-            || "true".equalsIgnoreCase(System.getenv("TRELLIS_REQUIRE_CLICKHOUSE"));
+    boolean required = ClickHouseServerExtension.required();
     Path binary = ClickHouseServer.findBinary();
     if (binary == null || (System.getProperty("trellis.skipClickHouse") != null && !required)) {
       if (required) {
         throw new IllegalStateException(
-            "TRELLIS_REQUIRE_CLICKHOUSE is set but no clickhouse-server binary is installed");
+            "TEST_REQUIRE_CLICKHOUSE is set but no clickhouse-server binary is installed");
       }
       Assumptions.abort("no clickhouse-server binary (apt-get install clickhouse-server)");
     }
