@@ -101,14 +101,16 @@ public final class ClickHouseSchema {
 
   /**
    * The settings sent with the {@link #createStatements()}: on a cluster, how long one {@code ON
-   * CLUSTER} statement waits for every node. A node that is down runs the statement from the
-   * cluster's DDL queue when it returns; the wait only bounds the start-up.
+   * CLUSTER} statement waits for every node ({@code clickhouse.cluster-ddl-timeout}), or, without
+   * {@code waitForAll}, that it only queues the statement (0, understood by every version). A node
+   * that is down runs the statements from the cluster's DDL queue when it returns; the wait only
+   * bounds the start-up.
    */
-  public Map<String, String> ddlSettings() {
+  public Map<String, String> ddlSettings(boolean waitForAll) {
     if (!clustered()) {
       return Map.of();
     }
-    long seconds = (config.clusterDdlTimeout().toMillis() + 999) / 1000;
+    long seconds = waitForAll ? (config.clusterDdlTimeout().toMillis() + 999) / 1000 : 0;
     return Map.of("distributed_ddl_task_timeout", Long.toString(seconds));
   }
 

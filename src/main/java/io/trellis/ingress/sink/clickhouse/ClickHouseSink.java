@@ -169,9 +169,12 @@ public final class ClickHouseSink implements Sink {
   }
 
   private void createTables(Client c, ClickHouseSchema s) throws SinkException {
-    CommandSettings settings = new CommandSettings();
-    s.ddlSettings().forEach(settings::serverSetting);
+    boolean nodeLate = false;
     for (String ddl : s.createStatements()) {
+      CommandSettings settings = new CommandSettings();
+      // Once a node has not answered in time, the next statements do not wait for it again:
+      // they are queued behind the first one, which it has not run either.
+      s.ddlSettings(!nodeLate).forEach(settings::serverSetting);
       try (CommandResponse ignored = await(c.execute(ddl, settings))) {
         log.debug("Executed {}", ddl);
       } catch (SinkException e) {
@@ -181,17 +184,18 @@ public final class ClickHouseSink implements Sink {
           // Queued for every node; a node that is down runs it when it returns. Whether this
           // node has the tables is checked below.
           log.warn(
-              "Not every node of ClickHouse cluster {} has run '{}' yet; they run it when they"
-                  + " return: {}",
+              "Not every node of ClickHouse cluster {} has run '{}' yet; they run the queued"
+                  + " statements when they return: {}",
               config.cluster(),
               ddl.lines().findFirst().orElse(ddl),
               ClickHouseErrors.summary(e.getMessage()));
+          nodeLate = true;
           continue;
         }
         throw failed(e);
       }
     }
-    if (s.clustered() && !tablesExist(c, s)) {
+    if (s.clustered() && !awaitTables(c, s)) {
       throw SinkException.transientFailure(
           "ClickHouse at "
               + config.urls().get(current)
@@ -204,6 +208,26 @@ public final class ClickHouseSink implements Sink {
     }
     log.info(
         "ClickHouse table {} is ready (partition by {})", s.storageTable(), config.partitioning());
+  }
+
+  /**
+   * Waits up to {@code clickhouse.cluster-ddl-timeout} until the connected node has run the queued
+   * statements that were not waited for.
+   */
+  private boolean awaitTables(Client c, ClickHouseSchema s) throws SinkException {
+    long deadline = System.nanoTime() + config.clusterDdlTimeout().toNanos();
+    while (!tablesExist(c, s)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw SinkException.transientFailure("interrupted while waiting for the tables", e);
+      }
+    }
+    return true;
   }
 
   /** True when the connected node has both the storage table and the table inserts go to. */

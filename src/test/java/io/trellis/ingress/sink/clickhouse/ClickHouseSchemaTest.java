@@ -116,13 +116,15 @@ class ClickHouseSchemaTest {
     assertThat(s.insertTable()).isEqualTo("t.events");
     assertThat(s.insertSettings("tok")).containsEntry("insert_distributed_sync", "1");
     assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS_WITH_INGESTED_AT);
-    assertThat(s.ddlSettings()).containsExactly(Map.entry("distributed_ddl_task_timeout", "5"));
+    assertThat(s.ddlSettings(true)).containsExactly(Map.entry("distributed_ddl_task_timeout", "5"));
+    assertThat(s.ddlSettings(false))
+        .containsExactly(Map.entry("distributed_ddl_task_timeout", "0"));
   }
 
   @Test
   void aSingleServerLeavesIngestedAtToTheColumnDefault() {
     ClickHouseSchema s = schema("24.8");
     assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS);
-    assertThat(s.ddlSettings()).isEmpty();
+    assertThat(s.ddlSettings(true)).isEmpty();
   }
 }
