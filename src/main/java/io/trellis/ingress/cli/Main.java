@@ -22,6 +22,7 @@ import picocli.CommandLine.HelpCommand;
       KeysCommand.class,
       SpoolCommand.class,
       ConfigCommand.class,
+      ReplayCommand.class,
       HelpCommand.class
     })
 public final class Main extends Usage.Group {

@@ -11,6 +11,7 @@ import com.clickhouse.client.api.insert.InsertSettings;
 import com.clickhouse.client.api.query.QueryResponse;
 import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
+import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.config.UrlSecrets;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
@@ -26,8 +27,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -277,6 +281,77 @@ public final class ClickHouseSink implements Sink {
     } catch (Exception e) {
       throw failed(e);
     }
+  }
+
+  /**
+   * The event ids among these events that the table already holds: what a replay must not insert
+   * again. Looks only at the events' organizations and time span, so ClickHouse reads the parts of
+   * the primary key that can hold them. Works on every server version (18.x has no insert tokens,
+   * so this is the check that makes a replay exactly once there).
+   */
+  public Set<String> storedEventIds(List<TrafficEvent> events) throws SinkException {
+    if (events.isEmpty()) {
+      return Set.of();
+    }
+    if (schema == null) {
+      prepare();
+    }
+    Set<String> orgs = new TreeSet<>();
+    long min = Long.MAX_VALUE;
+    long max = Long.MIN_VALUE;
+    StringBuilder ids = new StringBuilder(events.size() * 40);
+    for (TrafficEvent e : events) {
+      orgs.add(e.organizationId());
+      min = Math.min(min, e.timestamp());
+      max = Math.max(max, e.timestamp());
+      quote(ids.length() == 0 ? ids : ids.append(','), e.eventId());
+    }
+    StringBuilder orgList = new StringBuilder();
+    for (String o : orgs) {
+      quote(orgList.length() == 0 ? orgList : orgList.append(','), o);
+    }
+    // Whole seconds around the span: servers before 20.1 store the time in seconds.
+    String sql =
+        "SELECT toString(event_id) FROM "
+            + schema.insertTable()
+            + " WHERE organization_id IN ("
+            + orgList
+            + ") AND timestamp >= toDateTime("
+            + Math.floorDiv(min, 1000)
+            + ") AND timestamp < toDateTime("
+            + (Math.floorDiv(max, 1000) + 1)
+            + ") AND toString(event_id) IN ("
+            + ids
+            + ")";
+    Client c = clients.get(current);
+    try (QueryResponse r =
+        await(c.query(sql, new QuerySettings().setFormat(ClickHouseFormat.TabSeparated)))) {
+      String text = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      Set<String> found = new HashSet<>();
+      for (String line : text.split("\n")) {
+        if (!line.isBlank()) {
+          found.add(line.trim());
+        }
+      }
+      return found;
+    } catch (SinkException e) {
+      throw e;
+    } catch (Exception e) {
+      throw failed(e);
+    }
+  }
+
+  /** A ClickHouse string literal. */
+  private static StringBuilder quote(StringBuilder sb, String s) {
+    sb.append('\'');
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch == '\\' || ch == '\'') {
+        sb.append('\\');
+      }
+      sb.append(ch);
+    }
+    return sb.append('\'');
   }
 
   /**
