@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code replay}: sends stored events (files sink or dead letters) to a sink, exactly once. */
 @Command(
     name = "replay",
+    mixinStandardHelpOptions = true,
     description =
         "Send the events stored as NDJSON under DATA_DIR/events (or the sink's dead letters) to a"
             + " sink, skipping those it already holds. Resumes where an interrupted run stopped."
