@@ -186,7 +186,35 @@ class OpenApiContractTest {
     check("segmentBatchShort", segment("/v1/b", basic, batch));
     check("segmentImport", segment("/v1/import", basic, batch));
 
+    String single = "{\"api_key\":\"" + key + "\",\"event\":\"$pageview\",\"properties\":{}}";
+    String envelope = "{\"api_key\":\"" + key + "\",\"batch\":[{\"event\":\"e\"}]}";
+    check("posthogE", unauthenticated("/e/", envelope));
+    check("posthogIngest", unauthenticated("/i/v0/e/", single));
+    check("posthogBatch", unauthenticated("/batch/", envelope));
+    check("posthogCapture", unauthenticated("/capture/", single));
+    check("posthogCapture", unauthenticated("/capture/", "{\"event\":\"no key\"}"));
+    String payload = "{\"schema\":\"s\",\"data\":[{\"e\":\"pv\"},{\"e\":\"se\"}]}";
+    check("snowplowPost", post("/com.snowplowanalytics.snowplow/tp2", payload));
+    check("snowplowPixel", get("/i?e=pv&api_key=" + key));
+    check(
+        "snowplowPostKeyed",
+        unauthenticated("/snowplow/" + key + "/com.snowplowanalytics.snowplow/tp2", payload));
+    check("snowplowPixelKeyed", get("/snowplow/" + key + "/i?e=pv"));
+    check("snowplowPixelKeyed", get("/snowplow/trk_unknown_key/i?e=pv"));
+    check("posthogFlags", unauthenticated("/flags/?v=2", "{}"));
+    check("posthogDecide", unauthenticated("/decide/?v=3", "{}"));
+    check("posthogConfig", get("/array/phc_token/config"));
+    check("posthogConfigScript", get("/array/phc_token/config.js"));
+    check("posthogConfigScript", get("/array/bad%20token/config.js"));
+    check("rudderSourceConfig", get("/sourceConfig/?writeKey=" + key));
+
     assertThat(covered).containsExactlyInAnyOrderElementsOf(documentedOperations());
+  }
+
+  private static HttpRequest.Builder unauthenticated(String path, String body) {
+    return HttpRequest.newBuilder(service.uri(path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
   }
 
   private static HttpRequest.Builder get(String pathAndQuery) {
