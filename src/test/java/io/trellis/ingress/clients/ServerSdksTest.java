@@ -42,7 +42,7 @@ class ServerSdksTest {
     List<String> relayArgs = new ArrayList<>(List.of(url(), run));
     List<String> plainArgs = new ArrayList<>(List.of(url(), run));
     for (String lib : LIBS) {
-      String relayKey = service.keyStore().create(lib + "-relay", "server", true).key();
+      String relayKey = service.createKey(lib + "-relay", true);
       String plainKey = service.createKey(lib + "-plain");
       keys.put(lib + "-relay", relayKey);
       keys.put(lib + "-plain", plainKey);

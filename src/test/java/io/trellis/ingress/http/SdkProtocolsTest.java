@@ -115,6 +115,55 @@ class SdkProtocolsTest {
   }
 
   @Test
+  void onlyRelayKeysSetTheEventsClientIpAndUserAgentAndTheSocketAddressIsKept() {
+    String relayKey = service.createKey("relay-org", true);
+    String plainId = UUID.randomUUID().toString();
+    String relayId = UUID.randomUUID().toString();
+    String badIpId = UUID.randomUUID().toString();
+    for (String[] call :
+        new String[][] {
+          {key, plainId, "198.51.100.9"},
+          {relayKey, relayId, "198.51.100.9"},
+          {relayKey, badIpId, "nope"}
+        }) {
+      HttpResponse<String> res =
+          service.send(
+              HttpRequest.newBuilder(service.uri("/v1/track"))
+                  .header("Content-Type", "application/json")
+                  .header("User-Agent", "server-sdk/1.0")
+                  // A client cannot plant the service's own record of the socket address.
+                  .header("X-Trellis-Socket-Ip", "6.6.6.6")
+                  .header(
+                      "Authorization",
+                      "Basic " + Base64.getEncoder().encodeToString(utf8(call[0] + ":")))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"type\":\"track\",\"event\":\"x\",\"messageId\":\""
+                              + call[1]
+                              + "\",\"context\":{\"ip\":\""
+                              + call[2]
+                              + "\",\"userAgent\":\"Browser/2.0\"}}")));
+      assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    }
+
+    JsonNode plain = service.awaitEvent(plainId);
+    assertThat(plain.path("ip").asText()).isEqualTo("127.0.0.1");
+    assertThat(plain.path("user_agent").asText()).isEqualTo("server-sdk/1.0");
+    assertThat(plain.path("headers").path("x-trellis-socket-ip").asText()).isEqualTo("6.6.6.6");
+
+    JsonNode relayed = service.awaitEvent(relayId);
+    assertThat(relayed.path("ip").asText()).isEqualTo("198.51.100.9");
+    assertThat(relayed.path("user_agent").asText()).isEqualTo("Browser/2.0");
+    assertThat(relayed.path("headers").path("x-trellis-socket-ip").asText()).isEqualTo("127.0.0.1");
+    assertThat(relayed.path("headers").path("user-agent").asText()).isEqualTo("server-sdk/1.0");
+    assertThat(relayed.path("body").asText()).contains("198.51.100.9");
+
+    JsonNode badIp = service.awaitEvent(badIpId);
+    assertThat(badIp.path("ip").asText()).isEqualTo("127.0.0.1");
+    assertThat(badIp.path("user_agent").asText()).isEqualTo("Browser/2.0");
+  }
+
+  @Test
   void postHogTokenOtherThanTheApiKeyIsRefused() {
     String other = service.createKey("globex");
     String single =

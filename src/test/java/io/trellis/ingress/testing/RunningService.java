@@ -111,7 +111,12 @@ public final class RunningService implements AutoCloseable {
 
   /** Creates a key for the organization in the service's local key store; usable at once. */
   public String createKey(String org) {
-    String key = keys.create(org, "test").key();
+    return createKey(org, false);
+  }
+
+  /** The same; with {@code relay}, server-side SDKs may set the events' client IP and UA. */
+  public String createKey(String org, boolean relay) {
+    String key = keys.create(org, "test", relay).key();
     service.reloadKeys(); // rather than waiting for the server's once-a-second reload
     return key;
   }
