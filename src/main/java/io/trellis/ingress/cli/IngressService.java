@@ -88,6 +88,7 @@ public final class IngressService implements AutoCloseable {
     ScheduledExecutorService background = null;
     List<Sink> sinks = new ArrayList<>();
     KeyResolver keys = null;
+    Keys opened;
     Spool spool;
     try {
       background =
@@ -97,7 +98,8 @@ public final class IngressService implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
               });
-      keys = openKeys(c, registry, background, out);
+      opened = openKeys(c, registry, background);
+      keys = opened.resolver();
       if (c.files().enabled()) {
         sinks.add(new FilesSink(c.files()));
       }
@@ -109,7 +111,6 @@ public final class IngressService implements AutoCloseable {
       }
       for (Sink s : sinks) {
         s.start();
-        log.info("Sink ready: {}", s);
       }
       SpoolConfig spoolConfig = c.spool();
       spool = DiskSpool.open(lock, dataDir.resolve("dead-letters"), spoolConfig, sinks, registry);
@@ -157,29 +158,34 @@ public final class IngressService implements AutoCloseable {
       spool.close();
       throw e;
     }
-    return new IngressService(server, spool, keys, background, sinks, admin, registry);
+    IngressService service =
+        new IngressService(server, spool, keys, background, sinks, admin, registry);
+    Banner.print(
+        out,
+        c,
+        service.port(),
+        service.adminPort(),
+        opened.demoKey(),
+        opened.empty() && opened.demoKey() == null);
+    return service;
   }
 
-  private static KeyResolver openKeys(
-      ServiceConfig c,
-      MeterRegistry registry,
-      ScheduledExecutorService background,
-      PrintStream out) {
+  /** The key resolver, and the demo key when this start created one (printed last). */
+  private record Keys(KeyResolver resolver, ApiKeys.NewKey demoKey, boolean empty) {}
+
+  private static Keys openKeys(
+      ServiceConfig c, MeterRegistry registry, ScheduledExecutorService background) {
     if (c.warden() != null) {
-      KeyResolver keys = new WardenKeyResolver(c.warden(), registry);
-      log.info("API keys are verified by {}", keys);
-      return keys;
+      return new Keys(new WardenKeyResolver(c.warden(), registry), null, false);
     }
     LocalKeyStore store = LocalKeyStore.open(c.dataDir());
-    if (store.isEmpty() && c.auth().createDemoKey()) {
-      ApiKeys.NewKey k = store.create("demo", "created at first start");
-      out.println("The key store was empty: created key " + k.keyId() + " for organization demo.");
-      out.println("Use it with: curl -H 'Authorization: Bearer " + k.key() + "' ...");
-      out.println(k.key());
-      out.flush();
+    ApiKeys.NewKey demo = null;
+    boolean empty = store.isEmpty();
+    if (empty && c.auth().createDemoKey()) {
+      demo = store.create("demo", "created at first start");
     }
     background.scheduleWithFixedDelay(store::reloadIfChanged, 1, 1, TimeUnit.SECONDS);
-    return store;
+    return new Keys(store, demo, empty);
   }
 
   private static void closeQuietly(SpoolLock lock, Exception failure) {

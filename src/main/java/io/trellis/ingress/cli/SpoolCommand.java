@@ -1,5 +1,6 @@
 package io.trellis.ingress.cli;
 
+import io.trellis.ingress.config.Sizes;
 import io.trellis.ingress.spool.SpoolStatus;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,12 +30,10 @@ final class SpoolCommand extends Usage.Group {
       SpoolStatus s = SpoolStatus.read(DataDirectory.existing(common.load(), System.out));
       System.out.println("Spool " + s.directory());
       System.out.printf(
-          "  segments %d, %.1f MiB (%d bytes), spare files %.1f MiB, offsets %d..%d,"
-              + " quarantined ranges %d%n",
+          "  segments %d, %s, spare files %s, offsets %d..%d, quarantined ranges %d%n",
           s.segments(),
-          s.bytes() / (1024.0 * 1024.0),
-          s.bytes(),
-          s.spareBytes() / (1024.0 * 1024.0),
+          Sizes.format(s.bytes()),
+          Sizes.format(s.spareBytes()),
           s.oldestOffset(),
           s.nextOffset(),
           s.quarantined());

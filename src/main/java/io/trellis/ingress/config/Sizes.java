@@ -33,14 +33,21 @@ public final class Sizes {
     return n << shift;
   }
 
+  /**
+   * A size for people, in one style everywhere: {@code 512 B}, {@code 64 MiB}, {@code 38.5 GiB}
+   * (one decimal when not a whole number of the unit). {@link #parse} reads it back, rounded.
+   */
   public static String format(long bytes) {
     String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
     int i = 0;
-    long v = bytes;
-    while (i < units.length - 1 && v != 0 && v % 1024 == 0) {
+    double v = bytes;
+    while (i < units.length - 1 && Math.abs(v) >= 1024) {
       v /= 1024;
       i++;
     }
-    return i == 0 ? Long.toString(bytes) : v + units[i];
+    if (i == 0 || v == Math.rint(v)) {
+      return (long) v + " " + units[i];
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[i]);
   }
 }

@@ -2,6 +2,7 @@ package io.trellis.ingress.http;
 
 import io.trellis.ingress.ops.LogSetup;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,9 @@ import org.slf4j.LoggerFactory;
 final class AccessLog {
   private static final Logger log = LoggerFactory.getLogger(LogSetup.ACCESS_LOGGER);
 
+  /** Path segments this long may be keys or tokens; shorter ones are words such as "track". */
+  private static final int SECRET_LENGTH = 20;
+
   private AccessLog() {}
 
   static void record(HttpServerRequest req, HttpMetrics.Outcome outcome, int status) {
@@ -22,19 +26,54 @@ final class AccessLog {
     }
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - outcome.startNanos);
     String peer = req.remoteAddress() == null ? "-" : req.remoteAddress().hostAddress();
-    log.info(
-        "{} {} {} {} reason={} bytes={} ms={} peer={}",
-        req.method(),
-        Routes.loggable(req.path()),
+    String path = loggedPath(req.path());
+    String version =
         switch (req.version()) {
           case HTTP_1_0 -> "HTTP/1.0";
           case HTTP_1_1 -> "HTTP/1.1";
           case HTTP_2 -> "HTTP/2";
-        },
-        status,
-        outcome.reason == null ? "-" : outcome.reason,
-        req.response().bytesWritten(),
-        String.format("%.3f", micros / 1000.0),
-        peer);
+        };
+    String reason = outcome.reason == null ? "-" : outcome.reason;
+    long bytes = req.response().bytesWritten();
+    String ms = String.format(Locale.ROOT, "%.3f", micros / 1000.0);
+    log.atInfo()
+        .addKeyValue("method", req.method().name())
+        .addKeyValue("path", path)
+        .addKeyValue("status", status)
+        .addKeyValue("reason", reason)
+        .addKeyValue("bytes", bytes)
+        .addKeyValue("duration_ms", micros / 1000.0)
+        .addKeyValue("peer", peer)
+        .log(
+            "{} {} {} {} reason={} bytes={} ms={} peer={}",
+            req.method(),
+            path,
+            version,
+            status,
+            reason,
+            bytes,
+            ms,
+            peer);
+  }
+
+  /**
+   * The path as logged. A route's path is logged as it is; any other path may carry a key that a
+   * client put in it ({@code /track/trk_…}), so a segment that could be one is masked.
+   */
+  static String loggedPath(String path) {
+    if (path == null) {
+      return "-";
+    }
+    if (Routes.find(path) != null) {
+      return Routes.loggable(path);
+    }
+    String[] segments = Routes.loggable(path).split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      String s = segments[i];
+      if (s.length() >= SECRET_LENGTH || s.toLowerCase(Locale.ROOT).contains("trk_")) {
+        segments[i] = "[redacted]";
+      }
+    }
+    return String.join("/", segments);
   }
 }

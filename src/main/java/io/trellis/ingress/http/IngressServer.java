@@ -113,7 +113,7 @@ public final class IngressServer implements AutoCloseable {
         .toCompletionStage()
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    log.info("Capture port listening on {}:{} ({})", config.host(), port, clients);
+    log.info("Capture port listening on {}:{}", config.host(), port);
     return port;
   }
 

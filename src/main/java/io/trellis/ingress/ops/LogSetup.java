@@ -2,7 +2,6 @@ package io.trellis.ingress.ops;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
@@ -33,7 +32,7 @@ public final class LogSetup {
       ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
       for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
         if (it.next() instanceof OutputStreamAppender<ILoggingEvent> out) {
-          JsonEncoder json = new JsonEncoder();
+          JsonLogEncoder json = new JsonLogEncoder();
           json.setContext(ctx);
           json.start();
           out.stop();

@@ -2,6 +2,7 @@ package io.trellis.ingress.spool;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.config.Sizes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -216,9 +217,9 @@ final class SegmentLog implements AutoCloseable {
           nextOffset);
     }
     log.info(
-        "Spool log open: {} segment(s), {} bytes, offsets {}..{}",
+        "Spool log open: {} segment(s), {}, offsets {}..{}",
         segments.size(),
-        budget.used(),
+        Sizes.format(budget.used()),
         oldestOffset(),
         nextOffset);
   }

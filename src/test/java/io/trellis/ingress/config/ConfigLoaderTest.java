@@ -102,7 +102,9 @@ class ConfigLoaderTest {
     assertThat(Sizes.parse("64KiB")).isEqualTo(65536);
     assertThat(Sizes.parse("1 MB")).isEqualTo(1 << 20);
     assertThat(Sizes.parse("2g")).isEqualTo(2L << 30);
-    assertThat(Sizes.format(20L << 20)).isEqualTo("20MiB");
+    assertThat(Sizes.format(20L << 20)).isEqualTo("20 MiB");
+    assertThat(Sizes.format(41_368_797_197L)).isEqualTo("38.5 GiB");
+    assertThat(Sizes.format(24)).isEqualTo("24 B");
     assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
     assertThat(Durations.parse("5m")).isEqualTo(Duration.ofMinutes(5));
     assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
