@@ -218,7 +218,15 @@ final class SinkDelivery implements Runnable {
         carried = null;
       } else {
         long version = segmentLog.publishVersion();
+        long published = segmentLog.nextOffset();
         if (!reader.next()) {
+          if (items.isEmpty() && undecodable.isEmpty() && published > committed) {
+            // The reader is past everything published below this offset, and nothing of it is
+            // left for the sink: the offsets in between belong to records in quarantine, or to
+            // none at all (a skipped range). Move the cursor past them, or the sink's lag would
+            // count events that do not exist and the segments would never be freed.
+            commit(published);
+          }
           if (draining) {
             break;
           }

@@ -111,4 +111,49 @@ class SpoolStatusTest {
         .extracting(SpoolStatus.SinkStatus::lagEvents)
         .containsExactly(0L, 100L);
   }
+
+  @Test
+  void afterAWholeSegmentIsQuarantinedStatusAndMetricsShowNoPhantomLag() throws Exception {
+    Path spoolDir = dir.resolve("spool");
+    try (DiskSpool spool =
+        DiskSpool.open(
+            spoolDir,
+            dir.resolve("dead-letters"),
+            config(),
+            List.of(new TestSink("files")),
+            new SimpleMeterRegistry())) {
+      for (TrafficEvent e : Events.events("e", 600)) {
+        spool.append(List.of(e)).get();
+      }
+    }
+    java.util.TreeMap<Long, Path> segments = SegmentLog.listSegments(spoolDir);
+    assertThat(segments).hasSizeGreaterThanOrEqualTo(2);
+    long lastBase = segments.lastKey();
+    // Header and first record destroyed: the segment cannot be read and goes to quarantine whole.
+    byte[] garbage = new byte[Segment.HEADER_BYTES + RecordFrame.HEADER_BYTES];
+    java.util.Arrays.fill(garbage, (byte) 0x5a);
+    RecoveryTest.overwrite(segments.lastEntry().getValue(), 0, garbage);
+
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    TestSink files = new TestSink("files");
+    try (DiskSpool spool =
+        DiskSpool.open(spoolDir, dir.resolve("dead-letters"), config(), List.of(files), metrics)) {
+      spool.start();
+      files.awaitStored((int) lastBase);
+      Await.until(
+          () -> metrics.get("trellis.sink.lag.events").gauge().value() == 0,
+          java.time.Duration.ofSeconds(10),
+          () ->
+              "lag of files: "
+                  + metrics.get("trellis.sink.lag.events").gauge().value()
+                  + " events, with nothing left to deliver");
+    }
+    SpoolStatus status = SpoolStatus.read(dir);
+    assertThat(status.quarantined()).isEqualTo(1);
+    assertThat(status.sinks()).hasSize(1);
+    assertThat(status.sinks().get(0).cursor()).isEqualTo(status.nextOffset());
+    assertThat(status.sinks().get(0).lagEvents()).isZero();
+    assertThat(cli("spool", "status", "--data-dir", dir.toString()))
+        .contains("offsets " + status.oldestOffset() + ".." + status.nextOffset());
+  }
 }
