@@ -4,10 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
@@ -51,8 +54,30 @@ final class CursorStore {
 
   void store(String sink, long offset) throws IOException {
     Files.createDirectories(dir);
-    DurableFiles.writeAtomically(
-        dir.resolve(sink + SUFFIX), (offset + "\n").getBytes(StandardCharsets.US_ASCII));
+    Path file = dir.resolve(sink + SUFFIX);
+    byte[] text = (offset + "\n").getBytes(StandardCharsets.US_ASCII);
+    try {
+      DurableFiles.writeAtomically(file, text);
+    } catch (IOException e) {
+      if (!Files.exists(file)) {
+        throw e;
+      }
+      // A full disk has no block for the temporary file, yet the cursor must move for the
+      // segments behind it to be freed: overwrite the existing file in place. The few bytes of a
+      // cursor sit in one sector of a block the file already has, and a sector is written whole.
+      Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".tmp"));
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ByteBuffer b = ByteBuffer.wrap(text);
+        while (b.hasRemaining()) {
+          ch.write(b, b.position());
+        }
+        ch.truncate(text.length);
+        ch.force(true);
+      } catch (IOException inPlace) {
+        e.addSuppressed(inPlace);
+        throw e;
+      }
+    }
   }
 
   /** Every cursor on disk, by sink name; read-only. */

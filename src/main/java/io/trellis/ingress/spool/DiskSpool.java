@@ -158,9 +158,15 @@ public final class DiskSpool implements Spool {
     }
     Quarantine quarantine = new Quarantine(dir, metrics);
     SegmentLog segmentLog = SegmentLog.open(dir, config, quarantine, budget, maxCursor);
-    DurableFiles.writeAtomically(
-        dir.resolve(SINKS_FILE),
-        (String.join("\n", names) + "\n").getBytes(StandardCharsets.UTF_8));
+    try {
+      DurableFiles.writeAtomically(
+          dir.resolve(SINKS_FILE),
+          (String.join("\n", names) + "\n").getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      // Only `spool status` reads it; a full disk must not keep the spool from draining.
+      log.warn(
+          "Cannot record the configured sinks in {}: {}", dir.resolve(SINKS_FILE), e.toString());
+    }
     GroupCommitWriter writer = new GroupCommitWriter(segmentLog, budget, config, metrics);
     List<SinkDelivery> deliveries = new ArrayList<>();
     DiskSpool[] self = new DiskSpool[1];
@@ -198,13 +204,15 @@ public final class DiskSpool implements Spool {
     long usable = Files.getFileStore(dir).getUsableSpace();
     long budget = (long) ((usable + existing) * SpoolConfig.DEFAULT_BUDGET_SHARE);
     if (budget < 2 * config.segmentBytes()) {
-      throw new ConfigException(
-          "the disk of "
-              + dir
-              + " has "
-              + Sizes.format(usable)
-              + " free: too little for a spool of at least two segments of "
-              + Sizes.format(config.segmentBytes()));
+      // Start anyway: what the spool holds is delivered, and appends are answered 503 while the
+      // disk has no room for them (readiness says so), rather than the service staying down.
+      log.warn(
+          "The disk of {} has {} free, too little for a spool budget of two segments of {}: the"
+              + " service starts, drains the spool, and accepts events while writes find room",
+          dir,
+          Sizes.format(usable),
+          Sizes.format(config.segmentBytes()));
+      return 2 * config.segmentBytes();
     }
     return budget;
   }
@@ -297,6 +305,10 @@ public final class DiskSpool implements Spool {
     String failure = writer.failure();
     if (failure != null) {
       return SpoolReadiness.notReady("spool cannot write: " + failure);
+    }
+    String trouble = writer.trouble();
+    if (trouble != null) {
+      return SpoolReadiness.notReady("spool cannot write: " + trouble);
     }
     // Spare files give way to the first append that needs their room: not counted as full here.
     long used = budget.used() - segmentLog.spareBytes();

@@ -68,6 +68,15 @@ final class GroupCommitWriter implements Runnable {
   private final long maxGroupBytes;
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+  /*
+   * While writes fail, the writer checks every second whether this much can be written (and cuts
+   * it off again), so readiness comes back when the disk has room even if no request arrives: a
+   * load balancer sends none to a service that says it is not ready.
+   */
+  private static final int PROBE_BYTES = 1 << 20;
+
+  private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   /* True while the writer waits for a first append; only then does an append wake it. */
@@ -75,6 +84,10 @@ final class GroupCommitWriter implements Runnable {
   private volatile boolean stopping;
   private volatile boolean exited;
   private volatile String failure;
+  /* Why the last write failed (a full disk, typically), until a write or a probe succeeds. */
+  private volatile String trouble;
+  private long lastProbeNanos;
+  private final int probeBytes;
   private boolean writeFailed;
 
   private final Counter appendedEvents;
@@ -91,6 +104,7 @@ final class GroupCommitWriter implements Runnable {
     this.maxDelayNanos = config.fsyncMaxDelay().toNanos();
     this.idleGapNanos = Math.max(1, maxDelayNanos / IDLE_GAP_DIVISOR);
     this.maxGroupBytes = Math.max(1, config.fsyncMaxBytes());
+    this.probeBytes = Math.min(PROBE_BYTES, RecordFrame.frameBytes(config.maxRecordBytes()));
     this.appendedEvents = metrics.counter("trellis.spool.appended.events");
     this.appendedBytes = metrics.counter("trellis.spool.appended.bytes");
     this.fsyncTimer = metrics.timer("trellis.spool.fsync");
@@ -120,6 +134,14 @@ final class GroupCommitWriter implements Runnable {
     return failure;
   }
 
+  /**
+   * Why the last write failed, while appends keep failing (a full disk); null once a write or the
+   * writer's own probe succeeds.
+   */
+  String trouble() {
+    return trouble;
+  }
+
   /** Writes and acknowledges everything queued so far, then stops the thread. */
   void stop() {
     stopping = true;
@@ -135,11 +157,16 @@ final class GroupCommitWriter implements Runnable {
   public void run() {
     List<Pending> group = new ArrayList<>();
     try {
+      // Whether appends can be written at all, before the first request finds out.
+      probe();
       while (!Thread.currentThread().isInterrupted()) {
         Pending first = queue.poll();
         if (first == null) {
           if (stopping) {
             break;
+          }
+          if (trouble != null && System.nanoTime() - lastProbeNanos >= PROBE_INTERVAL_NANOS) {
+            probe();
           }
           // Announce the wait before the last look at the queue: an append either sees the
           // flag and wakes this thread, or is seen here.
@@ -197,12 +224,40 @@ final class GroupCommitWriter implements Runnable {
       }
       return true;
     } catch (IOException | RuntimeException e) {
-      log.error("Spool write failed; failing the requests of this group", e);
-      if (!segmentLog.discardUnpublished()) {
-        failure = "a write failed and the segment could not be cut back: " + e;
-      }
-      writeFailed = true;
+      writeFailed(e);
       return false;
+    }
+  }
+
+  private void writeFailed(Exception e) {
+    if (trouble == null) {
+      log.error("Spool write failed; failing the requests of this group", e);
+    }
+    trouble = e.getMessage() == null ? e.toString() : e.getMessage();
+    lastProbeNanos = System.nanoTime();
+    if (!segmentLog.discardUnpublished()) {
+      failure = "a write failed and the segment could not be cut back: " + e;
+    }
+    // Spare files hold disk space that the next write may need more.
+    segmentLog.dropSpares();
+    writeFailed = true;
+  }
+
+  /** Checks that the disk has room for a write now; sets or clears {@link #trouble}. */
+  private void probe() {
+    lastProbeNanos = System.nanoTime();
+    try {
+      segmentLog.probe(probeBytes);
+      if (trouble != null) {
+        log.info("Spool writes work again (the disk has room): accepting events");
+      }
+      trouble = null;
+    } catch (IOException | RuntimeException e) {
+      if (trouble == null) {
+        log.error("Spool cannot write ({}): refusing events until it can", e.toString());
+      }
+      trouble = e.getMessage() == null ? e.toString() : e.getMessage();
+      segmentLog.dropSpares();
     }
   }
 
@@ -211,11 +266,7 @@ final class GroupCommitWriter implements Runnable {
       try {
         segmentLog.flush();
       } catch (IOException e) {
-        log.error("Spool write failed; failing the requests of this group", e);
-        if (!segmentLog.discardUnpublished()) {
-          failure = "a write failed and the segment could not be cut back: " + e;
-        }
-        writeFailed = true;
+        writeFailed(e);
       }
     }
     if (failure == null && !writeFailed && fsync) {
@@ -237,6 +288,10 @@ final class GroupCommitWriter implements Runnable {
       return;
     }
     segmentLog.publish();
+    if (trouble != null) {
+      log.info("Spool writes work again (the disk has room): accepting events");
+      trouble = null;
+    }
     long now = System.nanoTime();
     long events = 0;
     long bytes = 0;

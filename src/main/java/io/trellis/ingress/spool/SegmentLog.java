@@ -201,7 +201,16 @@ final class SegmentLog implements AutoCloseable {
     nextOffset = Math.max(next, minNextOffset);
     adoptSpares();
     if (segments.isEmpty() || segments.lastEntry().getValue().sealed()) {
-      startSegment(nextOffset);
+      try {
+        startSegment(nextOffset);
+      } catch (IOException e) {
+        // A full disk has no room for a new segment: start anyway, so that what the log holds
+        // is delivered; the first append that finds room creates it.
+        log.warn(
+            "Cannot create a new spool segment in {} ({}): appends fail until there is room",
+            dir,
+            e.toString());
+      }
     } else {
       active = segments.lastEntry().getValue();
       channel = FileChannel.open(active.path, StandardOpenOption.WRITE);
@@ -342,12 +351,21 @@ final class SegmentLog implements AutoCloseable {
     Path path = dir.resolve(Segment.fileName(base));
     Segment.Header header = Segment.Header.current(base, random.nextLong());
     FileChannel ch = reuseSpare(path, header);
-    if (ch == null) {
-      ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      writeHeader(ch, header, true);
-    }
-    if (sync) {
-      DurableFiles.syncDirectory(dir);
+    try {
+      if (ch == null) {
+        ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        writeHeader(ch, header, true);
+      }
+      if (sync) {
+        DurableFiles.syncDirectory(dir);
+      }
+    } catch (IOException e) {
+      // Typically a full disk: leave no half-made file behind, so the next attempt can create it.
+      if (ch != null) {
+        ch.close();
+        Files.deleteIfExists(path);
+      }
+      throw e;
     }
     Segment s = new Segment(header, path, Segment.HEADER_BYTES, false);
     budget.add(Segment.HEADER_BYTES);
@@ -369,6 +387,9 @@ final class SegmentLog implements AutoCloseable {
 
   /** Frames and buffers one record, starting a new segment first when it would not fit. */
   long append(byte[] payload) throws IOException {
+    if (active == null) {
+      startSegment(nextOffset);
+    }
     int frame = RecordFrame.frameBytes(payload.length);
     if (writtenPosition + buffer.position() + frame > segmentBytes) {
       roll();
@@ -398,7 +419,29 @@ final class SegmentLog implements AutoCloseable {
 
   /** Forces written records to the device. */
   void sync() throws IOException {
-    channel.force(false);
+    if (channel != null) {
+      channel.force(false);
+    }
+  }
+
+  /**
+   * Writes {@code bytes} zeros after the last record and cuts them off again: throws when the disk
+   * has no room for them now. Creates the active segment first if there was no room for it. Writer
+   * thread, with nothing buffered.
+   */
+  void probe(int bytes) throws IOException {
+    if (active == null) {
+      startSegment(nextOffset);
+    }
+    ByteBuffer zeros = ByteBuffer.allocate(bytes);
+    long at = writtenPosition;
+    try {
+      while (zeros.hasRemaining()) {
+        at += channel.write(zeros, at);
+      }
+    } finally {
+      channel.truncate(writtenPosition);
+    }
   }
 
   /** Lets readers see everything written so far. Call after {@link #flush} (and {@link #sync}). */
@@ -414,6 +457,11 @@ final class SegmentLog implements AutoCloseable {
    */
   boolean discardUnpublished() {
     buffer.clear();
+    if (active == null) {
+      // The segment could not even be created: nothing was written.
+      nextOffset = durableNextOffset;
+      return true;
+    }
     try {
       long keep = active.durableSize();
       channel.truncate(keep);
