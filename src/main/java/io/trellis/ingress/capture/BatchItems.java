@@ -20,8 +20,11 @@ public final class BatchItems {
   private static final ConcurrentHashMap<Integer, JsonFactory> FACTORIES =
       new ConcurrentHashMap<>();
 
-  /** One array element: the object's top-level fields and raw text, or why it was rejected. */
-  public record Item(int index, String raw, JsonFields json, String error) {}
+  /**
+   * One array element: the object's top-level fields and raw text, or why it was rejected. {@code
+   * start} and {@code end} are the byte offsets of its text in the body (0 for a rejected item).
+   */
+  public record Item(int index, String raw, JsonFields json, String error, int start, int end) {}
 
   /** The body is not valid JSON or not of the batch shape (400). */
   public static final class InvalidBatchException extends Exception {
@@ -113,10 +116,10 @@ public final class BatchItems {
         JsonFields fields = JsonFields.read(p);
         int end = (int) p.currentLocation().getByteOffset();
         String raw = new String(body, start, end - start, StandardCharsets.UTF_8);
-        items.add(new Item(index, raw, fields, null));
+        items.add(new Item(index, raw, fields, null, start, end));
       } else {
         p.skipChildren();
-        items.add(new Item(index, null, null, "item is not a JSON object"));
+        items.add(new Item(index, null, null, "item is not a JSON object", 0, 0));
       }
       index++;
     }

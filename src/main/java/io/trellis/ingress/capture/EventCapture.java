@@ -2,7 +2,9 @@ package io.trellis.ingress.capture;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -273,6 +275,23 @@ public final class EventCapture {
    */
   public TrafficEvent event(
       SharedRequest s, String organizationId, Endpoint endpoint, String body, JsonFields json) {
+    return event(s, organizationId, endpoint, body, json, null);
+  }
+
+  /**
+   * One event of the request whose body bytes were not valid UTF-8.
+   *
+   * @param body the body decoded with each bad sequence replaced by U+FFFD
+   * @param exactBody the bytes the client sent for it, or null when they were valid text; stored
+   *     base64 beside the body, with the API key replaced as in the text
+   */
+  public TrafficEvent event(
+      SharedRequest s,
+      String organizationId,
+      Endpoint endpoint,
+      String body,
+      JsonFields json,
+      byte[] exactBody) {
     RequestData req = s.request();
     boolean snowplow = endpoint.isSnowplow();
     Map<String, String> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
@@ -362,7 +381,24 @@ public final class EventCapture {
         scrub(session, key),
         scrub(utm(json, req, pageQuery, "source"), key),
         scrub(utm(json, req, pageQuery, "medium"), key),
-        scrub(utm(json, req, pageQuery, "campaign"), key));
+        scrub(utm(json, req, pageQuery, "campaign"), key),
+        exactBody == null ? "" : base64(exactBody, key));
+  }
+
+  /**
+   * The bytes as base64, with the key replaced: ISO-8859-1 maps each byte to one char and back, so
+   * the key (ASCII) is found and replaced in the bytes exactly as in text.
+   */
+  private static String base64(byte[] bytes, KeyRedactor key) {
+    byte[] kept = bytes;
+    if (key != null) {
+      String latin = new String(bytes, StandardCharsets.ISO_8859_1);
+      String scrubbed = key.scrub(latin);
+      if (scrubbed != latin) {
+        kept = scrubbed.getBytes(StandardCharsets.ISO_8859_1);
+      }
+    }
+    return Base64.getEncoder().encodeToString(kept);
   }
 
   /** A top-level field of the event: of its JSON object, or of the query for a pixel. */

@@ -14,10 +14,18 @@ import java.nio.charset.StandardCharsets;
  *   +---------+-----------+------------------------------------------------+
  * </pre>
  *
- * Thread-safe (stateless).
+ * Version 1 holds the first 16 components; version 2 adds a 17th string, {@code bodyBase64}. An
+ * event without exact body bytes (nearly all) is written as version 1, so its records are the same
+ * as before version 2 existed; both versions are read.
+ *
+ * <p>Thread-safe (stateless).
  */
 public final class EventCodec {
   public static final byte VERSION = 1;
+
+  /** The version of events that carry their body's exact bytes. */
+  public static final byte VERSION_EXACT_BODY = 2;
+
   private static final int STRINGS = 16;
 
   private EventCodec() {}
@@ -41,14 +49,19 @@ public final class EventCodec {
       utf8(e.medium()),
       utf8(e.campaign())
     };
-    int size = 1 + 8 + 4 * STRINGS;
+    boolean exact = !e.bodyBase64().isEmpty();
+    byte[] base64 = exact ? utf8(e.bodyBase64()) : null;
+    int size = 1 + 8 + 4 * STRINGS + (exact ? 4 + base64.length : 0);
     for (byte[] p : parts) {
       size += p.length;
     }
     ByteBuffer buf = ByteBuffer.allocate(size);
-    buf.put(VERSION).putLong(e.timestamp());
+    buf.put(exact ? VERSION_EXACT_BODY : VERSION).putLong(e.timestamp());
     for (byte[] p : parts) {
       buf.putInt(p.length).put(p);
+    }
+    if (exact) {
+      buf.putInt(base64.length).put(base64);
     }
     return buf.array();
   }
@@ -60,9 +73,10 @@ public final class EventCodec {
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
   public static TrafficEvent decode(ByteBuffer buf) {
     try {
-      long ts = header(buf);
-      String[] s = new String[STRINGS];
-      for (int i = 0; i < STRINGS; i++) {
+      int strings = strings(buf.get());
+      long ts = buf.getLong();
+      String[] s = new String[STRINGS + 1];
+      for (int i = 0; i < strings; i++) {
         int len = length(buf);
         s[i] =
             new String(
@@ -71,7 +85,7 @@ public final class EventCodec {
       }
       return new TrafficEvent(
           s[0], s[1], ts, s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
-          s[13], s[14], s[15]);
+          s[13], s[14], s[15], s[16]);
     } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated event encoding", e);
     }
@@ -86,8 +100,9 @@ public final class EventCodec {
   public static void check(byte[] bytes) {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     try {
-      header(buf);
-      for (int i = 0; i < STRINGS; i++) {
+      int strings = strings(buf.get());
+      buf.getLong();
+      for (int i = 0; i < strings; i++) {
         skipString(buf);
       }
     } catch (BufferUnderflowException e) {
@@ -108,13 +123,15 @@ public final class EventCodec {
     return ByteBuffer.wrap(bytes).getLong(1);
   }
 
-  /** Reads the version, which must be this codec's, and returns the timestamp after it. */
-  private static long header(ByteBuffer buf) {
-    byte version = buf.get();
-    if (version != VERSION) {
-      throw new IllegalArgumentException("unknown event encoding version " + version);
+  /** The number of strings of a version, which must be one of this codec's. */
+  private static int strings(byte version) {
+    if (version == VERSION) {
+      return STRINGS;
     }
-    return buf.getLong();
+    if (version == VERSION_EXACT_BODY) {
+      return STRINGS + 1;
+    }
+    throw new IllegalArgumentException("unknown event encoding version " + version);
   }
 
   private static void skipString(ByteBuffer buf) {

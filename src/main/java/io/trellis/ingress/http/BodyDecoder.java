@@ -20,7 +20,10 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code Content-Encoding: gzip} or {@code deflate} is undone within the body limit;
- *   <li>the text is decoded from the declared charset (UTF-8 when none) and must be valid in it;
+ *   <li>the text is decoded from the declared charset (UTF-8 when none); a body declared in another
+ *       charset must be valid in it, while UTF-8 that is not valid (Latin-1 sent undeclared, a
+ *       truncated multi-byte sequence) is decoded with each bad sequence replaced by U+FFFD and its
+ *       exact bytes kept beside the text;
  *   <li>JSON, {@code text/plain} (what {@code navigator.sendBeacon} sends) and any other type are
  *       taken as they are;
  *   <li>{@code application/x-www-form-urlencoded} forms: a {@code data} field holds the event JSON,
@@ -44,8 +47,11 @@ final class BodyDecoder {
    *     raw text when it has none)
    * @param utf8 the same text as UTF-8 bytes, for the JSON parsers
    * @param formFields form fields other than {@code data}, in order; empty for other bodies
+   * @param invalid the exact bytes and their replacements when the (inflated) body was not valid
+   *     UTF-8; null when it was valid text
    */
-  record Decoded(String text, byte[] utf8, List<Map.Entry<String, String>> formFields) {}
+  record Decoded(
+      String text, byte[] utf8, List<Map.Entry<String, String>> formFields, InvalidUtf8 invalid) {}
 
   /** The body cannot be decoded; the error says why and with which status. */
   static final class RejectedException extends Exception {
@@ -82,14 +88,27 @@ final class BodyDecoder {
       throw new RejectedException(HttpError.unsupported("unsupported_encoding", e.getMessage()));
     }
     Charset charset = charset(contentType);
-    String text = text(bytes, charset);
-    byte[] utf8 =
-        charset.equals(StandardCharsets.UTF_8) ? bytes : text.getBytes(StandardCharsets.UTF_8);
+    InvalidUtf8 invalid = null;
+    String text;
+    byte[] utf8;
+    if (charset.equals(StandardCharsets.UTF_8)) {
+      text = validUtf8(bytes);
+      if (text == null) {
+        invalid = InvalidUtf8.decode(bytes);
+        text = invalid.text();
+        utf8 = text.getBytes(StandardCharsets.UTF_8);
+      } else {
+        utf8 = bytes;
+      }
+    } else {
+      text = text(bytes, charset);
+      utf8 = text.getBytes(StandardCharsets.UTF_8);
+    }
     // Browsers, URLSearchParams and form libraries percent-encode '{' and '[': a "form" that
     // starts with one is JSON sent with the form type.
     if (!"application/x-www-form-urlencoded".equals(mimeType(contentType))
         || JsonDepth.looksLikeJson(utf8)) {
-      return new Decoded(text, utf8, List.of());
+      return new Decoded(text, utf8, List.of(), invalid);
     }
     List<Map.Entry<String, String>> fields = formFields(text, maxFields);
     String data = null;
@@ -103,7 +122,7 @@ final class BodyDecoder {
     }
     // Without a data field the form itself is the event: its raw text is stored as received.
     String event = data == null ? text : data;
-    return new Decoded(event, event.getBytes(StandardCharsets.UTF_8), List.copyOf(others));
+    return new Decoded(event, event.getBytes(StandardCharsets.UTF_8), List.copyOf(others), invalid);
   }
 
   /** The media type without parameters, lower case; empty when absent. */
@@ -137,20 +156,24 @@ final class BodyDecoder {
     return StandardCharsets.UTF_8;
   }
 
+  /** The bytes as text when they are valid UTF-8; null when they are not. */
+  private static String validUtf8(byte[] bytes) {
+    if (bytes.length == 0) {
+      return "";
+    }
+    // The JDK's own decoding is the fastest path (ASCII is copied as it is) but replaces bad
+    // sequences; valid UTF-8, and only valid UTF-8, encodes back to exactly the same bytes.
+    String fast = new String(bytes, StandardCharsets.UTF_8);
+    return Arrays.equals(fast.getBytes(StandardCharsets.UTF_8), bytes) ? fast : null;
+  }
+
   /**
-   * The bytes as text; a byte sequence that is not valid in the charset is refused, not mangled.
+   * The bytes as text in a declared charset other than UTF-8; a byte sequence that is not valid in
+   * it is refused, not mangled: the client said what the bytes are, and they are not that.
    */
   private static String text(byte[] bytes, Charset charset) throws RejectedException {
     if (bytes.length == 0) {
       return "";
-    }
-    if (charset.equals(StandardCharsets.UTF_8)) {
-      // The JDK's own decoding is the fastest path (ASCII is copied as it is) but replaces bad
-      // sequences; valid UTF-8, and only valid UTF-8, encodes back to exactly the same bytes.
-      String fast = new String(bytes, StandardCharsets.UTF_8);
-      if (Arrays.equals(fast.getBytes(StandardCharsets.UTF_8), bytes)) {
-        return fast;
-      }
     }
     try {
       return decodeStrictly(bytes, charset);
@@ -161,8 +184,7 @@ final class BodyDecoder {
               "invalid_text",
               "the body is not valid "
                   + charset.name()
-                  + " text; send UTF-8 or declare the"
-                  + " charset in Content-Type"));
+                  + " text; send UTF-8 or declare the charset of the bytes in Content-Type"));
     }
   }
 

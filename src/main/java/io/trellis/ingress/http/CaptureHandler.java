@@ -366,13 +366,20 @@ final class CaptureHandler {
     String org = auth.organizationId();
     EventCapture.SharedRequest shared = capture.request(data, key, auth.relay());
     if (batch) {
-      acceptBatch(p, shared, key, org, body.utf8());
+      acceptBatch(p, shared, key, org, body);
       return;
     }
     if (overLimit(p, org, 1)) {
       return;
     }
-    TrafficEvent event = capture.event(shared, org, endpoint, body.text(), parsed);
+    TrafficEvent event =
+        capture.event(
+            shared,
+            org,
+            endpoint,
+            body.text(),
+            parsed,
+            body.invalid() == null ? null : body.invalid().bytes());
     whenDone(
         spool.append(List.of(event)),
         p.ctx(),
@@ -396,13 +403,20 @@ final class CaptureHandler {
   }
 
   private void acceptBatch(
-      Pending p, EventCapture.SharedRequest shared, String key, String org, byte[] body) {
+      Pending p,
+      EventCapture.SharedRequest shared,
+      String key,
+      String org,
+      BodyDecoder.Decoded body) {
     HttpServerRequest req = p.req();
     List<BatchItems.Item> items;
     try {
       items =
           BatchItems.parse(
-              body, p.endpoint().batchField(), config.batchItemsMax(), clients.jsonDepthMax());
+              body.utf8(),
+              p.endpoint().batchField(),
+              config.batchItemsMax(),
+              clients.jsonDepthMax());
     } catch (BatchItems.TooDeepException e) {
       fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
       return;
@@ -424,11 +438,27 @@ final class CaptureHandler {
     }
     List<TrafficEvent> events = new ArrayList<>(items.size());
     List<BatchItems.Item> rejected = new ArrayList<>();
+    InvalidUtf8 invalid = body.invalid();
+    // The batch text is the decoded body itself (not a form's data field): offsets map to bytes.
+    boolean mapped = invalid != null && body.text() == invalid.text();
+    boolean formBytesKept = false;
     for (BatchItems.Item item : items) {
       if (item.error() != null) {
         rejected.add(item);
       } else {
-        events.add(capture.event(shared, org, p.endpoint(), item.raw(), item.json()));
+        byte[] exact = null;
+        if (invalid != null && mapped && invalid.replacedWithin(item.start(), item.end())) {
+          exact = invalid.slice(item.start(), item.end());
+        } else if (invalid != null
+            && !mapped
+            && !formBytesKept
+            && item.raw().indexOf('\uFFFD') >= 0) {
+          // A form's data field was decoded from the bytes: item offsets do not lead back to
+          // them, so the whole form's bytes are kept, once, with the first item they concern.
+          exact = invalid.bytes();
+          formBytesKept = true;
+        }
+        events.add(capture.event(shared, org, p.endpoint(), item.raw(), item.json(), exact));
       }
     }
     if (events.isEmpty()) {

@@ -36,6 +36,44 @@ class EventCodecTest {
   }
 
   @Test
+  void exactBodyBytesRideInVersionTwoAndOtherEventsStayVersionOne() {
+    TrafficEvent plain = sample();
+    TrafficEvent s = sample();
+    TrafficEvent exact =
+        new TrafficEvent(
+            s.organizationId(),
+            s.eventId(),
+            s.timestamp(),
+            s.method(),
+            s.url(),
+            s.headers(),
+            s.queryParams(),
+            "caf\uFFFD",
+            s.ip(),
+            s.userAgent(),
+            s.referer(),
+            s.eventType(),
+            s.clickId(),
+            s.sessionId(),
+            s.source(),
+            s.medium(),
+            s.campaign(),
+            "Y2Fmww==");
+
+    byte[] v1 = EventCodec.encode(plain);
+    byte[] v2 = EventCodec.encode(exact);
+
+    assertThat(v1[0]).isEqualTo(EventCodec.VERSION);
+    assertThat(v2[0]).isEqualTo(EventCodec.VERSION_EXACT_BODY);
+    assertThat(EventCodec.decode(v1)).isEqualTo(plain);
+    assertThat(EventCodec.decode(v2)).isEqualTo(exact);
+    EventCodec.check(v2);
+    assertThat(EventCodec.eventId(v2)).isEqualTo(exact.eventId());
+    assertThatThrownBy(() -> EventCodec.check(Arrays.copyOf(v2, v2.length - 1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void truncatedOrUnknownInputIsRejectedNotMisread() {
     byte[] bytes = EventCodec.encode(sample());
     assertThatThrownBy(() -> EventCodec.decode(Arrays.copyOf(bytes, bytes.length - 3)))

@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -223,10 +224,18 @@ class HostileInputTest {
   }
 
   @Test
-  void invalidUtf8Is400() {
+  void invalidUtf8IsStoredWithItsExactBytesAndAnInvalidDeclaredCharsetIs400() {
     byte[] body = {'{', '"', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
-    assertError(400, "invalid_text", post("/events", "application/json", body));
-    assertError(400, "invalid_text", post("/batch", "application/json", new byte[] {(byte) 0xff}));
+    String id = ack(post("/events", "application/json", body));
+    JsonNode stored = service.awaitEvent(id);
+    assertThat(stored.path("body").asText()).isEqualTo("{\"e\":\"\uFFFD(\"}");
+    assertThat(Base64.getDecoder().decode(stored.path("body_base64").asText())).isEqualTo(body);
+
+    assertError(400, "invalid_json", post("/batch", "application/json", new byte[] {(byte) 0xff}));
+    assertError(
+        400,
+        "invalid_text",
+        post("/events", "text/plain; charset=US-ASCII", new byte[] {'a', (byte) 0xff}));
   }
 
   @Test

@@ -38,7 +38,9 @@ import java.io.UncheckedIOException;
  * <p>{@code request_data} is {@code {"method","url","headers","query_params","body","ip",
  * "user_agent","referer"}}: headers and query parameters as objects, the body as JSON when it is
  * one JSON value (nested at most {@value #MAX_BODY_DEPTH} levels, within BigQuery's JSON limits)
- * and as the raw text otherwise. Thread-safe.
+ * and as the raw text otherwise. When the body's bytes were not valid UTF-8, {@code "body_base64"}
+ * follows {@code "body"} with the exact bytes (the JSON column takes new fields without a schema
+ * change). Thread-safe.
  */
 public final class EventRows {
   /** Deeper JSON bodies are stored as text: BigQuery's JSON type refuses more than 500 levels. */
@@ -118,6 +120,9 @@ public final class EventRows {
         g.writeRawValue(e.body());
       } else {
         g.writeString(e.body());
+      }
+      if (!e.bodyBase64().isEmpty()) {
+        g.writeStringField("body_base64", e.bodyBase64());
       }
       g.writeStringField("ip", e.ip());
       g.writeStringField("user_agent", e.userAgent());

@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * <pre>
  * organization_id String, event_id UUID, timestamp DateTime64(3),
- * method LowCardinality(String), url/headers/query_params/body/user_agent/referer String CODEC(ZSTD(3)),
+ * method LowCardinality(String), url/headers/query_params/body/body_base64/user_agent/referer
+ *   String CODEC(ZSTD(3)),
  * ip String, event_type LowCardinality(String), click_id String, session_id String,
  * ingested_at DateTime64(3) DEFAULT now64(3)
  * ENGINE = MergeTree PARTITION BY (toYYYYMM(timestamp), organization_id)
@@ -49,6 +50,12 @@ public final class ClickHouseSchema {
   }
 
   private static final String BIG_TEXT_CODEC = " CODEC(ZSTD(3))";
+
+  /**
+   * The exact bytes (base64) of a body that was not valid UTF-8; empty for the others. Tables
+   * created before it existed get it added at start-up ({@link #addExactBodyColumn}).
+   */
+  public static final String EXACT_BODY_COLUMN = "body_base64";
 
   private final ClickHouseConfig config;
   private final ServerVersion version;
@@ -137,6 +144,7 @@ public final class ClickHouseSchema {
         "headers String" + big,
         "query_params String" + big,
         "body String" + big,
+        exactBodyColumn(),
         "ip String",
         "user_agent String" + big,
         "referer String" + big,
@@ -144,6 +152,22 @@ public final class ClickHouseSchema {
         "click_id String",
         "session_id String",
         "ingested_at " + time + " DEFAULT " + now);
+  }
+
+  private String exactBodyColumn() {
+    return EXACT_BODY_COLUMN + " String" + (features.codecs() ? BIG_TEXT_CODEC : "");
+  }
+
+  /**
+   * Adds {@link #EXACT_BODY_COLUMN} to a table of this layout that lacks it (the caller checks
+   * {@code system.columns} first: 18.x servers have no {@code ADD COLUMN IF NOT EXISTS}).
+   *
+   * @param table a database-qualified table: {@link #storageTable()} or, on a cluster, {@link
+   *     #insertTable()}
+   */
+  public String addExactBodyColumn(String table) {
+    String onCluster = config.cluster().isEmpty() ? "" : " ON CLUSTER " + config.cluster();
+    return "ALTER TABLE " + table + onCluster + " ADD COLUMN " + exactBodyColumn() + " AFTER body";
   }
 
   /** The statements that create the database and the table(s) when missing, in order. */

@@ -78,6 +78,9 @@ public final class ClickHouseSink implements Sink {
   private volatile int current;
   private volatile ClickHouseSchema schema;
 
+  /** Whether the insert table has the exact-body column; decided with {@link #schema}. */
+  private volatile boolean exactBody;
+
   /** The token of the last batch written or tried, and the ingestion time its tries send. */
   private String lastToken = "";
 
@@ -169,6 +172,7 @@ public final class ClickHouseSink implements Sink {
         createTables(c, s);
       }
     }
+    exactBody = ensureExactBodyColumn(c, s);
     schema = s;
   }
 
@@ -252,6 +256,78 @@ public final class ClickHouseSink implements Sink {
     }
   }
 
+  /**
+   * True when the insert table has the exact-body column, after adding it to tables created before
+   * it existed (when the sink manages the table). Without it, bodies that were not valid UTF-8 are
+   * stored with their replacement characters only, and a warning says so.
+   */
+  private boolean ensureExactBodyColumn(Client c, ClickHouseSchema s) throws SinkException {
+    List<String> tables = new ArrayList<>();
+    tables.add(s.storageTable());
+    if (!s.insertTable().equals(s.storageTable())) {
+      tables.add(s.insertTable());
+    }
+    boolean all = true;
+    for (String table : tables) {
+      if (hasColumn(c, table, ClickHouseSchema.EXACT_BODY_COLUMN)) {
+        continue;
+      }
+      if (!config.createTable()) {
+        all = false;
+        continue;
+      }
+      String ddl = s.addExactBodyColumn(table);
+      CommandSettings settings = new CommandSettings();
+      s.ddlSettings().forEach(settings::serverSetting);
+      try (CommandResponse ignored = await(c.execute(ddl, settings))) {
+        log.info("Added column {} to {}", ClickHouseSchema.EXACT_BODY_COLUMN, table);
+      } catch (SinkException e) {
+        throw e;
+      } catch (Exception e) {
+        // Another node may have added it meanwhile.
+        if (!hasColumn(c, table, ClickHouseSchema.EXACT_BODY_COLUMN)) {
+          throw failed(e);
+        }
+      }
+    }
+    if (!all) {
+      log.warn(
+          "ClickHouse table {} has no column {} and clickhouse.create-table is off: the exact"
+              + " bytes of bodies that are not valid UTF-8 are not stored there (add it with: {})",
+          s.insertTable(),
+          ClickHouseSchema.EXACT_BODY_COLUMN,
+          s.addExactBodyColumn(s.insertTable()));
+    }
+    return all;
+  }
+
+  private boolean hasColumn(Client c, String qualifiedTable, String column) throws SinkException {
+    int dot = qualifiedTable.indexOf('.');
+    String database = dot < 0 ? config.database() : qualifiedTable.substring(0, dot);
+    String table = dot < 0 ? qualifiedTable : qualifiedTable.substring(dot + 1);
+    String sql =
+        "SELECT count() FROM system.columns WHERE database = '"
+            + sqlString(database)
+            + "' AND table = '"
+            + sqlString(table)
+            + "' AND name = '"
+            + sqlString(column)
+            + "'";
+    try (QueryResponse r =
+        await(c.query(sql, new QuerySettings().setFormat(ClickHouseFormat.TabSeparated)))) {
+      String n = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      return !n.equals("0");
+    } catch (SinkException e) {
+      throw e;
+    } catch (Exception e) {
+      throw failed(e);
+    }
+  }
+
+  private static String sqlString(String s) {
+    return s.replace("\\", "\\\\").replace("'", "\\'");
+  }
+
   @Override
   public void write(SinkBatch batch) throws SinkException {
     if (schema == null) {
@@ -271,8 +347,8 @@ public final class ClickHouseSink implements Sink {
         await(
             c.insert(
                 s.insertTable(),
-                s.insertColumns(),
-                out -> EventRows.write(out, batch.events(), ingestedAt),
+                exactBody ? EventRows.withExactBody(s.insertColumns()) : s.insertColumns(),
+                out -> EventRows.write(out, batch.events(), ingestedAt, exactBody),
                 ClickHouseFormat.JSONEachRow,
                 settings))) {
       // Stored: the insert returned without an error.

@@ -45,6 +45,13 @@ public final class EventRows {
 
   private EventRows() {}
 
+  /** The columns with the exact body bytes after {@code body}, for tables that have that column. */
+  public static List<String> withExactBody(List<String> columns) {
+    List<String> c = new java.util.ArrayList<>(columns);
+    c.add(c.indexOf("body") + 1, ClickHouseSchema.EXACT_BODY_COLUMN);
+    return List.copyOf(c);
+  }
+
   public static void write(OutputStream out, List<TrafficEvent> events) throws IOException {
     write(out, events, -1);
   }
@@ -54,6 +61,17 @@ public final class EventRows {
    * in every row, or left to the column default when it is negative.
    */
   public static void write(OutputStream out, List<TrafficEvent> events, long ingestedAtMillis)
+      throws IOException {
+    write(out, events, ingestedAtMillis, false);
+  }
+
+  /**
+   * As {@link #write(OutputStream, List, long)}; with {@code exactBody} (the table has the column)
+   * also the exact body bytes of the events that have them (the column's default, empty, stands for
+   * the others).
+   */
+  public static void write(
+      OutputStream out, List<TrafficEvent> events, long ingestedAtMillis, boolean exactBody)
       throws IOException {
     char[] time = new char[24];
     char[] ingested = new char[24];
@@ -71,6 +89,9 @@ public final class EventRows {
         g.writeStringField("headers", e.headers());
         g.writeStringField("query_params", e.queryParams());
         g.writeStringField("body", e.body());
+        if (exactBody && !e.bodyBase64().isEmpty()) {
+          g.writeStringField(ClickHouseSchema.EXACT_BODY_COLUMN, e.bodyBase64());
+        }
         g.writeStringField("ip", e.ip());
         g.writeStringField("user_agent", e.userAgent());
         g.writeStringField("referer", e.referer());

@@ -23,7 +23,9 @@ import java.util.List;
  * </pre>
  *
  * {@code headers} and {@code query_params} are written as the JSON object text they already are;
- * {@code body} is the raw body as a string; times are ISO-8601 UTC with milliseconds.
+ * {@code body} is the raw body as a string; times are ISO-8601 UTC with milliseconds. {@code
+ * "body_base64"} follows {@code body} only in lines of events whose body bytes were not valid
+ * UTF-8.
  *
  * <p>The bytes are exactly those of Jackson's default UTF-8 generator (which wrote these lines
  * before, and is the reference the tests compare with): {@code "} and {@code \} escaped, control
@@ -80,6 +82,7 @@ public final class EventLines {
   private static final byte[] HEADERS = ascii("\",\"headers\":");
   private static final byte[] QUERY_PARAMS = ascii(",\"query_params\":");
   private static final byte[] BODY = ascii(",\"body\":\"");
+  private static final byte[] BODY_BASE64 = ascii("\",\"body_base64\":\"");
   private static final byte[] IP = ascii("\",\"ip\":\"");
   private static final byte[] USER_AGENT = ascii("\",\"user_agent\":\"");
   private static final byte[] REFERER = ascii("\",\"referer\":\"");
@@ -156,6 +159,10 @@ public final class EventLines {
     raw(e.queryParams());
     bytes(BODY);
     string(e.body());
+    if (!e.bodyBase64().isEmpty()) {
+      bytes(BODY_BASE64);
+      string(e.bodyBase64());
+    }
     bytes(IP);
     string(e.ip());
     bytes(USER_AGENT);

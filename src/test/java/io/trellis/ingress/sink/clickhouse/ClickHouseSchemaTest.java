@@ -42,7 +42,7 @@ class ClickHouseSchemaTest {
         .startsWith("CREATE TABLE IF NOT EXISTS default.events (")
         .contains("timestamp DateTime64(3),")
         .contains("ingested_at DateTime64(3) DEFAULT now64(3)")
-        .contains("body String CODEC(ZSTD(3)),")
+        .contains("body String CODEC(ZSTD(3)),\n  body_base64 String CODEC(ZSTD(3)),")
         .contains("headers String CODEC(ZSTD(3)),")
         .contains("event_type LowCardinality(String),")
         .contains("ENGINE = MergeTree()")
@@ -55,6 +55,9 @@ class ClickHouseSchemaTest {
             Map.entry("async_insert", "0"),
             Map.entry("insert_deduplication_token", "tok"));
     assertThat(s.describe()).contains("no adaptation");
+    assertThat(s.addExactBodyColumn("default.events"))
+        .isEqualTo(
+            "ALTER TABLE default.events ADD COLUMN body_base64 String CODEC(ZSTD(3)) AFTER body");
   }
 
   @Test

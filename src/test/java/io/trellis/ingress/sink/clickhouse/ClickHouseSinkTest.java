@@ -121,6 +121,7 @@ class ClickHouseSinkTest {
                   Map.entry("headers", "String"),
                   Map.entry("query_params", "String"),
                   Map.entry("body", "String"),
+                  Map.entry("body_base64", "String"),
                   Map.entry("ip", "String"),
                   Map.entry("user_agent", "String"),
                   Map.entry("referer", "String"),
