@@ -278,7 +278,7 @@ public final class ClickHouseSink implements Sink {
       }
       String ddl = s.addExactBodyColumn(table);
       CommandSettings settings = new CommandSettings();
-      s.ddlSettings().forEach(settings::serverSetting);
+      s.ddlSettings(true).forEach(settings::serverSetting);
       try (CommandResponse ignored = await(c.execute(ddl, settings))) {
         log.info("Added column {} to {}", ClickHouseSchema.EXACT_BODY_COLUMN, table);
       } catch (SinkException e) {
