@@ -8,12 +8,14 @@ import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.auth.warden.WardenKeyResolver;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.ops.AdminServer;
 import io.trellis.ingress.ops.LogSetup;
 import io.trellis.ingress.ops.Metrics;
+import io.trellis.ingress.ops.ProcessLimits;
 import io.trellis.ingress.ops.Readiness;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.bigquery.BigQuerySink;
@@ -71,6 +73,7 @@ public final class IngressService implements AutoCloseable {
   /** Starts from a configuration that was checked as a whole: nothing here is a config error. */
   static IngressService start(ServiceConfig c, PrintStream out) throws Exception {
     Path dataDir = c.dataDir();
+    ProcessLimits process = ProcessLimits.read();
     HttpConfig http = c.http();
     Ports.Listen captureListen = Ports.Listen.capture(http.host(), http.port());
     Ports.Listen adminListen = Ports.Listen.admin(c.ops().adminHost(), c.ops().adminPort());
@@ -80,6 +83,20 @@ public final class IngressService implements AutoCloseable {
     }
     PrometheusMeterRegistry registry = Metrics.prometheus();
     LogSetup.apply(c.ops(), registry);
+    log.info(
+        "Open files: soft limit {}, hard limit {} (the JVM raises the soft limit to the hard one),"
+            + " {} open at start; maximum heap {} bytes",
+        process.openFilesSoft(),
+        process.openFilesHard(),
+        process.openFiles(),
+        process.maxHeap());
+    CapacityConfig capacity =
+        c.capacity()
+            .resolve(
+                process.effectiveOpenFileLimit(),
+                Math.max(0, process.openFiles()),
+                process.maxHeap(),
+                http.batchBodyMaxBytes());
     EventCapture capture = new EventCapture(c.capture());
     // The data directory's lock comes before anything under it is created or changed (key
     // store, sinks' files, spool): a second instance on the same directory stops here without
@@ -135,6 +152,7 @@ public final class IngressService implements AutoCloseable {
             capture,
             spool,
             new RateLimits(c.rateLimits(), registry),
+            capacity,
             registry);
     AdminServer admin = null;
     try {

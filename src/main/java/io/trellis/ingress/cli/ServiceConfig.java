@@ -9,6 +9,7 @@ import io.trellis.ingress.capture.IpRanges;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Settings;
+import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.limits.RateLimitConfig;
@@ -35,6 +36,7 @@ record ServiceConfig(
     Path dataDir,
     HttpConfig http,
     ClientConfig clients,
+    CapacityConfig capacity,
     CaptureConfig capture,
     AuthConfig auth,
     WardenConfig warden,
@@ -50,6 +52,7 @@ record ServiceConfig(
     requireNonNull(dataDir, "dataDir is null");
     requireNonNull(http, "http is null");
     requireNonNull(clients, "clients is null");
+    requireNonNull(capacity, "capacity is null");
     requireNonNull(capture, "capture is null");
     requireNonNull(auth, "auth is null");
     requireNonNull(rateLimits, "rateLimits is null");
@@ -76,6 +79,7 @@ record ServiceConfig(
     HttpConfig http = HttpConfig.from(c);
     port("port", http.port());
     ClientConfig clients = ClientConfig.from(c);
+    CapacityConfig capacity = CapacityConfig.from(c);
     CaptureConfig capture = CaptureConfig.from(c);
     try {
       IpRanges.parse(capture.trustedProxies());
@@ -120,6 +124,7 @@ record ServiceConfig(
         dataDir,
         http,
         clients,
+        capacity,
         capture,
         auth,
         warden,

@@ -3,6 +3,7 @@ package io.trellis.ingress.config;
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.warden.WardenConfig;
 import io.trellis.ingress.capture.CaptureConfig;
+import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.limits.RateLimitConfig;
@@ -38,6 +39,7 @@ public final class Settings {
     List<Setting> all = new ArrayList<>(CORE);
     all.addAll(HttpConfig.SETTINGS);
     all.addAll(ClientConfig.SETTINGS);
+    all.addAll(CapacityConfig.SETTINGS);
     all.addAll(CaptureConfig.SETTINGS);
     all.addAll(AuthConfig.SETTINGS);
     all.addAll(WardenConfig.SETTINGS);

@@ -1,45 +1,68 @@
 package io.trellis.ingress.http;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a request body within its byte limit and its deadline. A body over the limit is answered
- * 413 at once; a body not complete by the deadline (a client sending one byte a second) is answered
- * 408; either way the connection is closed, after a bounded lingering read so the answer is not
- * lost to a reset. A client that disconnects mid-body gets nothing delivered: the body is dropped
- * before anything is captured.
+ * Reads a request body within its byte limit, its deadline and the memory budget of bodies. A body
+ * over the limit is answered 413 at once; a body not complete by the deadline (a client sending one
+ * byte a second) is answered 408; a body that would pass the memory budget is answered 503 (all
+ * bodies) or 429 (this client's bodies). Each refusal closes the connection after a bounded
+ * lingering read, so the answer is not lost to a reset. A client that disconnects mid-body gets
+ * nothing delivered: the body is dropped before anything is captured.
+ *
+ * <p>The body is gathered in one array that grows by doubling, up to the declared Content-Length:
+ * memory follows what arrived, not what was announced, and the budget counts the array itself.
  */
 final class BodyReader {
   private static final Logger log = LoggerFactory.getLogger(BodyReader.class);
+  private static final byte[] EMPTY = new byte[0];
+  private static final int FIRST_CAPACITY = 8192;
 
-  private BodyReader() {}
+  private final long lingerMillis;
+  private final long lingerMaxBytes;
+
+  /**
+   * @param lingerTime how long a refused request's unread body is read and dropped at most
+   * @param lingerMaxBytes how much of a refused request's unread body is read and dropped at most
+   */
+  BodyReader(Duration lingerTime, long lingerMaxBytes) {
+    this.lingerMillis = Math.max(1, lingerTime.toMillis());
+    this.lingerMaxBytes = lingerMaxBytes;
+  }
 
   /**
    * Reads the body and passes it to {@code then} on the request's context.
    *
    * @param deadlines the event loop's deadlines, which answer 408 when the body is late
    * @param deadlineMillis time from now until the body must be complete
+   * @param lease the body's share of the memory budget, released by the caller when the request is
+   *     answered
    */
-  static void read(
+  void read(
       HttpServerRequest req,
       ConnectionDeadlines deadlines,
       long limit,
       long deadlineMillis,
+      BodyBudget.Lease lease,
       Consumer<byte[]> then) {
-    Buffer acc = Buffer.buffer();
+    long declared = declaredLength(req);
+    byte[][] buf = {EMPTY};
+    int[] len = {0};
     ConnectionDeadlines.Body body =
         deadlines.bodyStarted(
             deadlineMillis,
             () ->
                 refuse(
                     req,
+                    deadlines,
                     new HttpError(
                         408,
                         "request_timeout",
@@ -51,13 +74,33 @@ final class BodyReader {
           if (body.isFinished()) {
             return;
           }
-          if (acc.length() + (long) chunk.length() > limit) {
+          int n = chunk.length();
+          long need = (long) len[0] + n;
+          if (need > limit) {
             body.finished();
             refuse(
-                req, HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes"));
+                req,
+                deadlines,
+                HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes"));
             return;
           }
-          acc.appendBuffer(chunk);
+          if (need > buf[0].length) {
+            long grown = Math.min(limit, Math.max(FIRST_CAPACITY, 2L * buf[0].length));
+            if (declared >= 0) {
+              grown = Math.min(grown, declared);
+            }
+            int capacity = (int) Math.max(need, grown);
+            BodyBudget.Refusal refusal = lease.grow(capacity - buf[0].length);
+            if (refusal != null) {
+              body.finished();
+              lease.release();
+              refuse(req, deadlines, overBudget(refusal));
+              return;
+            }
+            buf[0] = Arrays.copyOf(buf[0], capacity);
+          }
+          chunk.getBytes(0, n, buf[0], len[0]);
+          len[0] += n;
         });
     req.exceptionHandler(
         e -> {
@@ -68,9 +111,31 @@ final class BodyReader {
     req.endHandler(
         v -> {
           if (body.finished()) {
-            then.accept(acc.getBytes());
+            byte[] b = buf[0];
+            then.accept(len[0] == b.length ? b : Arrays.copyOf(b, len[0]));
           }
         });
+  }
+
+  static HttpError overBudget(BodyBudget.Refusal refusal) {
+    return refusal == BodyBudget.Refusal.CLIENT
+        ? HttpError.rateLimited(
+            "this address has too many request bodies in flight; retry when they are answered", 1)
+        : HttpError.unavailable(
+            "the service holds as many request bodies as it can; retry in a moment", 1);
+  }
+
+  /** The Content-Length, or -1 when there is none or it is not a number. */
+  private static long declaredLength(HttpServerRequest req) {
+    String v = req.getHeader("content-length");
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /**
@@ -78,37 +143,33 @@ final class BodyReader {
    * connection after a bounded lingering read (kept open, the unread rest would be taken for the
    * next request); HTTP/2 resets only the stream.
    */
-  static void refuse(HttpServerRequest req, HttpError error) {
+  void refuse(HttpServerRequest req, ConnectionDeadlines deadlines, HttpError error) {
     if (req.version() == HttpVersion.HTTP_2) {
       Responses.error(req.response(), error);
       return;
     }
+    deadlines.markClosing(req.connection());
     Vertx vertx = Vertx.currentContext() == null ? null : Vertx.currentContext().owner();
     Responses.errorAndClose(req.response(), error).onComplete(ar -> lingerThenClose(req, vertx));
   }
 
-  /** How long a refused request's unread body is read and dropped before the close. */
-  static final long LINGER_MILLIS = 2_000;
-
-  /** How much of a refused request's unread body is read and dropped at most. */
-  static final long LINGER_MAX_BYTES = 16L << 20;
-
   /**
    * Closes the connection once the client has stopped sending, within bounds. Closing a socket with
    * unread input makes the kernel answer with a reset, which can destroy the error answer in the
-   * client's receive buffer before it is read: a client still sending an oversized body would see
-   * "connection reset" instead of the 413. So the rest of the request is read and dropped first,
-   * for at most {@link #LINGER_MILLIS} and {@link #LINGER_MAX_BYTES}, as nginx's lingering close
-   * does.
+   * client's receive buffer before it is read: a client that writes its whole body before reading
+   * (Python's http.client and requests do) would see "connection reset" or a broken pipe instead of
+   * the 413. So the rest of the request is read and dropped first, for at most the linger time and
+   * bytes, as nginx's lingering close does. The bytes bound must exceed what such a client sends
+   * after the answer, which is the whole body: the bound is far above the body limits.
    */
-  private static void lingerThenClose(HttpServerRequest req, Vertx vertx) {
+  private void lingerThenClose(HttpServerRequest req, Vertx vertx) {
     HttpConnection conn = req.connection();
     if (req.isEnded() || vertx == null) {
       conn.close();
       return;
     }
     long[] dropped = {0};
-    long timer = vertx.setTimer(LINGER_MILLIS, id -> conn.close());
+    long timer = vertx.setTimer(lingerMillis, id -> conn.close());
     // Closing twice is harmless, as is cancelling a timer that already fired.
     Runnable close =
         () -> {
@@ -119,12 +180,13 @@ final class BodyReader {
       req.handler(
           chunk -> {
             dropped[0] += chunk.length();
-            if (dropped[0] > LINGER_MAX_BYTES) {
+            if (dropped[0] > lingerMaxBytes) {
               close.run();
             }
           });
       req.endHandler(v -> close.run());
       req.exceptionHandler(e -> close.run());
+      req.resume(); // a request refused before its body was wanted may be paused
     } catch (IllegalStateException e) {
       close.run(); // the request ended or its connection went away meanwhile
     }

@@ -20,9 +20,11 @@ import io.trellis.ingress.spool.SpoolFullException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +60,8 @@ final class CaptureHandler {
   private final Cors cors;
   private final ClickRedirect redirect;
   private final TrackerScript tracker = TrackerScript.load();
+  private final BodyReader bodies;
+  private final BodyBudget budget;
 
   CaptureHandler(
       HttpConfig config,
@@ -66,7 +70,9 @@ final class CaptureHandler {
       EventCapture capture,
       Spool spool,
       RateLimits limits,
-      HttpMetrics metrics) {
+      HttpMetrics metrics,
+      CapacityConfig capacity,
+      BodyBudget budget) {
     this.config = requireNonNull(config, "config is null");
     this.clients = requireNonNull(clients, "clients is null");
     this.keys = requireNonNull(keys, "keys is null");
@@ -76,6 +82,8 @@ final class CaptureHandler {
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.cors = new Cors(clients);
     this.redirect = new ClickRedirect(clients);
+    this.bodies = new BodyReader(capacity.lingerTime(), capacity.lingerMaxBytes());
+    this.budget = requireNonNull(budget, "budget is null");
   }
 
   /** What one request has told us before its body arrives. */
@@ -88,7 +96,9 @@ final class CaptureHandler {
       long receivedAt,
       String redirectTo,
       String pathKey,
-      Outcome outcome) {}
+      Outcome outcome,
+      ConnectionDeadlines deadlines,
+      BodyBudget.Lease lease) {}
 
   /** Handles one request on its event loop, whose deadlines bound the request's body. */
   void handle(HttpServerRequest req, ConnectionDeadlines deadlines) {
@@ -100,12 +110,34 @@ final class CaptureHandler {
             route != null
                 ? route.endpoint().name().toLowerCase(Locale.ROOT)
                 : sdkConfig != null ? "sdk_config" : "unknown");
+    if (deadlines.isClosing(req.connection())) {
+      // A request read after one that ends its connection: it may be hidden in that one's body.
+      req.connection().close();
+      return;
+    }
+    Exchange exchange = new Exchange(deadlines.requestStarted(req));
     HttpServerResponse response = req.response();
     response.endHandler(
         v -> {
+          exchange.done();
           metrics.finished(outcome, response.getStatusCode());
           AccessLog.record(req, outcome, response.getStatusCode());
         });
+    response.closeHandler(v -> exchange.done());
+    // Both framing headers: see StrictFraming, which keeps them both for this check.
+    if (req.version() != HttpVersion.HTTP_2
+        && req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        && req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+      refuse(
+          outcome,
+          req,
+          deadlines,
+          new HttpError(
+              400,
+              "ambiguous_length",
+              "the request has both Content-Length and Transfer-Encoding; send only one"));
+      return;
+    }
     if ("/openapi.yaml".equals(req.path()) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
       outcome.endpoint = "openapi";
       Responses.openApi(req.response());
@@ -122,7 +154,7 @@ final class CaptureHandler {
     }
     cors.decorate(req);
     if (sdkConfig != null) {
-      answerConfig(req, sdkConfig, outcome, deadlines);
+      answerConfig(req, sdkConfig, outcome, deadlines, exchange);
       return;
     }
     if (route == null) {
@@ -145,6 +177,7 @@ final class CaptureHandler {
       refuse(
           outcome,
           req,
+          deadlines,
           new HttpError(
               431,
               "too_many_headers",
@@ -159,11 +192,11 @@ final class CaptureHandler {
       try {
         declared = Long.parseLong(contentLength.trim());
       } catch (NumberFormatException e) {
-        refuse(outcome, req, HttpError.badRequest("invalid Content-Length"));
+        refuse(outcome, req, deadlines, HttpError.badRequest("invalid Content-Length"));
         return;
       }
       if (declared > limit) {
-        refuse(outcome, req, tooLarge(limit));
+        refuse(outcome, req, deadlines, tooLarge(limit));
         return;
       }
     }
@@ -173,21 +206,31 @@ final class CaptureHandler {
             ? List.of()
             : UrlEncoding.params(rawQuery, 0, rawQuery.length(), clients.paramsMax());
     if (query.size() > clients.paramsMax()) {
-      refuse(outcome, req, BodyDecoder.tooManyFields(clients.paramsMax()));
+      refuse(outcome, req, deadlines, BodyDecoder.tooManyFields(clients.paramsMax()));
       return;
     }
     String redirectTo = null;
     if (endpoint == Endpoint.REDIRECT) {
       ClickRedirect.Verdict v = redirect.check(first(query, ClickRedirect.TARGET));
       if (v instanceof ClickRedirect.Refuse r) {
-        refuse(outcome, req, r.error());
+        refuse(outcome, req, deadlines, r.error());
         return;
       }
       redirectTo = ((ClickRedirect.Follow) v).location();
     }
-    if ("100-continue".equalsIgnoreCase(req.getHeader("expect"))) {
-      req.response().writeContinue();
+    long receivedAt = System.currentTimeMillis();
+    RequestData head = requestData(req, receivedAt, query);
+    String clientIp = capture.clientIp(head);
+    long blocked = limits.clientRetryAfter(clientIp);
+    if (blocked > 0) {
+      refuse(
+          outcome,
+          req,
+          deadlines,
+          HttpError.rateLimited("too many failed authentications from this address", blocked));
+      return;
     }
+    exchange.lease = budget.lease(clientIp);
     Pending p =
         new Pending(
             req,
@@ -195,17 +238,88 @@ final class CaptureHandler {
             endpoint,
             query,
             limit,
-            System.currentTimeMillis(),
+            receivedAt,
             redirectTo,
             Routes.pathKey(req.path()),
-            outcome);
-    BodyReader.read(
-        req, deadlines, limit, clients.requestTimeout().toMillis(), body -> onBody(p, body));
+            outcome,
+            deadlines,
+            exchange.lease);
+    Set<String> headerKeys = ApiKeyExtractor.candidates(head, p.pathKey(), null, null);
+    if (headerKeys.size() > 1) {
+      refuse(outcome, req, deadlines, conflictingKeys());
+      return;
+    }
+    if (headerKeys.isEmpty()) {
+      readBody(p, null, null);
+      return;
+    }
+    // The key is in the headers or the query: check it before taking the body, so that a stranger
+    // without a valid key never has a body buffered.
+    String key = headerKeys.iterator().next();
+    req.pause();
+    whenDone(
+        keys.resolve(key),
+        p.ctx(),
+        verdict -> {
+          if (verdict instanceof AuthResult.Authorized) {
+            readBody(p, key, verdict);
+          } else {
+            if (!(verdict instanceof AuthResult.Unavailable)) {
+              limits.authenticationFailed(clientIp);
+            }
+            refuse(outcome, req, deadlines, authError(verdict));
+          }
+        },
+        err -> {
+          log.warn("Key resolution failed: {}", err.toString());
+          refuse(
+              outcome, req, deadlines, HttpError.unavailable("cannot verify the API key now", 5));
+        });
+  }
+
+  /**
+   * Reads the body, then goes on with it; {@code key} and {@code verdict} are the header or query
+   * key and its verdict when one was checked before the body.
+   */
+  private void readBody(Pending p, String key, AuthResult verdict) {
+    HttpServerRequest req = p.req();
+    if ("100-continue".equalsIgnoreCase(req.getHeader("expect"))) {
+      req.response().writeContinue();
+    }
+    bodies.read(
+        req,
+        p.deadlines(),
+        p.limit(),
+        clients.requestTimeout().toMillis(),
+        p.lease(),
+        body -> onBody(p, body, key, verdict));
+    req.resume();
+  }
+
+  /** What one request holds until it is answered: its place in the deadlines, its body memory. */
+  private static final class Exchange {
+    private final Runnable finished;
+    BodyBudget.Lease lease;
+
+    Exchange(Runnable finished) {
+      this.finished = finished;
+    }
+
+    void done() {
+      finished.run();
+      if (lease != null) {
+        lease.release();
+      }
+    }
   }
 
   /** An SDK's configuration call: its body is read within the limits and dropped. */
   private void answerConfig(
-      HttpServerRequest req, Routes.Route config, Outcome outcome, ConnectionDeadlines deadlines) {
+      HttpServerRequest req,
+      Routes.Route config,
+      Outcome outcome,
+      ConnectionDeadlines deadlines,
+      Exchange exchange) {
     if (!config.allows(req.method())) {
       req.response().putHeader("Allow", config.allowHeader());
       fail(
@@ -217,11 +331,14 @@ final class CaptureHandler {
               req.method() + " is not allowed here; use " + config.allowHeader()));
       return;
     }
-    BodyReader.read(
+    String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    exchange.lease = budget.lease(peer);
+    bodies.read(
         req,
         deadlines,
         config.bodyMaxBytes(),
         clients.requestTimeout().toMillis(),
+        exchange.lease,
         body -> SdkConfig.answer(req));
   }
 
@@ -245,9 +362,10 @@ final class CaptureHandler {
     Responses.error(req.response(), error);
   }
 
-  private static void refuse(Outcome outcome, HttpServerRequest req, HttpError error) {
+  private void refuse(
+      Outcome outcome, HttpServerRequest req, ConnectionDeadlines deadlines, HttpError error) {
     outcome.reason = error.code();
-    BodyReader.refuse(req, error);
+    bodies.refuse(req, deadlines, error);
   }
 
   private static HttpError conflictingKeys() {
@@ -264,7 +382,7 @@ final class CaptureHandler {
     return HttpError.tooLarge("request body exceeds the limit of " + limit + " bytes");
   }
 
-  private void onBody(Pending p, byte[] raw) {
+  private void onBody(Pending p, byte[] raw, String checkedKey, AuthResult checkedVerdict) {
     HttpServerRequest req = p.req();
     BodyDecoder.Decoded body;
     try {
@@ -324,6 +442,10 @@ final class CaptureHandler {
       return;
     }
     String key = found.iterator().next();
+    if (checkedVerdict != null && key.equals(checkedKey)) {
+      accept(p, data, key, (AuthResult.Authorized) checkedVerdict, body, parsed, batch);
+      return;
+    }
     whenDone(
         keys.resolve(key),
         p.ctx(),

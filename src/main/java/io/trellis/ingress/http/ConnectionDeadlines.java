@@ -48,6 +48,8 @@ final class ConnectionDeadlines {
   private static final class State {
     int inFlight;
     long idleSince;
+    /* The connection is to close after its current answer: no further request is handled. */
+    boolean closing;
 
     State(long now) {
       this.idleSince = now;
@@ -74,26 +76,41 @@ final class ConnectionDeadlines {
     conn.closeHandler(v -> connections.remove(conn));
   }
 
-  /** A request's headers arrived; the connection is busy until its answer is sent. */
-  void requestStarted(HttpServerRequest req) {
-    HttpConnection conn = req.connection();
+  /**
+   * A request's headers arrived; the connection is busy until the returned action runs, which the
+   * caller runs once the answer is sent or the connection closed (more than once is harmless).
+   */
+  Runnable requestStarted(HttpServerRequest req) {
+    State state = state(req.connection());
+    state.inFlight++;
+    boolean[] done = {false};
+    return () -> {
+      if (!done[0]) {
+        done[0] = true;
+        state.inFlight--;
+        state.idleSince = System.nanoTime();
+      }
+    };
+  }
+
+  private State state(HttpConnection conn) {
     State s = connections.get(conn);
     if (s == null) {
       s = new State(System.nanoTime());
       connections.put(conn, s);
     }
-    State state = s;
-    state.inFlight++;
-    boolean[] done = {false};
-    Runnable finished =
-        () -> {
-          if (!done[0]) {
-            done[0] = true;
-            state.inFlight--;
-            state.idleSince = System.nanoTime();
-          }
-        };
-    req.response().closeHandler(v -> finished.run()).endHandler(v -> finished.run());
+    return s;
+  }
+
+  /** The connection closes after its current answer; requests read after it are not handled. */
+  void markClosing(HttpConnection conn) {
+    state(conn).closing = true;
+  }
+
+  /** True when a request on this connection was answered with its closing. */
+  boolean isClosing(HttpConnection conn) {
+    State s = connections.get(conn);
+    return s != null && s.closing;
   }
 
   /**

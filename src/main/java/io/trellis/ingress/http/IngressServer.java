@@ -2,6 +2,7 @@ package io.trellis.ingress.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -40,6 +41,9 @@ public final class IngressServer implements AutoCloseable {
   private final HttpConfig config;
   private final ClientConfig clients;
   private final CaptureHandler handler;
+  private final CapacityConfig capacity;
+  private final ConnectionLimiter connections;
+  private final MeterRegistry registry;
 
   /** How long in-flight requests may take to finish when the server stops. */
   private static final long SHUTDOWN_SECONDS = 10;
@@ -55,21 +59,32 @@ public final class IngressServer implements AutoCloseable {
       EventCapture capture,
       Spool spool,
       RateLimits limits,
+      CapacityConfig capacity,
       MeterRegistry registry) {
     this.config = requireNonNull(config, "config is null");
     this.clients = requireNonNull(clients, "clients is null");
+    this.capacity = requireNonNull(capacity, "capacity is null");
+    this.registry = requireNonNull(registry, "registry is null");
+    this.connections =
+        new ConnectionLimiter(capacity.connectionsMax(), capacity.connectionsPerClient());
+    BodyBudget budget = new BodyBudget(capacity.bodyMemoryMax(), capacity.bodyMemoryPerClient());
+    registry.gauge("trellis.http.connections.open", connections, ConnectionLimiter::open);
+    registry.gauge("trellis.http.body.memory.bytes", budget, BodyBudget::held);
     this.handler =
         new CaptureHandler(
-            config, clients, keys, capture, spool, limits, new HttpMetrics(registry));
+            config,
+            clients,
+            keys,
+            capture,
+            spool,
+            limits,
+            new HttpMetrics(registry),
+            capacity,
+            budget);
   }
 
   /** Binds the port and returns it (the chosen one when the configured port is 0). */
   public int start() throws Exception {
-    vertx =
-        Vertx.vertx(
-            new VertxOptions()
-                .setEventLoopPoolSize(config.eventLoops())
-                .setPreferNativeTransport(false));
     port = config.port() == 0 ? freePort(config.host()) : config.port();
     long timeoutMillis = clients.requestTimeout().toMillis();
     HttpServerOptions options =
@@ -87,6 +102,21 @@ public final class IngressServer implements AutoCloseable {
             // their handler, which inspects every request and answer, out of the pipeline.
             .setPerFrameWebSocketCompressionSupported(false)
             .setPerMessageWebSocketCompressionSupported(false);
+    Counter refusedTotal =
+        registry.counter("trellis.http.connections.refused", "reason", "connections_max");
+    Counter refusedClient =
+        registry.counter("trellis.http.connections.refused", "reason", "connections_per_client");
+    vertx =
+        Vertx.builder()
+            .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops()))
+            .withTransport(
+                new LimitedNioTransport(
+                    connections,
+                    r ->
+                        (r == ConnectionLimiter.Refusal.CLIENT ? refusedClient : refusedTotal)
+                            .increment(),
+                    options))
+            .build();
     vertx
         .deployVerticle(
             () ->
@@ -99,11 +129,7 @@ public final class IngressServer implements AutoCloseable {
                         vertx
                             .createHttpServer(options)
                             .connectionHandler(deadlines::opened)
-                            .requestHandler(
-                                req -> {
-                                  deadlines.requestStarted(req);
-                                  handler.handle(req, deadlines);
-                                })
+                            .requestHandler(req -> handler.handle(req, deadlines))
                             .invalidRequestHandler(IngressServer::invalidRequest);
                     servers.add(server);
                     server.listen().<Void>mapEmpty().onComplete(started);
@@ -114,6 +140,15 @@ public final class IngressServer implements AutoCloseable {
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     log.info("Capture port listening on {}:{}", config.host(), port);
+    log.info(
+        "Capture port limits: {} connections ({} per client address), {} of request bodies in"
+            + " memory ({} per client address), refused bodies read for up to {} / {} bytes",
+        capacity.connectionsMax(),
+        capacity.connectionsPerClient(),
+        capacity.bodyMemoryMax(),
+        capacity.bodyMemoryPerClient(),
+        capacity.lingerTime(),
+        capacity.lingerMaxBytes());
     return port;
   }
 

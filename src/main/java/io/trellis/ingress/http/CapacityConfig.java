@@ -1,0 +1,124 @@
+package io.trellis.ingress.http;
+
+import io.trellis.ingress.config.Config;
+import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.config.Setting;
+import io.trellis.ingress.config.SettingType;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What one stranger may hold of the process: connections (file descriptors) and request bodies in
+ * memory, in total and per client address, and how long a refused request's body is read and
+ * dropped before its connection closes. A setting of 0 means "derived from the process": see {@link
+ * #resolve}.
+ */
+public record CapacityConfig(
+    int connectionsMax,
+    int connectionsPerClient,
+    long bodyMemoryMax,
+    long bodyMemoryPerClient,
+    Duration lingerTime,
+    long lingerMaxBytes) {
+
+  public static final List<Setting> SETTINGS =
+      List.of(
+          Setting.of(
+              "limits.connections-max",
+              SettingType.INT,
+              "0",
+              "Most open connections on the capture port; more are answered 503 and closed at"
+                  + " once. 0 derives it from the open-file limit, keeping files in reserve for"
+                  + " the spool, sinks and admin port."),
+          Setting.of(
+              "limits.connections-per-client",
+              SettingType.INT,
+              "0",
+              "Most open connections from one client address (an IPv6 /64); more are answered"
+                  + " 429 and closed at once. 0 means an eighth of limits.connections-max."),
+          Setting.of(
+              "limits.body-memory-max",
+              SettingType.SIZE,
+              "0",
+              "Most memory held by request bodies being read or handled; a body that would pass"
+                  + " it is answered 503. 0 means an eighth of the maximum heap."),
+          Setting.of(
+              "limits.body-memory-per-client",
+              SettingType.SIZE,
+              "0",
+              "Most memory held by the request bodies of one client address; 429 above. 0 means"
+                  + " half of limits.body-memory-max, or limits.batch-body-max if that is more"
+                  + " (up to limits.body-memory-max)."),
+          Setting.of(
+              "limits.linger-time",
+              SettingType.DURATION,
+              "30s",
+              "How long the unread rest of a refused request body is read and dropped before the"
+                  + " connection closes, so that a client still sending reads the answer."),
+          Setting.of(
+              "limits.linger-max",
+              SettingType.SIZE,
+              "64MiB",
+              "Most bytes of a refused request body read and dropped before the connection"
+                  + " closes."));
+
+  public CapacityConfig {
+    if (connectionsMax < 0 || connectionsPerClient < 0) {
+      throw new ConfigException("limits.connections-max/-per-client: must be 0 or more");
+    }
+    if (bodyMemoryMax < 0 || bodyMemoryPerClient < 0) {
+      throw new ConfigException("limits.body-memory-max/-per-client: must be 0 or more");
+    }
+    if (lingerTime.isNegative() || lingerMaxBytes < 0) {
+      throw new ConfigException("limits.linger-time/-max: must be 0 or more");
+    }
+  }
+
+  public static CapacityConfig from(Config c) {
+    return new CapacityConfig(
+        c.integer("limits.connections-max"),
+        c.integer("limits.connections-per-client"),
+        c.size("limits.body-memory-max"),
+        c.size("limits.body-memory-per-client"),
+        c.duration("limits.linger-time"),
+        c.size("limits.linger-max"));
+  }
+
+  /**
+   * Open files kept free of connections: for the spool's segments and readers, the sinks' files and
+   * sockets, the admin port, the JVM's own jars. An eighth of the limit, at least 128.
+   */
+  static int reservedFiles(long openFileLimit) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(128, openFileLimit / 8));
+  }
+
+  /**
+   * The settings with every 0 replaced by its derived value.
+   *
+   * @param openFileLimit the process's soft open-file limit
+   * @param openAtStart files the process holds before the capture port opens
+   * @param maxHeap the JVM's maximum heap in bytes
+   * @param batchBodyMax the largest /batch body accepted
+   */
+  public CapacityConfig resolve(
+      long openFileLimit, long openAtStart, long maxHeap, long batchBodyMax) {
+    int conns = connectionsMax;
+    if (conns == 0) {
+      long free = openFileLimit - openAtStart - reservedFiles(openFileLimit);
+      conns = (int) Math.max(16, Math.min(Integer.MAX_VALUE, free));
+    }
+    int perClient = connectionsPerClient == 0 ? Math.max(8, conns / 8) : connectionsPerClient;
+    long memory = bodyMemoryMax == 0 ? maxHeap / 8 : bodyMemoryMax;
+    long memoryPerClient =
+        bodyMemoryPerClient == 0
+            ? Math.max(memory / 2, Math.min(memory, batchBodyMax))
+            : bodyMemoryPerClient;
+    return new CapacityConfig(
+        conns,
+        Math.min(perClient, conns),
+        memory,
+        Math.min(memoryPerClient, memory),
+        lingerTime,
+        lingerMaxBytes);
+  }
+}
