@@ -35,6 +35,10 @@ public record ServiceProcess(Process process, int port, Path log) {
     List<String> serve =
         new ArrayList<>(
             List.of("serve", "--data-dir", data.toString(), "--port", Integer.toString(port)));
+    if (List.of(args).stream().noneMatch(a -> a.startsWith("admin.port="))) {
+      // Tests run beside other services on this machine: the default admin port may be taken.
+      serve.addAll(List.of("--set", "admin.port=0"));
+    }
     serve.addAll(List.of(args));
     Process p =
         new ProcessBuilder(command(serve.toArray(String[]::new)))
