@@ -18,6 +18,7 @@ public final class Metrics {
   public static PrometheusMeterRegistry prometheus() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("service", "trellis-ingress");
+    registry.config().meterFilter(MetricHelp.filter());
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ClassLoaderMetrics().bindTo(registry);

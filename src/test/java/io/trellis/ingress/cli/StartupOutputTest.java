@@ -69,6 +69,18 @@ class StartupOutputTest {
           .isEqualTo(200);
       assertThat(send(HttpRequest.newBuilder(URI.create(base + "/track/" + key)).GET()))
           .isEqualTo(404);
+      Matcher admin = Pattern.compile("(?m)^  admin    (http://\\S+)").matcher(out);
+      assertThat(admin.find()).isTrue();
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(URI.create(admin.group(1) + "/metrics")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      List<String> help = metrics.lines().filter(l -> l.startsWith("# HELP ")).toList();
+      assertThat(help).anyMatch(l -> l.startsWith("# HELP trellis_sink_lag_events "));
+      assertThat(help)
+          .as("every metric says what it counts")
+          .allSatisfy(l -> assertThat(l).matches("# HELP \\S+ \\S.*"));
       r = serve.stop();
     }
 
