@@ -39,6 +39,23 @@ class KeysCommandTest {
   }
 
   @Test
+  void relayKeysKeepTheirFlagAcrossRevocationOfOthers() {
+    String relay =
+        lastLine(run("keys", "create", "--org", "acme", "--relay", "--data-dir", dir.toString()));
+    String plain = lastLine(run("keys", "create", "--org", "acme", "--data-dir", dir.toString()));
+    run("keys", "revoke", plain.substring(4, 16), "--data-dir", dir.toString());
+
+    assertThat(LocalKeyStore.open(dir).verify(relay))
+        .isEqualTo(new AuthResult.Authorized("acme", relay.substring(4, 16), true));
+  }
+
+  private static String lastLine(Run r) {
+    assertThat(r.code()).as(r.err()).isZero();
+    String[] lines = r.out().strip().split("\n");
+    return lines[lines.length - 1];
+  }
+
+  @Test
   void createPrintsTheKeyAloneOnTheLastLineListShowsNoSecretRevokeRefusesIt() {
     Run created =
         run("keys", "create", "--org", "acme", "--name", "web", "--data-dir", dir.toString());

@@ -23,6 +23,19 @@ class WardenClientTest {
   }
 
   @Test
+  void relayScopeLetsTheKeysEventsCarryRelayedClientData() {
+    assertThat(
+            answer(
+                200,
+                "{\"organization_id\":\"org-1\",\"key_id\":\"k1\","
+                    + "\"scopes\":[\"relay\",\"ingest\"]}"))
+        .isEqualTo(new AuthResult.Authorized("org-1", "k1", true));
+    assertThat(
+            answer(200, "{\"organization_id\":\"org-1\",\"key_id\":\"k1\",\"scopes\":[\"relay\"]}"))
+        .isInstanceOf(AuthResult.Forbidden.class);
+  }
+
+  @Test
   void okWithoutIngestScopeIsForbidden() {
     assertThat(answer(200, "{\"organization_id\":\"org-1\",\"key_id\":\"k1\",\"scopes\":[]}"))
         .isInstanceOf(AuthResult.Forbidden.class);
