@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -36,6 +38,7 @@ public final class ClickHouseServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<String> command;
+  private final Map<String, String> environment;
   private final Path dir;
   private final URI url;
   private final String user;
@@ -44,8 +47,15 @@ public final class ClickHouseServer implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private Process process;
 
-  private ClickHouseServer(List<String> command, Path dir, URI url, String user, String password) {
+  private ClickHouseServer(
+      List<String> command,
+      Map<String, String> environment,
+      Path dir,
+      URI url,
+      String user,
+      String password) {
     this.command = command;
+    this.environment = environment;
     this.dir = dir;
     this.url = url;
     this.user = user;
@@ -54,7 +64,7 @@ public final class ClickHouseServer implements AutoCloseable {
 
   /** A server at the given URL, not managed here (it cannot be stopped by tests). */
   public static ClickHouseServer external(URI url, String user, String password) {
-    ClickHouseServer s = new ClickHouseServer(null, null, url, user, password);
+    ClickHouseServer s = new ClickHouseServer(null, Map.of(), null, url, user, password);
     s.awaitPing(Duration.ofSeconds(30));
     return s;
   }
@@ -89,7 +99,12 @@ public final class ClickHouseServer implements AutoCloseable {
     cmd.add("--config-file=" + dir.resolve("config.xml"));
     ClickHouseServer s =
         new ClickHouseServer(
-            List.copyOf(cmd), dir, URI.create("http://127.0.0.1:" + httpPort), "default", "");
+            List.copyOf(cmd),
+            Map.of(),
+            dir,
+            URI.create("http://127.0.0.1:" + httpPort),
+            "default",
+            "");
     try {
       s.startProcess();
       return s;
@@ -97,6 +112,66 @@ public final class ClickHouseServer implements AutoCloseable {
       s.close();
       throw e;
     }
+  }
+
+  /**
+   * Starts the ClickHouse engine of {@code libchdb.so} behind the HTTP test front ({@link
+   * io.trellis.ingress.testing.chdb.ChdbHttpFront}) in a process of its own, on a free port, with
+   * its tables in a temporary directory. The front's JVM preloads the JDK's {@code libjsig.so} so
+   * that the engine's signal handlers are chained behind the JVM's instead of replacing them.
+   */
+  public static ClickHouseServer startChdb(Path library) throws IOException {
+    IOException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      Path dir = Files.createTempDirectory("chdb-test");
+      Files.createDirectories(dir.resolve("data"));
+      int httpPort = freePort();
+      Path javaHome = Path.of(System.getProperty("java.home"));
+      List<String> cmd =
+          List.of(
+              javaHome.resolve("bin").resolve("java").toString(),
+              "-Xmx512m",
+              "-XX:+UseSerialGC",
+              "-cp",
+              System.getProperty("java.class.path"),
+              "io.trellis.ingress.testing.chdb.ChdbHttpFront",
+              library.toAbsolutePath().toString(),
+              dir.resolve("data").toString(),
+              Integer.toString(httpPort),
+              "default:",
+              PASSWORD_USER + ":" + PASSWORD);
+      Map<String, String> env = new HashMap<>();
+      env.put("TZ", "UTC");
+      Path jsig = javaHome.resolve("lib").resolve("libjsig.so");
+      if (Files.exists(jsig)) {
+        env.put("LD_PRELOAD", jsig.toString());
+      }
+      ClickHouseServer s =
+          new ClickHouseServer(
+              cmd, env, dir, URI.create("http://127.0.0.1:" + httpPort), "default", "");
+      try {
+        s.startProcess();
+        return s;
+      } catch (IOException e) {
+        last = e;
+        s.close();
+      }
+    }
+    throw last;
+  }
+
+  /**
+   * The chDB library: {@code CHDB_LIBRARY}, else the one {@code npm ci} installs under {@code
+   * clients/} ({@code @chdb/lib-linux-x64-gnu}, pinned in clients/package.json); null when neither
+   * exists.
+   */
+  public static Path findChdbLibrary() {
+    String env = System.getenv("CHDB_LIBRARY");
+    Path p =
+        env != null && !env.isBlank()
+            ? Path.of(env)
+            : Path.of("clients/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so").toAbsolutePath();
+    return Files.isReadable(p) ? p : null;
   }
 
   /** The installed server binary, or null when there is none. */
@@ -186,6 +261,7 @@ public final class ClickHouseServer implements AutoCloseable {
 
   private void startProcess() throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+    pb.environment().putAll(environment);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
     process = pb.start();
@@ -193,7 +269,7 @@ public final class ClickHouseServer implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new IOException(
-            "clickhouse-server exited with " + process.exitValue() + ": " + logTail());
+            command.get(0) + " exited with " + process.exitValue() + ": " + logTail());
       }
       if (ping()) {
         return;
@@ -201,7 +277,7 @@ public final class ClickHouseServer implements AutoCloseable {
       sleep(50);
     }
     process.destroyForcibly();
-    throw new IOException("clickhouse-server did not answer /ping within 60 s: " + logTail());
+    throw new IOException(command.get(0) + " did not answer /ping within 60 s: " + logTail());
   }
 
   public URI url() {

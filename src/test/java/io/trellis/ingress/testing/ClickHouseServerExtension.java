@@ -14,8 +14,12 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * CLICKHOUSE_URL} (with {@code CLICKHOUSE_USER} / {@code CLICKHOUSE_PASSWORD}) when that is set,
  * else the locally installed {@code clickhouse-server} started on free ports.
  *
- * <p>Without a server binary the tests are skipped, unless {@code TEST_REQUIRE_CLICKHOUSE=1} (CI
- * sets it): then they fail. {@code -Dtrellis.skipClickHouse} skips them when not required.
+ * <p>A class annotated {@link ChdbEngine} gets, instead, the ClickHouse engine of {@code
+ * libchdb.so} behind the HTTP test front (one per run as well).
+ *
+ * <p>Without a server binary (or library) the tests are skipped, unless {@code
+ * TEST_REQUIRE_CLICKHOUSE=1} (CI sets it): then they fail. {@code -Dtrellis.skipClickHouse} skips
+ * them when not required.
  */
 public final class ClickHouseServerExtension implements BeforeAllCallback, ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE =
@@ -45,11 +49,14 @@ public final class ClickHouseServerExtension implements BeforeAllCallback, Param
   }
 
   private static ClickHouseServer shared(ExtensionContext context) {
+    boolean chdb =
+        context.getTestClass().map(c -> c.isAnnotationPresent(ChdbEngine.class)).orElse(false);
     Shared s =
         context
             .getRoot()
             .getStore(NAMESPACE)
-            .getOrComputeIfAbsent("server", k -> open(), Shared.class);
+            .getOrComputeIfAbsent(
+                chdb ? "chdb" : "server", k -> chdb ? openChdb() : open(), Shared.class);
     if (s.server == null) {
       if (required()) {
         throw new IllegalStateException(
@@ -87,6 +94,24 @@ public final class ClickHouseServerExtension implements BeforeAllCallback, Param
       return new Shared(ClickHouseServer.start(binary), null);
     } catch (Exception e) {
       return new Shared(null, "could not start " + binary + ": " + e.getMessage());
+    }
+  }
+
+  private static Shared openChdb() {
+    if (System.getProperty("trellis.skipClickHouse") != null && !required()) {
+      return new Shared(null, "skipped with -Dtrellis.skipClickHouse");
+    }
+    Path library = ClickHouseServer.findChdbLibrary();
+    if (library == null) {
+      return new Shared(
+          null,
+          "no libchdb.so: run npm ci in clients/ (package @chdb/lib-linux-x64-gnu) or set"
+              + " CHDB_LIBRARY");
+    }
+    try {
+      return new Shared(ClickHouseServer.startChdb(library), null);
+    } catch (Exception e) {
+      return new Shared(null, "could not start the chDB front on " + library + ": " + e);
     }
   }
 

@@ -36,7 +36,7 @@ class EventRowsTest {
 
   @Test
   void oneJsonObjectPerLineWithTheTableColumnsAndTheSameBytesEveryTime() throws Exception {
-    TrafficEvent e = ClickHouseSinkTest.event("org-a", "line1\nline2 \"q\" \u0001 ✓");
+    TrafficEvent e = ClickHouseSinkContract.event("org-a", "line1\nline2 \"q\" \u0001 ✓");
     ByteArrayOutputStream first = new ByteArrayOutputStream();
     EventRows.write(first, List.of(e, e));
     ByteArrayOutputStream again = new ByteArrayOutputStream();

@@ -1,0 +1,389 @@
+package io.trellis.ingress.sink.clickhouse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.capture.Uuids;
+import io.trellis.ingress.config.Config;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkException;
+import io.trellis.ingress.sink.SpooledEvent;
+import io.trellis.ingress.testing.ClickHouseServer;
+import io.trellis.ingress.testing.ClickHouseServerExtension;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The sink against a real ClickHouse: layout, stored values, failures. Every server runs all of it
+ * (one subclass per server); what differs by version is asserted from the features the sink chose.
+ */
+@ExtendWith(ClickHouseServerExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ClickHouseSinkContract {
+  private static final AtomicLong OFFSETS = new AtomicLong(1_000);
+
+  private ClickHouseServer server;
+  private String database;
+
+  @BeforeAll
+  void setUp(ClickHouseServer s) {
+    server = s;
+    database = s.newDatabase("sink");
+  }
+
+  private ClickHouseConfig config(Map<String, String> overrides) {
+    Map<String, String> m = new HashMap<>();
+    m.put("clickhouse.url", server.url().toString());
+    m.put("clickhouse.user", server.user());
+    m.put("clickhouse.password", server.password());
+    m.put("clickhouse.database", database);
+    m.putAll(overrides);
+    return ClickHouseConfig.from(Config.of(m));
+  }
+
+  private static ClickHouseSink started(ClickHouseConfig config) throws SinkException {
+    ClickHouseSink sink = new ClickHouseSink(config);
+    sink.start();
+    return sink;
+  }
+
+  static TrafficEvent event(String org, String body) {
+    long now = System.currentTimeMillis();
+    return new TrafficEvent(
+        org,
+        Uuids.v7(now).toString(),
+        now,
+        "POST",
+        "/events?utm_source=news&x=%C3%A9",
+        "{\"content-type\":\"application/json\",\"x-quote\":\"say \\\"hi\\\"\"}",
+        "{\"utm_source\":\"news\",\"x\":\"é\"}",
+        body,
+        "203.0.113.7",
+        "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
+        "https://example.com/page?a=1",
+        "pageview",
+        "gclid-abc",
+        "session-42",
+        "news",
+        "",
+        "");
+  }
+
+  static SinkBatch batch(List<TrafficEvent> events) {
+    List<SpooledEvent> items = new ArrayList<>();
+    for (TrafficEvent e : events) {
+      items.add(new SpooledEvent(OFFSETS.getAndIncrement(), e));
+    }
+    return new SinkBatch(items);
+  }
+
+  private List<JsonNode> rows(String table, String where) {
+    return server.rows(
+        "SELECT *, toUnixTimestamp(timestamp) AS ts_seconds, toString(event_id) AS id FROM "
+            + database
+            + "."
+            + table
+            + " WHERE "
+            + where
+            + " ORDER BY event_id");
+  }
+
+  @Test
+  void createsTheSeedTableWithTheLayoutChosenForTheServerVersion() throws Exception {
+    try (ClickHouseSink sink = started(config(Map.of("clickhouse.table", "layout")))) {
+      ClickHouseSchema schema = sink.schema();
+      assertThat(schema.version().text()).isEqualTo(server.version());
+      Map<String, String> types = new HashMap<>();
+      for (JsonNode c :
+          server.rows(
+              "SELECT name, type FROM system.columns WHERE database = '"
+                  + database
+                  + "' AND table = 'layout'")) {
+        types.put(c.get("name").asText(), c.get("type").asText());
+      }
+      boolean modern = schema.features().dateTime64();
+      String time = modern ? "DateTime64(3)" : "DateTime";
+      String small = schema.features().lowCardinality() ? "LowCardinality(String)" : "String";
+      assertThat(types)
+          .containsExactlyInAnyOrderEntriesOf(
+              Map.ofEntries(
+                  Map.entry("organization_id", "String"),
+                  Map.entry("event_id", "UUID"),
+                  Map.entry("timestamp", time),
+                  Map.entry("method", small),
+                  Map.entry("url", "String"),
+                  Map.entry("headers", "String"),
+                  Map.entry("query_params", "String"),
+                  Map.entry("body", "String"),
+                  Map.entry("body_base64", "String"),
+                  Map.entry("ip", "String"),
+                  Map.entry("user_agent", "String"),
+                  Map.entry("referer", "String"),
+                  Map.entry("event_type", small),
+                  Map.entry("click_id", "String"),
+                  Map.entry("session_id", "String"),
+                  Map.entry("ingested_at", time)));
+      String ddl = server.query("SHOW CREATE TABLE " + database + ".layout").replace("\\n", " ");
+      assertThat(ddl)
+          .contains("ENGINE = MergeTree")
+          .contains("PARTITION BY (toYYYYMM(timestamp), organization_id)")
+          .contains("ORDER BY (organization_id, timestamp, event_id)");
+      if (schema.features().codecs()) {
+        assertThat(ddl).contains("CODEC(ZSTD(3))");
+      } else {
+        assertThat(ddl).doesNotContain("CODEC");
+      }
+      if (schema.features().deduplicationToken()) {
+        assertThat(ddl).contains("non_replicated_deduplication_window = 1000");
+      }
+    }
+  }
+
+  @Test
+  void monthPartitioningIsASetting() throws Exception {
+    try (ClickHouseSink ignored =
+        started(
+            config(Map.of("clickhouse.table", "by_month", "clickhouse.partition-by", "month")))) {
+      String ddl = server.query("SHOW CREATE TABLE " + database + ".by_month");
+      assertThat(ddl)
+          .contains("PARTITION BY toYYYYMM(timestamp)")
+          .doesNotContain("organization_id)");
+    }
+  }
+
+  @Test
+  void storesEveryColumnOfEveryEventAsSent() throws Exception {
+    TrafficEvent json = event("org-a", "{\"event\":\"pageview\",\"n\":1,\"nested\":{\"ü\":[1,2]}}");
+    TrafficEvent text = event("org-b", "not json at all\n\ttabs, \"quotes\", \\ backslash, 🚀");
+    TrafficEvent empty =
+        new TrafficEvent(
+            "org-a",
+            Uuids.v7(0).toString(),
+            0L,
+            "GET",
+            "/pixel",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "pixel",
+            "",
+            "",
+            "",
+            "",
+            "");
+    try (ClickHouseSink sink = started(config(Map.of("clickhouse.table", "values")))) {
+      sink.write(batch(List.of(json, text, empty)));
+      boolean millis = sink.schema().features().dateTime64();
+      for (TrafficEvent sent : List.of(json, text, empty)) {
+        List<JsonNode> got = rows("values", "event_id = toUUID('" + sent.eventId() + "')");
+        assertThat(got).hasSize(1);
+        JsonNode row = got.get(0);
+        assertThat(row.get("organization_id").asText()).isEqualTo(sent.organizationId());
+        assertThat(row.get("id").asText()).isEqualTo(sent.eventId());
+        assertThat(row.get("ts_seconds").asLong()).isEqualTo(Math.floorDiv(sent.timestamp(), 1000));
+        if (millis) {
+          assertThat(
+                  server.number(
+                      "SELECT toUnixTimestamp64Milli(timestamp) FROM "
+                          + database
+                          + ".values WHERE event_id = toUUID('"
+                          + sent.eventId()
+                          + "')"))
+              .isEqualTo(sent.timestamp());
+        }
+        assertThat(row.get("method").asText()).isEqualTo(sent.method());
+        assertThat(row.get("url").asText()).isEqualTo(sent.url());
+        assertThat(row.get("headers").asText()).isEqualTo(sent.headers());
+        assertThat(row.get("query_params").asText()).isEqualTo(sent.queryParams());
+        assertThat(row.get("body").asText()).isEqualTo(sent.body());
+        assertThat(row.get("ip").asText()).isEqualTo(sent.ip());
+        assertThat(row.get("user_agent").asText()).isEqualTo(sent.userAgent());
+        assertThat(row.get("referer").asText()).isEqualTo(sent.referer());
+        assertThat(row.get("event_type").asText()).isEqualTo(sent.eventType());
+        assertThat(row.get("click_id").asText()).isEqualTo(sent.clickId());
+        assertThat(row.get("session_id").asText()).isEqualTo(sent.sessionId());
+      }
+      long ingestedLag =
+          server.number(
+              "SELECT max(abs(toUnixTimestamp(ingested_at) - toUnixTimestamp(now()))) FROM "
+                  + database
+                  + ".values");
+      assertThat(ingestedLag).isLessThan(120);
+    }
+  }
+
+  @Test
+  void aRowTheServerRejectsFailsTheWholeBatchAsPermanentAndStoresNothing() throws Exception {
+    TrafficEvent good1 = event("org-a", "{}");
+    TrafficEvent good2 = event("org-a", "{}");
+    TrafficEvent bad =
+        new TrafficEvent(
+            "org-a",
+            "not-a-uuid",
+            System.currentTimeMillis(),
+            "POST",
+            "/events",
+            "",
+            "",
+            "{}",
+            "",
+            "",
+            "",
+            "event",
+            "",
+            "",
+            "",
+            "",
+            "");
+    try (ClickHouseSink sink = started(config(Map.of("clickhouse.table", "rejects")))) {
+      assertThatThrownBy(() -> sink.write(batch(List.of(good1, bad, good2))))
+          .isInstanceOfSatisfying(
+              SinkException.class,
+              e -> {
+                assertThat(e.kind()).as(e.getMessage()).isEqualTo(SinkException.Kind.PERMANENT);
+                assertThat(e.getMessage()).contains("bad data");
+              });
+      assertThat(server.number("SELECT count() FROM " + database + ".rejects")).isZero();
+    }
+  }
+
+  @Test
+  void clickHouseDownIsTransientAndDoesNotStopStartUp() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    ClickHouseConfig down =
+        config(
+            Map.of(
+                "clickhouse.url", "http://127.0.0.1:" + closedPort, "clickhouse.table", "never"));
+    try (ClickHouseSink sink = started(down)) {
+      assertThat(sink.schema()).isNull();
+      assertThat(sink.check().healthy()).isFalse();
+      assertThatThrownBy(() -> sink.write(batch(List.of(event("org-a", "{}")))))
+          .isInstanceOfSatisfying(
+              SinkException.class,
+              e -> assertThat(e.kind()).isEqualTo(SinkException.Kind.TRANSIENT));
+    }
+  }
+
+  @Test
+  void afterAConnectionFailureTheNextUrlIsTried() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    ClickHouseConfig two =
+        config(
+            Map.of(
+                "clickhouse.url",
+                "http://127.0.0.1:" + closedPort + "," + server.url(),
+                "clickhouse.table",
+                "failover"));
+    TrafficEvent e = event("org-a", "{}");
+    try (ClickHouseSink sink = started(two)) {
+      // Start-up found the first URL dead and moved on; the first insert goes to the second.
+      sink.write(batch(List.of(e)));
+      assertThat(server.number("SELECT count() FROM " + database + ".failover")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void wrongPasswordIsTransientAndNeverShown() throws Exception {
+    assumeThat(server.managed()).as("the managed server has a user with a password").isTrue();
+    ClickHouseConfig right =
+        config(
+            Map.of(
+                "clickhouse.user", ClickHouseServer.PASSWORD_USER,
+                "clickhouse.password", ClickHouseServer.PASSWORD,
+                "clickhouse.table", "auth"));
+    try (ClickHouseSink sink = started(right)) {
+      sink.write(batch(List.of(event("org-a", "{}"))));
+      assertThat(sink.toString()).doesNotContain(ClickHouseServer.PASSWORD);
+    }
+    ClickHouseConfig wrong =
+        config(
+            Map.of(
+                "clickhouse.user", ClickHouseServer.PASSWORD_USER,
+                "clickhouse.password", "wrong-Pa55word",
+                "clickhouse.table", "auth"));
+    try (ClickHouseSink sink = started(wrong)) {
+      assertThatThrownBy(() -> sink.write(batch(List.of(event("org-a", "{}")))))
+          .isInstanceOfSatisfying(
+              SinkException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(SinkException.Kind.TRANSIENT);
+                assertThat(e.getMessage()).doesNotContain("wrong-Pa55word");
+              });
+      assertThat(sink.toString()).doesNotContain("wrong-Pa55word");
+    }
+    assertThat(server.number("SELECT count() FROM " + database + ".auth")).isEqualTo(1);
+  }
+
+  @Test
+  void withoutCreateTableAMissingTableIsTransientNotBadData() throws Exception {
+    ClickHouseConfig c =
+        config(Map.of("clickhouse.table", "missing", "clickhouse.create-table", "false"));
+    try (ClickHouseSink sink = started(c)) {
+      assertThatThrownBy(() -> sink.write(batch(List.of(event("org-a", "{}")))))
+          .isInstanceOfSatisfying(
+              SinkException.class,
+              e -> assertThat(e.kind()).isEqualTo(SinkException.Kind.TRANSIENT));
+    }
+  }
+
+  @Test
+  void aRetriedBatchIsStoredOnceWhereTheServerDeduplicatesElseTwice() throws Exception {
+    try (ClickHouseSink sink = started(config(Map.of("clickhouse.table", "retries")))) {
+      SinkBatch b = batch(List.of(event("org-a", "{}"), event("org-b", "{}")));
+      sink.write(b);
+      sink.write(b);
+      long stored = server.number("SELECT count() FROM " + database + ".retries");
+      boolean dedup = sink.schema().features().deduplicationToken();
+      System.out.println(
+          "ClickHouse "
+              + server.version()
+              + ": a batch of 2 written twice left "
+              + stored
+              + " rows (deduplication "
+              + (dedup ? "on" : "not available")
+              + ")");
+      assertThat(stored).isEqualTo(dedup ? 2 : 4);
+    }
+  }
+
+  @Test
+  void serverStoppedAndRestartedFailsTransientlyThenStores() throws Exception {
+    assumeThat(server.managed()).as("only a server started by the tests can be stopped").isTrue();
+    try (ClickHouseSink sink = started(config(Map.of("clickhouse.table", "restart")))) {
+      SinkBatch b = batch(List.of(event("org-a", "{}")));
+      server.stop();
+      try {
+        assertThatThrownBy(() -> sink.write(b))
+            .isInstanceOfSatisfying(
+                SinkException.class,
+                e -> assertThat(e.kind()).isEqualTo(SinkException.Kind.TRANSIENT));
+        assertThat(sink.check().healthy()).isFalse();
+      } finally {
+        server.restart();
+      }
+      sink.write(b);
+      assertThat(server.number("SELECT count() FROM " + database + ".restart")).isEqualTo(1);
+      assertThat(sink.check().healthy()).isTrue();
+    }
+  }
+}
