@@ -10,8 +10,9 @@ import java.util.Map;
  *       backoff, without limit.
  *   <li>{@link Kind#PERMANENT}: the store refuses this batch as bad data; split it to isolate the
  *       bad rows, dead-letter those, store the rest.
- *   <li>{@link Kind#ROWS}: the store accepted nothing and named the bad rows ({@link #rowErrors()},
- *       batch index to reason); dead-letter exactly those and write the rest again.
+ *   <li>{@link Kind#ROWS}: the store named the bad rows ({@link #rowErrors()}, batch index to
+ *       reason); dead-letter exactly those. Either it accepted nothing, and the rest is written
+ *       again, or ({@link #othersStored()}) it stored every other row, and the batch is done.
  * </ul>
  */
 public final class SinkException extends Exception {
@@ -23,26 +24,40 @@ public final class SinkException extends Exception {
 
   private final Kind kind;
   private final Map<Integer, String> rowErrors;
+  private final boolean othersStored;
 
-  private SinkException(Kind kind, String message, Throwable cause, Map<Integer, String> rows) {
+  private SinkException(
+      Kind kind, String message, Throwable cause, Map<Integer, String> rows, boolean othersStored) {
     super(message, cause);
     this.kind = kind;
     this.rowErrors = Map.copyOf(rows);
+    this.othersStored = othersStored;
   }
 
   public static SinkException transientFailure(String message, Throwable cause) {
-    return new SinkException(Kind.TRANSIENT, message, cause, Map.of());
+    return new SinkException(Kind.TRANSIENT, message, cause, Map.of(), false);
   }
 
   public static SinkException permanent(String message, Throwable cause) {
-    return new SinkException(Kind.PERMANENT, message, cause, Map.of());
+    return new SinkException(Kind.PERMANENT, message, cause, Map.of(), false);
   }
 
   public static SinkException rows(String message, Map<Integer, String> rowErrors) {
     if (rowErrors.isEmpty()) {
       throw new IllegalArgumentException("no row errors");
     }
-    return new SinkException(Kind.ROWS, message, null, rowErrors);
+    return new SinkException(Kind.ROWS, message, null, rowErrors, false);
+  }
+
+  /**
+   * The store refused the named rows and stored every other row of the batch (a sink that writes
+   * one batch in several inserts): dead-letter the named rows, write nothing again.
+   */
+  public static SinkException rowsOthersStored(String message, Map<Integer, String> rowErrors) {
+    if (rowErrors.isEmpty()) {
+      throw new IllegalArgumentException("no row errors");
+    }
+    return new SinkException(Kind.ROWS, message, null, rowErrors, true);
   }
 
   public Kind kind() {
@@ -51,5 +66,10 @@ public final class SinkException extends Exception {
 
   public Map<Integer, String> rowErrors() {
     return rowErrors;
+  }
+
+  /** For {@link Kind#ROWS}: true when every row not named is already stored. */
+  public boolean othersStored() {
+    return othersStored;
   }
 }

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *       backoff and jitter, without limit; the events wait on disk.
  *   <li>{@code PERMANENT}: split the batch in halves and retry each, down to single events; an
  *       event refused on its own goes to the dead letters with the reason.
- *   <li>{@code ROWS}: dead-letter exactly the named rows and write the rest again.
+ *   <li>{@code ROWS}: dead-letter exactly the named rows and write the rest again (unless the sink
+ *       says it stored the rest already).
  * </ul>
  *
  * Nothing is dropped: each event ends up in the sink or in its dead letters before the cursor
@@ -337,6 +338,10 @@ final class SinkDelivery implements Runnable {
           }
           if (!deadLetter(bad)) {
             return false;
+          }
+          if (failure.othersStored()) {
+            rows.increment(rest.size());
+            return true;
           }
           if (rest.isEmpty()) {
             return true;

@@ -48,6 +48,8 @@ public final class ClickHouseErrors {
           252, // TOO_MANY_PARTS
           173); // CANNOT_ALLOCATE_MEMORY
 
+  private static final int TOO_MANY_PARTS = 252;
+
   private static final Pattern CODE_IN_BODY = Pattern.compile("^\\s*Code: (\\d{1,5})\\b");
 
   private ClickHouseErrors() {}
@@ -59,6 +61,12 @@ public final class ClickHouseErrors {
     if (server != null) {
       int code = code(server);
       String message = "ClickHouse error " + code + ": " + summary(server.getMessage());
+      if (code == TOO_MANY_PARTS && isTooManyPartitions(server.getMessage())) {
+        // Error 252 has two meanings. This one is about the shape of one insert (more partitions
+        // than max_partitions_per_insert_block): the same insert fails every time, and the sink
+        // cuts it smaller. The other, "Too many parts", is merges falling behind: back off.
+        return SinkException.transientFailure(TOO_MANY_PARTITIONS + ": " + message, server);
+      }
       if (BAD_DATA.contains(code)) {
         return SinkException.permanent("rejected as bad data: " + message, server);
       }
@@ -86,6 +94,21 @@ public final class ClickHouseErrors {
   static int serverCode(Throwable failure) {
     ServerException server = find(unwrap(failure), ServerException.class);
     return server == null ? -1 : code(server);
+  }
+
+  /** The start of the message of a failure that {@link #tooManyPartitions} recognizes. */
+  static final String TOO_MANY_PARTITIONS = "too many partitions for one insert";
+
+  /**
+   * True for error 252 meaning one insert touched more partitions than {@code
+   * max_partitions_per_insert_block} allows (not "Too many parts", which is overload).
+   */
+  static boolean tooManyPartitions(SinkException e) {
+    return e.getMessage() != null && e.getMessage().startsWith(TOO_MANY_PARTITIONS);
+  }
+
+  static boolean isTooManyPartitions(String serverMessage) {
+    return serverMessage != null && serverMessage.contains("Too many partitions for single INSERT");
   }
 
   /** True when the failure happened before the server answered: try another URL next time. */

@@ -25,17 +25,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +82,12 @@ public final class ClickHouseSink implements Sink {
   private final List<Client> clients;
   private volatile int current;
   private volatile ClickHouseSchema schema;
+  private volatile ZoneId zone = ZoneOffset.UTC;
+  private volatile int maxPartitions;
+  private final LongAdder inserts = new LongAdder();
+  // The plan of the batch being written, kept until it is stored so a retry repeats it exactly.
+  private String plannedToken;
+  private List<InsertPlan.Insert> planned;
 
   /** Whether the insert table has the exact-body column; decided with {@link #schema}. */
   private volatile boolean exactBody;
@@ -158,7 +169,25 @@ public final class ClickHouseSink implements Sink {
     } catch (IllegalArgumentException e) {
       throw SinkException.transientFailure("unexpected answer to SELECT version(): " + e, e);
     }
-    log.info("{} ({})", s.describe(), UrlSecrets.mask(config.urls().get(current).toString()));
+    // The partition of a row is the month of its timestamp in the server's time zone.
+    String tz = text(c, "SELECT timezone()");
+    ZoneId z;
+    try {
+      z = ZoneId.of(tz);
+    } catch (java.time.DateTimeException e) {
+      log.warn("ClickHouse time zone '{}' is unknown here; partitions are counted in UTC", tz);
+      z = ZoneOffset.UTC;
+    }
+    // Servers before 19.x have no such limit: the setting is absent and the answer empty.
+    String limit =
+        text(c, "SELECT value FROM system.settings WHERE name = 'max_partitions_per_insert_block'");
+    int max = limit.isEmpty() ? 0 : (int) Math.min(Integer.MAX_VALUE, Long.parseLong(limit));
+    log.info(
+        "{} ({}; time zone {}, max_partitions_per_insert_block {})",
+        s.describe(),
+        UrlSecrets.mask(config.urls().get(current).toString()),
+        z,
+        max == 0 ? "unlimited" : max);
     if (config.createTable()) {
       if (s.clustered() && tablesExist(c, s)) {
         // Each ON CLUSTER statement is a task in the cluster's DDL queue that every node runs:
@@ -173,6 +202,8 @@ public final class ClickHouseSink implements Sink {
       }
     }
     exactBody = ensureExactBodyColumn(c, s);
+    zone = z;
+    maxPartitions = max;
     schema = s;
   }
 
@@ -328,27 +359,125 @@ public final class ClickHouseSink implements Sink {
     return s.replace("\\", "\\\\").replace("'", "\\'");
   }
 
+  /**
+   * Writes the batch in as few inserts as the server's partition limit allows ({@link InsertPlan}):
+   * one, unless its rows fall in more partitions than {@code max_partitions_per_insert_block}.
+   *
+   * <p>Every row is stored once. A batch cut in several inserts is planned once and the plan kept
+   * until the batch is stored, so a retry after a transient failure repeats the same inserts with
+   * the same deduplication tokens and the server drops those it has. When one of those inserts is
+   * refused as bad data, the others are stored already: the sink finds the bad rows itself by
+   * halving that insert (each half with a token of its own, the same on every retry) and reports
+   * them with {@link SinkException#rowsOthersStored}, so the spool dead-letters exactly those and
+   * writes nothing again. A batch written in one insert that is refused is reported as before
+   * ({@code PERMANENT}): nothing of it was stored, and the spool splits it.
+   */
   @Override
   public void write(SinkBatch batch) throws SinkException {
     if (schema == null) {
       prepare();
     }
-    ClickHouseSchema s = schema;
     String token = deduplicationToken(batch);
     if (!token.equals(lastToken)) {
       lastToken = token;
       lastIngestedAt = System.currentTimeMillis();
     }
+    List<InsertPlan.Insert> plan;
+    if (token.equals(plannedToken)) {
+      plan = planned;
+    } else {
+      plan =
+          new ArrayList<>(
+              InsertPlan.of(batch.events(), config.partitioning(), zone, maxPartitions, token)
+                  .inserts());
+      plannedToken = token;
+      planned = plan;
+    }
+    Map<Integer, String> refused = new TreeMap<>();
+    for (int i = 0; i < plan.size(); i++) {
+      InsertPlan.Insert insert = plan.get(i);
+      try {
+        insert(rows(batch, insert.rows()), insert.token());
+      } catch (SinkException e) {
+        if (ClickHouseErrors.tooManyPartitions(e) && insert.partitions() > 1) {
+          // The server's limit is lower than the one read at start-up (a changed profile): this
+          // insert stored nothing; cut it in two, and plan the next batches with the lower limit.
+          maxPartitions = Math.max(1, insert.partitions() / 2);
+          log.warn(
+              "{}; writing it in two and planning inserts of at most {} partitions",
+              e.getMessage(),
+              maxPartitions);
+          plan.remove(i);
+          plan.addAll(i, InsertPlan.halve(insert, batch.events(), config.partitioning(), zone));
+          i--;
+        } else if (e.kind() == SinkException.Kind.PERMANENT && plan.size() > 1) {
+          isolate(batch, insert.rows(), insert.token(), e, refused);
+        } else {
+          throw e;
+        }
+      }
+    }
+    plannedToken = null;
+    planned = null;
+    if (!refused.isEmpty()) {
+      throw SinkException.rowsOthersStored(
+          refused.size() + " of " + batch.size() + " rows refused as bad data, the rest stored",
+          refused);
+    }
+  }
+
+  /** Finds the bad rows of a refused insert by halving it; every good row gets stored. */
+  private void isolate(
+      SinkBatch batch,
+      List<Integer> rows,
+      String token,
+      SinkException failure,
+      Map<Integer, String> refused)
+      throws SinkException {
+    if (rows.size() == 1) {
+      refused.put(rows.get(0), failure.getMessage());
+      return;
+    }
+    int mid = rows.size() / 2;
+    List<List<Integer>> halves = List.of(rows.subList(0, mid), rows.subList(mid, rows.size()));
+    for (int h = 0; h < 2; h++) {
+      String halfToken = token + (h == 0 ? "l" : "r");
+      try {
+        insert(rows(batch, halves.get(h)), halfToken);
+      } catch (SinkException e) {
+        if (e.kind() != SinkException.Kind.PERMANENT) {
+          throw e;
+        }
+        isolate(batch, halves.get(h), halfToken, e, refused);
+      }
+    }
+  }
+
+  private static List<TrafficEvent> rows(SinkBatch batch, List<Integer> indexes) {
+    List<TrafficEvent> all = batch.events();
+    if (indexes.size() == all.size()) {
+      return all;
+    }
+    List<TrafficEvent> out = new ArrayList<>(indexes.size());
+    for (int i : indexes) {
+      out.add(all.get(i));
+    }
+    return out;
+  }
+
+  private void insert(List<TrafficEvent> events, String token) throws SinkException {
+    ClickHouseSchema s = schema;
     long ingestedAt = s.sendsIngestedAt() ? lastIngestedAt : -1;
     InsertSettings settings = new InsertSettings();
     s.insertSettings(token).forEach(settings::serverSetting);
     Client c = clients.get(current);
+    inserts.increment();
     try (InsertResponse ignored =
         await(
             c.insert(
                 s.insertTable(),
                 exactBody ? EventRows.withExactBody(s.insertColumns()) : s.insertColumns(),
-                out -> EventRows.write(out, batch.events(), ingestedAt, exactBody),
+                out -> EventRows.write(out, events, ingestedAt, exactBody),
                 ClickHouseFormat.JSONEachRow,
                 settings))) {
       // Stored: the insert returned without an error.
@@ -357,6 +486,11 @@ public final class ClickHouseSink implements Sink {
     } catch (Exception e) {
       throw failed(e);
     }
+  }
+
+  /** How many inserts the sink has sent (for the benchmark and tests). */
+  public long inserts() {
+    return inserts.sum();
   }
 
   /**

@@ -53,4 +53,27 @@ class ClickHouseErrorsTest {
     assertThat(ClickHouseErrors.code(server(0, "Bad Gateway"))).isZero();
     assertThat(kind(server(0, "Bad Gateway"))).isEqualTo(SinkException.Kind.TRANSIENT);
   }
+
+  @Test
+  void theTwoMeaningsOfError252AreToldApartByTheirMessage() {
+    // The texts of ClickHouse 26.5 (the first as the chDB engine answered it in ChdbSinkTest).
+    SinkException partitions =
+        ClickHouseErrors.classify(
+            server(
+                252,
+                "Code: 252. DB::Exception: Too many partitions for single INSERT block (more than"
+                    + " 100). The limit is controlled by 'max_partitions_per_insert_block'"
+                    + " setting. (TOO_MANY_PARTS)"));
+    SinkException parts =
+        ClickHouseErrors.classify(
+            server(
+                252,
+                "Code: 252. DB::Exception: Too many parts (3001 with average size of 1.00 KiB) in"
+                    + " table 'db.events'. Merges are processing significantly slower than"
+                    + " inserts. (TOO_MANY_PARTS)"));
+    assertThat(ClickHouseErrors.tooManyPartitions(partitions)).isTrue();
+    assertThat(ClickHouseErrors.tooManyPartitions(parts)).isFalse();
+    assertThat(parts.getMessage()).contains("backing off");
+    assertThat(parts.kind()).isEqualTo(SinkException.Kind.TRANSIENT);
+  }
 }

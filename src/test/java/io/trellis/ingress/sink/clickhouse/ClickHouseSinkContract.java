@@ -261,6 +261,176 @@ abstract class ClickHouseSinkContract {
     }
   }
 
+  /** {@code max_partitions_per_insert_block} of the server, 0 when it has no such limit. */
+  private long partitionLimit() {
+    String v =
+        server
+            .query(
+                "SELECT value FROM system.settings WHERE name = 'max_partitions_per_insert_block'")
+            .trim();
+    return v.isEmpty() ? 0 : Long.parseLong(v);
+  }
+
+  private static List<TrafficEvent> organizations(int count, int eventsEach) {
+    List<TrafficEvent> out = new ArrayList<>();
+    for (int e = 0; e < eventsEach; e++) {
+      for (int o = 0; o < count; o++) {
+        out.add(event(String.format("org-%04d", o), "{\"n\":" + e + "}"));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void fiveHundredOrganizationsInOneBatchAreStoredOnceWithinThePartitionLimit() throws Exception {
+    long limit = partitionLimit();
+    try (ClickHouseSink sink = started(config(Map.of("clickhouse.table", "orgs500")))) {
+      SinkBatch b = batch(organizations(500, 2));
+      // What one insert of the whole batch does on this server.
+      StringBuilder rows = new StringBuilder();
+      EventRows.write(
+          new java.io.OutputStream() {
+            @Override
+            public void write(int c) {
+              rows.append((char) c);
+            }
+
+            @Override
+            public void write(byte[] buf, int off, int len) {
+              rows.append(new String(buf, off, len, java.nio.charset.StandardCharsets.UTF_8));
+            }
+          },
+          b.events());
+      String oneInsert =
+          "INSERT INTO "
+              + database
+              + ".orgs500 ("
+              + String.join(", ", EventRows.COLUMNS)
+              + ") FORMAT JSONEachRow\n"
+              + rows;
+      if (limit > 0 && limit < 500) {
+        assertThatThrownBy(() -> server.query(oneInsert))
+            .hasMessageContaining("Code: 252")
+            .hasMessageContaining("Too many partitions for single INSERT block");
+        assertThat(server.number("SELECT count() FROM " + database + ".orgs500")).isZero();
+      }
+
+      long before = sink.inserts();
+      sink.write(b);
+      long inserts = sink.inserts() - before;
+      System.out.println(
+          "ClickHouse "
+              + server.version()
+              + ": 1,000 events of 500 organizations written in "
+              + inserts
+              + " inserts (max_partitions_per_insert_block "
+              + (limit == 0 ? "none" : limit)
+              + ")");
+      assertThat(inserts).isEqualTo(limit == 0 ? 1 : (500 + limit - 1) / limit);
+      assertThat(server.number("SELECT count() FROM " + database + ".orgs500")).isEqualTo(1000);
+      assertThat(server.number("SELECT uniqExact(event_id) FROM " + database + ".orgs500"))
+          .isEqualTo(1000);
+      assertThat(server.number("SELECT uniqExact(organization_id) FROM " + database + ".orgs500"))
+          .isEqualTo(500);
+
+      // Written again, as after a lost answer: stored once where the server deduplicates.
+      sink.write(b);
+      long stored = server.number("SELECT count() FROM " + database + ".orgs500");
+      assertThat(stored).isEqualTo(sink.schema().features().deduplicationToken() ? 1000 : 2000);
+    }
+  }
+
+  @Test
+  void aBadRowInOneOfSeveralInsertsIsRefusedAloneAndEveryOtherRowIsStoredOnce() throws Exception {
+    long limit = partitionLimit();
+    // click_id holds at most 16 bytes: a longer one is refused by the server itself.
+    server.query(
+        "CREATE TABLE "
+            + database
+            + ".orgs_poison (organization_id String, event_id UUID, timestamp DateTime,"
+            + " method String, url String, headers String, query_params String, body String,"
+            + " ip String, user_agent String, referer String, event_type String,"
+            + " click_id FixedString(16), session_id String, ingested_at DateTime DEFAULT now())"
+            + " ENGINE = MergeTree() PARTITION BY (toYYYYMM(timestamp), organization_id)"
+            + " ORDER BY (organization_id, timestamp, event_id)"
+            + (ServerVersion.parse(server.version()).atLeast(22, 2)
+                ? " SETTINGS non_replicated_deduplication_window = 1000"
+                : ""));
+    List<TrafficEvent> events = new ArrayList<>(organizations(300, 1));
+    TrafficEvent good = events.get(250);
+    TrafficEvent poison =
+        new TrafficEvent(
+            good.organizationId(),
+            good.eventId(),
+            good.timestamp(),
+            good.method(),
+            good.url(),
+            good.headers(),
+            good.queryParams(),
+            good.body(),
+            good.ip(),
+            good.userAgent(),
+            good.referer(),
+            good.eventType(),
+            "far-too-long-for-sixteen-bytes",
+            good.sessionId(),
+            good.source(),
+            good.medium(),
+            good.campaign());
+    events.set(250, poison);
+    try (ClickHouseSink sink =
+        started(
+            config(
+                Map.of("clickhouse.table", "orgs_poison", "clickhouse.create-table", "false")))) {
+      SinkBatch b = batch(events);
+      if (limit == 0 || limit >= 300) {
+        // One insert: refused whole, nothing stored; the spool splits the batch.
+        assertThatThrownBy(() -> sink.write(b))
+            .isInstanceOfSatisfying(
+                SinkException.class,
+                e -> assertThat(e.kind()).isEqualTo(SinkException.Kind.PERMANENT));
+        assertThat(server.number("SELECT count() FROM " + database + ".orgs_poison")).isZero();
+        return;
+      }
+      for (int attempt = 0; attempt < 2; attempt++) {
+        assertThatThrownBy(() -> sink.write(b))
+            .isInstanceOfSatisfying(
+                SinkException.class,
+                e -> {
+                  assertThat(e.kind()).isEqualTo(SinkException.Kind.ROWS);
+                  assertThat(e.othersStored()).isTrue();
+                  assertThat(e.rowErrors()).containsOnlyKeys(250);
+                  assertThat(e.rowErrors().get(250)).contains("bad data");
+                });
+        // A second attempt (the spool retrying after a crash) stores nothing twice.
+        assertThat(server.number("SELECT count() FROM " + database + ".orgs_poison"))
+            .isEqualTo(299);
+        assertThat(server.number("SELECT uniqExact(event_id) FROM " + database + ".orgs_poison"))
+            .isEqualTo(299);
+      }
+    }
+  }
+
+  @Test
+  void asyncInsertStoresEveryRowAndARetriedBatchOnceWhereTheServerDeduplicates() throws Exception {
+    try (ClickHouseSink sink =
+        started(config(Map.of("clickhouse.table", "async", "clickhouse.async-insert", "true")))) {
+      SinkBatch b = batch(List.of(event("org-a", "{}"), event("org-b", "{}")));
+      sink.write(b);
+      // Returned: stored (wait_for_async_insert=1), visible at once.
+      assertThat(server.number("SELECT count() FROM " + database + ".async")).isEqualTo(2);
+      sink.write(b);
+      boolean dedup = sink.schema().features().deduplicationToken();
+      assertThat(server.number("SELECT count() FROM " + database + ".async"))
+          .isEqualTo(dedup ? 2 : 4);
+      if (sink.schema().features().asyncInsert()) {
+        assertThat(sink.schema().insertSettings("t"))
+            .containsEntry("async_insert", "1")
+            .containsEntry("wait_for_async_insert", "1");
+      }
+    }
+  }
+
   @Test
   void clickHouseDownIsTransientAndDoesNotStopStartUp() throws Exception {
     int closedPort;
