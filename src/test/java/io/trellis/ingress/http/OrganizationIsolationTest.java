@@ -118,13 +118,10 @@ class OrganizationIsolationTest {
 
   @Test
   void batchItemsClaimingAnotherOrganizationAreStoredUnderTheKeysOrganization() {
-    // The victim's key inside an item is just data: it authenticates nothing.
+    // An organization named inside an item is just data: it routes nothing.
     String items =
         "[{\"event\":\"a\",\"organization_id\":\"victim\"},"
-            + "{\"event\":\"b\",\"context\":{\"organization_id\":\"victim\"}},"
-            + "{\"event\":\"c\",\"api_key\":\""
-            + victimKey
-            + "\"}]";
+            + "{\"event\":\"b\",\"context\":{\"organization_id\":\"victim\"}}]";
     HttpResponse<String> array = service.postJson("/batch?organization_id=victim", acmeKey, items);
     HttpResponse<String> wrapped =
         service.postJson(
@@ -132,8 +129,24 @@ class OrganizationIsolationTest {
 
     assertThat(array.statusCode()).isEqualTo(200);
     assertThat(wrapped.statusCode()).isEqualTo(200);
-    assertThat(RunningService.json(array.body()).get("accepted").asInt()).isEqualTo(3);
-    assertAllStoredUnderAcme(6);
+    assertThat(RunningService.json(array.body()).get("accepted").asInt()).isEqualTo(2);
+    assertAllStoredUnderAcme(4);
+  }
+
+  @Test
+  void aBatchItemCarryingAnotherOrganizationsKeyIsRefusedWhole() {
+    // The victim's key inside an item is a second credential: the batch is refused and nothing of
+    // it is stored, so the victim's key never lands in acme's data.
+    String items = "[{\"event\":\"a\"},{\"event\":\"c\",\"api_key\":\"" + victimKey + "\"}]";
+    HttpResponse<String> r = service.postJson("/batch", acmeKey, items);
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(RunningService.json(r.body()).path("error").asText())
+        .isEqualTo("conflicting_api_keys");
+    assertThat(r.body()).doesNotContain(victimKey);
+    assertThat(service.postJson("/events", acmeKey, "{\"event\":\"after\"}").statusCode())
+        .isEqualTo(200);
+    assertAllStoredUnderAcme(1);
   }
 
   @Test
