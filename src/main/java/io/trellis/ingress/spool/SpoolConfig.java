@@ -78,7 +78,8 @@ public record SpoolConfig(
               SettingType.SIZE,
               "",
               "Disk budget of the spool; when reached, requests get 503 until sinks catch up."
-                  + " Default: half of the free space of the data directory at start."),
+                  + " Default: half of the free space of the data directory at start, at least two"
+                  + " segments."),
           Setting.of(
               "spool.batch-max-rows",
               SettingType.INT,
