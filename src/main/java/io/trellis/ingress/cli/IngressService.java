@@ -85,11 +85,11 @@ public final class IngressService implements AutoCloseable {
     LogSetup.apply(c.ops(), registry);
     log.info(
         "Open files: soft limit {}, hard limit {} (the JVM raises the soft limit to the hard one),"
-            + " {} open at start; maximum heap {} bytes",
+            + " {} open at start; maximum heap {}",
         process.openFilesSoft(),
         process.openFilesHard(),
         process.openFiles(),
-        process.maxHeap());
+        io.trellis.ingress.config.Sizes.format(process.maxHeap()));
     CapacityConfig capacity =
         c.capacity()
             .resolve(

@@ -142,13 +142,13 @@ public final class IngressServer implements AutoCloseable {
     log.info("Capture port listening on {}:{}", config.host(), port);
     log.info(
         "Capture port limits: {} connections ({} per client address), {} of request bodies in"
-            + " memory ({} per client address), refused bodies read for up to {} / {} bytes",
+            + " memory ({} per client address), refused bodies read for up to {} / {}",
         capacity.connectionsMax(),
         capacity.connectionsPerClient(),
-        capacity.bodyMemoryMax(),
-        capacity.bodyMemoryPerClient(),
-        capacity.lingerTime(),
-        capacity.lingerMaxBytes());
+        io.trellis.ingress.config.Sizes.format(capacity.bodyMemoryMax()),
+        io.trellis.ingress.config.Sizes.format(capacity.bodyMemoryPerClient()),
+        io.trellis.ingress.config.Durations.format(capacity.lingerTime()),
+        io.trellis.ingress.config.Sizes.format(capacity.lingerMaxBytes()));
     return port;
   }
 

@@ -14,6 +14,11 @@ final class MetricHelp {
       Map.ofEntries(
           Map.entry(
               "trellis.http.requests", "Capture requests by endpoint and status, with latency."),
+          Map.entry("trellis.http.connections.open", "Open connections on the capture port."),
+          Map.entry(
+              "trellis.http.connections.refused",
+              "Connections closed at once because a connection limit was reached, by limit."),
+          Map.entry("trellis.http.body.memory.bytes", "Memory held by request bodies being read."),
           Map.entry("trellis.events.accepted", "Events acknowledged (on disk), by endpoint."),
           Map.entry("trellis.events.rejected", "Events refused, by endpoint and reason."),
           Map.entry("trellis.auth.failures", "Failed authentications, by outcome."),
