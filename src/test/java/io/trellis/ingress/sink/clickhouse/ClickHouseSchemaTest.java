@@ -130,4 +130,17 @@ class ClickHouseSchemaTest {
     assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS);
     assertThat(s.ddlSettings(true)).isEmpty();
   }
+
+  @Test
+  void dockerComposesClickHouse25_3GetsExactlyTheLayoutVerifiedOnThe26_5Engine() throws Exception {
+    // docker-compose.yml runs clickhouse/clickhouse-server:25.3 with the default database and
+    // table; ChdbSinkTest and ChdbServiceTest verify the layout chosen for 26.5.1.1.
+    String compose = java.nio.file.Files.readString(java.nio.file.Path.of("docker-compose.yml"));
+    assertThat(compose).contains("image: clickhouse/clickhouse-server:25.3");
+    ClickHouseSchema compose25 = schema("25.3.1.2703");
+    ClickHouseSchema verified = schema("26.5.1.1");
+    assertThat(compose25.createStatements()).isEqualTo(verified.createStatements());
+    assertThat(compose25.insertSettings("t")).isEqualTo(verified.insertSettings("t"));
+    assertThat(compose25.describe()).endsWith("seed layout, no adaptation");
+  }
 }
