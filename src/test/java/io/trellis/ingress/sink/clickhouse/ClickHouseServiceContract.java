@@ -508,6 +508,64 @@ abstract class ClickHouseServiceContract {
     }
   }
 
+  @Test
+  void threeHundredOrganizationsWithOneBadRowLandOnceAndOnlyTheBadRowIsDeadLettered()
+      throws Exception {
+    String table = "orgs_poison";
+    server.query(
+        "CREATE TABLE "
+            + database
+            + "."
+            + table
+            + " (organization_id String, event_id UUID, timestamp DateTime, method String,"
+            + " url String, headers String, query_params String, body String, ip String,"
+            + " user_agent String, referer String, event_type String, click_id FixedString(16),"
+            + " session_id String, ingested_at DateTime DEFAULT now())"
+            + " ENGINE = MergeTree() PARTITION BY (toYYYYMM(timestamp), organization_id)"
+            + " ORDER BY (organization_id, timestamp, event_id)"
+            + (ServerVersion.parse(server.version()).atLeast(22, 2)
+                ? " SETTINGS non_replicated_deduplication_window = 1000"
+                : ""));
+    List<String> keys = new ArrayList<>();
+    LocalKeyStore store = LocalKeyStore.open(dir);
+    try {
+      for (int i = 0; i < 300; i++) {
+        keys.add(store.create(String.format("org-%03d", i), "test").key());
+      }
+    } finally {
+      store.close();
+    }
+    // One spool batch for all 300 (more organizations than a current server takes in one insert).
+    try (RunningService svc =
+        service(
+            table, Map.of("clickhouse.create-table", "false", "clickhouse.batch-max-age", "5s"))) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        String body =
+            i == 150
+                ? "{\"event\":\"poison\",\"click_id\":\"far-too-long-for-sixteen-bytes\"}"
+                : "{\"event\":\"view\",\"n\":" + i + "}";
+        HttpResponse<String> r = svc.postJson("/events", keys.get(i), body);
+        assertThat(r.statusCode()).isEqualTo(200);
+        ids.add(json(r.body()).get("event_id").asText());
+      }
+      String poisonId = ids.get(150);
+      Path deadLetters = svc.dataDir().resolve("dead-letters").resolve("clickhouse");
+      await(
+          "the poison row is dead-lettered",
+          Duration.ofSeconds(90),
+          () -> deadLetterText(deadLetters).contains(poisonId));
+      await("the 299 others are stored", Duration.ofSeconds(30), () -> count(table) >= 299);
+      assertThat(count(table)).isEqualTo(299);
+      assertThat(server.number("SELECT uniqExact(event_id) FROM " + database + "." + table))
+          .isEqualTo(299);
+      assertThat(server.number("SELECT uniqExact(organization_id) FROM " + database + "." + table))
+          .isEqualTo(299);
+      String letters = deadLetterText(deadLetters);
+      assertThat(ids.stream().filter(letters::contains)).containsExactly(poisonId);
+    }
+  }
+
   private static String deadLetterText(Path dir) {
     if (!Files.isDirectory(dir)) {
       return "";
