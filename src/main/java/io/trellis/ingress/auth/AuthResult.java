@@ -31,6 +31,23 @@ public sealed interface AuthResult {
   /** A valid key that may not ingest (403). */
   record Forbidden(String reason) implements AuthResult {}
 
-  /** The key cannot be verified now (503 with Retry-After); nothing is stored. */
-  record Unavailable(String reason, Duration retryAfter) implements AuthResult {}
+  /**
+   * The key cannot be verified now (503 with Retry-After); nothing is stored.
+   *
+   * @param keyFault whether the failure concerns this key alone (Warden answered it with a 400, an
+   *     unreadable 200 or not in time) rather than an outage; such a request counts against the
+   *     sender's auth-failure budget
+   */
+  record Unavailable(String reason, Duration retryAfter, boolean keyFault) implements AuthResult {
+    /** An outage: no key's fault. */
+    public Unavailable(String reason, Duration retryAfter) {
+      this(reason, retryAfter, false);
+    }
+  }
+
+  /**
+   * The key would need a call to Warden, but the sender's auth-failure budget is spent (429 with
+   * Retry-After); Warden is not called.
+   */
+  record Throttled(Duration retryAfter) implements AuthResult {}
 }

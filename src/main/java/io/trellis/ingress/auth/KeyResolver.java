@@ -11,6 +11,14 @@ public interface KeyResolver extends AutoCloseable {
 
   CompletionStage<AuthResult> resolve(String apiKey);
 
+  /**
+   * Resolves the key; a resolver that calls a remote service for a key it does not know reserves
+   * the call from {@code attempt} first and answers {@link AuthResult.Throttled} when it cannot.
+   */
+  default CompletionStage<AuthResult> resolve(String apiKey, AuthAttempt attempt) {
+    return resolve(apiKey);
+  }
+
   @Override
   default void close() {}
 }

@@ -257,20 +257,20 @@ final class CaptureHandler {
     // without a valid key never has a body buffered.
     String key = headerKeys.iterator().next();
     req.pause();
+    RateLimits.Attempt attempt = limits.attempt(clientIp);
     whenDone(
-        keys.resolve(key),
+        keys.resolve(key, attempt),
         p.ctx(),
         verdict -> {
+          attempt.settle(countsAgainstSender(verdict));
           if (verdict instanceof AuthResult.Authorized) {
             readBody(p, key, verdict);
           } else {
-            if (!(verdict instanceof AuthResult.Unavailable)) {
-              limits.authenticationFailed(clientIp);
-            }
             refuse(outcome, req, deadlines, authError(verdict));
           }
         },
         err -> {
+          attempt.settle(false);
           log.warn("Key resolution failed: {}", err.toString());
           refuse(
               outcome, req, deadlines, HttpError.unavailable("cannot verify the API key now", 5));
@@ -446,26 +446,38 @@ final class CaptureHandler {
       accept(p, data, key, (AuthResult.Authorized) checkedVerdict, body, parsed, batch);
       return;
     }
+    RateLimits.Attempt attempt = limits.attempt(clientIp);
     whenDone(
-        keys.resolve(key),
+        keys.resolve(key, attempt),
         p.ctx(),
         verdict -> {
+          attempt.settle(countsAgainstSender(verdict));
           if (verdict instanceof AuthResult.Authorized a) {
             accept(p, data, key, a, body, parsed, batch);
           } else {
-            if (!(verdict instanceof AuthResult.Unavailable)) {
-              limits.authenticationFailed(clientIp);
-            }
             fail(p.outcome(), req, authError(verdict));
           }
         },
         err -> {
+          attempt.settle(false);
           log.warn("Key resolution failed: {}", err.toString());
           fail(p.outcome(), req, HttpError.unavailable("cannot verify the API key now", 5));
         });
   }
 
+  /** Refused keys, and failures of the key alone, count against the sending address. */
+  private static boolean countsAgainstSender(AuthResult verdict) {
+    return verdict instanceof AuthResult.Unauthorized
+        || verdict instanceof AuthResult.Forbidden
+        || (verdict instanceof AuthResult.Unavailable u && u.keyFault());
+  }
+
   private static HttpError authError(AuthResult verdict) {
+    if (verdict instanceof AuthResult.Throttled t) {
+      return HttpError.rateLimited(
+          "too many failed authentications from this address",
+          Math.max(1, t.retryAfter().toSeconds()));
+    }
     if (verdict instanceof AuthResult.Forbidden f) {
       return new HttpError(403, "forbidden", f.reason());
     }

@@ -7,7 +7,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.trellis.ingress.auth.AuthAttempt;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The request path's rate limits, each a token bucket:
@@ -91,13 +93,62 @@ public final class RateLimits {
       return;
     }
     long now = ticker.read();
-    clients
-        .get(
-            clientIp,
-            ip ->
-                new TokenBucket(
-                    config.authFailuresPerMinute() / 60.0, config.authFailuresBurst(), now))
-        .take(1, now);
+    bucket(clientIp, now).take(1, now);
+  }
+
+  /**
+   * One key resolution by a request from this address: the resolver may reserve a failure before
+   * calling Warden (atomically, so N concurrent unknown keys from one address start at most {@code
+   * burst} calls); {@link Attempt#settle} then counts the failure or returns the reservation.
+   */
+  public Attempt attempt(String clientIp) {
+    return new Attempt(requireNonNull(clientIp, "clientIp is null"));
+  }
+
+  /** See {@link #attempt}. Used by one request; thread-safe. */
+  public final class Attempt implements AuthAttempt {
+    private final String clientIp;
+    private final AtomicBoolean reserved = new AtomicBoolean();
+
+    private Attempt(String clientIp) {
+      this.clientIp = clientIp;
+    }
+
+    @Override
+    public long reserve() {
+      if (config.authFailuresPerMinute() == 0 || reserved.get()) {
+        return 0;
+      }
+      long now = ticker.read();
+      long wait = bucket(clientIp, now).tryTake(1, now);
+      if (wait > 0) {
+        clientRejected.increment();
+        return seconds(wait);
+      }
+      reserved.set(true);
+      return 0;
+    }
+
+    /** The verdict is known: {@code failed} when it counts against the address. */
+    public void settle(boolean failed) {
+      boolean held = reserved.getAndSet(false);
+      if (failed && held) {
+        authFailures.increment();
+      } else if (failed) {
+        authenticationFailed(clientIp);
+      } else if (held) {
+        long now = ticker.read();
+        bucket(clientIp, now).give(1, now);
+      }
+    }
+  }
+
+  private TokenBucket bucket(String clientIp, long now) {
+    return clients.get(
+        clientIp,
+        ip ->
+            new TokenBucket(
+                config.authFailuresPerMinute() / 60.0, config.authFailuresBurst(), now));
   }
 
   /** After authentication: 0 when the organization may store {@code events} more events now. */

@@ -49,6 +49,12 @@ final class TokenBucket {
     tokens -= n;
   }
 
+  /** Returns {@code n} tokens taken earlier (up to the capacity). */
+  synchronized void give(double n, long now) {
+    refill(now);
+    tokens = Math.min(capacity, tokens + n);
+  }
+
   private void refill(long now) {
     long elapsed = now - last;
     if (elapsed > 0) {

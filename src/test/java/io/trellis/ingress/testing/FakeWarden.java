@@ -32,7 +32,11 @@ public final class FakeWarden implements AutoCloseable {
 
   private record Grant(String org, String keyId, List<String> scopes) {}
 
+  private record Canned(int status, String json) {}
+
   private final Map<String, Grant> grants = new ConcurrentHashMap<>();
+  private final Map<String, Canned> canned = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> slow = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> callsByKey = new ConcurrentHashMap<>();
   private final AtomicInteger calls = new AtomicInteger();
   private final ExecutorService executor = Executors.newCachedThreadPool();
@@ -69,6 +73,18 @@ public final class FakeWarden implements AutoCloseable {
 
   public FakeWarden grant(String key, String org) {
     return grant(key, org, "ingest", "read");
+  }
+
+  /** Answers this key, and only this key, with the given status and JSON body. */
+  public FakeWarden answer(String key, int status, String json) {
+    canned.put(key, new Canned(status, json));
+    return this;
+  }
+
+  /** Answers this key, and only this key, not before 30 s (or closing). */
+  public FakeWarden slow(String key) {
+    slow.put(key, true);
+    return this;
   }
 
   public void revoke(String key) {
@@ -135,7 +151,8 @@ public final class FakeWarden implements AutoCloseable {
         return;
       }
       long hangUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (mode == Mode.HANG && !closed && System.nanoTime() < hangUntil) {
+      boolean hang = key != null && slow.containsKey(key);
+      while ((hang || mode == Mode.HANG) && !closed && System.nanoTime() < hangUntil) {
         sleep(10);
       }
       if (mode == Mode.FAIL) {
@@ -144,6 +161,11 @@ public final class FakeWarden implements AutoCloseable {
       }
       if (!"GET".equals(ex.getRequestMethod())) {
         answer(ex, 405, "{}");
+        return;
+      }
+      Canned c = key == null ? null : canned.get(key);
+      if (c != null) {
+        answer(ex, c.status(), c.json());
         return;
       }
       Grant g = key == null ? null : grants.get(key);

@@ -28,11 +28,16 @@ import org.slf4j.LoggerFactory;
  *   200 {"organization_id","key_id","scopes":[...]}  scopes has "ingest": Authorized
  *                                                    otherwise:            Forbidden
  *   401, 403, 404                                                          Unauthorized
- *   anything else, timeout, connection failure, a 200 it cannot read       Unavailable
+ *   other 4xx (but 408, 429), a 200 it cannot read, timeout     Unavailable, the key's fault
+ *   5xx, 408, 429, connection failure                           Unavailable, an outage
  * </pre>
  *
- * Never blocks the caller: the request is sent from the client's own threads. The key travels only
- * in the request header; no message, log line or exception built here contains it. Thread-safe.
+ * A timeout is the key's fault here because one slow answer says nothing about other keys; the
+ * resolver decides when timeouts for several keys make an outage.
+ *
+ * <p>Never blocks the caller: the request is sent from the client's own threads. The key travels
+ * only in the request header; no message, log line or exception built here contains it.
+ * Thread-safe.
  */
 final class WardenClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WardenClient.class);
@@ -90,6 +95,10 @@ final class WardenClient implements AutoCloseable {
     if (status == 401 || status == 403 || status == 404) {
       return new AuthResult.Unauthorized("unknown API key");
     }
+    if (status >= 400 && status < 500 && status != 408 && status != 429) {
+      // Warden refused this request (say, a key it cannot parse): other keys are not affected.
+      return keyFault("Warden answered HTTP " + status);
+    }
     if (status != 200) {
       return unavailable("Warden answered HTTP " + status);
     }
@@ -124,8 +133,8 @@ final class WardenClient implements AutoCloseable {
   }
 
   private static AuthResult malformed(String what) {
-    log.error("Warden answered 200 with {}; treating Warden as unavailable", what);
-    return unavailable("Warden answered 200 with " + what);
+    log.error("Warden answered 200 with {}; refusing that key for now", what);
+    return keyFault("Warden answered 200 with " + what);
   }
 
   private static AuthResult failed(Throwable err) {
@@ -135,12 +144,25 @@ final class WardenClient implements AutoCloseable {
             || e instanceof java.util.concurrent.ExecutionException)) {
       e = e.getCause();
     }
-    String what =
-        e instanceof java.util.concurrent.TimeoutException
-                || e instanceof java.net.http.HttpTimeoutException
-            ? "timed out"
-            : e.getClass().getSimpleName();
-    return unavailable("Warden call failed: " + what);
+    if (e instanceof java.net.http.HttpConnectTimeoutException) {
+      return unavailable("Warden call failed: connect timed out");
+    }
+    if (e instanceof java.net.http.HttpTimeoutException
+        || e instanceof java.util.concurrent.TimeoutException) {
+      return keyFault(TIMED_OUT);
+    }
+    return unavailable("Warden call failed: " + e.getClass().getSimpleName());
+  }
+
+  /** The reason of a verdict for a key whose answer did not come in time. */
+  static final String TIMED_OUT = "Warden did not answer in time";
+
+  static boolean timedOut(AuthResult result) {
+    return result instanceof AuthResult.Unavailable u && TIMED_OUT.equals(u.reason());
+  }
+
+  private static AuthResult keyFault(String reason) {
+    return new AuthResult.Unavailable(reason, Duration.ZERO, true);
   }
 
   private static AuthResult unavailable(String reason) {

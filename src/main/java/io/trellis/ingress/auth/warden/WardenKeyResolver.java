@@ -8,10 +8,13 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.auth.ApiKeys;
+import io.trellis.ingress.auth.AuthAttempt;
 import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.config.Durations;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,10 +38,19 @@ import org.slf4j.LoggerFactory;
  *       invalidTtl}. A refresh needs the key, which the cache does not hold, so it is started by
  *       the next request that presents the key past the refresh point; an idle key simply expires.
  *   <li>At most one Warden call per key is in flight: concurrent requests for it share the call.
- *   <li>When a call fails (5xx, timeout, refused), Warden is left alone for {@code retryInterval}:
- *       keys with a valid verdict younger than TTL + stale limit keep working (counted as stale),
- *       other keys get {@link AuthResult.Unavailable} (503, Retry-After) at once. After the
- *       interval the next request calls Warden again, so recovery needs no restart.
+ *   <li>A failure of one key alone (Warden answers it with a 4xx other than "unknown key", with a
+ *       200 it cannot read, or not within the timeout) is cached for that key for {@code
+ *       retryInterval}: the key gets {@link AuthResult.Unavailable} with {@code keyFault} (503,
+ *       counted against the sender), other keys are not affected. One client must not be able to
+ *       shut every new key out by sending a key that draws a bad answer.
+ *   <li>An outage (5xx, 408, 429, refused or unconnectable, or timeouts for {@value
+ *       #TIMEOUTS_FOR_OUTAGE} distinct keys in a row) leaves Warden alone for {@code
+ *       retryInterval}: keys with a valid verdict younger than TTL + stale limit keep working
+ *       (counted as stale), other keys get {@link AuthResult.Unavailable} (503, Retry-After) at
+ *       once. After the interval the next request calls Warden again, so recovery needs no restart.
+ *   <li>A request that would call Warden about a key without a valid verdict first reserves a
+ *       failure from its sender's {@link AuthAttempt}; when none is left it gets {@link
+ *       AuthResult.Throttled} and Warden is not called.
  * </ul>
  *
  * <p>Never blocks the caller. Thread-safe.
@@ -49,6 +61,9 @@ public final class WardenKeyResolver implements KeyResolver {
   /** Longest key sent to Warden; anything longer is not a key. */
   private static final int MAX_KEY_LENGTH = 512;
 
+  /** Timeouts for this many distinct keys, with no answer in between, mean Warden is down. */
+  static final int TIMEOUTS_FOR_OUTAGE = 3;
+
   private final WardenConfig config;
   private final WardenClient client;
   private final Ticker ticker;
@@ -57,6 +72,9 @@ public final class WardenKeyResolver implements KeyResolver {
       new ConcurrentHashMap<>();
   private final WardenStats stats;
   private final AtomicBoolean down = new AtomicBoolean();
+
+  /** Digests of the keys whose calls timed out since Warden last answered; guarded by itself. */
+  private final Set<String> timeoutStreak = new HashSet<>();
 
   /** Ticker time before which Warden is not called (it failed recently); meaningful when down. */
   private volatile long quietUntil;
@@ -103,6 +121,12 @@ public final class WardenKeyResolver implements KeyResolver {
 
   @Override
   public CompletionStage<AuthResult> resolve(String apiKey) {
+    return resolve(apiKey, AuthAttempt.UNLIMITED);
+  }
+
+  @Override
+  public CompletionStage<AuthResult> resolve(String apiKey, AuthAttempt attempt) {
+    requireNonNull(attempt, "attempt is null");
     if (!sendable(apiKey)) {
       return CompletableFuture.completedFuture(new AuthResult.Unauthorized("malformed API key"));
     }
@@ -111,23 +135,51 @@ public final class WardenKeyResolver implements KeyResolver {
     Entry e = cache.getIfPresent(digest);
     if (e != null && now - e.freshUntil() < 0) {
       stats.hit();
+      if (e.verdict() instanceof AuthResult.Unavailable u) {
+        return CompletableFuture.completedFuture(keyFailure(u, e.freshUntil() - now));
+      }
       if (now - e.refreshAt() >= 0 && mayCall(now) && !inFlight.containsKey(digest)) {
         stats.refresh();
-        call(digest, apiKey);
+        call(digest, apiKey, null);
       }
       return CompletableFuture.completedFuture(e.verdict());
     }
     if (!mayCall(now)) {
       return CompletableFuture.completedFuture(fallback(e, now));
     }
-    return call(digest, apiKey)
-        .thenApply(r -> r instanceof AuthResult.Unavailable ? fallback(e, ticker.read()) : r);
+    boolean known = e != null && e.verdict() instanceof AuthResult.Authorized;
+    return call(digest, apiKey, known ? null : attempt)
+        .thenApply(
+            r -> {
+              if (!(r instanceof AuthResult.Unavailable u)) {
+                return r;
+              }
+              AuthResult stale = fallback(e, ticker.read());
+              return u.keyFault() && stale instanceof AuthResult.Unavailable
+                  ? keyFailure(u, config.retryInterval().toNanos())
+                  : stale;
+            });
   }
 
-  /** One Warden call per key at a time: later callers get the call already in flight. */
-  private CompletableFuture<AuthResult> call(String digest, String apiKey) {
+  /**
+   * One Warden call per key at a time: later callers get the call already in flight. A caller that
+   * would start a call reserves it from {@code attempt} first (null: no reservation).
+   */
+  private CompletableFuture<AuthResult> call(String digest, String apiKey, AuthAttempt attempt) {
+    CompletableFuture<AuthResult> running = inFlight.get(digest);
+    if (running != null) {
+      stats.joined();
+      return running;
+    }
+    if (attempt != null) {
+      long wait = attempt.reserve();
+      if (wait > 0) {
+        return CompletableFuture.completedFuture(
+            new AuthResult.Throttled(Duration.ofSeconds(wait)));
+      }
+    }
     CompletableFuture<AuthResult> promise = new CompletableFuture<>();
-    CompletableFuture<AuthResult> running = inFlight.putIfAbsent(digest, promise);
+    running = inFlight.putIfAbsent(digest, promise);
     if (running != null) {
       stats.joined();
       return running;
@@ -166,19 +218,31 @@ public final class WardenKeyResolver implements KeyResolver {
   private void record(String digest, AuthResult result) {
     stats.called(result);
     long now = ticker.read();
-    if (result instanceof AuthResult.Unavailable u) {
-      quietUntil = now + config.retryInterval().toNanos();
-      if (down.compareAndSet(false, true)) {
-        log.warn(
-            "Warden is unavailable ({}); serving cached verdicts and retrying in {}",
-            u.reason(),
-            Durations.format(config.retryInterval()));
+    if (result instanceof AuthResult.Unavailable u && u.keyFault()) {
+      if (WardenClient.timedOut(result)) {
+        int streak;
+        synchronized (timeoutStreak) {
+          timeoutStreak.add(digest);
+          streak = timeoutStreak.size();
+        }
+        if (streak >= TIMEOUTS_FOR_OUTAGE) {
+          goDown(now, "timeouts for " + streak + " keys in a row");
+        }
+      } else {
+        answered();
+      }
+      Entry current = cache.getIfPresent(digest);
+      if (current == null || !(current.verdict() instanceof AuthResult.Authorized)) {
+        long until = now + config.retryInterval().toNanos();
+        cache.put(digest, new Entry(u, until, until, until));
       }
       return;
     }
-    if (down.compareAndSet(true, false)) {
-      log.info("Warden is available again");
+    if (result instanceof AuthResult.Unavailable u) {
+      goDown(now, u.reason());
+      return;
     }
+    answered();
     Entry entry;
     if (result instanceof AuthResult.Authorized) {
       long ttl = config.validTtl().toNanos();
@@ -189,6 +253,38 @@ public final class WardenKeyResolver implements KeyResolver {
       entry = new Entry(result, fresh, fresh, fresh);
     }
     cache.put(digest, entry);
+  }
+
+  private void goDown(long now, String reason) {
+    quietUntil = now + config.retryInterval().toNanos();
+    synchronized (timeoutStreak) {
+      timeoutStreak.clear();
+    }
+    if (down.compareAndSet(false, true)) {
+      log.warn(
+          "Warden is unavailable ({}); serving cached verdicts and retrying in {}",
+          reason,
+          Durations.format(config.retryInterval()));
+    }
+  }
+
+  /** Warden answered a call: it is up. */
+  private void answered() {
+    synchronized (timeoutStreak) {
+      timeoutStreak.clear();
+    }
+    if (down.compareAndSet(true, false)) {
+      log.info("Warden is available again");
+    }
+  }
+
+  /** A failure of this key alone, to retry after {@code waitNanos}. */
+  private static AuthResult keyFailure(AuthResult.Unavailable u, long waitNanos) {
+    return new AuthResult.Unavailable(u.reason(), Duration.ofSeconds(ceilSeconds(waitNanos)), true);
+  }
+
+  private static long ceilSeconds(long nanos) {
+    return Math.max(1, (Math.max(0, nanos) + 999_999_999L) / 1_000_000_000L);
   }
 
   private boolean mayCall(long now) {

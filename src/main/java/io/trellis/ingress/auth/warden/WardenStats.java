@@ -14,6 +14,7 @@ final class WardenStats {
   private final Counter callsInvalid;
   private final Counter callsForbidden;
   private final Counter callsUnavailable;
+  private final Counter callsKeyFailure;
   private final Counter cacheHit;
   private final Counter cacheMiss;
   private final Counter cacheJoined;
@@ -26,6 +27,7 @@ final class WardenStats {
     callsInvalid = call(registry, "invalid");
     callsForbidden = call(registry, "forbidden");
     callsUnavailable = call(registry, "unavailable");
+    callsKeyFailure = call(registry, "key_failure");
     cacheHit = cache(registry, "hit");
     cacheMiss = cache(registry, "miss");
     cacheJoined = cache(registry, "joined");
@@ -66,6 +68,8 @@ final class WardenStats {
       callsValid.increment();
     } else if (result instanceof AuthResult.Forbidden) {
       callsForbidden.increment();
+    } else if (result instanceof AuthResult.Unavailable u && u.keyFault()) {
+      callsKeyFailure.increment();
     } else if (result instanceof AuthResult.Unavailable) {
       callsUnavailable.increment();
     } else {

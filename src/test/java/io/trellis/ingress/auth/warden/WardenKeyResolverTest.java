@@ -279,7 +279,26 @@ class WardenKeyResolverTest {
     AuthResult r = resolve(KEY);
 
     assertThat(r).isInstanceOf(AuthResult.Unavailable.class);
-    assertThat(count("trellis.auth.warden.calls", "outcome", "unavailable")).isEqualTo(1);
+    assertThat(((AuthResult.Unavailable) r).keyFault()).isTrue();
+    assertThat(count("trellis.auth.warden.calls", "outcome", "key_failure")).isEqualTo(1);
+  }
+
+  @Test
+  void timeoutsForSeveralDistinctKeysInARowMeanWardenIsDown() {
+    resolver.close();
+    resolver = resolver(Duration.ofMillis(200));
+    warden.mode(FakeWarden.Mode.HANG);
+    for (int i = 0; i < WardenKeyResolver.TIMEOUTS_FOR_OUTAGE; i++) {
+      AuthResult r = resolve(KEY + i);
+      assertThat(((AuthResult.Unavailable) r).keyFault()).isTrue();
+    }
+    int calls = warden.calls();
+
+    AuthResult next = resolve(OTHER);
+
+    assertThat(next).isInstanceOf(AuthResult.Unavailable.class);
+    assertThat(((AuthResult.Unavailable) next).keyFault()).isFalse();
+    assertThat(warden.calls()).isEqualTo(calls); // left alone for the retry interval
   }
 
   @Test
