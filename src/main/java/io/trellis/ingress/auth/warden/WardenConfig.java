@@ -46,7 +46,8 @@ public record WardenConfig(
               "auth.warden.timeout",
               SettingType.DURATION,
               "2s",
-              "Longest a key verification call to Warden may take; slower counts as unavailable."),
+              "Longest a key verification call to Warden may take; a slower answer fails that"
+                  + " key only (3 different keys in a row: Warden counts as unavailable)."),
           Setting.of(
               "auth.warden.cache-valid-ttl",
               SettingType.DURATION,
@@ -67,8 +68,8 @@ public record WardenConfig(
               "auth.warden.retry-interval",
               SettingType.DURATION,
               "5s",
-              "After Warden failed, how long to wait before calling it again; the Retry-After"
-                  + " of 503s for keys that cannot be verified meanwhile."),
+              "After Warden failed (for every key, or for one key), how long before asking it"
+                  + " again about them; the Retry-After of the 503s meanwhile."),
           Setting.of(
               "auth.warden.cache-max-keys",
               SettingType.INT,
