@@ -2,10 +2,10 @@ package io.trellis.ingress.replay;
 
 import static java.util.Objects.requireNonNull;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.trellis.ingress.replay;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkException;
 import java.util.List;
 import java.util.Set;

@@ -2,7 +2,7 @@ package io.trellis.ingress.replay;
 
 import static java.util.Objects.requireNonNull;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkException;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,6 +1,7 @@
 package io.trellis.ingress.sink;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.util.AbstractList;
 import java.util.List;
 

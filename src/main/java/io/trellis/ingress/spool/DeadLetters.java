@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.trellis.ingress.sink.SpooledEvent;
+import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.sink.files.EventLines;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

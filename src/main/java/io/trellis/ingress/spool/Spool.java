@@ -1,6 +1,6 @@
 package io.trellis.ingress.spool;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 

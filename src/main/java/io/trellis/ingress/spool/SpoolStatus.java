@@ -1,6 +1,6 @@
 package io.trellis.ingress.spool;
 
-import io.trellis.ingress.capture.EventCodec;
+import io.trellis.ingress.event.EventCodec;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonFields;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.util.ArrayList;
 import java.util.List;
 

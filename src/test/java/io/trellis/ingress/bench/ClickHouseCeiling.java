@@ -1,6 +1,6 @@
 package io.trellis.ingress.bench;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.clickhouse.EventRows;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.trellis.ingress.bench;
 
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.capture.Uuids;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
 import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import io.trellis.ingress.testing.ClickHouseServer;

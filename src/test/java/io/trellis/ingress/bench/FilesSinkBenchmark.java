@@ -1,9 +1,9 @@
 package io.trellis.ingress.bench;
 
-import io.trellis.ingress.capture.EventCodec;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.sink.files.EventLines;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;

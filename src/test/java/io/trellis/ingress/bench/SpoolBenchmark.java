@@ -1,8 +1,8 @@
 package io.trellis.ingress.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.spool.DiskSpool;

@@ -7,7 +7,7 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.RequestData;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;

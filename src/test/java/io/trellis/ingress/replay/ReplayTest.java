@@ -3,10 +3,10 @@ package io.trellis.ingress.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.cli.Main;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.testing.ClickHouseServer;

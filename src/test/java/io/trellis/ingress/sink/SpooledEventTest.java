@@ -3,8 +3,9 @@ package io.trellis.ingress.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trellis.ingress.capture.EventCodec;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

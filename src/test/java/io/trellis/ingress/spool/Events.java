@@ -1,7 +1,7 @@
 package io.trellis.ingress.spool;
 
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.TrafficEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -7,7 +7,7 @@ import static io.trellis.ingress.spool.Events.ids;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;

@@ -9,10 +9,10 @@ import static io.trellis.ingress.spool.RecoveryTest.recordPositions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.capture.EventCodec;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.testing.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;

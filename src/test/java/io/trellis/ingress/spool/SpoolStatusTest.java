@@ -4,8 +4,8 @@ import static io.trellis.ingress.spool.Events.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.cli.Main;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

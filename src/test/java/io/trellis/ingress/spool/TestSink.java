@@ -1,10 +1,10 @@
 package io.trellis.ingress.spool;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.testing.Await;
 import java.time.Duration;
 import java.util.ArrayList;

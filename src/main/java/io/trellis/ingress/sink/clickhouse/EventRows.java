@@ -3,7 +3,7 @@ package io.trellis.ingress.sink.clickhouse;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.trellis.ingress.sink.clickhouse;
 
 import static java.util.Objects.requireNonNull;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;

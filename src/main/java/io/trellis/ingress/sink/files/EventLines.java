@@ -2,7 +2,7 @@ package io.trellis.ingress.sink.files;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import io.trellis.ingress.capture.TrafficEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.OutputStream;

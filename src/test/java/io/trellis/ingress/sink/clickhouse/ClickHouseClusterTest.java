@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.auth.LocalKeyStore;
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.testing.ClickHouseCluster;

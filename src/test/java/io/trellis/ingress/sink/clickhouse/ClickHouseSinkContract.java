@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.trellis.ingress.capture.TrafficEvent;
 import io.trellis.ingress.capture.Uuids;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
-import io.trellis.ingress.sink.SpooledEvent;
 import io.trellis.ingress.testing.ClickHouseServer;
 import io.trellis.ingress.testing.ClickHouseServerExtension;
 import java.net.ServerSocket;

@@ -1,7 +1,5 @@
-package io.trellis.ingress.sink;
+package io.trellis.ingress.event;
 
-import io.trellis.ingress.capture.EventCodec;
-import io.trellis.ingress.capture.TrafficEvent;
 import java.util.Arrays;
 
 /**

@@ -1,4 +1,4 @@
-package io.trellis.ingress.capture;
+package io.trellis.ingress.event;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.trellis.ingress.capture;
+package io.trellis.ingress.event;
 
 import static java.util.Objects.requireNonNull;
 

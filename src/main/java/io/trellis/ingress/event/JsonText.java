@@ -1,4 +1,4 @@
-package io.trellis.ingress.capture;
+package io.trellis.ingress.event;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.util.List;
