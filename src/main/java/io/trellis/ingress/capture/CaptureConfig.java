@@ -12,9 +12,36 @@ import java.util.stream.Collectors;
 /**
  * What the capture step trusts and what it removes before storage. {@code capture.store-cookies =
  * false} leaves the {@code Cookie} header out like a secret header.
+ *
+ * @param ipAnonymize anonymize the client address of every organization's events
+ * @param ipAnonymizeOrganizations the organizations whose events have their client address
+ *     anonymized when {@code ipAnonymize} is off
  */
 public record CaptureConfig(
-    List<String> trustedProxies, Set<String> secretHeaders, Set<String> secretParams) {
+    List<String> trustedProxies,
+    Set<String> secretHeaders,
+    Set<String> secretParams,
+    boolean ipAnonymize,
+    Set<String> ipAnonymizeOrganizations) {
+
+  public CaptureConfig {
+    trustedProxies = List.copyOf(trustedProxies);
+    secretHeaders = Set.copyOf(secretHeaders);
+    secretParams = Set.copyOf(secretParams);
+    ipAnonymizeOrganizations = Set.copyOf(ipAnonymizeOrganizations);
+  }
+
+  /** Client addresses stored as they are. */
+  public CaptureConfig(
+      List<String> trustedProxies, Set<String> secretHeaders, Set<String> secretParams) {
+    this(trustedProxies, secretHeaders, secretParams, false, Set.of());
+  }
+
+  /** Whether the events of this organization have their client address anonymized. */
+  public boolean anonymizesIp(String organizationId) {
+    return ipAnonymize
+        || (organizationId != null && ipAnonymizeOrganizations.contains(organizationId));
+  }
 
   private static final String COOKIE = "cookie";
 
@@ -41,7 +68,20 @@ public record CaptureConfig(
               SettingType.BOOLEAN,
               "true",
               "Store the Cookie header with the other headers (attribution cookies such as _ga,"
-                  + " _fbp, _gcl_aw); false leaves it out of every stored event."));
+                  + " _fbp, _gcl_aw); false leaves it out of every stored event."),
+          Setting.of(
+              "capture.ip-anonymize",
+              SettingType.BOOLEAN,
+              "false",
+              "Drop the last octet of IPv4 and the last 80 bits of IPv6 client addresses before"
+                  + " storage: in the ip column and in X-Forwarded-For, Forwarded, X-Real-IP and"
+                  + " the other address headers."),
+          Setting.of(
+              "capture.ip-anonymize-organizations",
+              SettingType.LIST,
+              "",
+              "Organizations whose client addresses are anonymized as by capture.ip-anonymize"
+                  + " when that is false, e.g. acme,globex."));
 
   public static CaptureConfig from(Config c) {
     Set<String> secretHeaders = new HashSet<>(lower(c.list("capture.secret-headers")));
@@ -51,7 +91,9 @@ public record CaptureConfig(
     return new CaptureConfig(
         c.list("capture.trusted-proxies"),
         Set.copyOf(secretHeaders),
-        Set.copyOf(c.list("capture.secret-params")));
+        Set.copyOf(c.list("capture.secret-params")),
+        c.bool("capture.ip-anonymize"),
+        Set.copyOf(c.list("capture.ip-anonymize-organizations")));
   }
 
   public static CaptureConfig defaults() {

@@ -62,9 +62,11 @@ public final class EventCapture {
   private final IpRanges trustedProxies;
   private final Set<String> secretHeaders;
   private final Set<String> secretParams;
+  private final CaptureConfig config;
 
   public EventCapture(CaptureConfig config) {
     requireNonNull(config, "config is null");
+    this.config = config;
     this.trustedProxies = IpRanges.parse(config.trustedProxies());
     Set<String> h = new HashSet<>(CREDENTIAL_HEADERS);
     h.addAll(config.secretHeaders());
@@ -87,7 +89,8 @@ public final class EventCapture {
       String sessionHeader,
       RequestData request,
       KeyRedactor redactor,
-      boolean relay) {
+      boolean relay,
+      boolean anonymizeIp) {
     @Override
     public String toString() {
       return "SharedRequest{" + method + " " + url + "}";
@@ -107,13 +110,29 @@ public final class EventCapture {
    *     #SOCKET_IP_HEADER} header
    */
   public SharedRequest request(RequestData req, String apiKey, boolean relay) {
+    return request(req, apiKey, relay, null);
+  }
+
+  /**
+   * Prepares the parts of a request that all its events share, for the key's organization: when
+   * {@link CaptureConfig#anonymizesIp} says so, the client address is anonymized here, before
+   * anything stores or logs it.
+   */
+  public SharedRequest request(
+      RequestData req, String apiKey, boolean relay, String organizationId) {
     KeyRedactor key = KeyRedactor.of(apiKey != null && apiKey.length() >= 8 ? apiKey : null);
+    boolean anonymize = config.anonymizesIp(organizationId);
     String ip = clientIp(req);
+    List<Map.Entry<String, String>> headers = req.headers();
+    if (anonymize) {
+      ip = IpAnonymizer.anonymizeOrEmpty(ip);
+      headers = anonymizedHeaders(headers);
+    }
     return new SharedRequest(
         req.receivedAt(),
         req.method(),
         scrub(withoutParams(req.url(), secretParams), key),
-        scrub(relay ? headersJson(req.headers(), ip) : headersJson(req.headers()), key),
+        scrub(relay ? headersJson(headers, ip) : headersJson(headers), key),
         scrub(queryJson(req.query()), key),
         ip,
         scrub(req.header("user-agent"), key),
@@ -121,7 +140,22 @@ public final class EventCapture {
         scrub(req.header("x-session-id"), key),
         req,
         key,
-        relay);
+        relay,
+        anonymize);
+  }
+
+  /** The headers with every address in the address headers anonymized. */
+  private static List<Map.Entry<String, String>> anonymizedHeaders(
+      List<Map.Entry<String, String>> headers) {
+    List<Map.Entry<String, String>> out = new ArrayList<>(headers.size());
+    for (Map.Entry<String, String> h : headers) {
+      if (IpAnonymizer.ADDRESS_HEADERS.contains(lowerCase(h.getKey()))) {
+        out.add(Map.entry(h.getKey(), IpAnonymizer.anonymizeAll(h.getValue())));
+      } else {
+        out.add(h);
+      }
+    }
+    return out;
   }
 
   /** The headers with the socket's address added under {@link #SOCKET_IP_HEADER}. */
@@ -357,6 +391,12 @@ public final class EventCapture {
       String relayedIp = relayed(json, snowplow ? req : null, "ip", "$ip", "ip");
       if (relayedIp != null && IpRanges.literal(relayedIp.trim()) != null) {
         ip = relayedIp.trim();
+        if (s.anonymizeIp()) {
+          // The relayed address is a JSON string of the body; stored anonymized there too.
+          String anonymized = IpAnonymizer.anonymizeOrEmpty(ip);
+          body = body.replace('"' + relayedIp + '"', '"' + anonymized + '"');
+          ip = anonymized;
+        }
       }
       String relayedAgent =
           relayed(json, snowplow ? req : null, "userAgent", "$raw_user_agent", "ua");

@@ -498,7 +498,7 @@ final class CaptureHandler {
     HttpServerRequest req = p.req();
     Endpoint endpoint = p.endpoint();
     String org = auth.organizationId();
-    EventCapture.SharedRequest shared = capture.request(data, key, auth.relay());
+    EventCapture.SharedRequest shared = capture.request(data, key, auth.relay(), org);
     if (batch) {
       acceptBatch(p, shared, key, org, body);
       return;
