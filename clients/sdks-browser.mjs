@@ -29,9 +29,8 @@ const LIBS = {
 // type. window.results.calls gets what the page can tell about each call (message ids).
 const SCRIPTS = {
   segment: `
-    const [analytics] = await AnalyticsNext.AnalyticsBrowser.load(
-      { writeKey: K, cdnSettings: { integrations: { 'Segment.io': {
-          apiKey: K, apiHost: new URL(S).host + '/v1', protocol: new URL(S).protocol.replace(':', '') } } } });
+    // The settings come from the service, as they would from Segment's CDN.
+    const [analytics] = await AnalyticsNext.AnalyticsBrowser.load({ writeKey: K, cdnURL: S });
     const calls = {};
     const ctxs = await Promise.all([
       analytics.track('Order Completed', { runId: R, total: 42.5 }),
@@ -143,6 +142,12 @@ const server = http.createServer((req, res) => {
   if (LIBS[u.pathname]) {
     res.writeHead(200, { 'Content-Type': 'text/javascript' });
     fs.createReadStream(path.join(here, LIBS[u.pathname])).pipe(res);
+    return;
+  }
+  if (u.pathname === '/favicon.ico') {
+    // Not the SDKs' doing: answered so that the console holds only what the SDKs log.
+    res.writeHead(204);
+    res.end();
     return;
   }
   const lib = u.pathname.replace(/^\//, '').replace(/\.html$/, '');

@@ -332,6 +332,11 @@ final class CaptureHandler {
       return;
     }
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    String segmentKey = SdkConfig.segmentKey(req.path());
+    if (segmentKey != null) {
+      answerSegmentSettings(req, segmentKey, outcome, deadlines);
+      return;
+    }
     exchange.lease = budget.lease(peer);
     bodies.read(
         req,
@@ -340,6 +345,73 @@ final class CaptureHandler {
         clients.requestTimeout().toMillis(),
         exchange.lease,
         body -> SdkConfig.answer(req));
+  }
+
+  /**
+   * Segment's settings for the key in the path, checked like any key (a GET: there is no body):
+   * they point analytics.js at the host and scheme the caller used.
+   */
+  private void answerSegmentSettings(
+      HttpServerRequest req, String key, Outcome outcome, ConnectionDeadlines deadlines) {
+    if (req.authority() == null) {
+      refuse(
+          outcome,
+          req,
+          deadlines,
+          HttpError.badRequest("a Host header is needed: the settings name the host to send to"));
+      return;
+    }
+    RequestData head = requestData(req, System.currentTimeMillis(), List.of());
+    String clientIp = capture.clientIp(head);
+    long blocked = limits.clientRetryAfter(clientIp);
+    if (blocked > 0) {
+      refuse(
+          outcome,
+          req,
+          deadlines,
+          HttpError.rateLimited("too many failed authentications from this address", blocked));
+      return;
+    }
+    req.pause();
+    Context ctx = Vertx.currentContext();
+    RateLimits.Attempt attempt = limits.attempt(clientIp);
+    whenDone(
+        keys.resolve(key, attempt),
+        ctx,
+        verdict -> {
+          attempt.settle(countsAgainstSender(verdict));
+          if (verdict instanceof AuthResult.Authorized) {
+            Responses.json(
+                    req.response(),
+                    200,
+                    SdkConfig.segmentSettings(key, req.authority().toString(), scheme(req)))
+                .onComplete(v -> req.resume());
+          } else {
+            refuse(outcome, req, deadlines, authError(verdict));
+          }
+        },
+        err -> {
+          attempt.settle(false);
+          log.warn("Key resolution failed: {}", err.toString());
+          refuse(
+              outcome, req, deadlines, HttpError.unavailable("cannot verify the API key now", 5));
+        });
+  }
+
+  /**
+   * The scheme the caller used: a TLS-terminating proxy's {@code X-Forwarded-Proto} when it says
+   * http or https, else the connection's. A caller that claims another scheme only misdirects its
+   * own SDK, and the answer is never cached.
+   */
+  private static String scheme(HttpServerRequest req) {
+    String forwarded = req.getHeader("x-forwarded-proto");
+    if (forwarded != null) {
+      String first = forwarded.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
+      if (first.equals("http") || first.equals("https")) {
+        return first;
+      }
+    }
+    return req.isSSL() ? "https" : "http";
   }
 
   /**

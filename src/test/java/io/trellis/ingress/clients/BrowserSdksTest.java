@@ -54,6 +54,14 @@ class BrowserSdksTest {
   @Test
   void analyticsJsCallsAreStoredOnceWithTheirFields() {
     JsonNode lib = result("segment");
+    // analytics.js fetched its settings from the service (cdnURL), none were given inline.
+    assertThat(lib.path("requests").toString())
+        .contains(
+            "\"http://127.0.0.1:"
+                + service.port()
+                + "/v1/projects/"
+                + keys.get("segment")
+                + "/settings\"");
     JsonNode ids = lib.path("calls");
     assertThat(ids.size()).as(lib.toString()).isEqualTo(6);
     Map<String, JsonNode> byId = storedOnce("segment", 6, e -> body(e).path("messageId").asText());
@@ -106,6 +114,8 @@ class BrowserSdksTest {
     JsonNode lib = result("posthog");
     assertThat(lib.path("calls").path("flags")).isEmpty();
     assertThat(lib.path("requests").toString()).contains("/flags/", "/e/");
+    // Nothing is on, so the SDK loads no extension script (surveys.js and the like).
+    assertThat(lib.path("network").toString()).doesNotContain("/static/");
     List<JsonNode> stored = service.awaitStored(es -> hasPostHogCalls(of("posthog", es)));
     Map<String, JsonNode> byId = once(of("posthog", stored), e -> body(e).path("uuid").asText());
     Map<String, JsonNode> byType = new HashMap<>();
@@ -165,8 +175,10 @@ class BrowserSdksTest {
   }
 
   /**
-   * The library's result, after checking that the page finished and that every answer the library
-   * got from the service, as the page saw it, was a 2xx (so it has nothing to retry).
+   * The library's result, after checking that the page finished, that every answer the library got
+   * from the service, as the page saw it, was a 2xx (so it has nothing to retry), that no request
+   * the browser made (scripts included) was refused, that nothing was fetched from any other host,
+   * and that the console holds no error.
    */
   private static JsonNode result(String lib) {
     JsonNode r = out.path(lib);
@@ -177,6 +189,11 @@ class BrowserSdksTest {
     for (JsonNode req : r.path("requests")) {
       assertThat(req.path("status").asInt()).as(req.toString()).isBetween(200, 299);
     }
+    for (JsonNode req : r.path("network")) {
+      assertThat(req.path("status").asInt()).as(req.toString()).isLessThan(400);
+    }
+    assertThat(r.path("others")).as("requests to other hosts").isEmpty();
+    assertThat(r.path("errors")).as("console errors").isEmpty();
     return r;
   }
 

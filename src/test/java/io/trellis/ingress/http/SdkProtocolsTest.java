@@ -251,6 +251,41 @@ class SdkProtocolsTest {
   }
 
   @Test
+  void segmentSettingsPointAnalyticsJsBackAtTheServiceForAKnownKeyOnly() {
+    HttpResponse<String> res = service.get("/v1/projects/" + key + "/settings");
+    assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    JsonNode settings = RunningService.json(res.body());
+    JsonNode segmentIo = settings.path("integrations").path("Segment.io");
+    assertThat(settings.path("integrations").size()).isEqualTo(1);
+    assertThat(segmentIo.path("apiKey").asText()).isEqualTo(key);
+    assertThat(segmentIo.path("apiHost").asText()).isEqualTo("127.0.0.1:" + service.port() + "/v1");
+    assertThat(segmentIo.path("protocol").asText()).isEqualTo("http");
+    // analytics.js reports its own metrics to Segment's API unless the sample rate is 0.
+    assertThat(settings.path("metrics").path("sampleRate").asInt(1)).isZero();
+    assertThat(settings.path("remotePlugins")).isEmpty();
+
+    HttpResponse<String> proxied =
+        service.send(
+            HttpRequest.newBuilder(service.uri("/v1/projects/" + key + "/settings"))
+                .header("X-Forwarded-Proto", "https")
+                .GET());
+    assertThat(
+            RunningService.json(proxied.body())
+                .path("integrations")
+                .path("Segment.io")
+                .path("protocol")
+                .asText())
+        .isEqualTo("https");
+
+    HttpResponse<String> unknown = service.get("/v1/projects/trk_nope_nope/settings");
+    assertThat(unknown.statusCode()).isEqualTo(401);
+    assertThat(unknown.body()).contains("unauthorized").doesNotContain("trk_nope_nope");
+    HttpResponse<String> odd = service.get("/v1/projects/%3Cscript%3E/settings");
+    assertThat(odd.statusCode()).isEqualTo(404);
+    assertThat(odd.body()).doesNotContain("script");
+  }
+
+  @Test
   void snowplowPixelWithTheKeyInThePathStoresTheSelfDescribingEvent() {
     String id = UUID.randomUUID().toString();
     String ue =
