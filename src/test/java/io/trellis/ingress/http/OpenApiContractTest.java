@@ -207,6 +207,9 @@ class OpenApiContractTest {
     check("posthogConfigScript", get("/array/phc_token/config.js"));
     check("posthogConfigScript", get("/array/bad%20token/config.js"));
     check("rudderSourceConfig", get("/sourceConfig/?writeKey=" + key));
+    check("segmentSettings", get("/v1/projects/" + key + "/settings"));
+    check("segmentSettings", get("/v1/projects/trk_unknown_key/settings"));
+    check("segmentSettings", get("/v1/projects/bad%20key/settings"));
 
     assertThat(covered).containsExactlyInAnyOrderElementsOf(documentedOperations());
   }
