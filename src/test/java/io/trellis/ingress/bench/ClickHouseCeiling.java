@@ -1,5 +1,6 @@
 package io.trellis.ingress.bench;
 
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.clickhouse.EventRows;
 import java.io.ByteArrayOutputStream;
@@ -37,13 +38,13 @@ public final class ClickHouseCeiling {
     try {
       List<TrafficEvent> events = BenchEvents.captured(BATCH);
       ByteArrayOutputStream body = new ByteArrayOutputStream(BATCH * 1200);
-      EventRows.write(body, events);
+      EventRows.allButWriteTime(EventSchema.EVENTS).write(body, events, -1);
       byte[] bytes = body.toByteArray();
       String insert =
           "INSERT INTO "
               + copy
               + " ("
-              + String.join(",", EventRows.COLUMNS)
+              + String.join(",", EventRows.allButWriteTime(EventSchema.EVENTS).names())
               + ") FORMAT JSONEachRow";
       query(http, url, insert, bytes); // warm-up insert, not counted
       int batches = Math.max(1, rows / BATCH);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -71,7 +72,7 @@ public final class ClickHouseSinkBench {
       Path rows = work.resolve("rows.ndjson");
       ch.queryToFile(
           "SELECT "
-              + String.join(", ", EventRows.COLUMNS)
+              + String.join(", ", EventRows.allButWriteTime(EventSchema.EVENTS).names())
               + " FROM "
               + db
               + ".via_service ORDER BY timestamp DESC LIMIT "
@@ -276,7 +277,7 @@ public final class ClickHouseSinkBench {
                 + "."
                 + table
                 + " ("
-                + String.join(", ", EventRows.COLUMNS)
+                + String.join(", ", EventRows.allButWriteTime(EventSchema.EVENTS).names())
                 + ") FORMAT JSONEachRow",
             StandardCharsets.UTF_8);
     long start = System.nanoTime();

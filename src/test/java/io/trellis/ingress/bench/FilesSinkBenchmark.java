@@ -1,13 +1,13 @@
 package io.trellis.ingress.bench;
 
 import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.EventLines;
+import io.trellis.ingress.event.JacksonLines;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
-import io.trellis.ingress.sink.files.EventLines;
 import io.trellis.ingress.sink.files.FilesSink;
 import io.trellis.ingress.sink.files.FilesSinkConfig;
-import io.trellis.ingress.sink.files.JacksonLines;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

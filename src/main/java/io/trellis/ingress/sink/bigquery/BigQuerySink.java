@@ -137,7 +137,7 @@ public final class BigQuerySink implements Sink {
       List<ByteString> rows = new ArrayList<>(batch.size());
       Map<Integer, String> oversized = new LinkedHashMap<>();
       for (int i = 0; i < batch.size(); i++) {
-        ByteString row = EventRows.encode(batch.items().get(i).event(), ingestedAt);
+        ByteString row = EventRows.EVENTS.encode(batch.items().get(i).event(), ingestedAt);
         rows.add(row);
         if (row.size() > MAX_REQUEST_BYTES) {
           oversized.put(
@@ -316,7 +316,7 @@ public final class BigQuerySink implements Sink {
     if (writer == null) {
       StreamWriter.Builder b =
           StreamWriter.newBuilder(state.stream(), writeClient)
-              .setWriterSchema(EventRows.schema())
+              .setWriterSchema(EventRows.EVENTS.schema())
               .setTraceId("trellis-ingress:bigquery-sink")
               // A failed connection fails the append after at most one quick reconnect, and the
               // spool retries with backoff; by default the client would reconnect for minutes.

@@ -14,15 +14,22 @@ import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.DescriptorValidationException;
 import com.google.protobuf.Descriptors.FileDescriptor;
+import io.trellis.ingress.event.Column;
+import io.trellis.ingress.event.ColumnType;
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.TrafficEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One {@link TrafficEvent} as one row of the events table, encoded as the protocol buffer the
- * Storage Write API appends. The message is flat and its field names are the column names:
+ * Storage Write API appends. The message is flat: one field per top-level column of the {@link
+ * EventSchema}, numbered in schema order, and one JSON field per BigQuery group ({@code
+ * request_data}) where its first column stands. For {@link EventSchema#EVENTS}:
  *
  * <pre>
  *   1 organization_id  string   5 event_type  string    9 medium       string
@@ -31,66 +38,80 @@ import java.io.UncheckedIOException;
  *   4 request_data     string   8 source      string
  * </pre>
  *
- * TIMESTAMP columns are microseconds since the epoch; the JSON column travels as JSON text. An
- * extracted field the request did not carry (event type, click id, session, UTM) is left unset, so
- * the column is NULL rather than an empty string.
+ * TIMESTAMP columns are microseconds since the epoch; the JSON column travels as JSON text. A text
+ * column that is not {@link Column#required()} and is empty (an extracted field the request did not
+ * carry) is left unset, so the column is NULL rather than an empty string.
  *
  * <p>{@code request_data} is {@code {"method","url","headers","query_params","body","ip",
- * "user_agent","referer"}}: headers and query parameters as objects, the body as JSON when it is
- * one JSON value (nested at most {@value #MAX_BODY_DEPTH} levels, within BigQuery's JSON limits)
- * and as the raw text otherwise. When the body's bytes were not valid UTF-8, {@code "body_base64"}
- * follows {@code "body"} with the exact bytes (the JSON column takes new fields without a schema
- * change). Thread-safe.
+ * "user_agent","referer"}}: JSON objects (headers, query parameters) as objects, the body ({@link
+ * ColumnType#PAYLOAD}) as JSON when it is one JSON value (nested at most {@value #MAX_BODY_DEPTH}
+ * levels, within BigQuery's JSON limits) and as the raw text otherwise. {@code "body_base64"}
+ * follows {@code "body"} only when the body's bytes were not valid UTF-8 (the JSON column takes new
+ * keys without a schema change). Thread-safe.
  */
 public final class EventRows {
   /** Deeper JSON bodies are stored as text: BigQuery's JSON type refuses more than 500 levels. */
   static final int MAX_BODY_DEPTH = 400;
 
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final String[] COLUMNS = {
-    "organization_id",
-    "event_id",
-    "timestamp",
-    "request_data",
-    "event_type",
-    "click_id",
-    "session_id",
-    "source",
-    "medium",
-    "campaign",
-    "ingested_at"
-  };
-  private static final Descriptor DESCRIPTOR = buildDescriptor();
-  private static final ProtoSchema SCHEMA = ProtoSchemaConverter.convert(DESCRIPTOR);
+  /** The rows of {@link EventSchema#EVENTS}. */
+  public static final EventRows EVENTS = new EventRows(EventSchema.EVENTS);
 
-  private EventRows() {}
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /** One top-level field: a column, or a group of columns held as one JSON value. */
+  private record Field(String name, Column column, List<Column> group) {}
+
+  private final List<Field> fields;
+  private final Descriptor descriptor;
+  private final ProtoSchema schema;
+
+  public EventRows(EventSchema events) {
+    List<Field> out = new ArrayList<>();
+    for (Column c : events.columns()) {
+      if (c.bigQueryGroup().isEmpty()) {
+        out.add(new Field(c.name(), c, List.of()));
+      } else if (out.stream().noneMatch(f -> f.name().equals(c.bigQueryGroup()))) {
+        List<Column> group =
+            events.columns().stream()
+                .filter(g -> g.bigQueryGroup().equals(c.bigQueryGroup()))
+                .toList();
+        out.add(new Field(c.bigQueryGroup(), null, group));
+      }
+    }
+    this.fields = List.copyOf(out);
+    this.descriptor = buildDescriptor(fields);
+    this.schema = ProtoSchemaConverter.convert(descriptor);
+  }
 
   /** The writer schema sent with appends. */
-  public static ProtoSchema schema() {
-    return SCHEMA;
+  public ProtoSchema schema() {
+    return schema;
   }
 
   /** The row message's descriptor, whose field names are the table's columns. */
-  public static Descriptor descriptor() {
-    return DESCRIPTOR;
+  public Descriptor descriptor() {
+    return descriptor;
   }
 
   /** The encoded row; {@code ingestedAt} in epoch milliseconds. */
-  public static ByteString encode(TrafficEvent e, long ingestedAt) {
+  public ByteString encode(TrafficEvent e, long ingestedAt) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(512 + e.body().length());
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     try {
-      out.writeString(1, e.organizationId());
-      out.writeString(2, e.eventId());
-      out.writeInt64(3, Math.multiplyExact(e.timestamp(), 1000L));
-      out.writeString(4, requestData(e));
-      optional(out, 5, e.eventType());
-      optional(out, 6, e.clickId());
-      optional(out, 7, e.sessionId());
-      optional(out, 8, e.source());
-      optional(out, 9, e.medium());
-      optional(out, 10, e.campaign());
-      out.writeInt64(11, Math.multiplyExact(ingestedAt, 1000L));
+      for (int i = 0; i < fields.size(); i++) {
+        Field f = fields.get(i);
+        Column c = f.column();
+        if (c == null) {
+          out.writeString(i + 1, group(f.group(), e, ingestedAt));
+        } else if (!c.type().isText()) {
+          out.writeInt64(i + 1, Math.multiplyExact(c.millis(e, ingestedAt), 1000L));
+        } else {
+          String value = c.text(e);
+          if (c.required() || !value.isEmpty()) {
+            out.writeString(i + 1, value);
+          }
+        }
+      }
       out.flush();
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
@@ -98,35 +119,38 @@ public final class EventRows {
     return ByteString.copyFrom(bytes.toByteArray());
   }
 
-  private static void optional(CodedOutputStream out, int field, String value) throws IOException {
-    if (!value.isEmpty()) {
-      out.writeString(field, value);
+  /** The {@code request_data} JSON document of an event. */
+  public String requestData(TrafficEvent e) {
+    for (Field f : fields) {
+      if (f.name().equals(EventSchema.REQUEST_DATA)) {
+        return group(f.group(), e, 0);
+      }
     }
+    throw new IllegalStateException("the schema has no " + EventSchema.REQUEST_DATA);
   }
 
-  /** The {@code request_data} JSON document of an event. */
-  public static String requestData(TrafficEvent e) {
+  /** A group's JSON document: its columns as keys, objects as objects, the payload as JSON. */
+  private static String group(List<Column> columns, TrafficEvent e, long ingestedAt) {
     StringWriter w = new StringWriter(256 + e.body().length() + e.headers().length());
     try (JsonGenerator g = JSON.createGenerator(w)) {
       g.writeStartObject();
-      g.writeStringField("method", e.method());
-      g.writeStringField("url", e.url());
-      g.writeFieldName("headers");
-      g.writeRawValue(e.headers());
-      g.writeFieldName("query_params");
-      g.writeRawValue(e.queryParams());
-      g.writeFieldName("body");
-      if (isJson(e.body())) {
-        g.writeRawValue(e.body());
-      } else {
-        g.writeString(e.body());
+      for (Column c : columns) {
+        if (c.omitted(e)) {
+          continue;
+        }
+        g.writeFieldName(c.name());
+        if (!c.type().isText()) {
+          g.writeString(java.time.Instant.ofEpochMilli(c.millis(e, ingestedAt)).toString());
+          continue;
+        }
+        String value = c.text(e);
+        if (c.type() == ColumnType.JSON_OBJECT
+            || (c.type() == ColumnType.PAYLOAD && isJson(value))) {
+          g.writeRawValue(value);
+        } else {
+          g.writeString(value);
+        }
       }
-      if (!e.bodyBase64().isEmpty()) {
-        g.writeStringField("body_base64", e.bodyBase64());
-      }
-      g.writeStringField("ip", e.ip());
-      g.writeStringField("user_agent", e.userAgent());
-      g.writeStringField("referer", e.referer());
       g.writeEndObject();
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
@@ -167,13 +191,14 @@ public final class EventRows {
     }
   }
 
-  private static Descriptor buildDescriptor() {
+  private static Descriptor buildDescriptor(List<Field> fields) {
     DescriptorProto.Builder message = DescriptorProto.newBuilder().setName("TrellisEvent");
-    for (int i = 0; i < COLUMNS.length; i++) {
-      boolean time = COLUMNS[i].equals("timestamp") || COLUMNS[i].equals("ingested_at");
+    for (int i = 0; i < fields.size(); i++) {
+      Field f = fields.get(i);
+      boolean time = f.column() != null && !f.column().type().isText();
       message.addField(
           FieldDescriptorProto.newBuilder()
-              .setName(COLUMNS[i])
+              .setName(f.name())
               .setNumber(i + 1)
               .setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL)
               .setType(

@@ -9,12 +9,18 @@ import com.google.cloud.bigquery.StandardSQLTypeName;
 import com.google.cloud.bigquery.StandardTableDefinition;
 import com.google.cloud.bigquery.TableDefinition;
 import com.google.cloud.bigquery.TimePartitioning;
+import io.trellis.ingress.event.Column;
+import io.trellis.ingress.event.ColumnType;
+import io.trellis.ingress.event.EventSchema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The events table, as the seed defines it:
+ * The events table, from the {@link EventSchema}: one column per top-level column (TIMESTAMP for
+ * times, JSON for a {@link ColumnType#JSON_OBJECT}, STRING for the rest; REQUIRED when the column
+ * is {@link Column#required()}, the write time defaulting to {@code CURRENT_TIMESTAMP()}), one JSON
+ * column per group ({@code request_data}). For {@link EventSchema#EVENTS}, as the seed defines it:
  *
  * <pre>
  * organization_id STRING NOT NULL, event_id STRING NOT NULL, timestamp TIMESTAMP NOT NULL,
@@ -30,26 +36,48 @@ public final class EventTable {
   private EventTable() {}
 
   public static Schema schema() {
-    return Schema.of(
-        required("organization_id", StandardSQLTypeName.STRING),
-        required("event_id", StandardSQLTypeName.STRING),
-        required("timestamp", StandardSQLTypeName.TIMESTAMP),
-        nullable("request_data", StandardSQLTypeName.JSON),
-        nullable("event_type", StandardSQLTypeName.STRING),
-        nullable("click_id", StandardSQLTypeName.STRING),
-        nullable("session_id", StandardSQLTypeName.STRING),
-        nullable("source", StandardSQLTypeName.STRING),
-        nullable("medium", StandardSQLTypeName.STRING),
-        nullable("campaign", StandardSQLTypeName.STRING),
-        Field.newBuilder("ingested_at", StandardSQLTypeName.TIMESTAMP)
-            .setMode(Field.Mode.NULLABLE)
-            .setDefaultValueExpression("CURRENT_TIMESTAMP()")
-            .build());
+    return schema(EventSchema.EVENTS);
+  }
+
+  public static Schema schema(EventSchema events) {
+    List<Field> out = new ArrayList<>();
+    List<String> groups = new ArrayList<>();
+    for (Column c : events.columns()) {
+      if (!c.bigQueryGroup().isEmpty()) {
+        if (!groups.contains(c.bigQueryGroup())) {
+          groups.add(c.bigQueryGroup());
+          out.add(nullable(c.bigQueryGroup(), StandardSQLTypeName.JSON));
+        }
+        continue;
+      }
+      StandardSQLTypeName type =
+          switch (c.type()) {
+            case TIME -> StandardSQLTypeName.TIMESTAMP;
+            case JSON_OBJECT -> StandardSQLTypeName.JSON;
+            default -> StandardSQLTypeName.STRING;
+          };
+      if (c.writeTime()) {
+        out.add(
+            Field.newBuilder(c.name(), type)
+                .setMode(Field.Mode.NULLABLE)
+                .setDefaultValueExpression("CURRENT_TIMESTAMP()")
+                .build());
+      } else if (c.required()) {
+        out.add(required(c.name(), type));
+      } else {
+        out.add(nullable(c.name(), type));
+      }
+    }
+    return Schema.of(out);
   }
 
   public static StandardTableDefinition definition() {
+    return definition(EventSchema.EVENTS);
+  }
+
+  public static StandardTableDefinition definition(EventSchema events) {
     return StandardTableDefinition.newBuilder()
-        .setSchema(schema())
+        .setSchema(schema(events))
         .setTimePartitioning(
             TimePartitioning.newBuilder(TimePartitioning.Type.DAY).setField("timestamp").build())
         .setClustering(
@@ -64,6 +92,12 @@ public final class EventTable {
    * REQUIRED column without a default are not.
    */
   public static List<String> incompatibilities(TableDefinition existing) {
+    return incompatibilities(existing, EventSchema.EVENTS);
+  }
+
+  /** As {@link #incompatibilities(TableDefinition)}, for the table of {@code events}. */
+  public static List<String> incompatibilities(TableDefinition existing, EventSchema events) {
+    Schema expected = schema(events);
     List<String> problems = new ArrayList<>();
     Schema schema = existing == null ? null : existing.getSchema();
     if (schema == null) {
@@ -71,7 +105,7 @@ public final class EventTable {
       return problems;
     }
     FieldList actual = schema.getFields();
-    for (Field want : schema().getFields()) {
+    for (Field want : expected.getFields()) {
       Field have = find(actual, want.getName());
       if (have == null) {
         problems.add("missing column " + want.getName() + " " + want.getType());
@@ -83,7 +117,7 @@ public final class EventTable {
       }
     }
     for (Field have : actual) {
-      if (find(schema().getFields(), have.getName()) == null
+      if (find(expected.getFields(), have.getName()) == null
           && have.getMode() == Field.Mode.REQUIRED
           && have.getDefaultValueExpression() == null) {
         problems.add("extra column " + have.getName() + " is REQUIRED and has no default");

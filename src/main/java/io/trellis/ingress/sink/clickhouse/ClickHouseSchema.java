@@ -2,25 +2,33 @@ package io.trellis.ingress.sink.clickhouse;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.event.Column;
+import io.trellis.ingress.event.EventSchema;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The one place that decides, from the server's {@code SELECT version()}, which table layout and
- * which insert settings the sink uses. The target is the seed's layout on a current server:
+ * which insert settings the sink uses. The columns are the {@link EventSchema}'s, in its order,
+ * each typed from its {@link io.trellis.ingress.event.ColumnType}; on a current server:
  *
  * <pre>
  * organization_id String, event_id UUID, timestamp DateTime64(3),
- * method LowCardinality(String), url/headers/query_params/body/body_base64/user_agent/referer
- *   String CODEC(ZSTD(3)),
- * ip String, event_type LowCardinality(String), click_id String, session_id String,
+ * method LowCardinality(String), url/headers/query_params/body/body_base64 String CODEC(ZSTD(3)),
+ * ip String, user_agent/referer String CODEC(ZSTD(3)), event_type LowCardinality(String),
+ * click_id String, session_id String, source/medium LowCardinality(String), campaign String,
  * ingested_at DateTime64(3) DEFAULT now64(3)
  * ENGINE = MergeTree PARTITION BY (toYYYYMM(timestamp), organization_id)
  * ORDER BY (organization_id, timestamp, event_id)
  * SETTINGS non_replicated_deduplication_window = N
  * </pre>
+ *
+ * <p>A table created by an earlier version gains the columns it lacks at start-up, each {@code
+ * AFTER} the column before it in the schema ({@link #addColumn}), so an upgraded table and a new
+ * one have the same layout.
  *
  * <p>An older server only loses what it cannot do, feature by feature (thresholds are the first
  * release known to have the feature, rounded up where unsure): {@code DateTime64}/{@code now64}
@@ -51,20 +59,25 @@ public final class ClickHouseSchema {
 
   private static final String BIG_TEXT_CODEC = " CODEC(ZSTD(3))";
 
-  /**
-   * The exact bytes (base64) of a body that was not valid UTF-8; empty for the others. Tables
-   * created before it existed get it added at start-up ({@link #addExactBodyColumn}).
-   */
-  public static final String EXACT_BODY_COLUMN = "body_base64";
-
   private final ClickHouseConfig config;
   private final ServerVersion version;
   private final Features features;
+  private final EventSchema events;
 
   public ClickHouseSchema(ClickHouseConfig config, ServerVersion version) {
+    this(config, version, EventSchema.EVENTS);
+  }
+
+  public ClickHouseSchema(ClickHouseConfig config, ServerVersion version, EventSchema events) {
     this.config = requireNonNull(config, "config is null");
     this.version = requireNonNull(version, "version is null");
+    this.events = requireNonNull(events, "events is null");
     this.features = Features.of(version);
+  }
+
+  /** The event schema the table holds. */
+  public EventSchema events() {
+    return events;
   }
 
   public ServerVersion version() {
@@ -101,9 +114,18 @@ public final class ClickHouseSchema {
     return clustered();
   }
 
-  /** The columns each insert names, in the order {@link EventRows} writes them. */
-  public List<String> insertColumns() {
-    return sendsIngestedAt() ? EventRows.COLUMNS_WITH_INGESTED_AT : EventRows.COLUMNS;
+  /**
+   * The rows each insert writes: the schema's columns that the table has ({@code present}), in
+   * schema order, the write time only when {@link #sendsIngestedAt()}.
+   */
+  public EventRows insertRows(Collection<String> present) {
+    List<Column> out = new ArrayList<>();
+    for (Column c : events.columns()) {
+      if (present.contains(c.name()) && (!c.writeTime() || sendsIngestedAt())) {
+        out.add(c);
+      }
+    }
+    return new EventRows(out);
   }
 
   /**
@@ -130,44 +152,68 @@ public final class ClickHouseSchema {
 
   /** The column definitions, in table order. */
   public String columns() {
-    String time = timeType();
-    String big = features.codecs() ? BIG_TEXT_CODEC : "";
-    String small = features.lowCardinality() ? "LowCardinality(String)" : "String";
-    String now = features.dateTime64() ? "now64(3)" : "now()";
-    return String.join(
-        ",\n  ",
-        "organization_id String",
-        "event_id UUID",
-        "timestamp " + time,
-        "method " + small,
-        "url String" + big,
-        "headers String" + big,
-        "query_params String" + big,
-        "body String" + big,
-        exactBodyColumn(),
-        "ip String",
-        "user_agent String" + big,
-        "referer String" + big,
-        "event_type " + small,
-        "click_id String",
-        "session_id String",
-        "ingested_at " + time + " DEFAULT " + now);
+    List<String> out = new ArrayList<>();
+    for (Column c : events.columns()) {
+      out.add(definition(c));
+    }
+    return String.join(",\n  ", out);
   }
 
-  private String exactBodyColumn() {
-    return EXACT_BODY_COLUMN + " String" + (features.codecs() ? BIG_TEXT_CODEC : "");
+  /** One column's definition: name, type for this server, and default. */
+  public String definition(Column c) {
+    return definition(c, features);
+  }
+
+  /** One column's definition on a server with these features. */
+  public static String definition(Column c, Features features) {
+    String big = features.codecs() ? BIG_TEXT_CODEC : "";
+    return c.name()
+        + " "
+        + switch (c.type()) {
+          case ID -> "UUID";
+          case TIME ->
+              (features.dateTime64() ? "DateTime64(3)" : "DateTime")
+                  + (c.writeTime()
+                      ? " DEFAULT " + (features.dateTime64() ? "now64(3)" : "now()")
+                      : "");
+          case KEYWORD -> features.lowCardinality() ? "LowCardinality(String)" : "String";
+          case STRING -> "String";
+          case TEXT, JSON_OBJECT, PAYLOAD -> "String" + big;
+        };
   }
 
   /**
-   * Adds {@link #EXACT_BODY_COLUMN} to a table of this layout that lacks it (the caller checks
-   * {@code system.columns} first: 18.x servers have no {@code ADD COLUMN IF NOT EXISTS}).
+   * The schema's columns missing from a table that has the {@code present} ones, each with the
+   * column it goes after (the one before it in the schema), in the order to add them.
+   */
+  public List<Map.Entry<Column, String>> missingColumns(Collection<String> present) {
+    List<Map.Entry<Column, String>> out = new ArrayList<>();
+    String previous = null;
+    for (Column c : events.columns()) {
+      if (!present.contains(c.name())) {
+        out.add(Map.entry(c, previous == null ? "" : previous));
+      }
+      previous = c.name();
+    }
+    return out;
+  }
+
+  /**
+   * Adds a column to a table of this layout that lacks it, after {@code after} (first when empty).
+   * The caller checks {@code system.columns} first: 18.x servers have no {@code ADD COLUMN IF NOT
+   * EXISTS}.
    *
    * @param table a database-qualified table: {@link #storageTable()} or, on a cluster, {@link
    *     #insertTable()}
    */
-  public String addExactBodyColumn(String table) {
+  public String addColumn(String table, Column column, String after) {
     String onCluster = config.cluster().isEmpty() ? "" : " ON CLUSTER " + config.cluster();
-    return "ALTER TABLE " + table + onCluster + " ADD COLUMN " + exactBodyColumn() + " AFTER body";
+    return "ALTER TABLE "
+        + table
+        + onCluster
+        + " ADD COLUMN "
+        + definition(column)
+        + (after.isEmpty() ? " FIRST" : " AFTER " + after);
   }
 
   /** The statements that create the database and the table(s) when missing, in order. */

@@ -12,6 +12,7 @@ import com.clickhouse.client.api.query.QueryResponse;
 import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
 import io.trellis.ingress.config.UrlSecrets;
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.BatchLimits;
@@ -79,6 +80,7 @@ public final class ClickHouseSink implements Sink {
   private static final int TIMEOUT_EXCEEDED = 159;
 
   private final ClickHouseConfig config;
+  private final EventSchema events;
   private final List<Client> clients;
   private volatile int current;
   private volatile ClickHouseSchema schema;
@@ -89,8 +91,8 @@ public final class ClickHouseSink implements Sink {
   private String plannedToken;
   private List<InsertPlan.Insert> planned;
 
-  /** Whether the insert table has the exact-body column; decided with {@link #schema}. */
-  private volatile boolean exactBody;
+  /** The columns each insert writes (those the insert table has); decided with {@link #schema}. */
+  private volatile EventRows rows;
 
   /** The token of the last batch written or tried, and the ingestion time its tries send. */
   private String lastToken = "";
@@ -98,7 +100,13 @@ public final class ClickHouseSink implements Sink {
   private long lastIngestedAt;
 
   public ClickHouseSink(ClickHouseConfig config) {
+    this(config, EventSchema.EVENTS);
+  }
+
+  /** A sink that stores the columns of {@code events} (tests: the table of another version). */
+  ClickHouseSink(ClickHouseConfig config, EventSchema events) {
     this.config = requireNonNull(config, "config is null");
+    this.events = requireNonNull(events, "events is null");
     if (!config.caCertificate().isEmpty() && !Files.isReadable(Path.of(config.caCertificate()))) {
       throw new IllegalArgumentException(
           "clickhouse.ca-certificate: cannot read " + config.caCertificate());
@@ -165,7 +173,7 @@ public final class ClickHouseSink implements Sink {
     ClickHouseSchema s;
     String versionText = text(c, "SELECT version()");
     try {
-      s = new ClickHouseSchema(config, ServerVersion.parse(versionText));
+      s = new ClickHouseSchema(config, ServerVersion.parse(versionText), events);
     } catch (IllegalArgumentException e) {
       throw SinkException.transientFailure("unexpected answer to SELECT version(): " + e, e);
     }
@@ -201,7 +209,7 @@ public final class ClickHouseSink implements Sink {
         createTables(c, s);
       }
     }
-    exactBody = ensureExactBodyColumn(c, s);
+    rows = s.insertRows(ensureColumns(c, s));
     zone = z;
     maxPartitions = max;
     schema = s;
@@ -288,71 +296,79 @@ public final class ClickHouseSink implements Sink {
   }
 
   /**
-   * True when the insert table has the exact-body column, after adding it to tables created before
-   * it existed (when the sink manages the table). Without it, bodies that were not valid UTF-8 are
-   * stored with their replacement characters only, and a warning says so.
+   * The columns the insert table has, after adding to tables created by an earlier version the
+   * schema's columns they lack (when the sink manages the table), each after the column before it
+   * in the schema. Without {@code clickhouse.create-table} a missing column is left out of the
+   * inserts, and a warning says which and how to add it.
    */
-  private boolean ensureExactBodyColumn(Client c, ClickHouseSchema s) throws SinkException {
+  private Set<String> ensureColumns(Client c, ClickHouseSchema s) throws SinkException {
     List<String> tables = new ArrayList<>();
     tables.add(s.storageTable());
     if (!s.insertTable().equals(s.storageTable())) {
       tables.add(s.insertTable());
     }
-    boolean all = true;
+    Set<String> present = null;
     for (String table : tables) {
-      if (hasColumn(c, table, ClickHouseSchema.EXACT_BODY_COLUMN)) {
-        continue;
+      Set<String> have = columnsOf(c, table);
+      if (have.isEmpty()) {
+        // No such table (clickhouse.create-table is off): the inserts say so.
+        have.addAll(s.events().names());
       }
-      if (!config.createTable()) {
-        all = false;
-        continue;
-      }
-      String ddl = s.addExactBodyColumn(table);
-      CommandSettings settings = new CommandSettings();
-      s.ddlSettings(true).forEach(settings::serverSetting);
-      try (CommandResponse ignored = await(c.execute(ddl, settings))) {
-        log.info("Added column {} to {}", ClickHouseSchema.EXACT_BODY_COLUMN, table);
-      } catch (SinkException e) {
-        throw e;
-      } catch (Exception e) {
-        // Another node may have added it meanwhile.
-        if (!hasColumn(c, table, ClickHouseSchema.EXACT_BODY_COLUMN)) {
-          throw failed(e);
+      for (Map.Entry<io.trellis.ingress.event.Column, String> m : s.missingColumns(have)) {
+        String name = m.getKey().name();
+        String ddl = s.addColumn(table, m.getKey(), m.getValue());
+        if (!config.createTable()) {
+          log.warn(
+              "ClickHouse table {} has no column {} and clickhouse.create-table is off: it is not"
+                  + " stored there (add it with: {})",
+              table,
+              name,
+              ddl);
+          continue;
         }
+        CommandSettings settings = new CommandSettings();
+        s.ddlSettings(true).forEach(settings::serverSetting);
+        try (CommandResponse ignored = await(c.execute(ddl, settings))) {
+          log.info("Added column {} to {}", name, table);
+        } catch (SinkException e) {
+          throw e;
+        } catch (Exception e) {
+          // Another node may have added it meanwhile.
+          if (!columnsOf(c, table).contains(name)) {
+            throw failed(e);
+          }
+        }
+        have.add(name);
+      }
+      if (present == null) {
+        present = have;
+      } else {
+        present.retainAll(have);
       }
     }
-    if (!all) {
-      log.warn(
-          "ClickHouse table {} has no column {} and clickhouse.create-table is off: the exact"
-              + " bytes of bodies that are not valid UTF-8 are not stored there (add it with: {})",
-          s.insertTable(),
-          ClickHouseSchema.EXACT_BODY_COLUMN,
-          s.addExactBodyColumn(s.insertTable()));
-    }
-    return all;
+    return present;
   }
 
-  private boolean hasColumn(Client c, String qualifiedTable, String column) throws SinkException {
+  /** The column names of a table, empty when it does not exist. */
+  private Set<String> columnsOf(Client c, String qualifiedTable) throws SinkException {
     int dot = qualifiedTable.indexOf('.');
     String database = dot < 0 ? config.database() : qualifiedTable.substring(0, dot);
     String table = dot < 0 ? qualifiedTable : qualifiedTable.substring(dot + 1);
-    String sql =
-        "SELECT count() FROM system.columns WHERE database = '"
-            + sqlString(database)
-            + "' AND table = '"
-            + sqlString(table)
-            + "' AND name = '"
-            + sqlString(column)
-            + "'";
-    try (QueryResponse r =
-        await(c.query(sql, new QuerySettings().setFormat(ClickHouseFormat.TabSeparated)))) {
-      String n = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      return !n.equals("0");
-    } catch (SinkException e) {
-      throw e;
-    } catch (Exception e) {
-      throw failed(e);
+    String names =
+        text(
+            c,
+            "SELECT name FROM system.columns WHERE database = '"
+                + sqlString(database)
+                + "' AND table = '"
+                + sqlString(table)
+                + "'");
+    Set<String> out = new HashSet<>();
+    for (String n : names.split("\n")) {
+      if (!n.isBlank()) {
+        out.add(n.trim());
+      }
     }
+    return out;
   }
 
   private static String sqlString(String s) {
@@ -467,6 +483,7 @@ public final class ClickHouseSink implements Sink {
 
   private void insert(List<TrafficEvent> events, String token) throws SinkException {
     ClickHouseSchema s = schema;
+    EventRows r = rows;
     long ingestedAt = s.sendsIngestedAt() ? lastIngestedAt : -1;
     InsertSettings settings = new InsertSettings();
     s.insertSettings(token).forEach(settings::serverSetting);
@@ -476,8 +493,8 @@ public final class ClickHouseSink implements Sink {
         await(
             c.insert(
                 s.insertTable(),
-                exactBody ? EventRows.withExactBody(s.insertColumns()) : s.insertColumns(),
-                out -> EventRows.write(out, events, ingestedAt, exactBody),
+                r.names(),
+                out -> r.write(out, events, ingestedAt),
                 ClickHouseFormat.JSONEachRow,
                 settings))) {
       // Stored: the insert returned without an error.

@@ -2,6 +2,7 @@ package io.trellis.ingress.sink.files;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.event.EventLines;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;

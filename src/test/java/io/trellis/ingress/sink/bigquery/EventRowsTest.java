@@ -36,15 +36,15 @@ class EventRowsTest {
   @Test
   void aJsonBodyIsNestedAndAnythingElseIsKeptAsText() throws Exception {
     assertThat(
-            JSON.readTree(EventRows.requestData(withBody("{\"x\":[1,{\"y\":null}]}")))
+            JSON.readTree(EventRows.EVENTS.requestData(withBody("{\"x\":[1,{\"y\":null}]}")))
                 .path("body")
                 .toString())
         .isEqualTo("{\"x\":[1,{\"y\":null}]}");
-    assertThat(JSON.readTree(EventRows.requestData(withBody(" 42 "))).path("body").asInt())
+    assertThat(JSON.readTree(EventRows.EVENTS.requestData(withBody(" 42 "))).path("body").asInt())
         .isEqualTo(42);
     for (String text :
         new String[] {"", "a=1&b=2", "{\"x\":1} trailing", "{\"x\":", "[1,2", "nul"}) {
-      JsonNode body = JSON.readTree(EventRows.requestData(withBody(text))).path("body");
+      JsonNode body = JSON.readTree(EventRows.EVENTS.requestData(withBody(text))).path("body");
       assertThat(body.isTextual()).as(text).isTrue();
       assertThat(body.asText()).isEqualTo(text);
     }
@@ -57,19 +57,20 @@ class EventRowsTest {
     String ok = "[".repeat(EventRows.MAX_BODY_DEPTH) + "]".repeat(EventRows.MAX_BODY_DEPTH);
     assertThat(EventRows.isJson(ok)).isTrue();
     assertThat(EventRows.isJson(deep)).isFalse();
-    assertThat(JSON.readTree(EventRows.requestData(withBody(deep))).path("body").asText())
+    assertThat(JSON.readTree(EventRows.EVENTS.requestData(withBody(deep))).path("body").asText())
         .isEqualTo(deep);
   }
 
   @Test
   void theEncodedRowDecodesWithTheWriterSchema() throws Exception {
     DynamicMessage m =
-        DynamicMessage.parseFrom(EventRows.descriptor(), EventRows.encode(withBody("{}"), 2_000L));
-    FieldDescriptor ts = EventRows.descriptor().findFieldByName("timestamp");
+        DynamicMessage.parseFrom(
+            EventRows.EVENTS.descriptor(), EventRows.EVENTS.encode(withBody("{}"), 2_000L));
+    FieldDescriptor ts = EventRows.EVENTS.descriptor().findFieldByName("timestamp");
     assertThat(m.getField(ts)).isEqualTo(1_000_000L);
-    assertThat(m.getField(EventRows.descriptor().findFieldByName("ingested_at")))
+    assertThat(m.getField(EventRows.EVENTS.descriptor().findFieldByName("ingested_at")))
         .isEqualTo(2_000_000L);
-    assertThat(m.hasField(EventRows.descriptor().findFieldByName("campaign"))).isFalse();
-    assertThat(EventRows.schema().getProtoDescriptor().getFieldCount()).isEqualTo(11);
+    assertThat(m.hasField(EventRows.EVENTS.descriptor().findFieldByName("campaign"))).isFalse();
+    assertThat(EventRows.EVENTS.schema().getProtoDescriptor().getFieldCount()).isEqualTo(11);
   }
 }

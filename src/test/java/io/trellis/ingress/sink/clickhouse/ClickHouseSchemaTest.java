@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.EventSchema;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,9 +56,13 @@ class ClickHouseSchemaTest {
             Map.entry("async_insert", "0"),
             Map.entry("insert_deduplication_token", "tok"));
     assertThat(s.describe()).contains("no adaptation");
-    assertThat(s.addExactBodyColumn("default.events"))
+    assertThat(s.addColumn("default.events", EventSchema.EVENTS.column("body_base64"), "body"))
         .isEqualTo(
             "ALTER TABLE default.events ADD COLUMN body_base64 String CODEC(ZSTD(3)) AFTER body");
+    assertThat(ddl.get(0))
+        .contains(
+            "session_id String,\n  source LowCardinality(String),\n  medium"
+                + " LowCardinality(String),\n  campaign String,\n  ingested_at");
   }
 
   @Test
@@ -118,7 +123,8 @@ class ClickHouseSchemaTest {
                 + "ENGINE = Distributed(prod, t, events_local, cityHash64(toString(event_id)))");
     assertThat(s.insertTable()).isEqualTo("t.events");
     assertThat(s.insertSettings("tok")).containsEntry("insert_distributed_sync", "1");
-    assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS_WITH_INGESTED_AT);
+    assertThat(s.insertRows(EventSchema.EVENTS.names()).names())
+        .isEqualTo(EventSchema.EVENTS.names());
     assertThat(s.ddlSettings(true)).containsExactly(Map.entry("distributed_ddl_task_timeout", "5"));
     assertThat(s.ddlSettings(false))
         .containsExactly(Map.entry("distributed_ddl_task_timeout", "0"));
@@ -127,7 +133,9 @@ class ClickHouseSchemaTest {
   @Test
   void aSingleServerLeavesIngestedAtToTheColumnDefault() {
     ClickHouseSchema s = schema("24.8");
-    assertThat(s.insertColumns()).isEqualTo(EventRows.COLUMNS);
+    assertThat(s.insertRows(EventSchema.EVENTS.names()).names())
+        .isEqualTo(EventSchema.EVENTS.names().subList(0, EventSchema.EVENTS.names().size() - 1))
+        .doesNotContain("ingested_at");
     assertThat(s.ddlSettings(true)).isEmpty();
   }
 

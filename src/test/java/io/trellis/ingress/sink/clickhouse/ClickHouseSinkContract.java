@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.capture.Uuids;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -76,8 +77,8 @@ abstract class ClickHouseSinkContract {
         "gclid-abc",
         "session-42",
         "news",
-        "",
-        "");
+        "cpc",
+        "spring-sale");
   }
 
   static SinkBatch batch(List<TrafficEvent> events) {
@@ -133,6 +134,9 @@ abstract class ClickHouseSinkContract {
                   Map.entry("event_type", small),
                   Map.entry("click_id", "String"),
                   Map.entry("session_id", "String"),
+                  Map.entry("source", small),
+                  Map.entry("medium", small),
+                  Map.entry("campaign", "String"),
                   Map.entry("ingested_at", time)));
       String ddl = server.query("SHOW CREATE TABLE " + database + ".layout").replace("\\n", " ");
       assertThat(ddl)
@@ -160,6 +164,67 @@ abstract class ClickHouseSinkContract {
           .contains("PARTITION BY toYYYYMM(timestamp)")
           .doesNotContain("organization_id)");
     }
+  }
+
+  @Test
+  void aTableOfTheVersionWithoutAttributionColumnsGainsThemAndKeepsItsRows() throws Exception {
+    // The table as the version before the attribution columns created it on this server: the
+    // same schema without them.
+    EventSchema before =
+        new EventSchema(
+            EventSchema.EVENTS.columns().stream()
+                .filter(c -> !List.of("source", "medium", "campaign").contains(c.name()))
+                .toList());
+    ClickHouseConfig config = config(Map.of("clickhouse.table", "upgraded"));
+    TrafficEvent oldEvent = event("org-old", "{\"old\":true}");
+    try (ClickHouseSink previous = new ClickHouseSink(config, before)) {
+      previous.start();
+      previous.write(batch(List.of(oldEvent)));
+    }
+    assertThat(columnsOf("upgraded").stream().map(c -> c.split(" ")[0]).toList())
+        .doesNotContain("source", "medium", "campaign");
+
+    TrafficEvent newEvent = event("org-new", "{\"new\":true}");
+    try (ClickHouseSink sink = started(config)) {
+      sink.write(batch(List.of(newEvent)));
+    }
+    try (ClickHouseSink fresh = started(config(Map.of("clickhouse.table", "fresh")))) {
+      assertThat(columnsOf("upgraded")).isEqualTo(columnsOf("fresh"));
+    }
+    assertThat(columnsOf("upgraded").stream().map(c -> c.split(" ")[0]).toList())
+        .containsSubsequence("session_id", "source", "medium", "campaign", "ingested_at");
+    Map<String, JsonNode> byOrg = new HashMap<>();
+    for (JsonNode r : rows("upgraded", "1")) {
+      byOrg.put(r.get("organization_id").asText(), r);
+    }
+    assertThat(byOrg).containsOnlyKeys("org-old", "org-new");
+    JsonNode o = byOrg.get("org-old");
+    assertThat(o.get("id").asText()).isEqualTo(oldEvent.eventId());
+    assertThat(o.get("body").asText()).isEqualTo(oldEvent.body());
+    assertThat(o.get("session_id").asText()).isEqualTo(oldEvent.sessionId());
+    assertThat(o.get("source").asText()).isEmpty();
+    assertThat(o.get("campaign").asText()).isEmpty();
+    JsonNode n = byOrg.get("org-new");
+    assertThat(n.get("id").asText()).isEqualTo(newEvent.eventId());
+    assertThat(n.get("body").asText()).isEqualTo(newEvent.body());
+    assertThat(n.get("source").asText()).isEqualTo("news");
+    assertThat(n.get("medium").asText()).isEqualTo("cpc");
+    assertThat(n.get("campaign").asText()).isEqualTo("spring-sale");
+  }
+
+  /** The table's columns with their types, in table order (system.columns lists them so). */
+  private List<String> columnsOf(String table) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode c :
+        server.rows(
+            "SELECT name, type FROM system.columns WHERE database = '"
+                + database
+                + "' AND table = '"
+                + table
+                + "'")) {
+      out.add(c.get("name").asText() + " " + c.get("type").asText());
+    }
+    return out;
   }
 
   @Test
@@ -216,6 +281,9 @@ abstract class ClickHouseSinkContract {
         assertThat(row.get("event_type").asText()).isEqualTo(sent.eventType());
         assertThat(row.get("click_id").asText()).isEqualTo(sent.clickId());
         assertThat(row.get("session_id").asText()).isEqualTo(sent.sessionId());
+        assertThat(row.get("source").asText()).isEqualTo(sent.source());
+        assertThat(row.get("medium").asText()).isEqualTo(sent.medium());
+        assertThat(row.get("campaign").asText()).isEqualTo(sent.campaign());
       }
       long ingestedLag =
           server.number(
@@ -288,24 +356,26 @@ abstract class ClickHouseSinkContract {
       SinkBatch b = batch(organizations(500, 2));
       // What one insert of the whole batch does on this server.
       StringBuilder rows = new StringBuilder();
-      EventRows.write(
-          new java.io.OutputStream() {
-            @Override
-            public void write(int c) {
-              rows.append((char) c);
-            }
+      EventRows.allButWriteTime(EventSchema.EVENTS)
+          .write(
+              new java.io.OutputStream() {
+                @Override
+                public void write(int c) {
+                  rows.append((char) c);
+                }
 
-            @Override
-            public void write(byte[] buf, int off, int len) {
-              rows.append(new String(buf, off, len, java.nio.charset.StandardCharsets.UTF_8));
-            }
-          },
-          b.events());
+                @Override
+                public void write(byte[] buf, int off, int len) {
+                  rows.append(new String(buf, off, len, java.nio.charset.StandardCharsets.UTF_8));
+                }
+              },
+              b.events(),
+              -1);
       String oneInsert =
           "INSERT INTO "
               + database
               + ".orgs500 ("
-              + String.join(", ", EventRows.COLUMNS)
+              + String.join(", ", EventRows.allButWriteTime(EventSchema.EVENTS).names())
               + ") FORMAT JSONEachRow\n"
               + rows;
       if (limit > 0 && limit < 500) {

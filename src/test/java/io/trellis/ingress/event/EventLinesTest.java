@@ -1,11 +1,10 @@
-package io.trellis.ingress.sink.files;
+package io.trellis.ingress.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.bench.BenchEvents;
-import io.trellis.ingress.event.TrafficEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
 import java.io.IOException;

@@ -1,8 +1,7 @@
-package io.trellis.ingress.sink.files;
+package io.trellis.ingress.event;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import io.trellis.ingress.event.TrafficEvent;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,7 +12,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /**
- * Events as NDJSON lines, keyed by the stored column names:
+ * Events as JSON lines, one object per event keyed by the {@link EventSchema}'s column names in its
+ * order: the files sink's NDJSON, the {@code event} of a dead letter, and ClickHouse's {@code
+ * JSONEachRow} rows.
  *
  * <pre>
  * {"organization_id":"..","event_id":"..","timestamp":"2025-11-26T23:59:59.000Z","method":"..",
@@ -22,10 +23,11 @@ import java.util.List;
  *  "campaign":"..","ingested_at":"2025-11-26T23:59:59.123Z"}
  * </pre>
  *
- * {@code headers} and {@code query_params} are written as the JSON object text they already are;
- * {@code body} is the raw body as a string; times are ISO-8601 UTC with milliseconds. {@code
- * "body_base64"} follows {@code body} only in lines of events whose body bytes were not valid
- * UTF-8.
+ * {@link ColumnType#JSON_OBJECT} values are written as the JSON object text they already are, or,
+ * for ClickHouse's text columns ({@code objectsAsText}), as a string holding that text; every other
+ * text value as a string; times as ISO-8601 UTC with milliseconds. A column that is {@link
+ * Column#omitWhenEmpty()} has no key in the lines of events where it is empty ({@code
+ * body_base64}).
  *
  * <p>The bytes are exactly those of Jackson's default UTF-8 generator (which wrote these lines
  * before, and is the reference the tests compare with): {@code "} and {@code \} escaped, control
@@ -35,9 +37,9 @@ import java.util.List;
  * those, except two low surrogates in a row, of which it made four bytes that are not UTF-8.)
  * Strings decoded from the spool never hold a lone surrogate: its encoding replaces them.
  *
- * <p>One instance holds a 64 KiB output buffer, a scratch char array and the formatted time of the
- * last second seen, and reuses them for every line; the field names are written as constant byte
- * runs. Not thread-safe: one instance per writing thread.
+ * <p>One instance holds a 64 KiB output buffer, a scratch char array and, per time column, the
+ * formatted time of the last second seen, and reuses them for every line; the keys are written as
+ * constant byte runs. Not thread-safe: one instance per writing thread.
  */
 public final class EventLines {
   static final int BUFFER_BYTES = 64 * 1024;
@@ -74,39 +76,56 @@ public final class EventLines {
 
   private static final byte[] HEX = ascii("0123456789ABCDEF");
 
-  private static final byte[] ORGANIZATION_ID = ascii("{\"organization_id\":\"");
-  private static final byte[] EVENT_ID = ascii("\",\"event_id\":\"");
-  private static final byte[] TIMESTAMP = ascii("\",\"timestamp\":\"");
-  private static final byte[] METHOD = ascii("\",\"method\":\"");
-  private static final byte[] URL = ascii("\",\"url\":\"");
-  private static final byte[] HEADERS = ascii("\",\"headers\":");
-  private static final byte[] QUERY_PARAMS = ascii(",\"query_params\":");
-  private static final byte[] BODY = ascii(",\"body\":\"");
-  private static final byte[] BODY_BASE64 = ascii("\",\"body_base64\":\"");
-  private static final byte[] IP = ascii("\",\"ip\":\"");
-  private static final byte[] USER_AGENT = ascii("\",\"user_agent\":\"");
-  private static final byte[] REFERER = ascii("\",\"referer\":\"");
-  private static final byte[] EVENT_TYPE = ascii("\",\"event_type\":\"");
-  private static final byte[] CLICK_ID = ascii("\",\"click_id\":\"");
-  private static final byte[] SESSION_ID = ascii("\",\"session_id\":\"");
-  private static final byte[] SOURCE = ascii("\",\"source\":\"");
-  private static final byte[] MEDIUM = ascii("\",\"medium\":\"");
-  private static final byte[] CAMPAIGN = ascii("\",\"campaign\":\"");
-  private static final byte[] INGESTED_AT = ascii("\",\"ingested_at\":\"");
-  private static final byte[] END = ascii("\"}\n");
+  private static final byte[] END = ascii("}\n");
 
+  private final Column[] columns;
+
+  /** Per column: {@code "name":} and, for a value written as a string, its opening quote. */
+  private final byte[][] keys;
+
+  /** Per column: whether the value is a JSON string (else raw JSON text or a time). */
+  private final boolean[] quoted;
+
+  private final Second[] seconds;
   private final byte[] buf;
   private final char[] chars;
-  private final Second eventSecond = new Second();
-  private final Second ingestedSecond = new Second();
   private OutputStream out;
   private int pos;
 
+  /** The files sink's lines: every column of {@link EventSchema#EVENTS}, objects as objects. */
   public EventLines() {
-    this(BUFFER_BYTES);
+    this(EventSchema.EVENTS.columns(), false, BUFFER_BYTES);
+  }
+
+  /**
+   * Lines of the given columns, in that order.
+   *
+   * @param objectsAsText write {@link ColumnType#JSON_OBJECT} values as strings holding the JSON
+   *     text (ClickHouse's {@code String} columns) instead of as objects
+   */
+  public EventLines(List<Column> columns, boolean objectsAsText) {
+    this(columns, objectsAsText, BUFFER_BYTES);
   }
 
   EventLines(int bufferBytes) {
+    this(EventSchema.EVENTS.columns(), false, bufferBytes);
+  }
+
+  EventLines(List<Column> columns, boolean objectsAsText, int bufferBytes) {
+    this.columns = columns.toArray(new Column[0]);
+    if (this.columns.length == 0) {
+      throw new IllegalArgumentException("no columns");
+    }
+    keys = new byte[this.columns.length][];
+    quoted = new boolean[this.columns.length];
+    seconds = new Second[this.columns.length];
+    for (int i = 0; i < this.columns.length; i++) {
+      Column c = this.columns[i];
+      boolean raw = c.type() == ColumnType.JSON_OBJECT && !objectsAsText;
+      quoted[i] = c.type().isText() && !raw;
+      keys[i] = ascii("\"" + c.name() + "\":" + (c.type().isText() && !raw ? "\"" : ""));
+      seconds[i] = new Second();
+    }
     if (bufferBytes < MIN_CHUNK * MAX_STRING_CHAR_BYTES) {
       throw new IllegalArgumentException("buffer of " + bufferBytes + " bytes is too small");
     }
@@ -143,47 +162,39 @@ public final class EventLines {
   }
 
   private void line(TrafficEvent e, long ingestedAt) throws IOException {
-    bytes(ORGANIZATION_ID);
-    string(e.organizationId());
-    bytes(EVENT_ID);
-    string(e.eventId());
-    bytes(TIMESTAMP);
-    time(e.timestamp(), eventSecond);
-    bytes(METHOD);
-    string(e.method());
-    bytes(URL);
-    string(e.url());
-    bytes(HEADERS);
-    raw(e.headers());
-    bytes(QUERY_PARAMS);
-    raw(e.queryParams());
-    bytes(BODY);
-    string(e.body());
-    if (!e.bodyBase64().isEmpty()) {
-      bytes(BODY_BASE64);
-      string(e.bodyBase64());
+    byte comma = '{';
+    for (int i = 0; i < columns.length; i++) {
+      Column c = columns[i];
+      if (c.omitWhenEmpty() && c.omitted(e)) {
+        continue;
+      }
+      ensure(1);
+      buf[pos++] = comma;
+      comma = ',';
+      bytes(keys[i]);
+      if (!c.type().isText()) {
+        ensure(1);
+        buf[pos++] = '"';
+        time(c.millis(e, ingestedAt), seconds[i]);
+        buf[pos++] = '"';
+      } else if (quoted[i]) {
+        string(c.text(e));
+        ensure(1);
+        buf[pos++] = '"';
+      } else {
+        raw(c.text(e));
+      }
     }
-    bytes(IP);
-    string(e.ip());
-    bytes(USER_AGENT);
-    string(e.userAgent());
-    bytes(REFERER);
-    string(e.referer());
-    bytes(EVENT_TYPE);
-    string(e.eventType());
-    bytes(CLICK_ID);
-    string(e.clickId());
-    bytes(SESSION_ID);
-    string(e.sessionId());
-    bytes(SOURCE);
-    string(e.source());
-    bytes(MEDIUM);
-    string(e.medium());
-    bytes(CAMPAIGN);
-    string(e.campaign());
-    bytes(INGESTED_AT);
-    time(ingestedAt, ingestedSecond);
+    if (comma == '{') {
+      bytes(ascii("{"));
+    }
     bytes(END);
+  }
+
+  private void ensure(int n) throws IOException {
+    if (pos + n > buf.length) {
+      flush();
+    }
   }
 
   private void flush() throws IOException {
@@ -210,9 +221,7 @@ public final class EventLines {
       cache.second = second;
     }
     bytes(cache.prefix);
-    if (pos + 4 > buf.length) {
-      flush();
-    }
+    ensure(5); // the milliseconds, 'Z' and the closing quote
     buf[pos] = (byte) ('0' + millis / 100);
     buf[pos + 1] = (byte) ('0' + millis / 10 % 10);
     buf[pos + 2] = (byte) ('0' + millis % 10);

@@ -1,9 +1,8 @@
-package io.trellis.ingress.sink.files;
+package io.trellis.ingress.event;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.trellis.ingress.event.TrafficEvent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;

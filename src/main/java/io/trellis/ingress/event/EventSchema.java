@@ -1,0 +1,216 @@
+package io.trellis.ingress.event;
+
+import static io.trellis.ingress.event.ColumnType.ID;
+import static io.trellis.ingress.event.ColumnType.JSON_OBJECT;
+import static io.trellis.ingress.event.ColumnType.KEYWORD;
+import static io.trellis.ingress.event.ColumnType.PAYLOAD;
+import static io.trellis.ingress.event.ColumnType.STRING;
+import static io.trellis.ingress.event.ColumnType.TEXT;
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The stored event: its columns, in order, with their types. Every store renders this list and
+ * nothing else: the files sink's NDJSON lines and the dead letters ({@link EventLines}),
+ * ClickHouse's table and rows, BigQuery's table and rows, and the README's table of what is stored.
+ * A column is added here, once (see docs/schema.md); a table an earlier version created gains it at
+ * start-up.
+ *
+ * <p>The order is the order of the file keys and of the ClickHouse columns; a column added after
+ * the last one the previous version had is added {@code AFTER} it in ClickHouse. Immutable.
+ */
+public final class EventSchema {
+  /** The BigQuery JSON column that holds the request as captured. */
+  public static final String REQUEST_DATA = "request_data";
+
+  /** The columns stored today. */
+  public static final EventSchema EVENTS =
+      new EventSchema(
+          List.of(
+              Column.text(
+                      "organization_id",
+                      STRING,
+                      TrafficEvent::organizationId,
+                      "the organization of the API key")
+                  .withRequired(),
+              Column.text(
+                      "event_id",
+                      ID,
+                      TrafficEvent::eventId,
+                      "the client's `event_id` (or `messageId`, PostHog's `uuid`, Snowplow's `eid`)"
+                          + " when it is a valid UUID, else a new time-ordered UUIDv7")
+                  .withRequired(),
+              Column.time(
+                  "timestamp",
+                  TrafficEvent::timestamp,
+                  "receipt time, UTC, milliseconds (`2026-11-27T07:27:19.818Z`)"),
+              request(Column.text("method", KEYWORD, TrafficEvent::method, "HTTP method")),
+              request(
+                  Column.text(
+                      "url", TEXT, TrafficEvent::url, "the full request URL, credentials removed")),
+              request(
+                  Column.text(
+                      "headers",
+                      JSON_OBJECT,
+                      TrafficEvent::headers,
+                      "every request header, lower-case names (repeated headers joined with `, `),"
+                          + " credentials removed")),
+              request(
+                  Column.text(
+                      "query_params",
+                      JSON_OBJECT,
+                      TrafficEvent::queryParams,
+                      "every query parameter (a parameter given more than once becomes an array),"
+                          + " credentials removed")),
+              request(
+                  Column.text(
+                      "body",
+                      PAYLOAD,
+                      TrafficEvent::body,
+                      "the raw body as received (for `/batch`, the item's exact text); a body that"
+                          + " is not JSON is stored as it is; bytes that are not valid UTF-8"
+                          + " become U+FFFD here")),
+              request(
+                  Column.text(
+                          "body_base64",
+                          TEXT,
+                          TrafficEvent::bodyBase64,
+                          "only when the body's bytes were not valid UTF-8 (Latin-1 without a"
+                              + " charset, a truncated multi-byte sequence): the exact bytes,"
+                              + " base64 (`jq -r .body_base64 … \\| base64 -d`); empty in"
+                              + " ClickHouse otherwise")
+                      .withOmitWhenEmpty()),
+              request(
+                  Column.text(
+                      "ip",
+                      STRING,
+                      TrafficEvent::ip,
+                      "the socket peer; `X-Forwarded-For`, `Forwarded` and `X-Real-IP` only when"
+                          + " the peer is a trusted proxy; the browser's address a server-side SDK"
+                          + " relays when the key may relay it ([docs/clients.md](docs/clients.md))")),
+              request(
+                  Column.text(
+                      "user_agent",
+                      TEXT,
+                      TrafficEvent::userAgent,
+                      "from the header; for relay keys of the tracking SDKs, the browser's user"
+                          + " agent")),
+              request(
+                  Column.text(
+                      "referer",
+                      TEXT,
+                      TrafficEvent::referer,
+                      "from the header; for the tracking SDKs, the referrer they report")),
+              Column.text(
+                  "event_type",
+                  KEYWORD,
+                  TrafficEvent::eventType,
+                  "body `event_type`, `event` or `type`; else query `event_type` or `event`; else"
+                      + " `event` (`/events`, `/batch`), `track` (`/track`), `pixel` (`/pixel`);"
+                      + " Snowplow events by their `e` code and schema"),
+              Column.text(
+                  "click_id",
+                  STRING,
+                  TrafficEvent::clickId,
+                  "`click_id`/`clickid`, else the first ad-platform click id (`gclid`, `gbraid`,"
+                      + " `wbraid`, `dclid`, `fbclid`, `msclkid`, `ttclid`, `li_fat_id`, `twclid`,"
+                      + " `epik`, `ScCid`, `rdt_cid`, `yclid`, `qclid`, `tblci`, `irclickid`,"
+                      + " `ef_id`, `s_kwcid`, `_kx`, …), looked for in the body, the query, and"
+                      + " the query of a page URL in the body (`url`, `page_url`, `page`, else"
+                      + " `properties.url`, PostHog's `properties.$current_url`, an SDK's"
+                      + " `context.page.url`)"),
+              Column.text(
+                  "session_id",
+                  STRING,
+                  TrafficEvent::sessionId,
+                  "`session_id`, `sessionId` or `sid` from body or query, PostHog's"
+                      + " `properties.$session_id`, RudderStack's `context.sessionId`, else header"
+                      + " `X-Session-Id`"),
+              Column.text(
+                  "source",
+                  KEYWORD,
+                  TrafficEvent::source,
+                  "`utm_source` or plain `source`, from the same places; for Segment and"
+                      + " RudderStack SDKs also `context.campaign.source`"),
+              Column.text(
+                  "medium",
+                  KEYWORD,
+                  TrafficEvent::medium,
+                  "`utm_medium` or plain `medium`, from the same places; for Segment and"
+                      + " RudderStack SDKs also `context.campaign.medium`"),
+              Column.text(
+                  "campaign",
+                  STRING,
+                  TrafficEvent::campaign,
+                  "`utm_campaign` or plain `campaign`, from the same places; for Segment and"
+                      + " RudderStack SDKs also `context.campaign.name`"),
+              Column.ingestedAt("ingested_at", "when the sink stored the event")));
+
+  private final List<Column> columns;
+
+  public EventSchema(List<Column> columns) {
+    this.columns = List.copyOf(requireNonNull(columns, "columns is null"));
+    Set<String> names = new HashSet<>();
+    for (Column c : this.columns) {
+      if (!names.add(c.name())) {
+        throw new IllegalArgumentException("column " + c.name() + " appears twice");
+      }
+    }
+    for (String group : groups()) {
+      if (names.contains(group)) {
+        throw new IllegalArgumentException("BigQuery group " + group + " is also a column");
+      }
+    }
+  }
+
+  private static Column request(Column c) {
+    return c.inBigQueryGroup(REQUEST_DATA);
+  }
+
+  public List<Column> columns() {
+    return columns;
+  }
+
+  /** The column of that name, or null. */
+  public Column column(String name) {
+    for (Column c : columns) {
+      if (c.name().equals(name)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** The names of the columns, in order. */
+  public List<String> names() {
+    return columns.stream().map(Column::name).toList();
+  }
+
+  /** This schema with {@code column} right after the column named {@code after}. */
+  public EventSchema with(Column column, String after) {
+    List<Column> out = new ArrayList<>(columns);
+    int at = out.indexOf(requireNonNull(column(after), "no column " + after));
+    out.add(at + 1, column);
+    return new EventSchema(out);
+  }
+
+  /** The BigQuery groups, in order of their first column. */
+  public List<String> groups() {
+    List<String> out = new ArrayList<>();
+    for (Column c : columns) {
+      if (!c.bigQueryGroup().isEmpty() && !out.contains(c.bigQueryGroup())) {
+        out.add(c.bigQueryGroup());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public String toString() {
+    return "EventSchema" + names();
+  }
+}
