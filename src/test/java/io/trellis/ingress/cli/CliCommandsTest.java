@@ -6,13 +6,18 @@ import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.testing.CliProcess;
 import io.trellis.ingress.testing.CliProcess.Result;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -172,7 +177,21 @@ class CliCommandsTest {
       assertThat(r.err()).startsWith("Usage: trellis-ingress");
     }
     assertThat(version.code()).isZero();
-    assertThat(version.out()).matches("trellis-ingress \\d+\\.\\d+\\.\\d+\n");
+    assertThat(version.out()).isEqualTo("trellis-ingress " + pomVersion() + "\n");
+  }
+
+  /** The project's own version in pom.xml: the one place the release number is written. */
+  private static String pomVersion() {
+    try {
+      String pom = Files.readString(Path.of("pom.xml"));
+      Matcher m =
+          Pattern.compile("<artifactId>trellis-ingress</artifactId>\\s*<version>([^<]+)<")
+              .matcher(pom);
+      assertThat(m.find()).as("the project version in pom.xml").isTrue();
+      return m.group(1);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Every command and subcommand, found from the command tree, answers --help and help. */

@@ -85,7 +85,8 @@ class StartupOutputTest {
     }
 
     List<String> out = r.outLines();
-    assertThat(out.get(0)).matches("trellis-ingress \\d+\\.\\d+\\.\\d+ is accepting events");
+    assertThat(out.get(0))
+        .matches("trellis-ingress \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? is accepting events");
     assertThat(r.out())
         .containsPattern("(?m)^  admin    http://127\\.0\\.0\\.1:\\d+  /metrics /healthz /readyz$")
         .contains("  data     " + dir.resolve("data").toAbsolutePath())
