@@ -53,4 +53,23 @@ public final class Durations {
     }
     return ms + "ms";
   }
+
+  /**
+   * An elapsed time for people, rounded to what matters at its size: {@code 850 ms}, {@code 12.3
+   * s}, {@code 4m 05s}, {@code 2h 10m}.
+   */
+  public static String elapsed(Duration d) {
+    long ms = Math.max(0, d.toMillis());
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    if (ms < 60_000) {
+      return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+    }
+    long s = ms / 1000;
+    if (s < 3600) {
+      return String.format(Locale.ROOT, "%dm %02ds", s / 60, s % 60);
+    }
+    return String.format(Locale.ROOT, "%dh %02dm", s / 3600, (s % 3600) / 60);
+  }
 }

@@ -57,6 +57,7 @@ public final class DiskSpool implements Spool {
   private final Counter refusedFull;
   private final Counter refusedTooLarge;
   private final Counter refusedClosed;
+  private final BudgetLog budgetLog;
   private volatile boolean closed;
   private boolean started;
 
@@ -79,6 +80,7 @@ public final class DiskSpool implements Spool {
     this.refusedFull = metrics.counter("trellis.spool.refused", "reason", "full");
     this.refusedTooLarge = metrics.counter("trellis.spool.refused", "reason", "too_large");
     this.refusedClosed = metrics.counter("trellis.spool.refused", "reason", "unavailable");
+    this.budgetLog = new BudgetLog(budget, this::sinkLags);
     Gauge.builder("trellis.spool.bytes", budget, DiskBudget::used).register(metrics);
     Gauge.builder("trellis.spool.max.bytes", budget, DiskBudget::max).register(metrics);
     Gauge.builder("trellis.spool.segments", segmentLog, SegmentLog::segmentCount).register(metrics);
@@ -186,6 +188,7 @@ public final class DiskSpool implements Spool {
     DiskSpool spool =
         new DiskSpool(dir, config, budget, segmentLog, writer, deliveries, lock, metrics);
     self[0] = spool;
+    logRecovery(lock.previousStopUnclean(), segmentLog, deliveries);
     writer.start();
     log.info(
         "Spool ready in {}: budget {} ({}), fsync={}, {} sink(s)",
@@ -195,6 +198,56 @@ public final class DiskSpool implements Spool {
         config.fsync().name().toLowerCase(),
         sinks.size());
     return spool;
+  }
+
+  /**
+   * One line saying what opening the log found, after an unclean stop (the previous process was
+   * killed or crashed) or whenever something was damaged: the segments kept, the records the scan
+   * of the last one validated, what was cut or moved to quarantine, and how many events each sink
+   * gets from its cursor. The WARN lines of {@link SegmentLog} name each file and byte offset.
+   */
+  private static void logRecovery(
+      boolean unclean, SegmentLog segmentLog, List<SinkDelivery> deliveries) {
+    RecoveryReport r = segmentLog.recovery();
+    if (!unclean && !r.damaged()) {
+      return;
+    }
+    StringBuilder resend = new StringBuilder();
+    long maxResend = 0;
+    for (SinkDelivery d : deliveries) {
+      long lag = (long) d.lagEvents();
+      resend.append(resend.length() == 0 ? "" : ", ").append(d.sinkName()).append(' ').append(lag);
+      maxResend = Math.max(maxResend, lag);
+    }
+    log.atWarn()
+        .addKeyValue("event", "spool_recovered")
+        .addKeyValue("unclean_stop", unclean)
+        .addKeyValue("segments", segmentLog.segmentCount())
+        .addKeyValue("oldest_offset", segmentLog.oldestOffset())
+        .addKeyValue("next_offset", segmentLog.nextOffset())
+        .addKeyValue("records_scanned", r.recordsScanned)
+        .addKeyValue("torn_tail_bytes", r.tornTailBytes)
+        .addKeyValue("quarantined_bytes", r.quarantinedBytes)
+        .addKeyValue("quarantined_records", r.quarantinedRanges)
+        .addKeyValue("unreadable_segments", r.unreadableSegments)
+        .addKeyValue("headers_rebuilt", r.headersRebuilt)
+        .addKeyValue("undelivered_events", maxResend)
+        .log(
+            "Spool recovered {}: {} segment(s), offsets {}..{}; last segment scanned, {} whole"
+                + " records; {} bytes of torn tail cut; {} bytes quarantined ({} corrupt records,"
+                + " {} unreadable segments, {} headers rebuilt); events to deliver from each sink's"
+                + " cursor: {}",
+            unclean ? "after an unclean stop" : "from damage found at start",
+            segmentLog.segmentCount(),
+            segmentLog.oldestOffset(),
+            segmentLog.nextOffset(),
+            r.recordsScanned,
+            r.tornTailBytes,
+            r.quarantinedBytes,
+            r.quarantinedRanges,
+            r.unreadableSegments,
+            r.headersRebuilt,
+            deliveries.isEmpty() ? "no sink" : resend);
   }
 
   private static long budgetFor(Path dir, SpoolConfig config, long existing) throws IOException {
@@ -275,6 +328,7 @@ public final class DiskSpool implements Spool {
     }
     if (!budget.tryReserve(bytes) && (segmentLog.dropSpares() == 0 || !budget.tryReserve(bytes))) {
       refusedFull.increment();
+      budgetLog.refused();
       return CompletableFuture.failedFuture(
           new SpoolFullException(
               "the spool is full ("
@@ -282,6 +336,9 @@ public final class DiskSpool implements Spool {
                   + " of "
                   + Sizes.format(budget.max())
                   + " bytes) until the sinks catch up"));
+    }
+    if (budgetLog.full()) {
+      budgetLog.room();
     }
     GroupCommitWriter.Pending p = new GroupCommitWriter.Pending(payloads, bytes);
     writer.enqueue(p);
@@ -342,6 +399,20 @@ public final class DiskSpool implements Spool {
     } catch (UncheckedIOException e) {
       log.error("Could not delete a spool segment: {}", e.getMessage());
     }
+    // Room for the largest event, counted as readiness counts it (spares give way to appends).
+    if (budgetLog.full()
+        && budget.used() - segmentLog.spareBytes() + RecordFrame.frameBytes(config.maxRecordBytes())
+            <= budget.max()) {
+      budgetLog.room();
+    }
+  }
+
+  private List<BudgetLog.SinkLag> sinkLags() {
+    List<BudgetLog.SinkLag> lags = new ArrayList<>(deliveries.size());
+    for (SinkDelivery d : deliveries) {
+      lags.add(new BudgetLog.SinkLag(d.sinkName(), (long) d.lagEvents(), d.lagSeconds()));
+    }
+    return lags;
   }
 
   /** The next offset an appended event will get; for tests and status. */

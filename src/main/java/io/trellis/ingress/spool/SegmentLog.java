@@ -80,6 +80,7 @@ final class SegmentLog implements AutoCloseable {
   private final boolean sync;
   private final Quarantine quarantine;
   private final DiskBudget budget;
+  private final RecoveryReport recovery = new RecoveryReport();
   private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
   private final ReentrantLock publishLock = new ReentrantLock();
   private final Condition published = publishLock.newCondition();
@@ -127,6 +128,11 @@ final class SegmentLog implements AutoCloseable {
             bufferBytes);
     l.recover(minNextOffset);
     return l;
+  }
+
+  /** What recovery found when the log was opened. */
+  RecoveryReport recovery() {
+    return recovery;
   }
 
   /** Spare files (consumed segments kept for reuse) in {@code dir}, by name. */
@@ -178,6 +184,8 @@ final class SegmentLog implements AutoCloseable {
         long bound = base + size / (RecordFrame.HEADER_BYTES + 1) + 1;
         if (size > Segment.HEADER_BYTES || !last) {
           log.warn("Spool segment {} is unreadable ({}): moved to quarantine", path, bad);
+          recovery.unreadableSegments++;
+          recovery.quarantinedBytes += size;
           quarantine.file(path, bad);
           next = Math.max(next, bound);
           continue;
@@ -185,6 +193,7 @@ final class SegmentLog implements AutoCloseable {
         // A header torn while the segment was being created: no record was ever acknowledged
         // from it, because the header is made durable before the first record is written.
         log.warn("Spool segment {} has a torn header ({}): removing it", path, bad);
+        recovery.tornHeadersRemoved++;
         Files.delete(path);
         next = Math.max(next, base);
         continue;
@@ -271,6 +280,8 @@ final class SegmentLog implements AutoCloseable {
       }
       Segment.Header h = rebuilt.get();
       quarantine.range(path, 0, h.bytes(), "damaged segment header: " + damage);
+      recovery.headersRebuilt++;
+      recovery.quarantinedBytes += h.bytes();
       ByteBuffer b = h.encoded();
       while (b.hasRemaining()) {
         ch.write(b, b.position());
@@ -302,6 +313,7 @@ final class SegmentLog implements AutoCloseable {
           break;
         }
         if (st == SegmentScanner.Status.RECORD) {
+          recovery.recordsScanned++;
           next = scanner.recordOffset() + 1;
           goodEnd = scanner.position();
           continue;
@@ -311,6 +323,8 @@ final class SegmentLog implements AutoCloseable {
         long resume = scanner.resync(bad + 1);
         if (resume >= 0) {
           if (quarantine.range(path, bad, resume, why)) {
+            recovery.quarantinedRanges++;
+            recovery.quarantinedBytes += resume - bad;
             log.warn(
                 "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to"
                     + " quarantine and continued",
@@ -338,6 +352,7 @@ final class SegmentLog implements AutoCloseable {
             size - bad);
         ch.truncate(bad);
         ch.force(true);
+        recovery.tornTailBytes += size - bad;
         goodEnd = bad;
         break;
       }

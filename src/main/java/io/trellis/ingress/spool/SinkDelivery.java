@@ -62,6 +62,7 @@ final class SinkDelivery implements Runnable {
   private final SpoolConfig config;
   private final BatchLimits limits;
   private final Backoff backoff;
+  private final SinkOutage outage;
   private final LongConsumer onCommit;
   private final Thread thread;
 
@@ -102,6 +103,7 @@ final class SinkDelivery implements Runnable {
     this.limits = sink.batchLimits(config.batchLimits());
     this.backoff = new Backoff(config.retryInitialBackoff(), config.retryMaxBackoff());
     this.onCommit = requireNonNull(onCommit, "onCommit is null");
+    this.outage = new SinkOutage(sink.name());
     Tags tags = Tags.of("sink", sink.name());
     this.batches = metrics.counter("trellis.sink.batches", tags);
     this.rows = metrics.counter("trellis.sink.rows", tags);
@@ -289,6 +291,7 @@ final class SinkDelivery implements Runnable {
       boolean bug = false;
       try {
         sink.write(batch);
+        outage.stored((long) lagEvents(), lagSeconds());
         rows.increment(batch.size());
         return true;
       } catch (SinkException e) {
@@ -305,15 +308,15 @@ final class SinkDelivery implements Runnable {
             failures.get(SinkException.Kind.TRANSIENT).increment();
           }
           long delay = backoff.delayMillis(attempt);
-          if (attempt == 0 || Integer.bitCount(attempt) == 1) {
-            log.warn(
-                "Sink {} failed to store {} events (attempt {}), retrying in {} ms: {}",
-                sink.name(),
-                batch.size(),
-                attempt + 1,
-                delay,
-                failure.getMessage());
-          }
+          outage.failed(failure.getMessage(), (long) lagEvents());
+          // The outage is logged once, above; each retry only at DEBUG.
+          log.debug(
+              "Sink {} failed to store {} events (attempt {}), retrying in {} ms: {}",
+              sink.name(),
+              batch.size(),
+              attempt + 1,
+              delay,
+              failure.getMessage());
           attempt++;
           retries.increment();
           Thread.sleep(delay);

@@ -19,7 +19,8 @@ import java.nio.file.StandardOpenOption;
  * service takes it before it touches anything else under the data directory (key store, sinks,
  * spool), so a second instance started on the same directory stops without changing a byte of what
  * the first one is writing. The holder writes its process id into the file, for the message a
- * second instance prints.
+ * second instance prints, and empties it on a clean stop, so that the next holder knows whether the
+ * last one was killed ({@link #previousStopUnclean()}).
  *
  * <p>Not thread-safe: one owner, which closes it once.
  */
@@ -29,11 +30,13 @@ public final class SpoolLock implements AutoCloseable {
   private final Path spoolDir;
   private final FileChannel channel;
   private final FileLock lock;
+  private final boolean uncleanStop;
 
-  private SpoolLock(Path spoolDir, FileChannel channel, FileLock lock) {
+  private SpoolLock(Path spoolDir, FileChannel channel, FileLock lock, boolean uncleanStop) {
     this.spoolDir = spoolDir;
     this.channel = channel;
     this.lock = lock;
+    this.uncleanStop = uncleanStop;
   }
 
   /**
@@ -63,6 +66,9 @@ public final class SpoolLock implements AutoCloseable {
       ch.close();
       throw new ConfigException(inUse(spoolDir, holder));
     }
+    // A clean stop empties the file (see close): a process id left in it means the last holder
+    // was killed, crashed or lost power while it held the spool.
+    boolean unclean = !holder(ch).isEmpty();
     try {
       // The id is a hint for the operator; a full disk must not stop the start for it.
       ch.truncate(0);
@@ -73,7 +79,7 @@ public final class SpoolLock implements AutoCloseable {
     } catch (IOException e) {
       // The lock is what counts.
     }
-    return new SpoolLock(spoolDir, ch, lock);
+    return new SpoolLock(spoolDir, ch, lock, unclean);
   }
 
   /** The one-line message for a data directory in use; names the holder's process id if known. */
@@ -97,6 +103,11 @@ public final class SpoolLock implements AutoCloseable {
     }
   }
 
+  /** Whether the previous holder stopped without closing the lock: killed, crashed, power lost. */
+  public boolean previousStopUnclean() {
+    return uncleanStop;
+  }
+
   /** The spool directory this lock guards. */
   public Path directory() {
     return spoolDir;
@@ -109,6 +120,8 @@ public final class SpoolLock implements AutoCloseable {
       return;
     }
     try {
+      // Emptied on a clean stop only; see previousStopUnclean.
+      channel.truncate(0);
       lock.release();
     } finally {
       channel.close();

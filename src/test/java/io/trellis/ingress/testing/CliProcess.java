@@ -102,9 +102,18 @@ public final class CliProcess implements AutoCloseable {
 
   /** Waits until stdout satisfies the condition, failing early if the process ends first. */
   public String awaitStdout(Predicate<String> condition, Duration timeout) {
+    return await(stdout, condition, timeout);
+  }
+
+  /** Waits until stderr (the log) satisfies the condition, failing early if the process ends. */
+  public String awaitStderr(Predicate<String> condition, Duration timeout) {
+    return await(stderr, condition, timeout);
+  }
+
+  private String await(Path file, Predicate<String> condition, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      String out = read(stdout);
+      String out = read(file);
       if (condition.test(out)) {
         return out;
       }
@@ -112,7 +121,8 @@ public final class CliProcess implements AutoCloseable {
         throw new AssertionError("the process ended first: " + result());
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("stdout never satisfied the condition: " + result());
+        throw new AssertionError(
+            file.getFileName() + " never satisfied the condition: " + result());
       }
       try {
         Thread.sleep(20);
@@ -140,6 +150,20 @@ public final class CliProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** SIGKILL, as a crash or the OOM killer would, and waits for the process to end. */
+  public Result kill() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new AssertionError("the process did not end on SIGKILL");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return result();
   }
 
   private Result result() {

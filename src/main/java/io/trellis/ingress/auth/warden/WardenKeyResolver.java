@@ -12,6 +12,7 @@ import io.trellis.ingress.auth.AuthAttempt;
 import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.KeyResolver;
 import io.trellis.ingress.config.Durations;
+import io.trellis.ingress.config.UrlSecrets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -75,6 +76,15 @@ public final class WardenKeyResolver implements KeyResolver {
 
   /** Digests of the keys whose calls timed out since Warden last answered; guarded by itself. */
   private final Set<String> timeoutStreak = new HashSet<>();
+
+  /** Guards the change of {@link #down} and the outage's start figures below. */
+  private final Object outageLock = new Object();
+
+  /** When the current outage began, and the counters then; meaningful when down. */
+  private long downSinceMillis;
+
+  private long staleAtOutage;
+  private long unverifiableAtOutage;
 
   /** Ticker time before which Warden is not called (it failed recently); meaningful when down. */
   private volatile long quietUntil;
@@ -260,11 +270,22 @@ public final class WardenKeyResolver implements KeyResolver {
     synchronized (timeoutStreak) {
       timeoutStreak.clear();
     }
-    if (down.compareAndSet(false, true)) {
-      log.warn(
-          "Warden is unavailable ({}); serving cached verdicts and retrying in {}",
-          reason,
-          Durations.format(config.retryInterval()));
+    if (!down.get()) {
+      synchronized (outageLock) {
+        if (down.compareAndSet(false, true)) {
+          downSinceMillis = System.currentTimeMillis();
+          staleAtOutage = stats.staleCount();
+          unverifiableAtOutage = stats.unverifiableCount();
+          log.atWarn()
+              .addKeyValue("event", "warden_down")
+              .addKeyValue("reason", reason)
+              .addKeyValue("warden", UrlSecrets.mask(config.verifyUri().toString()))
+              .log(
+                  "Warden is unavailable ({}); serving cached verdicts and retrying every {}",
+                  reason,
+                  Durations.format(config.retryInterval()));
+        }
+      }
     }
   }
 
@@ -273,8 +294,25 @@ public final class WardenKeyResolver implements KeyResolver {
     synchronized (timeoutStreak) {
       timeoutStreak.clear();
     }
-    if (down.compareAndSet(true, false)) {
-      log.info("Warden is available again");
+    if (down.get()) {
+      synchronized (outageLock) {
+        if (down.compareAndSet(true, false)) {
+          Duration outage = Duration.ofMillis(System.currentTimeMillis() - downSinceMillis);
+          long stale = stats.staleCount() - staleAtOutage;
+          long refused = stats.unverifiableCount() - unverifiableAtOutage;
+          log.atInfo()
+              .addKeyValue("event", "warden_recovered")
+              .addKeyValue("down_seconds", outage.toMillis() / 1000.0)
+              .addKeyValue("stale_accepted", stale)
+              .addKeyValue("refused", refused)
+              .log(
+                  "Warden is available again after {}: meanwhile {} requests were accepted with"
+                      + " cached verdicts and {} answered 503",
+                  Durations.elapsed(outage),
+                  stale,
+                  refused);
+        }
+      }
     }
   }
 

@@ -100,4 +100,14 @@ final class WardenStats {
   void unverifiable() {
     unverifiable.increment();
   }
+
+  /** Requests accepted with a stale verdict so far; for the outage summary. */
+  long staleCount() {
+    return (long) staleServed.count();
+  }
+
+  /** Requests answered 503 because no verdict could be had so far; for the outage summary. */
+  long unverifiableCount() {
+    return (long) unverifiable.count();
+  }
 }
