@@ -26,7 +26,7 @@ import java.nio.charset.StandardCharsets;
  * choose HTTP/1 with a blank line (which the decoder skips), swaps the decoder while it holds no
  * bytes, passes the real bytes on and leaves. A connection that sends the preface is left alone.
  * Relies on Vert.x's decoder name and class (internal API of the Vert.x version in the build;
- * RequestSmugglingTest fails if they change).
+ * RequestSmugglingIT fails if they change).
  */
 final class StrictFraming extends ChannelInboundHandlerAdapter {
   static final String NAME = "strictFraming";

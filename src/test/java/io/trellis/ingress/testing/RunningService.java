@@ -37,7 +37,7 @@ public final class RunningService implements AutoCloseable {
    * HTTP/1.1, as browsers and SDKs send to an ingress without TLS. The JDK client's default,
    * HTTP/2 by "Upgrade: h2c", sometimes never receives a large first answer (the 25 KB OpenAPI
    * document hung in about one upgrade in ten, against this service and against a bare Vert.x
-   * server alike; curl's upgrade did not). HostileInputTest covers h2c, upgrade and prior
+   * server alike; curl's upgrade did not). HostileInputIT covers h2c, upgrade and prior
    * knowledge, on its own.
    */
   private final HttpClient http =

@@ -56,7 +56,7 @@ class ClickHouseErrorsTest {
 
   @Test
   void theTwoMeaningsOfError252AreToldApartByTheirMessage() {
-    // The texts of ClickHouse 26.5 (the first as the chDB engine answered it in ChdbSinkTest).
+    // The texts of ClickHouse 26.5 (the first as the chDB engine answered it in ChdbSinkIT).
     SinkException partitions =
         ClickHouseErrors.classify(
             server(

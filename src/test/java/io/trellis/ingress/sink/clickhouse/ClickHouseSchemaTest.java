@@ -142,7 +142,7 @@ class ClickHouseSchemaTest {
   @Test
   void dockerComposesClickHouse25_3GetsExactlyTheLayoutVerifiedOnThe26_5Engine() throws Exception {
     // docker-compose.yml runs clickhouse/clickhouse-server:25.3 with the default database and
-    // table; ChdbSinkTest and ChdbServiceTest verify the layout chosen for 26.5.1.1.
+    // table; ChdbSinkIT and ChdbServiceIT verify the layout chosen for 26.5.1.1.
     String compose = java.nio.file.Files.readString(java.nio.file.Path.of("docker-compose.yml"));
     assertThat(compose).contains("image: clickhouse/clickhouse-server:25.3");
     ClickHouseSchema compose25 = schema("25.3.1.2703");

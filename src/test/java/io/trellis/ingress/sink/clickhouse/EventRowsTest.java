@@ -52,7 +52,7 @@ class EventRowsTest {
 
   @Test
   void aGivenIngestionTimeIsWrittenAsTheLastColumnOfEveryRow() throws Exception {
-    TrafficEvent e = ClickHouseSinkTest.event("org-a", "{}");
+    TrafficEvent e = ClickHouseSinkContract.event("org-a", "{}");
     EventRows rows = new EventRows(EventSchema.EVENTS.columns());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     rows.write(out, List.of(e, e), 1_733_300_000_123L);

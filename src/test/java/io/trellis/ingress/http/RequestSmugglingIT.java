@@ -1,0 +1,104 @@
+package io.trellis.ingress.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trellis.ingress.testing.RawHttp;
+import io.trellis.ingress.testing.RunningService;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A request framed by both Content-Length and Transfer-Encoding is the classic desync: a proxy in
+ * front that trusts the other header sees a second request hidden in the body. RFC 9112 §6.3: the
+ * server answers and closes the connection.
+ */
+class RequestSmugglingIT {
+  @TempDir static Path dir;
+  static RunningService service;
+  static String key;
+
+  @BeforeAll
+  static void start() {
+    service = RunningService.start(dir);
+    key = service.createKey("acme");
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  @Test
+  void contentLengthWithChunkedIs400AndTheConnectionIsClosed() throws IOException {
+    String answer = sendWithHiddenRequest("chunked");
+
+    assertThat(RawHttp.status(answer)).isEqualTo(400);
+    assertThat(answer).containsIgnoringCase("connection: close");
+    assertThat(RunningService.json(RawHttp.body(answer)).path("error").asText())
+        .isEqualTo("ambiguous_length");
+    assertThat(responses(answer)).as("answers on the connection").isEqualTo(1);
+  }
+
+  @Test
+  void contentLengthWithAnyTransferEncodingIs400() throws IOException {
+    String answer = sendWithHiddenRequest("gzip, chunked");
+
+    assertThat(RawHttp.status(answer)).isEqualTo(400);
+    assertThat(responses(answer)).isEqualTo(1);
+  }
+
+  @Test
+  void theHiddenRequestIsNeverCaptured() throws IOException {
+    sendWithHiddenRequest("chunked");
+    String marker = service.postJson("/events", key, "{\"event\":\"after\"}").body();
+    service.awaitEvent(RunningService.json(marker).path("event_id").asText());
+
+    assertThat(service.storedEvents())
+        .noneMatch(e -> e.path("event_type").asText().equals("smuggled"))
+        .noneMatch(e -> e.path("event_type").asText().equals("framed"));
+  }
+
+  /**
+   * One connection: a POST whose chunked body is one event, with a Content-Length that covers the
+   * chunked body and a complete GET after it, as a front proxy framing by length would forward it.
+   * Returns everything the server sent before it closed (at most 5 s).
+   */
+  private static String sendWithHiddenRequest(String transferEncoding) throws IOException {
+    String event = "{\"event\":\"framed\"}";
+    String chunked = Integer.toHexString(event.length()) + "\r\n" + event + "\r\n0\r\n\r\n";
+    String hidden = "GET /track?event=smuggled&api_key=" + key + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    String request =
+        "POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + key
+            + "\r\nContent-Type: application/json\r\nContent-Length: "
+            + (chunked.length() + hidden.length())
+            + "\r\nTransfer-Encoding: "
+            + transferEncoding
+            + "\r\n\r\n"
+            + chunked
+            + hidden;
+    try (Socket s = new Socket("127.0.0.1", service.port())) {
+      s.setSoTimeout(5_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      return RawHttp.readUntilClosed(s.getInputStream());
+    }
+  }
+
+  private static int responses(String text) {
+    Matcher m = Pattern.compile("HTTP/1\\.[01] \\d{3}").matcher(text);
+    int n = 0;
+    while (m.find()) {
+      n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,418 @@
+package io.trellis.ingress.sink.bigquery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.grpc.Status;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.trellis.ingress.config.Config;
+import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.event.TrafficEvent;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkException;
+import io.trellis.ingress.testing.bigquery.FakeBigQuery;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sink against a local server speaking the Storage Write API and BigQuery's REST API. */
+class BigQuerySinkIT {
+  private static final String PROJECT = "test-project";
+
+  @TempDir Path dataDir;
+  private FakeBigQuery bq;
+  private final List<BigQuerySink> sinks = new ArrayList<>();
+
+  @BeforeEach
+  void startFake() {
+    bq = FakeBigQuery.start();
+  }
+
+  @AfterEach
+  void stop() {
+    sinks.forEach(BigQuerySink::close);
+    bq.close();
+  }
+
+  private BigQuerySink sink(Map<String, String> extra) {
+    Map<String, String> settings = new HashMap<>(bq.settings(PROJECT));
+    settings.putAll(extra);
+    BigQuerySink s =
+        new BigQuerySink(
+            BigQueryConfig.from(Config.of(settings), dataDir), new SimpleMeterRegistry());
+    sinks.add(s);
+    return s;
+  }
+
+  private BigQuerySink started() throws SinkException {
+    BigQuerySink s = sink(Map.of());
+    s.start();
+    return s;
+  }
+
+  static TrafficEvent event(long n, String eventType, String body) {
+    return new TrafficEvent(
+        "org-1",
+        String.format("00000000-0000-7000-8000-%012d", n),
+        1_767_000_000_000L + n,
+        "POST",
+        "http://127.0.0.1/events?utm_source=google",
+        "{\"content-type\":\"application/json\",\"user-agent\":\"test\"}",
+        "{\"utm_source\":\"google\"}",
+        body,
+        "10.0.0." + (n % 250),
+        "test",
+        "https://example.com/",
+        eventType,
+        "",
+        "",
+        "google",
+        "",
+        "");
+  }
+
+  static SinkBatch batch(long from, long toExclusive) {
+    return new SinkBatch(
+        LongStream.range(from, toExclusive)
+            .mapToObj(o -> new SpooledEvent(o, event(o, "pageview", "{\"n\":" + o + "}")))
+            .toList());
+  }
+
+  private List<Map<String, Object>> rows() {
+    return bq.rows(PROJECT, "trellis", "events");
+  }
+
+  private List<String> eventIds() {
+    return rows().stream().map(r -> (String) r.get("event_id")).toList();
+  }
+
+  private static List<String> idsOf(long from, long toExclusive) {
+    return LongStream.range(from, toExclusive).mapToObj(o -> event(o, "", "").eventId()).toList();
+  }
+
+  /** What the delivery loop does with transient failures: the same batch again, until it sticks. */
+  private static int writeUntilStored(BigQuerySink sink, SinkBatch batch) throws SinkException {
+    int failures = 0;
+    while (true) {
+      try {
+        sink.write(batch);
+        return failures;
+      } catch (SinkException e) {
+        if (e.kind() != SinkException.Kind.TRANSIENT || ++failures > 50) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  @Test
+  void createsTheSeedTableWhenMissing() throws Exception {
+    started();
+
+    JsonNode table = bq.table(PROJECT, "trellis", "events");
+    assertThat(table).isNotNull();
+    assertThat(bq.hasDataset(PROJECT, "trellis")).isTrue();
+    List<String> columns = new ArrayList<>();
+    for (JsonNode f : table.path("schema").path("fields")) {
+      columns.add(
+          f.path("name").asText() + " " + f.path("type").asText() + " " + f.path("mode").asText());
+    }
+    assertThat(columns)
+        .containsExactly(
+            "organization_id STRING REQUIRED",
+            "event_id STRING REQUIRED",
+            "timestamp TIMESTAMP REQUIRED",
+            "request_data JSON NULLABLE",
+            "event_type STRING NULLABLE",
+            "click_id STRING NULLABLE",
+            "session_id STRING NULLABLE",
+            "source STRING NULLABLE",
+            "medium STRING NULLABLE",
+            "campaign STRING NULLABLE",
+            "ingested_at TIMESTAMP NULLABLE");
+    assertThat(table.path("schema").path("fields").get(10).path("defaultValueExpression").asText())
+        .isEqualTo("CURRENT_TIMESTAMP()");
+    assertThat(table.path("timePartitioning").path("type").asText()).isEqualTo("DAY");
+    assertThat(table.path("timePartitioning").path("field").asText()).isEqualTo("timestamp");
+    assertThat(table.path("clustering").path("fields").toString())
+        .isEqualTo("[\"organization_id\",\"event_type\"]");
+  }
+
+  @Test
+  void storesEveryFieldOfAnEvent() throws Exception {
+    BigQuerySink sink = started();
+    TrafficEvent json =
+        new TrafficEvent(
+            "org-7",
+            "0190a8f0-0000-7000-8000-000000000001",
+            1_767_225_600_123L,
+            "POST",
+            "http://collect.example/events?utm_campaign=spring",
+            "{\"content-type\":\"application/json\",\"cookie\":\"a=1; b=2\"}",
+            "{\"utm_campaign\":\"spring\"}",
+            "{\"event\":\"signup\",\"plan\":{\"tier\":\"pro\"},\"n\":[1,2]}",
+            "203.0.113.9",
+            "Mozilla/5.0",
+            "https://ref.example/",
+            "signup",
+            "gclid-123",
+            "sess-9",
+            "newsletter",
+            "email",
+            "spring");
+    TrafficEvent text =
+        new TrafficEvent(
+            "org-7",
+            "0190a8f0-0000-7000-8000-000000000002",
+            1_767_225_600_456L,
+            "POST",
+            "http://collect.example/pixel",
+            "{}",
+            "{}",
+            "a=1&b=not json {",
+            "",
+            "",
+            "",
+            "pixel",
+            "",
+            "",
+            "",
+            "",
+            "");
+    long before = System.currentTimeMillis();
+    sink.write(new SinkBatch(List.of(new SpooledEvent(0, json), new SpooledEvent(1, text))));
+
+    List<Map<String, Object>> rows = rows();
+    assertThat(rows).hasSize(2);
+    Map<String, Object> r = rows.get(0);
+    assertThat(r.get("organization_id")).isEqualTo("org-7");
+    assertThat(r.get("event_id")).isEqualTo("0190a8f0-0000-7000-8000-000000000001");
+    assertThat(r.get("timestamp")).isEqualTo(Instant.ofEpochMilli(1_767_225_600_123L));
+    assertThat(r.get("event_type")).isEqualTo("signup");
+    assertThat(r.get("click_id")).isEqualTo("gclid-123");
+    assertThat(r.get("session_id")).isEqualTo("sess-9");
+    assertThat(r.get("source")).isEqualTo("newsletter");
+    assertThat(r.get("medium")).isEqualTo("email");
+    assertThat(r.get("campaign")).isEqualTo("spring");
+    assertThat((Instant) r.get("ingested_at"))
+        .isBetween(Instant.ofEpochMilli(before), Instant.now());
+    JsonNode data = (JsonNode) r.get("request_data");
+    assertThat(data.path("method").asText()).isEqualTo("POST");
+    assertThat(data.path("url").asText())
+        .isEqualTo("http://collect.example/events?utm_campaign=spring");
+    assertThat(data.path("headers").path("cookie").asText()).isEqualTo("a=1; b=2");
+    assertThat(data.path("query_params").path("utm_campaign").asText()).isEqualTo("spring");
+    assertThat(data.path("body").path("plan").path("tier").asText()).isEqualTo("pro");
+    assertThat(data.path("body").path("n").toString()).isEqualTo("[1,2]");
+    assertThat(data.path("ip").asText()).isEqualTo("203.0.113.9");
+    assertThat(data.path("user_agent").asText()).isEqualTo("Mozilla/5.0");
+    assertThat(data.path("referer").asText()).isEqualTo("https://ref.example/");
+
+    Map<String, Object> t = rows.get(1);
+    assertThat(((JsonNode) t.get("request_data")).path("body").isTextual()).isTrue();
+    assertThat(((JsonNode) t.get("request_data")).path("body").asText())
+        .isEqualTo("a=1&b=not json {");
+    assertThat(t.get("source")).isNull();
+    assertThat(t.get("campaign")).isNull();
+    assertThat(t.get("click_id")).isNull();
+  }
+
+  @Test
+  void anAppendRepeatedAfterALostAcknowledgementIsNotStoredTwice() throws Exception {
+    BigQuerySink sink = started();
+    sink.write(batch(0, 10));
+    bq.loseAcknowledgements(1);
+
+    int failures = writeUntilStored(sink, batch(10, 20));
+
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 20));
+    assertThat(bq.appendCalls())
+        .as("the repeated append was refused by its offset, not stored again")
+        .anyMatch(c -> c.result().equals("already exists") && c.offset() == 10);
+    assertThat(failures).isLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void aLongerReplayAfterACrashStoresOnlyWhatIsMissing() throws Exception {
+    bq.reportExpectedOffset(false); // the sink must find the end of the stream by itself
+    BigQuerySink first = started();
+    first.write(batch(0, 3));
+    Path stateFile = dataDir.resolve("bigquery").resolve("stream.json");
+    String beforeAppend = Files.readString(stateFile);
+    first.write(batch(3, 10));
+    first.close();
+    // The process died after BigQuery stored 3..9 but before the sink recorded it.
+    Files.writeString(stateFile, beforeAppend);
+
+    // Restarted, the spool replays from its cursor, in a batch of another size.
+    BigQuerySink second = started();
+    second.write(batch(3, 25));
+
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 25));
+    assertThat(bq.streamNames()).hasSize(1);
+    assertThat(bq.appendCalls())
+        .as("the end of the stream was found with single-row probes")
+        .anyMatch(c -> c.rows() == 22 && c.result().equals("already exists"))
+        .anyMatch(c -> c.rows() == 1 && c.result().equals("already exists"));
+  }
+
+  @Test
+  void aReplayAfterRestartContinuesTheSameStreamWithoutDuplicates() throws Exception {
+    BigQuerySink first = started();
+    first.write(batch(0, 10));
+    first.close();
+
+    BigQuerySink second = started();
+    second.write(batch(5, 15)); // the spool's cursor lagged behind what BigQuery has
+    second.write(batch(15, 20));
+
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 20));
+    assertThat(bq.streamNames()).hasSize(1);
+  }
+
+  @Test
+  void failingForAWhileLosesNothing() throws Exception {
+    BigQuerySink sink = started();
+    sink.write(batch(0, 5));
+    bq.failAppends(4, Status.Code.UNAVAILABLE);
+    int unavailable = writeUntilStored(sink, batch(5, 10));
+    bq.failAppends(2, Status.Code.RESOURCE_EXHAUSTED);
+    int exhausted = writeUntilStored(sink, batch(10, 15));
+    bq.failAppends(2, Status.Code.DEADLINE_EXCEEDED);
+    int deadline = writeUntilStored(sink, batch(15, 20));
+
+    assertThat(unavailable).isPositive();
+    assertThat(exhausted).isPositive();
+    assertThat(deadline).isPositive();
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 20));
+    assertThat(sink.check().healthy()).isTrue();
+  }
+
+  @Test
+  void aFailureIsReportedByTheHealthCheckUntilAWriteSucceeds() throws Exception {
+    BigQuerySink sink = started();
+    bq.down(true);
+    assertThatThrownBy(() -> sink.write(batch(0, 3))).isInstanceOf(SinkException.class);
+    assertThat(sink.check().healthy()).isFalse();
+    bq.down(false);
+    writeUntilStored(sink, batch(0, 3));
+    assertThat(sink.check().healthy()).isTrue();
+  }
+
+  @Test
+  void aRejectedRowIsNamedAndItsNeighboursAreStoredWhenWrittenAgain() throws Exception {
+    BigQuerySink sink = started();
+    bq.rejectRows(r -> "bad".equals(r.get("event_type")));
+    List<SpooledEvent> items = new ArrayList<>(batch(0, 5).items());
+    items.set(2, new SpooledEvent(2, event(2, "bad", "{}")));
+
+    SinkException e =
+        catchThrowableOfType(SinkException.class, () -> sink.write(new SinkBatch(items)));
+    assertThat(e.kind()).isEqualTo(SinkException.Kind.ROWS);
+    assertThat(e.rowErrors()).containsOnlyKeys(2);
+    assertThat(e.rowErrors().get(2)).contains("refused");
+    assertThat(rows()).isEmpty();
+
+    // What the delivery loop does next: dead-letter row 2, write the rest again.
+    List<SpooledEvent> rest = new ArrayList<>(items);
+    rest.remove(2);
+    sink.write(new SinkBatch(rest));
+    sink.write(batch(5, 8));
+
+    List<String> expected = new ArrayList<>(idsOf(0, 8));
+    expected.remove(2);
+    assertThat(eventIds()).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void requestsStayUnderTheTenMegabyteLimit() throws Exception {
+    BigQuerySink sink = started();
+    String big = "x".repeat(1_000_000);
+    List<SpooledEvent> items = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      items.add(new SpooledEvent(i, event(i, "big", big)));
+    }
+    sink.write(new SinkBatch(items));
+
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 25));
+    List<FakeBigQuery.AppendCall> calls = bq.appendCalls();
+    assertThat(calls).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(calls).allMatch(c -> c.requestBytes() < 10_000_000 && c.result().equals("ok"));
+  }
+
+  @Test
+  void aFinalizedStreamIsReplacedWithoutLosingRows() throws Exception {
+    BigQuerySink sink = started();
+    sink.write(batch(0, 5));
+    bq.finalizeStream(bq.streamNames().iterator().next());
+    sink.write(batch(5, 10));
+
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 10));
+    assertThat(bq.streamNames()).hasSize(2);
+  }
+
+  @Test
+  void aTableThatCannotTakeTheRowsFailsStartWithAClearMessage() {
+    bq.createTable(
+        PROJECT,
+        "trellis",
+        "events",
+        List.of(
+            Map.of("name", "organization_id", "type", "STRING", "mode", "REQUIRED"),
+            Map.of("name", "event_id", "type", "STRING", "mode", "REQUIRED"),
+            Map.of("name", "timestamp", "type", "TIMESTAMP", "mode", "REQUIRED"),
+            Map.of("name", "request_data", "type", "STRING", "mode", "NULLABLE"),
+            Map.of("name", "tenant", "type", "STRING", "mode", "REQUIRED")));
+
+    SinkException e = catchThrowableOfType(SinkException.class, () -> sink(Map.of()).start());
+
+    assertThat(e.kind()).isEqualTo(SinkException.Kind.PERMANENT);
+    assertThat(e.getMessage())
+        .contains("test-project.trellis.events")
+        .contains("column request_data is STRING, expected JSON")
+        .contains("missing column campaign")
+        .contains("extra column tenant is REQUIRED");
+  }
+
+  @Test
+  void aMissingTableFailsStartWhenCreatingItIsOff() {
+    SinkException e =
+        catchThrowableOfType(
+            SinkException.class, () -> sink(Map.of("bigquery.create-table", "false")).start());
+    assertThat(e.getMessage()).contains("does not exist").contains("bigquery.create-table");
+    assertThat(bq.table(PROJECT, "trellis", "events")).isNull();
+  }
+
+  @Test
+  void bigQueryDownAtStartDoesNotStopTheSinkFromStarting() throws Exception {
+    bq.down(true);
+    BigQuerySink sink = sink(Map.of());
+    sink.start();
+    assertThat(sink.check().healthy()).isFalse();
+    assertThatThrownBy(() -> sink.write(batch(0, 3)))
+        .isInstanceOf(SinkException.class)
+        .extracting(e -> ((SinkException) e).kind())
+        .isEqualTo(SinkException.Kind.TRANSIENT);
+
+    bq.down(false);
+    writeUntilStored(sink, batch(0, 3));
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 3));
+  }
+
+  @Test
+  void toStringNamesTheTableButNotTheKeyFile() {
+    BigQuerySink sink = sink(Map.of("bigquery.credentials", "/secret/place/key.json"));
+    assertThat(sink.toString()).contains("test-project.trellis.events").doesNotContain("secret");
+  }
+}
