@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * capture.ip-anonymize over real HTTP: the full address is nowhere in the data directory (events,
  * spool), the anonymized one is in the event.
  */
-class IpAnonymizationTest {
+class IpAnonymizationIT {
   @TempDir Path dir;
 
   private static JsonNode sendThroughProxy(RunningService s, String org) {
@@ -46,7 +46,7 @@ class IpAnonymizationTest {
       assertThat(event.path("ip").asText()).isEqualTo("203.0.113.0");
       assertThat(event.path("headers").path("x-forwarded-for").asText()).isEqualTo("203.0.113.0");
       assertThat(s.allFiles()).isNotEmpty();
-      assertThat(s.allFiles().stream().map(IpAnonymizationTest::read))
+      assertThat(s.allFiles().stream().map(IpAnonymizationIT::read))
           .noneMatch(text -> text.contains("203.0.113.77"));
     }
   }
