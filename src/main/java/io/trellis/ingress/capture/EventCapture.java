@@ -2,7 +2,7 @@ package io.trellis.ingress.capture;
 
 import static java.util.Objects.requireNonNull;
 
-import io.trellis.ingress.event.JsonText;
+import io.trellis.ingress.base.JsonText;
 import io.trellis.ingress.event.TrafficEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -4,13 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.KeyResolver;
+import io.trellis.ingress.base.JsonText;
 import io.trellis.ingress.capture.BatchItems;
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.UrlEncoding;
-import io.trellis.ingress.event.JsonText;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.http.HttpMetrics.Outcome;
 import io.trellis.ingress.limits.RateLimits;

@@ -1,6 +1,6 @@
 package io.trellis.ingress.http;
 
-import io.trellis.ingress.event.JsonText;
+import io.trellis.ingress.base.JsonText;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;

@@ -1,7 +1,7 @@
 package io.trellis.ingress.http;
 
+import io.trellis.ingress.base.JsonText;
 import io.trellis.ingress.capture.EventCapture;
-import io.trellis.ingress.event.JsonText;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Set;

@@ -3,7 +3,7 @@ package io.trellis.ingress.ops;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.trellis.ingress.event.JsonText;
+import io.trellis.ingress.base.JsonText;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.trellis.ingress.base.DurableFiles;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Sizes;
 import io.trellis.ingress.event.EventCodec;

@@ -2,6 +2,7 @@ package io.trellis.ingress.spool;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.base.DurableFiles;
 import io.trellis.ingress.config.Sizes;
 import java.io.IOException;
 import java.io.UncheckedIOException;

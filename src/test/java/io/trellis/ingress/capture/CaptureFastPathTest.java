@@ -2,7 +2,7 @@ package io.trellis.ingress.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.trellis.ingress.event.JsonText;
+import io.trellis.ingress.base.JsonText;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

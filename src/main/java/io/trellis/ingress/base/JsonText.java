@@ -1,4 +1,4 @@
-package io.trellis.ingress.event;
+package io.trellis.ingress.base;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.util.List;

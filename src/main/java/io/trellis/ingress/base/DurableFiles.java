@@ -1,4 +1,4 @@
-package io.trellis.ingress.spool;
+package io.trellis.ingress.base;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
