@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * run is parsed as JSON; the lines of each kind are counted after the process has ended.
  */
 @ExtendWith(ClickHouseServerExtension.class)
-class StateChangeLogTest {
+class StateChangeLogIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern KEY = Pattern.compile("trk_[a-z0-9]{12}_[A-Za-z0-9]{32}");
   private static final Pattern CAPTURE = Pattern.compile("(?m)^  capture  (http://\\S+)$");
