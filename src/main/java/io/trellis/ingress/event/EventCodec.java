@@ -5,65 +5,95 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The spool's binary encoding of a {@link TrafficEvent}. Compact, allocation-light and versioned:
+ * The spool's binary encoding of a {@link TrafficEvent}. The first byte is the version, and the
+ * decoder dispatches on it. Events are written as version 3; versions 1 and 2, written by earlier
+ * releases, are still read, so a spool left by one of them drains after an upgrade.
+ *
+ * <p><b>Version 3</b> is self-describing: after the timestamp come tagged fields, each one a tag, a
+ * length and that many bytes of UTF-8:
  *
  * <pre>
- *   +---------+-----------+------------------------------------------------+
- *   | version | timestamp | 16 strings, each: length (int32) + UTF-8 bytes  |
- *   | 1 byte  | int64     | in the order of the record components           |
- *   +---------+-----------+------------------------------------------------+
+ *   +---------+-----------+--------------------------------------------------------+
+ *   | version | timestamp | fields, any order: tag (varint) length (varint) bytes   |
+ *   | 1 byte  | int64     | tag 1..17: {@link Field}; an empty string is left out   |
+ *   +---------+-----------+--------------------------------------------------------+
  * </pre>
  *
- * Version 1 holds the first 16 components; version 2 adds a 17th string, {@code bodyBase64}. An
- * event without exact body bytes (nearly all) is written as version 1, so its records are the same
- * as before version 2 existed; both versions are read.
+ * A field absent from a record is the empty string. A tag this decoder does not know is skipped by
+ * its length, so a later release can add fields within version 3 and this one still reads its
+ * records; a change that older decoders must not misread takes a new version. Varints are unsigned
+ * LEB128 (7 bits a byte, low bits first).
  *
- * <p>Thread-safe (stateless).
+ * <p><b>Versions 1 and 2</b> are positional: the timestamp, then 16 strings (17 in version 2, the
+ * last one {@code bodyBase64}), each an int32 length and UTF-8 bytes, in the order of the record's
+ * components.
+ *
+ * <p>All integers are big-endian. Thread-safe (the encoder's scratch buffer is per thread).
  */
 public final class EventCodec {
-  public static final byte VERSION = 1;
+  /** Positional, 16 strings. Read only. */
+  public static final byte VERSION_1 = 1;
 
-  /** The version of events that carry their body's exact bytes. */
-  public static final byte VERSION_EXACT_BODY = 2;
+  /** Positional, 17 strings (the 17th the exact body, base64). Read only. */
+  public static final byte VERSION_2 = 2;
 
-  private static final int STRINGS = 16;
+  /** Tagged fields; what {@link #encode} writes. */
+  public static final byte VERSION = 3;
+
+  /** The field tags of version 3. A tag is never reused for another field. */
+  public static final class Field {
+    public static final int ORGANIZATION_ID = 1;
+    public static final int EVENT_ID = 2;
+    public static final int METHOD = 3;
+    public static final int URL = 4;
+    public static final int HEADERS = 5;
+    public static final int QUERY_PARAMS = 6;
+    public static final int BODY = 7;
+    public static final int IP = 8;
+    public static final int USER_AGENT = 9;
+    public static final int REFERER = 10;
+    public static final int EVENT_TYPE = 11;
+    public static final int CLICK_ID = 12;
+    public static final int SESSION_ID = 13;
+    public static final int SOURCE = 14;
+    public static final int MEDIUM = 15;
+    public static final int CAMPAIGN = 16;
+    public static final int BODY_BASE64 = 17;
+
+    /** The highest tag this decoder knows. */
+    static final int LAST = BODY_BASE64;
+
+    private Field() {}
+  }
+
+  private static final int POSITIONAL_STRINGS = 16;
+  private static final int HEAD_BYTES = 1 + 8;
+
+  private static final ThreadLocal<Writer> WRITERS = ThreadLocal.withInitial(Writer::new);
 
   private EventCodec() {}
 
+  /** Encodes the event as version 3, in one array of exactly its size. */
   public static byte[] encode(TrafficEvent e) {
-    byte[][] parts = {
-      utf8(e.organizationId()),
-      utf8(e.eventId()),
-      utf8(e.method()),
-      utf8(e.url()),
-      utf8(e.headers()),
-      utf8(e.queryParams()),
-      utf8(e.body()),
-      utf8(e.ip()),
-      utf8(e.userAgent()),
-      utf8(e.referer()),
-      utf8(e.eventType()),
-      utf8(e.clickId()),
-      utf8(e.sessionId()),
-      utf8(e.source()),
-      utf8(e.medium()),
-      utf8(e.campaign())
-    };
-    boolean exact = !e.bodyBase64().isEmpty();
-    byte[] base64 = exact ? utf8(e.bodyBase64()) : null;
-    int size = 1 + 8 + 4 * STRINGS + (exact ? 4 + base64.length : 0);
-    for (byte[] p : parts) {
-      size += p.length;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(size);
-    buf.put(exact ? VERSION_EXACT_BODY : VERSION).putLong(e.timestamp());
-    for (byte[] p : parts) {
-      buf.putInt(p.length).put(p);
-    }
-    if (exact) {
-      buf.putInt(base64.length).put(base64);
-    }
-    return buf.array();
+    Writer w = WRITERS.get().start(e.timestamp());
+    w.field(Field.ORGANIZATION_ID, e.organizationId());
+    w.field(Field.EVENT_ID, e.eventId());
+    w.field(Field.METHOD, e.method());
+    w.field(Field.URL, e.url());
+    w.field(Field.HEADERS, e.headers());
+    w.field(Field.QUERY_PARAMS, e.queryParams());
+    w.field(Field.BODY, e.body());
+    w.field(Field.IP, e.ip());
+    w.field(Field.USER_AGENT, e.userAgent());
+    w.field(Field.REFERER, e.referer());
+    w.field(Field.EVENT_TYPE, e.eventType());
+    w.field(Field.CLICK_ID, e.clickId());
+    w.field(Field.SESSION_ID, e.sessionId());
+    w.field(Field.SOURCE, e.source());
+    w.field(Field.MEDIUM, e.medium());
+    w.field(Field.CAMPAIGN, e.campaign());
+    w.field(Field.BODY_BASE64, e.bodyBase64());
+    return w.toByteArray();
   }
 
   public static TrafficEvent decode(byte[] bytes) {
@@ -73,19 +103,45 @@ public final class EventCodec {
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
   public static TrafficEvent decode(ByteBuffer buf) {
     try {
-      int strings = strings(buf.get());
+      byte version = buf.get();
       long ts = buf.getLong();
-      String[] s = new String[STRINGS + 1];
-      for (int i = 0; i < strings; i++) {
-        int len = length(buf);
-        s[i] =
-            new String(
-                buf.array(), buf.arrayOffset() + buf.position(), len, StandardCharsets.UTF_8);
-        buf.position(buf.position() + len);
+      String[] s = new String[Field.LAST + 1];
+      if (version == VERSION) {
+        while (buf.hasRemaining()) {
+          int tag = tag(buf);
+          int len = length(buf, varint(buf));
+          if (tag <= Field.LAST) {
+            s[tag] = string(buf, len);
+          }
+          buf.position(buf.position() + len);
+        }
+      } else {
+        int strings = positionalStrings(version);
+        for (int i = 1; i <= strings; i++) {
+          int len = length(buf, buf.getInt());
+          s[i] = string(buf, len);
+          buf.position(buf.position() + len);
+        }
       }
       return new TrafficEvent(
-          s[0], s[1], ts, s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12],
-          s[13], s[14], s[15], s[16]);
+          orEmpty(s[Field.ORGANIZATION_ID]),
+          orEmpty(s[Field.EVENT_ID]),
+          ts,
+          s[Field.METHOD],
+          s[Field.URL],
+          s[Field.HEADERS],
+          s[Field.QUERY_PARAMS],
+          s[Field.BODY],
+          s[Field.IP],
+          s[Field.USER_AGENT],
+          s[Field.REFERER],
+          s[Field.EVENT_TYPE],
+          s[Field.CLICK_ID],
+          s[Field.SESSION_ID],
+          s[Field.SOURCE],
+          s[Field.MEDIUM],
+          s[Field.CAMPAIGN],
+          s[Field.BODY_BASE64]);
     } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated event encoding", e);
     }
@@ -100,22 +156,40 @@ public final class EventCodec {
   public static void check(byte[] bytes) {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     try {
-      int strings = strings(buf.get());
+      byte version = buf.get();
       buf.getLong();
+      if (version == VERSION) {
+        while (buf.hasRemaining()) {
+          tag(buf);
+          skip(buf, varint(buf));
+        }
+        return;
+      }
+      int strings = positionalStrings(version);
       for (int i = 0; i < strings; i++) {
-        skipString(buf);
+        skip(buf, buf.getInt());
       }
     } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated event encoding", e);
     }
   }
 
-  /** The event id (the second string) of a well-formed encoding. */
+  /** The event id of a well-formed encoding. */
   public static String eventId(byte[] bytes) {
-    ByteBuffer buf = ByteBuffer.wrap(bytes, 1 + 8, bytes.length - 1 - 8);
-    skipString(buf);
-    int len = length(buf);
-    return new String(bytes, buf.position(), len, StandardCharsets.UTF_8);
+    ByteBuffer buf = ByteBuffer.wrap(bytes, HEAD_BYTES, bytes.length - HEAD_BYTES);
+    if (bytes[0] == VERSION) {
+      while (buf.hasRemaining()) {
+        int tag = tag(buf);
+        int len = length(buf, varint(buf));
+        if (tag == Field.EVENT_ID) {
+          return string(buf, len);
+        }
+        buf.position(buf.position() + len);
+      }
+      return "";
+    }
+    skip(buf, buf.getInt());
+    return string(buf, length(buf, buf.getInt()));
   }
 
   /** The timestamp (epoch milliseconds) of a well-formed encoding. */
@@ -123,32 +197,192 @@ public final class EventCodec {
     return ByteBuffer.wrap(bytes).getLong(1);
   }
 
-  /** The number of strings of a version, which must be one of this codec's. */
-  private static int strings(byte version) {
-    if (version == VERSION) {
-      return STRINGS;
+  /** The number of strings of a positional version, which must be one of this codec's. */
+  private static int positionalStrings(byte version) {
+    if (version == VERSION_1) {
+      return POSITIONAL_STRINGS;
     }
-    if (version == VERSION_EXACT_BODY) {
-      return STRINGS + 1;
+    if (version == VERSION_2) {
+      return POSITIONAL_STRINGS + 1;
     }
     throw new IllegalArgumentException("unknown event encoding version " + version);
   }
 
-  private static void skipString(ByteBuffer buf) {
-    int len = length(buf);
-    buf.position(buf.position() + len);
+  private static int tag(ByteBuffer buf) {
+    int tag = varint(buf);
+    if (tag == 0) {
+      throw new IllegalArgumentException("field tag 0 in event encoding");
+    }
+    return tag;
   }
 
-  /** Reads a string's length and checks that its bytes follow; underflows when truncated. */
-  private static int length(ByteBuffer buf) {
-    int len = buf.getInt();
+  /** An unsigned LEB128 varint of at most 31 bits; underflows when truncated. */
+  private static int varint(ByteBuffer buf) {
+    int value = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      byte b = buf.get();
+      if (shift == 28 && (b & 0xf8) != 0) {
+        break;
+      }
+      value |= (b & 0x7f) << shift;
+      if (b >= 0) {
+        return value;
+      }
+    }
+    throw new IllegalArgumentException("varint too long in event encoding");
+  }
+
+  private static void skip(ByteBuffer buf, int len) {
+    buf.position(buf.position() + length(buf, len));
+  }
+
+  /** Checks a string's length against the bytes that follow; returns it. */
+  private static int length(ByteBuffer buf, int len) {
     if (len < 0 || len > buf.remaining()) {
       throw new IllegalArgumentException("bad string length " + len + " in event encoding");
     }
     return len;
   }
 
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+  private static String string(ByteBuffer buf, int len) {
+    return new String(buf.array(), buf.arrayOffset() + buf.position(), len, StandardCharsets.UTF_8);
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  /**
+   * Builds one version 3 record in a reused per-thread buffer: strings are written as UTF-8
+   * straight into it (no array per field), byte ranges that already are UTF-8 are copied as they
+   * are. Empty fields are left out.
+   */
+  public static final class Writer {
+    private byte[] buf = new byte[4096];
+    private int pos;
+
+    /** The writer of the calling thread, started on a new record. */
+    public static Writer forThread(long timestamp) {
+      return WRITERS.get().start(timestamp);
+    }
+
+    Writer start(long timestamp) {
+      pos = 0;
+      ensure(HEAD_BYTES);
+      buf[pos++] = VERSION;
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        buf[pos++] = (byte) (timestamp >>> shift);
+      }
+      return this;
+    }
+
+    /** Adds a field from a string, as UTF-8 (an unpaired surrogate becomes '?', as in Java). */
+    public Writer field(int tag, String s) {
+      int n = s.length();
+      if (n == 0) {
+        return this;
+      }
+      int bytes = utf8Length(s);
+      ensure(10 + bytes);
+      putVarint(tag);
+      putVarint(bytes);
+      byte[] b = buf;
+      int p = pos;
+      int i = 0;
+      for (; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x80) {
+          break;
+        }
+        b[p++] = (byte) c;
+      }
+      for (; i < n; i++) {
+        char c = s.charAt(i);
+        if (c < 0x80) {
+          b[p++] = (byte) c;
+        } else if (c < 0x800) {
+          b[p++] = (byte) (0xc0 | c >> 6);
+          b[p++] = (byte) (0x80 | c & 0x3f);
+        } else if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(s.charAt(i + 1))) {
+          int cp = Character.toCodePoint(c, s.charAt(++i));
+          b[p++] = (byte) (0xf0 | cp >> 18);
+          b[p++] = (byte) (0x80 | cp >> 12 & 0x3f);
+          b[p++] = (byte) (0x80 | cp >> 6 & 0x3f);
+          b[p++] = (byte) (0x80 | cp & 0x3f);
+        } else if (Character.isSurrogate(c)) {
+          b[p++] = '?';
+        } else {
+          b[p++] = (byte) (0xe0 | c >> 12);
+          b[p++] = (byte) (0x80 | c >> 6 & 0x3f);
+          b[p++] = (byte) (0x80 | c & 0x3f);
+        }
+      }
+      pos = p;
+      return this;
+    }
+
+    /** Adds a field from bytes that are UTF-8 already, copied as they are. */
+    public Writer field(int tag, byte[] utf8, int offset, int length) {
+      if (length == 0) {
+        return this;
+      }
+      ensure(10 + length);
+      putVarint(tag);
+      putVarint(length);
+      System.arraycopy(utf8, offset, buf, pos, length);
+      pos += length;
+      return this;
+    }
+
+    /** The record, in an array of its size. */
+    public byte[] toByteArray() {
+      byte[] out = new byte[pos];
+      System.arraycopy(buf, 0, out, 0, pos);
+      if (buf.length > 1 << 20) {
+        // One huge event must not pin a huge buffer to the thread.
+        buf = new byte[4096];
+      }
+      return out;
+    }
+
+    private void putVarint(int v) {
+      while ((v & ~0x7f) != 0) {
+        buf[pos++] = (byte) (v & 0x7f | 0x80);
+        v >>>= 7;
+      }
+      buf[pos++] = (byte) v;
+    }
+
+    private void ensure(int more) {
+      if (buf.length - pos < more) {
+        byte[] bigger = new byte[Math.max(buf.length * 2, pos + more)];
+        System.arraycopy(buf, 0, bigger, 0, pos);
+        buf = bigger;
+      }
+    }
+
+    private static int utf8Length(String s) {
+      int n = s.length();
+      int bytes = n;
+      for (int i = 0; i < n; i++) {
+        char c = s.charAt(i);
+        if (c < 0x80) {
+          continue;
+        }
+        if (c < 0x800) {
+          bytes += 1;
+        } else if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(s.charAt(i + 1))) {
+          bytes += 2; // four bytes for two chars
+          i++;
+        } else if (!Character.isSurrogate(c)) {
+          bytes += 2;
+        }
+      }
+      return bytes;
+    }
   }
 }

@@ -3,7 +3,10 @@ package io.trellis.ingress.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -35,42 +38,119 @@ class EventCodecTest {
     assertThat(EventCodec.decode(EventCodec.encode(e))).isEqualTo(e);
   }
 
+  static TrafficEvent withExactBody(TrafficEvent s) {
+    return new TrafficEvent(
+        s.organizationId(),
+        s.eventId(),
+        s.timestamp(),
+        s.method(),
+        s.url(),
+        s.headers(),
+        s.queryParams(),
+        "caf\uFFFD",
+        s.ip(),
+        s.userAgent(),
+        s.referer(),
+        s.eventType(),
+        s.clickId(),
+        s.sessionId(),
+        s.source(),
+        s.medium(),
+        s.campaign(),
+        "Y2Fmww==");
+  }
+
   @Test
-  void exactBodyBytesRideInVersionTwoAndOtherEventsStayVersionOne() {
+  void eventsAreWrittenAsVersionThreeAndReadBackWithAndWithoutExactBody() {
     TrafficEvent plain = sample();
-    TrafficEvent s = sample();
-    TrafficEvent exact =
-        new TrafficEvent(
-            s.organizationId(),
-            s.eventId(),
-            s.timestamp(),
-            s.method(),
-            s.url(),
-            s.headers(),
-            s.queryParams(),
-            "caf\uFFFD",
-            s.ip(),
-            s.userAgent(),
-            s.referer(),
-            s.eventType(),
-            s.clickId(),
-            s.sessionId(),
-            s.source(),
-            s.medium(),
-            s.campaign(),
-            "Y2Fmww==");
+    TrafficEvent exact = withExactBody(sample());
+    byte[] a = EventCodec.encode(plain);
+    byte[] b = EventCodec.encode(exact);
+    assertThat(a[0]).isEqualTo(EventCodec.VERSION).isEqualTo((byte) 3);
+    assertThat(b[0]).isEqualTo(EventCodec.VERSION);
+    assertThat(EventCodec.decode(a)).isEqualTo(plain);
+    assertThat(EventCodec.decode(b)).isEqualTo(exact);
+    EventCodec.check(b);
+    assertThat(EventCodec.eventId(b)).isEqualTo(exact.eventId());
+    assertThatThrownBy(() -> EventCodec.check(Arrays.copyOf(b, b.length - 1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 
-    byte[] v1 = EventCodec.encode(plain);
-    byte[] v2 = EventCodec.encode(exact);
-
-    assertThat(v1[0]).isEqualTo(EventCodec.VERSION);
-    assertThat(v2[0]).isEqualTo(EventCodec.VERSION_EXACT_BODY);
+  @Test
+  void recordsOfVersionsOneAndTwoWrittenByEarlierReleasesAreStillRead() {
+    TrafficEvent plain = sample();
+    TrafficEvent exact = withExactBody(sample());
+    byte[] v1 = LegacyEventEncoding.encode(plain);
+    byte[] v2 = LegacyEventEncoding.encode(exact);
+    assertThat(v1[0]).isEqualTo(EventCodec.VERSION_1);
+    assertThat(v2[0]).isEqualTo(EventCodec.VERSION_2);
     assertThat(EventCodec.decode(v1)).isEqualTo(plain);
     assertThat(EventCodec.decode(v2)).isEqualTo(exact);
+    EventCodec.check(v1);
     EventCodec.check(v2);
+    assertThat(EventCodec.eventId(v1)).isEqualTo(plain.eventId());
     assertThat(EventCodec.eventId(v2)).isEqualTo(exact.eventId());
-    assertThatThrownBy(() -> EventCodec.check(Arrays.copyOf(v2, v2.length - 1)))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(EventCodec.timestamp(v2)).isEqualTo(exact.timestamp());
+  }
+
+  @Test
+  void fieldsANewerReleaseAddsAreSkippedAndAbsentFieldsReadAsEmpty() {
+    TrafficEvent e = sample();
+    byte[] known = EventCodec.encode(e);
+    // A newer release's record: the same fields plus tag 40 (unknown here) in the middle.
+    byte[] unknownField = {40, 3, 'x', 'y', 'z'};
+    byte[] newer = new byte[known.length + unknownField.length];
+    System.arraycopy(known, 0, newer, 0, 9);
+    System.arraycopy(unknownField, 0, newer, 9, unknownField.length);
+    System.arraycopy(known, 9, newer, 9 + unknownField.length, known.length - 9);
+    EventCodec.check(newer);
+    assertThat(EventCodec.decode(newer)).isEqualTo(e);
+    assertThat(EventCodec.eventId(newer)).isEqualTo(e.eventId());
+
+    // Only the organization: every other string is empty (headers and query read as "{}").
+    byte[] sparse = EventCodec.Writer.forThread(5).field(1, "acme").toByteArray();
+    TrafficEvent read = EventCodec.decode(sparse);
+    assertThat(read.organizationId()).isEqualTo("acme");
+    assertThat(read.eventId()).isEmpty();
+    assertThat(read.body()).isEmpty();
+    assertThat(read.headers()).isEqualTo("{}");
+    assertThat(read.timestamp()).isEqualTo(5);
+  }
+
+  @Test
+  void stringsAreWrittenAsJavaWritesUtf8() {
+    SplittableRandom random = new SplittableRandom(11);
+    char[] alphabet = {
+      'a', '"', '\\', 0, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x2603, 0xffff, 0xd83d, 0xde00, 0xdbff,
+      0xdc00
+    };
+    for (int i = 0; i < 5_000; i++) {
+      char[] cs = new char[random.nextInt(12)];
+      for (int j = 0; j < cs.length; j++) {
+        cs[j] = alphabet[random.nextInt(alphabet.length)];
+      }
+      String s = new String(cs);
+      byte[] record = EventCodec.Writer.forThread(0).field(7, s).toByteArray();
+      byte[] expected = s.getBytes(StandardCharsets.UTF_8);
+      byte[] body = Arrays.copyOfRange(record, record.length - expected.length, record.length);
+      assertThat(body).as("%s", Arrays.toString(cs)).isEqualTo(expected);
+      assertThat(EventCodec.decode(record).body())
+          .isEqualTo(new String(expected, StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void bytesThatAreUtf8AlreadyAreCopiedAsTheyAre() {
+    byte[] body = "{\"ü\":\"☃\"}".getBytes(StandardCharsets.UTF_8);
+    byte[] padded = new byte[body.length + 4];
+    System.arraycopy(body, 0, padded, 2, body.length);
+    byte[] record =
+        EventCodec.Writer.forThread(1)
+            .field(EventCodec.Field.ORGANIZATION_ID, "o")
+            .field(EventCodec.Field.EVENT_ID, "id")
+            .field(EventCodec.Field.BODY, padded, 2, body.length)
+            .toByteArray();
+    assertThat(EventCodec.decode(record).body()).isEqualTo("{\"ü\":\"☃\"}");
   }
 
   @Test
@@ -89,20 +169,33 @@ class EventCodecTest {
 
   @Test
   void checkRejectsExactlyWhatDecodeRejects() {
-    byte[] good = EventCodec.encode(sample());
+    checkAgreesWithDecode(EventCodec.encode(sample()), false);
+    checkAgreesWithDecode(EventCodec.encode(withExactBody(sample())), false);
+    checkAgreesWithDecode(LegacyEventEncoding.encode(sample()), true);
+    checkAgreesWithDecode(LegacyEventEncoding.encode(withExactBody(sample())), true);
+  }
+
+  private static void checkAgreesWithDecode(byte[] good, boolean positional) {
     EventCodec.check(good);
     for (int len = 0; len < good.length; len++) {
       byte[] cut = Arrays.copyOf(good, len);
-      assertThat(rejects(() -> EventCodec.check(cut)))
+      boolean refused = rejects(() -> EventCodec.check(cut));
+      assertThat(refused)
           .as("prefix of %d bytes", len)
-          .isTrue()
           .isEqualTo(rejects(() -> EventCodec.decode(cut)));
+      if (positional || len < 9) {
+        // A version 3 record cut between two fields is still well formed (fewer fields).
+        assertThat(refused).as("prefix of %d bytes", len).isTrue();
+      }
     }
     SplittableRandom random = new SplittableRandom(7);
     for (int i = 0; i < 20_000; i++) {
       byte[] bad = good.clone();
-      // Damage a length field (or the version) most of the time; anywhere otherwise.
-      int at = random.nextInt(4) > 0 ? lengthFieldByte(good, random) : random.nextInt(bad.length);
+      // Damage a length or tag field (or the version) most of the time; anywhere otherwise.
+      int at =
+          random.nextInt(4) > 0
+              ? structureByte(good, random, positional)
+              : random.nextInt(bad.length);
       bad[at] = (byte) random.nextInt(256);
       assertThat(rejects(() -> EventCodec.check(bad)))
           .as("byte %d set to %d", at, bad[at])
@@ -127,21 +220,36 @@ class EventCodecTest {
     }
   }
 
-  /** A byte of the version or of one of the 16 length fields. */
-  private static int lengthFieldByte(byte[] encoded, SplittableRandom random) {
-    int field = random.nextInt(17);
-    if (field == 16) {
-      return 0;
-    }
+  /** A byte of the version, or of a tag or length field. */
+  private static int structureByte(byte[] encoded, SplittableRandom random, boolean positional) {
+    List<Integer> at = new ArrayList<>();
+    at.add(0);
     int pos = 1 + 8;
-    for (int i = 0; i < field; i++) {
-      int len =
-          ((encoded[pos] & 0xff) << 24)
-              | ((encoded[pos + 1] & 0xff) << 16)
-              | ((encoded[pos + 2] & 0xff) << 8)
-              | (encoded[pos + 3] & 0xff);
-      pos += 4 + len;
+    while (pos < encoded.length) {
+      if (positional) {
+        for (int k = 0; k < 4; k++) {
+          at.add(pos + k);
+        }
+        int len =
+            ((encoded[pos] & 0xff) << 24)
+                | ((encoded[pos + 1] & 0xff) << 16)
+                | ((encoded[pos + 2] & 0xff) << 8)
+                | (encoded[pos + 3] & 0xff);
+        pos += 4 + len;
+      } else {
+        at.add(pos++); // tag, one byte for the known tags
+        int len = 0;
+        int shift = 0;
+        byte b;
+        do {
+          at.add(pos);
+          b = encoded[pos++];
+          len |= (b & 0x7f) << shift;
+          shift += 7;
+        } while (b < 0);
+        pos += len;
+      }
     }
-    return pos + random.nextInt(4);
+    return at.get(random.nextInt(at.size()));
   }
 }

@@ -216,15 +216,15 @@ class SegmentReuseTest {
   private static byte[] forgedFrame() {
     CRC32C crc = new CRC32C();
     for (int i = 0; i < 100_000; i++) {
-      // Every string shorter than 128 bytes and a payload of 256..383 bytes: no length field
-      // has a byte of 0x80 or more.
+      // Every string shorter than 128 bytes (a one-byte varint length) and a payload of
+      // 256..383 bytes (frame length 0x000001xx): no length field has a byte of 0x80 or more.
       TrafficEvent fake =
           new TrafficEvent(
               "victim",
               "forged-" + i,
               0x0102030405060708L,
               "POST",
-              "http://x/" + "p".repeat(40),
+              "http://x/" + "p".repeat(60),
               "{}",
               "{}",
               "{\"secret\":true,\"pad\":\"" + "x".repeat(100) + "\"}",
@@ -279,11 +279,17 @@ class SegmentReuseTest {
         spareBytes += Files.size(p);
       }
       long free = max - spool.usedBytes();
-      int frame = RecordFrame.frameBytes(EventCodec.encode(event("big9999")).length);
       // One append that fits only if the spare files make room.
-      int n = (int) ((free + spareBytes / 2) / frame);
-      assertThat((long) n * frame).isGreaterThan(free).isLessThan(free + spareBytes);
-      spool.append(events("big", n)).get();
+      List<TrafficEvent> big = new ArrayList<>();
+      long total = 0;
+      while (total <= free + spareBytes / 4) {
+        TrafficEvent e = event("big" + big.size());
+        big.add(e);
+        total += RecordFrame.frameBytes(EventCodec.encode(e).length);
+      }
+      int n = big.size();
+      assertThat(total).isGreaterThan(free).isLessThan(free + spareBytes);
+      spool.append(big).get();
       assertThat(files(spoolDir(), SegmentLog.SPARE_SUFFIX)).isEmpty();
       sink.awaitStored(1000 + n);
       assertThat(sink.storedIds().subList(1000, 1000 + n)).isEqualTo(ids("big", 0, n));
