@@ -25,6 +25,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.internal.ContextInternal;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
@@ -586,10 +587,10 @@ final class CaptureHandler {
             body.text(),
             parsed,
             body.invalid() == null ? null : body.invalid().bytes());
-    whenDone(
-        spool.append(List.of(event)),
+    append(
+        List.of(event),
         p.ctx(),
-        ok -> {
+        () -> {
           metrics.accepted(p.outcome().endpoint, 1);
           HttpServerResponse res = req.response();
           switch (endpoint) {
@@ -683,10 +684,10 @@ final class CaptureHandler {
       return;
     }
     boolean segment = p.endpoint().isSegment();
-    whenDone(
-        spool.append(events),
+    append(
+        events,
         p.ctx(),
-        ok -> {
+        () -> {
           metrics.accepted(p.outcome().endpoint, events.size());
           if (!rejected.isEmpty()) {
             metrics.rejected(p.outcome().endpoint, "not_an_object", rejected.size());
@@ -846,5 +847,27 @@ final class CaptureHandler {
                 onErr.accept(ar.cause());
               }
             });
+  }
+
+  /**
+   * Appends the events; the outcome runs on the request's event loop, in its context. The spool
+   * completes the requests of one group and one event loop with one task on that loop.
+   */
+  private void append(
+      List<TrafficEvent> events, Context ctx, Runnable onOk, Consumer<Throwable> onErr) {
+    ContextInternal context = (ContextInternal) ctx;
+    spool.append(
+        events,
+        context.nettyEventLoop(),
+        failure ->
+            context.emit(
+                failure,
+                f -> {
+                  if (f == null) {
+                    onOk.run();
+                  } else {
+                    onErr.accept(f);
+                  }
+                }));
   }
 }

@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -295,19 +295,23 @@ public final class DiskSpool implements Spool {
   }
 
   @Override
-  public CompletableFuture<Void> append(List<TrafficEvent> events) {
+  public void append(List<TrafficEvent> events, Executor executor, Completion completion) {
+    requireNonNull(executor, "executor is null");
+    requireNonNull(completion, "completion is null");
     if (closed) {
       refusedClosed.increment();
-      return CompletableFuture.failedFuture(new SpoolFullException("the service is shutting down"));
+      completion.completed(new SpoolFullException("the service is shutting down"));
+      return;
     }
     String failure = writer.failure();
     if (failure != null) {
       refusedClosed.increment();
-      return CompletableFuture.failedFuture(
-          new SpoolFullException("cannot store events durably: " + failure));
+      completion.completed(new SpoolFullException("cannot store events durably: " + failure));
+      return;
     }
     if (events.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
+      completion.completed(null);
+      return;
     }
     List<byte[]> payloads = new ArrayList<>(events.size());
     long bytes = 0;
@@ -315,7 +319,7 @@ public final class DiskSpool implements Spool {
       byte[] p = EventCodec.encode(events.get(i));
       if (p.length > config.maxRecordBytes()) {
         refusedTooLarge.increment();
-        return CompletableFuture.failedFuture(
+        completion.completed(
             new RecordTooLargeException(
                 (events.size() == 1 ? "the event" : "event " + i + " of the batch")
                     + " takes "
@@ -323,6 +327,7 @@ public final class DiskSpool implements Spool {
                     + " bytes; the largest event stored is "
                     + config.maxRecordBytes()
                     + " bytes"));
+        return;
       }
       payloads.add(p);
       bytes += RecordFrame.frameBytes(p.length);
@@ -330,20 +335,19 @@ public final class DiskSpool implements Spool {
     if (!budget.tryReserve(bytes) && (segmentLog.dropSpares() == 0 || !budget.tryReserve(bytes))) {
       refusedFull.increment();
       budgetLog.refused();
-      return CompletableFuture.failedFuture(
+      completion.completed(
           new SpoolFullException(
               "the spool is full ("
                   + Sizes.format(budget.used())
                   + " of "
                   + Sizes.format(budget.max())
                   + " bytes) until the sinks catch up"));
+      return;
     }
     if (budgetLog.full()) {
       budgetLog.room();
     }
-    GroupCommitWriter.Pending p = new GroupCommitWriter.Pending(payloads, bytes);
-    writer.enqueue(p);
-    return p.done;
+    writer.enqueue(new GroupCommitWriter.Pending(payloads, bytes, executor, completion));
   }
 
   @Override

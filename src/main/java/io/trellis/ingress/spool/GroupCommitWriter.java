@@ -7,8 +7,8 @@ import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -17,12 +17,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The one thread that writes to the log. It takes queued appends, writes their records, makes the
  * whole group durable with one fsync, publishes it to the sink readers and only then completes the
- * appends' futures (which answers the HTTP requests). The group closes when {@code
- * spool.fsync-max-delay} has passed since its oldest append arrived, when no append has arrived for
- * a tenth of that delay, or when {@code spool.fsync-max-bytes} are written, so one fsync serves
- * many concurrent requests while no request waits longer than the delay plus one fsync. With {@code
- * spool.fsync=none} there is no fsync and no waiting: whatever is queued is written and
- * acknowledged at once.
+ * appends (which answers the HTTP requests), with one task per event loop. The group closes when
+ * {@code spool.fsync-max-delay} has passed since its oldest append arrived, when no append has
+ * arrived for a tenth of that delay, or when {@code spool.fsync-max-bytes} are written, so one
+ * fsync serves many concurrent requests while no request waits longer than the delay plus one
+ * fsync. With {@code spool.fsync=none} there is no fsync and no waiting: whatever is queued is
+ * written and acknowledged at once.
  *
  * <p>A failed write fails the whole group (each request's events are all-or-nothing) and cuts the
  * file back; a failed fsync stops the spool for good, because after it the kernel may have dropped
@@ -43,11 +43,14 @@ final class GroupCommitWriter implements Runnable {
     final List<byte[]> payloads;
     final long bytes;
     final long enqueuedNanos = System.nanoTime();
-    final CompletableFuture<Void> done = new CompletableFuture<>();
+    final Executor executor;
+    final Spool.Completion completion;
 
-    Pending(List<byte[]> payloads, long bytes) {
+    Pending(List<byte[]> payloads, long bytes, Executor executor, Spool.Completion completion) {
       this.payloads = payloads;
       this.bytes = bytes;
+      this.executor = executor;
+      this.completion = completion;
     }
   }
 
@@ -299,15 +302,69 @@ final class GroupCommitWriter implements Runnable {
       events += p.payloads.size();
       bytes += p.bytes;
       ackTimer.record(now - p.enqueuedNanos, TimeUnit.NANOSECONDS);
-      p.done.complete(null);
     }
+    completeByExecutor(group);
     appendedEvents.increment(events);
     appendedBytes.increment(bytes);
     groupEvents.record(events);
   }
 
+  /**
+   * Completes the group with one task per executor (an HTTP event loop): a group of 60 requests
+   * from two event loops costs two hand-offs, not 60.
+   */
+  private void completeByExecutor(List<Pending> group) {
+    List<Executor> executors = new ArrayList<>(2);
+    List<List<Pending>> batches = new ArrayList<>(2);
+    for (Pending p : group) {
+      int i = indexOf(executors, p.executor);
+      if (i < 0) {
+        executors.add(p.executor);
+        batches.add(new ArrayList<>());
+        i = executors.size() - 1;
+      }
+      batches.get(i).add(p);
+    }
+    for (int i = 0; i < executors.size(); i++) {
+      List<Pending> batch = batches.get(i);
+      run(
+          executors.get(i),
+          () -> {
+            for (Pending p : batch) {
+              complete(p, null);
+            }
+          });
+    }
+  }
+
+  private static int indexOf(List<Executor> executors, Executor e) {
+    for (int i = 0; i < executors.size(); i++) {
+      if (executors.get(i) == e) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private void fail(Pending p, RuntimeException e) {
     budget.release(p.bytes);
-    p.done.completeExceptionally(e);
+    run(p.executor, () -> complete(p, e));
+  }
+
+  private static void run(Executor executor, Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RuntimeException e) {
+      // An event loop that is shut down: its connections are gone, nobody waits for the answer.
+      log.warn("Could not hand spool completions to their executor: {}", e.toString());
+    }
+  }
+
+  private static void complete(Pending p, Throwable failure) {
+    try {
+      p.completion.completed(failure);
+    } catch (RuntimeException e) {
+      log.error("A spool completion failed", e);
+    }
   }
 }

@@ -3,23 +3,55 @@ package io.trellis.ingress.spool;
 import io.trellis.ingress.event.TrafficEvent;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The hand-off between the HTTP layer and the sinks. The HTTP layer answers 2xx only after the
  * future returned by {@link #append} completes: from then on the events will reach every sink.
  *
  * <p>Implementations are thread-safe. {@code append} never blocks the caller (it is called on
- * event-loop threads); the future completes on another thread.
+ * event-loop threads).
  */
 public interface Spool extends AutoCloseable {
 
+  /** The outcome of one append. */
+  @FunctionalInterface
+  interface Completion {
+    /** Called once: {@code failure} is null when the events are stored. */
+    void completed(Throwable failure);
+  }
+
+  /** Runs a completion on the thread that completes the append (tests, tools). */
+  Executor DIRECT = Runnable::run;
+
   /**
-   * Appends the events atomically: all of them are accepted or none. The future fails with {@link
+   * Appends the events atomically: all of them are accepted or none. The completion gets {@link
    * SpoolFullException} when over budget (answer 503), {@link RecordTooLargeException} when an
    * event is larger than a record may be (answer 413), or another exception when the spool cannot
-   * write (answer 503).
+   * write (answer 503); null once the events are stored.
+   *
+   * <p>A refusal known at once is given on the calling thread before this returns. Otherwise the
+   * completion runs through {@code executor}, and the appends of one group that name the same
+   * executor are completed by one task on it: an HTTP event loop is woken once per group, not once
+   * per request.
    */
-  CompletableFuture<Void> append(List<TrafficEvent> events);
+  void append(List<TrafficEvent> events, Executor executor, Completion completion);
+
+  /** {@link #append(List, Executor, Completion)} as a future, completed on the writer's thread. */
+  default CompletableFuture<Void> append(List<TrafficEvent> events) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    append(
+        events,
+        DIRECT,
+        failure -> {
+          if (failure == null) {
+            f.complete(null);
+          } else {
+            f.completeExceptionally(failure);
+          }
+        });
+    return f;
+  }
 
   /** Starts delivering to the sinks. */
   void start();

@@ -6,12 +6,19 @@ import static io.trellis.ingress.spool.Events.events;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.trellis.ingress.event.TrafficEvent;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,5 +57,51 @@ class GroupCommitTest {
     long fsyncs = metrics.get("trellis.spool.fsync").timer().count();
     assertThat(fsyncs).isBetween(1L, 3L);
     assertThat(metrics.get("trellis.spool.appended.events").counter().count()).isEqualTo(200.0);
+  }
+
+  @Test
+  void aGroupIsCompletedWithOneTaskPerExecutorNotOnePerAppend() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "10s"));
+    // Two "event loops": single threads that count the tasks handed to them.
+    ExecutorService loopA = Executors.newSingleThreadExecutor(r -> new Thread(r, "loop-a"));
+    ExecutorService loopB = Executors.newSingleThreadExecutor(r -> new Thread(r, "loop-b"));
+    AtomicInteger tasks = new AtomicInteger();
+    Executor countingA =
+        t -> {
+          tasks.incrementAndGet();
+          loopA.execute(t);
+        };
+    Executor countingB =
+        t -> {
+          tasks.incrementAndGet();
+          loopB.execute(t);
+        };
+    List<String> wrongThread = new CopyOnWriteArrayList<>();
+    CountDownLatch done = new CountDownLatch(200);
+    try (DiskSpool spool = open(c, metrics)) {
+      List<TrafficEvent> events = events("loops", 200);
+      for (int i = 0; i < events.size(); i++) {
+        String loop = i % 2 == 0 ? "loop-a" : "loop-b";
+        spool.append(
+            List.of(events.get(i)),
+            i % 2 == 0 ? countingA : countingB,
+            failure -> {
+              if (failure != null || !Thread.currentThread().getName().equals(loop)) {
+                wrongThread.add(Thread.currentThread().getName() + " " + failure);
+              }
+              done.countDown();
+            });
+      }
+      assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      loopA.shutdown();
+      loopB.shutdown();
+    }
+    assertThat(wrongThread).isEmpty();
+    long groups = metrics.get("trellis.spool.group.events").summary().count();
+    assertThat(groups).isBetween(1L, 3L);
+    // At most one task per executor and group: not 200.
+    assertThat(tasks.get()).isBetween(2, (int) (2 * groups));
   }
 }
