@@ -9,11 +9,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Splits a batch body, a JSON array or an object {@code {"batch": [...]}}, into its items. Each
- * item keeps its exact original text (a slice of the body), so what is stored is what was sent.
+ * item keeps its exact original text (a slice of the body), so what is stored is what was sent. The
+ * other fields of an object (the envelope: Segment's {@code sentAt} and {@code context}, PostHog's
+ * {@code sent_at}, Snowplow's {@code schema}) are kept too, each as its string value or its exact
+ * JSON text: they describe every item, and are stored with each.
  */
 public final class BatchItems {
   /* One parser factory per nesting limit (in practice one: limits.json-depth-max). */
@@ -47,6 +51,12 @@ public final class BatchItems {
     }
   }
 
+  /**
+   * A split batch: its items, and the envelope's other fields in body order (empty for an array), a
+   * string as its value and anything else as its exact JSON text.
+   */
+  public record Batch(List<Item> items, List<Map.Entry<String, String>> envelope) {}
+
   private BatchItems() {}
 
   /** Splits a batch whose object form holds its items in {@code "batch"}. */
@@ -62,6 +72,12 @@ public final class BatchItems {
    * items.
    */
   public static List<Item> parse(byte[] body, String field, int maxItems, int maxDepth)
+      throws InvalidBatchException, TooManyItemsException, TooDeepException {
+    return split(body, field, maxItems, maxDepth).items();
+  }
+
+  /** The same, with the envelope's other fields. */
+  public static Batch split(byte[] body, String field, int maxItems, int maxDepth)
       throws InvalidBatchException, TooManyItemsException, TooDeepException {
     JsonFactory factory =
         FACTORIES.computeIfAbsent(
@@ -90,11 +106,13 @@ public final class BatchItems {
     }
   }
 
-  private static List<Item> items(JsonParser p, byte[] body, String field, int maxItems)
+  private static Batch items(JsonParser p, byte[] body, String field, int maxItems)
       throws IOException, InvalidBatchException, TooManyItemsException {
     JsonToken t = p.nextToken();
+    List<Map.Entry<String, String>> envelope = List.of();
     if (t == JsonToken.START_OBJECT) {
-      if (!seekBatchArray(p, field)) {
+      envelope = new ArrayList<>(4);
+      if (!seekBatchArray(p, body, field, envelope)) {
         throw new InvalidBatchException(
             "expected a JSON array of events or an object with a \"" + field + "\" array");
       }
@@ -102,6 +120,22 @@ public final class BatchItems {
       throw new InvalidBatchException(
           "expected a JSON array of events or an object with a \"" + field + "\" array");
     }
+    List<Item> items = elements(p, body, maxItems);
+    if (t == JsonToken.START_OBJECT) {
+      // The fields after the array belong to the envelope as much as those before it.
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        envelopeField(p, body, envelope);
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw new InvalidBatchException("unexpected end of JSON input");
+      }
+    }
+    return new Batch(items, envelope);
+  }
+
+  private static List<Item> elements(JsonParser p, byte[] body, int maxItems)
+      throws IOException, InvalidBatchException, TooManyItemsException {
+    JsonToken t;
     List<Item> items = new ArrayList<>();
     int index = 0;
     while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
@@ -126,18 +160,35 @@ public final class BatchItems {
     return items;
   }
 
-  /** Moves the parser into the value of the top-level array field; false when there is none. */
-  private static boolean seekBatchArray(JsonParser p, String field) throws IOException {
-    JsonToken t;
-    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-      String name = p.currentName();
-      t = p.nextToken();
-      if (field.equals(name) && t == JsonToken.START_ARRAY) {
+  /**
+   * Moves the parser into the value of the top-level array field, adding the fields before it to
+   * the envelope; false when there is none.
+   */
+  private static boolean seekBatchArray(
+      JsonParser p, byte[] body, String field, List<Map.Entry<String, String>> envelope)
+      throws IOException {
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      if (field.equals(p.currentName()) && p.nextToken() == JsonToken.START_ARRAY) {
         return true;
       }
-      p.skipChildren();
+      envelopeField(p, body, envelope);
     }
     return false;
+  }
+
+  /** Reads the value of the current field (or of the field whose value is current) into env. */
+  private static void envelopeField(
+      JsonParser p, byte[] body, List<Map.Entry<String, String>> envelope) throws IOException {
+    String name = p.currentName();
+    JsonToken t = p.currentToken() == JsonToken.FIELD_NAME ? p.nextToken() : p.currentToken();
+    if (t == JsonToken.VALUE_STRING) {
+      envelope.add(Map.entry(name, p.getText()));
+      return;
+    }
+    int start = (int) p.currentTokenLocation().getByteOffset();
+    p.skipChildren();
+    int end = (int) p.currentLocation().getByteOffset();
+    envelope.add(Map.entry(name, new String(body, start, end - start, StandardCharsets.UTF_8)));
   }
 
   private static String firstLine(String message) {

@@ -144,6 +144,18 @@ final class ApiKeyExtractor {
     return false;
   }
 
+  /**
+   * Adds the keys a batch item names: its top-level {@code api_key} or {@code writeKey}, and
+   * PostHog's project token ({@code token}, {@code properties.token}).
+   */
+  static void addItemKeys(Set<String> keys, JsonFields item) {
+    for (String f : FIELDS) {
+      add(keys, item.text(f));
+    }
+    add(keys, item.text("token"));
+    add(keys, item.property("token"));
+  }
+
   /** A cheap filter: most bodies never name a key field, and need no second parse. */
   private static boolean mentionsKeyField(byte[] body) {
     for (byte[] needle : FIELD_BYTES) {

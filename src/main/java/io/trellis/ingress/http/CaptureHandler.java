@@ -501,6 +501,19 @@ final class CaptureHandler {
       ApiKeyExtractor.add(found, parsed.text("token"));
       ApiKeyExtractor.add(found, parsed.property("token"));
     }
+    BatchItems.Batch split = null;
+    if (found.isEmpty() && batch && p.endpoint() == Endpoint.POSTHOG) {
+      // A PostHog batch may carry its token only in its events: split it now to find it.
+      split = splitBatch(p, body);
+      if (split == null) {
+        return;
+      }
+      for (BatchItems.Item item : split.items()) {
+        if (item.json() != null) {
+          ApiKeyExtractor.addItemKeys(found, item.json());
+        }
+      }
+    }
     if (found.isEmpty()) {
       fail(
           p.outcome(),
@@ -515,8 +528,9 @@ final class CaptureHandler {
       return;
     }
     String key = found.iterator().next();
+    BatchItems.Batch items = split;
     if (checkedVerdict != null && key.equals(checkedKey)) {
-      accept(p, data, key, (AuthResult.Authorized) checkedVerdict, body, parsed, batch);
+      accept(p, data, key, (AuthResult.Authorized) checkedVerdict, body, parsed, batch, items);
       return;
     }
     RateLimits.Attempt attempt = limits.attempt(clientIp);
@@ -526,7 +540,7 @@ final class CaptureHandler {
         verdict -> {
           attempt.settle(countsAgainstSender(verdict));
           if (verdict instanceof AuthResult.Authorized a) {
-            accept(p, data, key, a, body, parsed, batch);
+            accept(p, data, key, a, body, parsed, batch, items);
           } else {
             fail(p.outcome(), req, authError(verdict));
           }
@@ -567,15 +581,16 @@ final class CaptureHandler {
       AuthResult.Authorized auth,
       BodyDecoder.Decoded body,
       JsonFields parsed,
-      boolean batch) {
+      boolean batch,
+      BatchItems.Batch split) {
     HttpServerRequest req = p.req();
     Endpoint endpoint = p.endpoint();
     String org = auth.organizationId();
-    EventCapture.SharedRequest shared = capture.request(data, key, auth.relay(), org);
     if (batch) {
-      acceptBatch(p, shared, key, org, body);
+      acceptBatch(p, data, key, auth, body, split);
       return;
     }
+    EventCapture.SharedRequest shared = capture.request(data, key, auth.relay(), org);
     if (overLimit(p, org, 1)) {
       return;
     }
@@ -609,31 +624,53 @@ final class CaptureHandler {
         err -> fail(p.outcome(), req, spoolError(err)));
   }
 
+  /** Splits the batch body; null when it is refused (the answer is sent). */
+  private BatchItems.Batch splitBatch(Pending p, BodyDecoder.Decoded body) {
+    try {
+      return BatchItems.split(
+          body.utf8(), p.endpoint().batchField(), config.batchItemsMax(), clients.jsonDepthMax());
+    } catch (BatchItems.TooDeepException e) {
+      fail(p.outcome(), p.req(), tooDeep(clients.jsonDepthMax()));
+    } catch (BatchItems.InvalidBatchException e) {
+      fail(p.outcome(), p.req(), new HttpError(400, "invalid_json", e.getMessage()));
+    } catch (BatchItems.TooManyItemsException e) {
+      fail(p.outcome(), p.req(), new HttpError(413, "too_many_items", e.getMessage()));
+    }
+    return null;
+  }
+
+  /**
+   * Stores every item of a batch. The envelope's other fields ({@code sentAt}, {@code sent_at}, a
+   * batch-wide {@code context}) describe every item, so they are kept with each, like form fields:
+   * in the stored parameters.
+   */
   private void acceptBatch(
       Pending p,
-      EventCapture.SharedRequest shared,
+      RequestData data,
       String key,
-      String org,
-      BodyDecoder.Decoded body) {
+      AuthResult.Authorized auth,
+      BodyDecoder.Decoded body,
+      BatchItems.Batch split) {
     HttpServerRequest req = p.req();
-    List<BatchItems.Item> items;
-    try {
-      items =
-          BatchItems.parse(
-              body.utf8(),
-              p.endpoint().batchField(),
-              config.batchItemsMax(),
-              clients.jsonDepthMax());
-    } catch (BatchItems.TooDeepException e) {
-      fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
-      return;
-    } catch (BatchItems.InvalidBatchException e) {
-      fail(p.outcome(), req, new HttpError(400, "invalid_json", e.getMessage()));
-      return;
-    } catch (BatchItems.TooManyItemsException e) {
-      fail(p.outcome(), req, new HttpError(413, "too_many_items", e.getMessage()));
+    String org = auth.organizationId();
+    BatchItems.Batch batch = split != null ? split : splitBatch(p, body);
+    if (batch == null) {
       return;
     }
+    List<BatchItems.Item> items = batch.items();
+    RequestData withEnvelope = data;
+    if (!batch.envelope().isEmpty()) {
+      if (data.query().size() + batch.envelope().size() > clients.paramsMax()) {
+        fail(p.outcome(), req, BodyDecoder.tooManyFields(clients.paramsMax()));
+        return;
+      }
+      List<Map.Entry<String, String>> params = new ArrayList<>(data.query());
+      params.addAll(batch.envelope());
+      withEnvelope =
+          new RequestData(
+              data.method(), data.url(), data.headers(), params, data.peerIp(), data.receivedAt());
+    }
+    EventCapture.SharedRequest shared = capture.request(withEnvelope, key, auth.relay(), org);
     for (BatchItems.Item item : items) {
       if (item.json() != null
           && (ApiKeyExtractor.itemConflicts(item.json(), key)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BatchItemsTest {
@@ -29,6 +30,33 @@ class BatchItemsTest {
         BatchItems.parse(
             "{\"context\":{\"x\":[1]},\"batch\":[{\"i\":1}],\"sentAt\":\"t\"}".getBytes(), 10, 64);
     assertThat(items).extracting(BatchItems.Item::raw).containsExactly("{\"i\":1}");
+  }
+
+  @Test
+  void theEnvelopesOtherFieldsAreKeptBeforeAndAfterTheBatch() throws Exception {
+    String body =
+        "{\"context\": {\"x\":[1, 2.50]},\"api_key\":\"k\\u0041\",\"batch\":[{\"i\":1}],"
+            + "\"sentAt\":\"2026-12-04T10:00:00.000Z\",\"n\":1e3,\"t\":true,\"z\":null}";
+    BatchItems.Batch batch =
+        BatchItems.split(body.getBytes(StandardCharsets.UTF_8), "batch", 10, 64);
+
+    assertThat(batch.items()).extracting(BatchItems.Item::raw).containsExactly("{\"i\":1}");
+    // Strings by value, anything else as its exact text.
+    assertThat(batch.envelope())
+        .containsExactly(
+            Map.entry("context", "{\"x\":[1, 2.50]}"),
+            Map.entry("api_key", "kA"),
+            Map.entry("sentAt", "2026-12-04T10:00:00.000Z"),
+            Map.entry("n", "1e3"),
+            Map.entry("t", "true"),
+            Map.entry("z", "null"));
+    assertThat(BatchItems.split("[{}]".getBytes(), "batch", 10, 64).envelope()).isEmpty();
+    assertThat(
+            BatchItems.split("{\"schema\":\"s\",\"data\":[{}]}".getBytes(), "data", 10, 64)
+                .envelope())
+        .containsExactly(Map.entry("schema", "s"));
+    assertThatThrownBy(() -> BatchItems.split("{\"batch\":[{}],\"a\":".getBytes(), "batch", 10, 64))
+        .isInstanceOf(BatchItems.InvalidBatchException.class);
   }
 
   @Test

@@ -187,6 +187,84 @@ class SdkProtocolsIT {
   }
 
   @Test
+  void postHogBatchMayCarryItsTokenOnlyAtTheTopOrOnlyInItsEvents() {
+    String[] ids = new String[4];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = UUID.randomUUID().toString();
+    }
+    String inProperties =
+        "{\"event\":\"a\",\"uuid\":\"" + ids[0] + "\",\"properties\":{\"token\":\"" + key + "\"}}";
+    String atTop =
+        "{\"event\":\"b\",\"uuid\":\"" + ids[1] + "\",\"token\":\"" + key + "\",\"properties\":{}}";
+    String[] accepted = {
+      "[" + inProperties + "," + atTop + "]",
+      "{\"batch\":[{\"event\":\"c\",\"uuid\":\""
+          + ids[2]
+          + "\",\"properties\":{\"token\":\""
+          + key
+          + "\"}}],\"sent_at\":\"2026-12-04T10:00:00.000Z\"}",
+      "{\"api_key\":\""
+          + key
+          + "\",\"batch\":[{\"event\":\"d\",\"uuid\":\""
+          + ids[3]
+          + "\",\"properties\":{}}]}"
+    };
+    for (String body : accepted) {
+      HttpResponse<String> res = post("/e/", "text/plain", utf8(body));
+      assertThat(res.statusCode()).as(body + " " + res.body()).isEqualTo(200);
+    }
+    for (String id : ids) {
+      JsonNode e = service.awaitEvent(id);
+      assertThat(e.path("organization_id").asText()).isEqualTo("acme");
+      assertThat(e.path("body").asText()).doesNotContain(key);
+    }
+    assertThat(service.awaitEvent(ids[2]).path("query_params").path("sent_at").asText())
+        .isEqualTo("2026-12-04T10:00:00.000Z");
+
+    String other = service.createKey("globex");
+    String twoTokens =
+        "[" + inProperties + ",{\"event\":\"x\",\"properties\":{\"token\":\"" + other + "\"}}]";
+    HttpResponse<String> conflict = post("/e/", "text/plain", utf8(twoTokens));
+    assertThat(conflict.statusCode()).isEqualTo(400);
+    assertThat(conflict.body()).contains("conflicting_api_keys").doesNotContain(key, other);
+    HttpResponse<String> none = post("/e/", "text/plain", utf8("[{\"event\":\"x\"}]"));
+    assertThat(none.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aBatchEnvelopesOtherFieldsAreStoredWithEachOfItsEvents() {
+    String first = UUID.randomUUID().toString();
+    String second = UUID.randomUUID().toString();
+    String item = "{\"type\":\"track\",\"event\":\"x\",\"messageId\":\"" + first + "\"}";
+    HttpResponse<String> res =
+        service.send(
+            HttpRequest.newBuilder(service.uri("/v1/batch"))
+                .header("Content-Type", "application/json")
+                .header(
+                    "Authorization", "Basic " + Base64.getEncoder().encodeToString(utf8(key + ":")))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"writeKey\":\""
+                            + key
+                            + "\",\"context\":{\"library\":{\"name\":\"lib\"}},\"batch\":["
+                            + item
+                            + ",{\"type\":\"page\",\"messageId\":\""
+                            + second
+                            + "\"}],\"sentAt\":\"2026-12-04T10:00:00.000Z\"}")));
+
+    assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    for (String id : new String[] {first, second}) {
+      JsonNode params = service.awaitEvent(id).path("query_params");
+      assertThat(params.path("sentAt").asText()).isEqualTo("2026-12-04T10:00:00.000Z");
+      assertThat(params.path("context").asText()).isEqualTo("{\"library\":{\"name\":\"lib\"}}");
+      assertThat(params.has("writeKey")).isFalse();
+      assertThat(params.toString()).doesNotContain(key);
+    }
+    // Each event's body is still its item, exactly as sent.
+    assertThat(service.awaitEvent(first).path("body").asText()).isEqualTo(item);
+  }
+
+  @Test
   void postHogBase64FormBatchIsStoredDecoded() {
     String id = UUID.randomUUID().toString();
     String batch =
