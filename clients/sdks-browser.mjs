@@ -76,14 +76,29 @@ const SCRIPTS = {
     return { distinct_id: posthog.get_distinct_id(), session_id, flags };`,
   snowplow: `
     const sp = snowplowBrowserTracking;
-    sp.newTracker('post', S + '/snowplow/' + K, { appId: 'shop', platform: 'web' });
+    // What the tracker says it delivered: the event codes of every acknowledged request.
+    const delivered = [];
+    sp.newTracker('post', S + '/snowplow/' + K, { appId: 'shop', platform: 'web',
+      onRequestSuccess: (batch) => batch.forEach((e) => delivered.push(e.e)) });
     sp.newTracker('get', S + '/snowplow/' + K, { appId: 'shop', platform: 'web', eventMethod: 'get' });
-    sp.trackPageView({ title: 'Pricing' }, ['post']);
-    sp.trackStructEvent({ category: 'shop', action: 'add-to-basket', label: R, value: 2 }, ['post']);
+    // Page pings: one a second once the visitor has been active for a second.
+    sp.enableActivityTracking({ minimumVisitLength: 1, heartbeatDelay: 1 }, ['post']);
+    // A custom entity on every event, beside the tracker's own web_page entity.
+    const context = [{ schema: 'iglu:com.acme/cart/jsonschema/1-0-0', data: { runId: R, items: 2 } }];
+    sp.trackPageView({ title: 'Pricing', context }, ['post']);
+    sp.trackStructEvent({ category: 'shop', action: 'add-to-basket', label: R, property: 'sku-1',
+        value: 2, context }, ['post']);
     sp.trackSelfDescribingEvent({ event: { schema: 'iglu:com.acme/checkout/jsonschema/1-0-0',
-        data: { runId: R, total: 42.5 } } }, ['post']);
-    sp.trackPageView({ title: 'Pixel' }, ['get']);
-    return {};`,
+        data: { runId: R, total: 42.5 } }, context }, ['post']);
+    sp.trackPageView({ title: 'Pixel', context }, ['get']);
+    // The visitor moves the mouse until the tracker has delivered a page ping.
+    await new Promise((resolve) => {
+      const t = setInterval(() => {
+        if (delivered.includes('pp')) { clearInterval(t); resolve(); return; }
+        document.dispatchEvent(new MouseEvent('mousemove', { clientX: 10, clientY: 10 }));
+      }, 100);
+    });
+    return { delivered };`,
 };
 
 const wanted = Object.keys(keys);

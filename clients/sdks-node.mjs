@@ -90,12 +90,17 @@ async function snowplow(key) {
   tracker.setDomainUserId('duid-' + runId);
   tracker.setSessionId('sid-' + runId);
   const ids = {};
+  // A custom entity on every event.
+  const context = [{ schema: 'iglu:com.acme/cart/jsonschema/1-0-0', data: { runId, items: 2 } }];
   const track = (name, builder) => {
-    const payload = tracker.track(builder);
+    const payload = tracker.track(builder, context);
     ids[name] = payload && payload.eid;
   };
   track('page_view', sp.buildPageView({ pageUrl, pageTitle: 'Pricing', referrer: 'https://search.example/' }));
-  track('structured', sp.buildStructEvent({ category: 'shop', action: 'add-to-basket', label: runId, value: 2 }));
+  track('page_ping', sp.buildPagePing({ pageUrl, pageTitle: 'Pricing', referrer: 'https://search.example/',
+    minXOffset: 5, maxXOffset: 10, minYOffset: 20, maxYOffset: 300 }));
+  track('structured', sp.buildStructEvent({ category: 'shop', action: 'add-to-basket', label: runId,
+    property: 'sku-1', value: 2 }));
   track('self_describing', sp.buildSelfDescribingEvent({
     event: { schema: 'iglu:com.acme/checkout/jsonschema/1-0-0', data: { runId, total: 42.5 } },
   }));

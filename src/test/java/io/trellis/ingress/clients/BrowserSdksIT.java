@@ -134,6 +134,8 @@ class BrowserSdksIT {
       assertThat(e.path("url").asText()).contains("/e/");
       assertThat(e.path("session_id").asText()).isEqualTo(session);
       assertThat(e.path("body").asText()).doesNotContain(keys.get("posthog"));
+      // posthog-js sends the batch's send time in the envelope (or the query): kept with each.
+      assertThat(e.path("query_params").path("sent_at").asText()).isNotEmpty();
     }
     JsonNode pageview = byType.get("$pageview");
     assertThat(pageview.path("click_id").asText()).isEqualTo("G-posthog-" + run);
@@ -142,11 +144,20 @@ class BrowserSdksIT {
 
   @Test
   void snowplowEventsAreStoredOnceWithTheirFields() {
-    result("snowplow");
-    Map<String, JsonNode> byId = storedOnce("snowplow", 4, e -> eid(e));
+    JsonNode lib = result("snowplow");
+    List<String> delivered = new ArrayList<>();
+    lib.path("calls").path("delivered").forEach(d -> delivered.add(d.asText()));
+    long pings = delivered.stream().filter("pp"::equals).count();
+    assertThat(pings).as(delivered.toString()).isPositive();
+    // The POST tracker's events and pings as it counted them, plus the pixel's page view.
+    Map<String, JsonNode> byId = storedOnce("snowplow", delivered.size() + 1, e -> eid(e));
     List<String> types =
         byId.values().stream().map(e -> e.path("event_type").asText()).sorted().toList();
-    assertThat(types).containsExactly("checkout", "event", "page_view", "page_view");
+    List<String> expected = new ArrayList<>(List.of("checkout", "event", "page_view", "page_view"));
+    for (int i = 0; i < pings; i++) {
+      expected.add("page_ping");
+    }
+    assertThat(types).containsExactlyInAnyOrderElementsOf(expected);
     for (JsonNode e : byId.values()) {
       assertThat(e.path("event_id").asText()).isEqualTo(eid(e));
       assertThat(e.path("click_id").asText()).isEqualTo("G-snowplow-" + run);
@@ -155,11 +166,54 @@ class BrowserSdksIT {
       assertThat(e.path("url").asText())
           .contains("/snowplow/[redacted]/")
           .doesNotContain(keys.get("snowplow"));
+      // The entities sent with each event, plain (co) or base64 (cx), are stored as sent: the
+      // page's own and the custom one.
+      JsonNode entities = contexts(e).path("data");
+      List<String> schemas = new ArrayList<>();
+      entities.forEach(c -> schemas.add(c.path("schema").asText()));
+      assertThat(schemas)
+          .as(e.toString())
+          .contains(
+              "iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0",
+              "iglu:com.acme/cart/jsonschema/1-0-0");
+      entities.forEach(
+          c -> {
+            if (c.path("schema").asText().equals("iglu:com.acme/cart/jsonschema/1-0-0")) {
+              assertThat(c.path("data").path("runId").asText()).isEqualTo(run);
+            }
+          });
     }
     List<JsonNode> pixels =
         byId.values().stream().filter(e -> e.path("method").asText().equals("GET")).toList();
     assertThat(pixels).hasSize(1);
     assertThat(pixels.get(0).path("query_params").path("e").asText()).isEqualTo("pv");
+    assertThat(pixels.get(0).path("query_params").path("cx").asText()).isNotEmpty();
+    JsonNode structured =
+        body(
+            byId.values().stream()
+                .filter(e -> e.path("event_type").asText().equals("event"))
+                .findFirst()
+                .orElseThrow());
+    assertThat(structured.path("se_ca").asText()).isEqualTo("shop");
+    assertThat(structured.path("se_ac").asText()).isEqualTo("add-to-basket");
+    assertThat(structured.path("se_la").asText()).isEqualTo(run);
+    assertThat(structured.path("se_pr").asText()).isEqualTo("sku-1");
+    assertThat(structured.path("se_va").asText()).isEqualTo("2");
+  }
+
+  /** A Snowplow event's entities: its co (JSON text) or cx (base64), in its body or query. */
+  static JsonNode contexts(JsonNode stored) {
+    JsonNode fields =
+        stored.path("method").asText().equals("GET") ? stored.path("query_params") : body(stored);
+    if (fields.hasNonNull("co")) {
+      return RunningService.json(fields.path("co").asText());
+    }
+    String cx = fields.path("cx").asText();
+    return RunningService.json(
+        new String(
+            java.util.Base64.getUrlDecoder()
+                .decode(cx.replace('+', '-').replace('/', '_').replace("=", "")),
+            java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private static boolean hasPostHogCalls(List<JsonNode> es) {

@@ -52,6 +52,8 @@ class SegmentSdkIT {
         assertThat(e.path("event_type").asText()).as(type).isEqualTo(expectedType.get(type));
         assertThat(body(e).path("type").asText()).isEqualTo(type);
         assertThat(e.path("url").asText()).endsWith("/v1/batch");
+        // analytics-node puts the send time only in the batch's envelope: kept with each event.
+        ServerSdksTest.assertSentAt(e.path("query_params").path("sentAt").asText());
         assertThat(e.toString()).doesNotContain(key);
       }
     }

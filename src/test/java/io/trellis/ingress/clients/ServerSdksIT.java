@@ -86,6 +86,9 @@ class ServerSdksIT {
             assertThat(e.path("event_id").asText()).isEqualTo(ids.path(call).asText());
             assertThat(e.path("event_type").asText()).isEqualTo(eventType);
             assertThat(e.path("url").asText()).endsWith("/v1/batch");
+            // The batch's own send time, beside each event's.
+            assertSentAt(e.path("query_params").path("sentAt").asText());
+            assertSentAt(body(e).path("sentAt").asText());
             assertThat(e.path("session_id").asText()).isEqualTo("rs-" + run);
             assertThat(e.path("click_id").asText()).isEqualTo("G-" + run);
             assertThat(e.path("source").asText()).isEqualTo("newsletter");
@@ -110,6 +113,8 @@ class ServerSdksIT {
               "$identify",
               "$create_alias",
               "$groupidentify");
+      // The batch's send time, which posthog-node puts only in the envelope, is kept with each.
+      byId.values().forEach(e -> assertSentAt(e.path("query_params").path("sent_at").asText()));
       for (String call : List.of("capture", "pageview", "pageleave")) {
         JsonNode e = byId.get(ids.path(call).asText());
         assertThat(e).as(call).isNotNull();
@@ -130,9 +135,17 @@ class ServerSdksIT {
   void snowplowNodeEventsAreStoredOnceWithTheirFields() {
     for (String mode : List.of("relay", "plain")) {
       JsonNode ids = ids("snowplow", mode);
-      Map<String, JsonNode> byId = storedOnce("snowplow-" + mode, 3, "eid");
+      Map<String, JsonNode> byId = storedOnce("snowplow-" + mode, 4, "eid");
       Map<String, String> type =
-          Map.of("page_view", "page_view", "structured", "event", "self_describing", "checkout");
+          Map.of(
+              "page_view",
+              "page_view",
+              "page_ping",
+              "page_ping",
+              "structured",
+              "event",
+              "self_describing",
+              "checkout");
       type.forEach(
           (call, eventType) -> {
             JsonNode e = byId.get(ids.path(call).asText());
@@ -143,11 +156,37 @@ class ServerSdksIT {
             assertThat(e.path("url").asText())
                 .endsWith("/snowplow/[redacted]/com.snowplowanalytics.snowplow/tp2");
             assertRelay(e, mode, "node");
+            // The custom entity, sent as plain JSON (co), is stored as sent.
+            JsonNode entity = BrowserSdksTest.contexts(e).path("data").path(0);
+            assertThat(entity.path("schema").asText())
+                .isEqualTo("iglu:com.acme/cart/jsonschema/1-0-0");
+            assertThat(entity.path("data").path("runId").asText()).isEqualTo(run);
           });
+      JsonNode ping = body(byId.get(ids.path("page_ping").asText()));
+      assertThat(ping.path("pp_mix").asText()).isEqualTo("5");
+      assertThat(ping.path("pp_max").asText()).isEqualTo("10");
+      assertThat(ping.path("pp_miy").asText()).isEqualTo("20");
+      assertThat(ping.path("pp_may").asText()).isEqualTo("300");
+      JsonNode structured = body(byId.get(ids.path("structured").asText()));
+      assertThat(structured.path("se_ca").asText()).isEqualTo("shop");
+      assertThat(structured.path("se_ac").asText()).isEqualTo("add-to-basket");
+      assertThat(structured.path("se_la").asText()).isEqualTo(run);
+      assertThat(structured.path("se_pr").asText()).isEqualTo("sku-1");
+      assertThat(structured.path("se_va").asText()).isEqualTo("2");
+      // The envelope's schema is kept with each event.
+      assertThat(byId.values().iterator().next().path("query_params").path("schema").asText())
+          .startsWith("iglu:com.snowplowanalytics.snowplow/payload_data/");
       JsonNode pageView = byId.get(ids.path("page_view").asText());
       assertThat(pageView.path("click_id").asText()).isEqualTo("G-" + run);
       assertThat(pageView.path("referer").asText()).isEqualTo("https://search.example/");
     }
+  }
+
+  /** An ISO-8601 instant within the last hour: the time an SDK sent a batch. */
+  static void assertSentAt(String sentAt) {
+    assertThat(sentAt).isNotEmpty();
+    assertThat(java.time.Instant.parse(sentAt))
+        .isBetween(java.time.Instant.now().minusSeconds(3600), java.time.Instant.now());
   }
 
   /** Relay keys: the browser's IP and UA, socket address in a header; plain keys: the socket's. */
