@@ -64,8 +64,10 @@ public final class EventSchema {
                       "query_params",
                       JSON_OBJECT,
                       TrafficEvent::queryParams,
-                      "every query parameter (a parameter given more than once becomes an array),"
-                          + " credentials removed")),
+                      "every query parameter and form field (a parameter given more than once"
+                          + " becomes an array), and for a batch `{\"batch\":[…],\"sentAt\":…}` the"
+                          + " envelope's other fields (a string as its value, anything else as its"
+                          + " JSON text), credentials removed")),
               request(
                   Column.text(
                       "body",

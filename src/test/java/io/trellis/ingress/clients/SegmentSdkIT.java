@@ -53,7 +53,7 @@ class SegmentSdkIT {
         assertThat(body(e).path("type").asText()).isEqualTo(type);
         assertThat(e.path("url").asText()).endsWith("/v1/batch");
         // analytics-node puts the send time only in the batch's envelope: kept with each event.
-        ServerSdksTest.assertSentAt(e.path("query_params").path("sentAt").asText());
+        ServerSdksIT.assertSentAt(e.path("query_params").path("sentAt").asText());
         assertThat(e.toString()).doesNotContain(key);
       }
     }

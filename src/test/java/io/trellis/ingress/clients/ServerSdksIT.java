@@ -157,7 +157,7 @@ class ServerSdksIT {
                 .endsWith("/snowplow/[redacted]/com.snowplowanalytics.snowplow/tp2");
             assertRelay(e, mode, "node");
             // The custom entity, sent as plain JSON (co), is stored as sent.
-            JsonNode entity = BrowserSdksTest.contexts(e).path("data").path(0);
+            JsonNode entity = BrowserSdksIT.contexts(e).path("data").path(0);
             assertThat(entity.path("schema").asText())
                 .isEqualTo("iglu:com.acme/cart/jsonschema/1-0-0");
             assertThat(entity.path("data").path("runId").asText()).isEqualTo(run);
