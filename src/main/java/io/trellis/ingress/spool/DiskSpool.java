@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.base.DurableFiles;
 import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.config.Durations;
 import io.trellis.ingress.config.Sizes;
 import io.trellis.ingress.event.EventCodec;
 import io.trellis.ingress.event.TrafficEvent;
@@ -341,7 +342,7 @@ public final class DiskSpool implements Spool {
                   + Sizes.format(budget.used())
                   + " of "
                   + Sizes.format(budget.max())
-                  + " bytes) until the sinks catch up"));
+                  + ") until the sinks catch up"));
       return;
     }
     if (budgetLog.full()) {
@@ -380,7 +381,7 @@ public final class DiskSpool implements Spool {
               .append(Sizes.format(used))
               .append(" of ")
               .append(Sizes.format(budget.max()))
-              .append(" bytes used;");
+              .append(" used;");
       for (SinkDelivery d : deliveries) {
         sb.append(' ').append(d.sinkName()).append(" is ").append((long) d.lagEvents());
         sb.append(" events behind;");
@@ -452,7 +453,7 @@ public final class DiskSpool implements Spool {
       log.warn(
           "Sink {} did not drain within {}: {} events stay in the spool for the next start",
           d.sinkName(),
-          config.drainTimeout(),
+          Durations.format(config.drainTimeout()),
           (long) d.lagEvents());
       d.stopNow();
     }

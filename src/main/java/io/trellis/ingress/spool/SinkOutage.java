@@ -40,8 +40,8 @@ final class SinkOutage {
         .addKeyValue("reason", reason)
         .addKeyValue("lag_events", lagEvents)
         .log(
-            "Sink {} is down: {}. Its events wait in the spool ({} now) and the write is retried"
-                + " with backoff",
+            "Sink {} is down: {}. {} events wait in the spool for it; the write is retried with"
+                + " backoff",
             sink,
             reason,
             lagEvents);
