@@ -13,10 +13,10 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import org.junit.jupiter.api.Test;
 
 /**
  * Capture reads top-level fields with one streaming pass instead of a Jackson tree; what it reads
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class JsonFieldsTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  @Test
+  @Example
   void scalarsReadAsATreeWouldGiveThem() {
     JsonFields f =
         JsonFields.parse(
@@ -50,7 +50,7 @@ class JsonFieldsTest {
     assertThat(f.has("missing")).isFalse();
   }
 
-  @Test
+  @Example
   void anythingButExactlyOneObjectIsNotRead() {
     assertThat(JsonFields.parse(bytes("[{\"a\":1}]"))).isNull();
     assertThat(JsonFields.parse(bytes("{\"a\":1} {\"b\":2}"))).isNull();
@@ -62,7 +62,7 @@ class JsonFieldsTest {
     assertThat(JsonFields.parse(bytes(" \n\t{\"a\":\"b\"}\r\n")).text("a")).isEqualTo("b");
   }
 
-  @Test
+  @Example
   void readsTheScalarsOfContextPageAndCampaign() {
     JsonFields f =
         JsonFields.parse(
@@ -81,7 +81,7 @@ class JsonFieldsTest {
     assertThat(f.text("event")).isEqualTo("e");
   }
 
-  @Test
+  @Example
   void aLaterContextReplacesAnEarlierOneAsInATree() {
     JsonFields replaced =
         JsonFields.parse(

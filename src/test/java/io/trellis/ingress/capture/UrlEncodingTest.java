@@ -4,21 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.CharRange;
 import net.jqwik.api.constraints.Chars;
-import org.junit.jupiter.api.Test;
 
 class UrlEncodingTest {
-  @Test
+  @Example
   void plainTextIsReturnedAsItIs() {
     String s = "utm_source";
     assertThat(UrlEncoding.decode(s)).isSameAs(s);
     assertThat(UrlEncoding.decode("a=b&utm_source=x", 4, 14)).isEqualTo("utm_source");
   }
 
-  @Test
+  @Example
   void escapesAndPlusAreDecodedAndMalformedEscapesKept() {
     assertThat(UrlEncoding.decode("caf%C3%A9+au+lait")).isEqualTo("café au lait");
     assertThat(UrlEncoding.decode("x=%zz&y", 2, 5)).isEqualTo("%zz");

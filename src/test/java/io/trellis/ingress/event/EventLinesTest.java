@@ -17,12 +17,12 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
-import org.junit.jupiter.api.Test;
 
 /**
  * The hand-written NDJSON writer against the reference it replaced: Jackson's default UTF-8
@@ -36,7 +36,7 @@ class EventLinesTest {
 
   private static final long MAX_TIME = 253_402_300_799_999L;
 
-  @Test
+  @Example
   void benchEventsAreWrittenExactlyAsJacksonWroteThem() throws IOException {
     List<TrafficEvent> events = new ArrayList<>();
     for (TrafficEvent e : BenchEvents.captured(50)) {
@@ -52,7 +52,7 @@ class EventLinesTest {
     assertThat(new String(actual, StandardCharsets.UTF_8).split("\n", -1)).hasSize(51);
   }
 
-  @Test
+  @Example
   void awkwardStringsAreEscapedAsJacksonEscapesThem() throws IOException {
     List<String> awkward =
         List.of(
@@ -71,7 +71,7 @@ class EventLinesTest {
     assertThat(writeAll(new EventLines(), events, T)).isEqualTo(reference(events, T));
   }
 
-  @Test
+  @Example
   void stringsLongerThanTheBufferAreWrittenWhole() throws IOException {
     StringBuilder body = new StringBuilder();
     for (int i = 0; i < 40_000; i++) {
@@ -89,7 +89,7 @@ class EventLinesTest {
     assertThat(writeAll(new EventLines(384), events, T)).isEqualTo(reference(events, T));
   }
 
-  @Test
+  @Example
   void timesCrossingSecondsDaysAndGoingBackAreFormattedEachTime() throws IOException {
     long midnight = 1_764_201_600_000L; // 2025-11-27T00:00:00Z
     List<TrafficEvent> events = new ArrayList<>();
@@ -118,7 +118,7 @@ class EventLinesTest {
         .contains("\"ingested_at\":\"2025-11-27T00:00:01.000Z\"");
   }
 
-  @Test
+  @Example
   void aMalformedSurrogateInARawValueIsAnErrorAsItWasWithJackson() {
     for (String lone : List.of("\ud83d", "\ud83dx", "\ude00x", "\ude00\ud83d\ude00")) {
       TrafficEvent bad = event("b", "{\"x\":\"" + lone + "\"}", T);
@@ -132,7 +132,7 @@ class EventLinesTest {
     }
   }
 
-  @Test
+  @Example
   void twoLowSurrogatesInARawValueAreRefusedWhereJacksonWroteBytesThatAreNotUtf8()
       throws IOException {
     TrafficEvent bad = event("b", "{\"x\":\"\ude00\ude00\"}", T);
@@ -143,7 +143,7 @@ class EventLinesTest {
         .isInstanceOf(CharConversionException.class);
   }
 
-  @Test
+  @Example
   void oneLineAtATimeIsTheSameLine() throws IOException {
     TrafficEvent e = event("{\"a\":1}", "{}", T);
     ByteArrayOutputStream out = new ByteArrayOutputStream();

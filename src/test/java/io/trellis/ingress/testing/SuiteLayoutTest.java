@@ -66,6 +66,22 @@ class SuiteLayoutTest {
         .isEmpty();
   }
 
+  /**
+   * JUnit Jupiter and jqwik each report a class they both run under the same name, and the second
+   * report overwrites the first (surefire counted 1 test of JsonFieldsTest's 5): a class with
+   * properties writes its examples as jqwik's {@code @Example}.
+   */
+  @Test
+  void noClassMixesJqwikAndJupiter() throws IOException {
+    List<String> mixed =
+        testSources().entrySet().stream()
+            .filter(e -> e.getValue().contains("import net.jqwik.api."))
+            .filter(e -> e.getValue().contains("import org.junit.jupiter."))
+            .map(Map.Entry::getKey)
+            .collect(Collectors.toList());
+    assertThat(mixed).as("classes run by both jqwik and JUnit Jupiter").isEmpty();
+  }
+
   @Test
   void theRuleSeesWhatItLooksFor() throws IOException {
     Map<String, String> sources = testSources();
