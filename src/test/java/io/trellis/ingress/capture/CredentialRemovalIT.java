@@ -3,6 +3,7 @@ package io.trellis.ingress.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.trellis.ingress.testing.Await;
 import io.trellis.ingress.testing.RunningService;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -119,7 +120,11 @@ class CredentialRemovalIT {
     service.get("/pixel?api_key=" + key + "&e=1");
     service.postJson("/batch", key, "[{\"k\":\"" + key + "\"}]");
     service.awaitStored(es -> es.size() >= 2);
-    Thread.sleep(200);
+    // The files sink's cursor is written after its lines: look once it has caught up.
+    Await.until(
+        () ->
+            service.meters().get("trellis.sink.lag.events").gauges().stream()
+                .allMatch(g -> g.value() == 0));
 
     for (Path f : service.allFiles()) {
       if (f.getFileName().toString().startsWith("keys.")) {

@@ -29,13 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskSpoolTest {
   @TempDir Path dir;
 
+  /** The meters of the spool opened last. */
+  SimpleMeterRegistry metrics;
+
   private DiskSpool open(SpoolConfig config, Sink... sinks) throws Exception {
+    metrics = new SimpleMeterRegistry();
     return DiskSpool.open(
-        dir.resolve("spool"),
-        dir.resolve("dead-letters"),
-        config,
-        List.of(sinks),
-        new SimpleMeterRegistry());
+        dir.resolve("spool"), dir.resolve("dead-letters"), config, List.of(sinks), metrics);
   }
 
   private static void appendAll(DiskSpool spool, List<TrafficEvent> events, int perAppend)
@@ -97,8 +97,8 @@ class DiskSpoolTest {
       spool.start();
       appendAll(spool, events("b", 50), 10);
       second.awaitStored(50);
-      // Let a wrongly resumed reader show itself before looking.
-      Thread.sleep(100);
+      // A wrongly resumed reader would still be sending: look once the sink has caught up.
+      second.awaitCaughtUp(metrics);
       assertThat(second.storedIds()).allMatch(id -> id.startsWith("b")).hasSize(50);
       assertThat(second.stored.get(0).offset()).isEqualTo(300);
     }
@@ -179,7 +179,7 @@ class DiskSpoolTest {
           .hasCauseInstanceOf(RecordTooLargeException.class);
       spool.append(List.of(event("next"))).get();
       sink.awaitStored(1);
-      Thread.sleep(100);
+      sink.awaitCaughtUp(metrics);
       assertThat(sink.storedIds()).containsExactly("next");
     }
   }

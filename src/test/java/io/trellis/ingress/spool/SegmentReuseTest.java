@@ -44,13 +44,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SegmentReuseTest {
   @TempDir Path dir;
-  SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+
+  /** The meters of the spool opened last. */
+  SimpleMeterRegistry metrics;
 
   private Path spoolDir() {
     return dir.resolve("spool");
   }
 
   private DiskSpool open(Path spool, SpoolConfig config, Sink... sinks) throws Exception {
+    metrics = new SimpleMeterRegistry();
     return DiskSpool.open(spool, dir.resolve("dead-letters"), config, List.of(sinks), metrics);
   }
 
@@ -161,7 +164,7 @@ class SegmentReuseTest {
     try (DiskSpool spool = open(image, config(), after)) {
       spool.start();
       after.awaitStored(400);
-      Thread.sleep(200);
+      after.awaitCaughtUp(metrics);
       assertThat(after.storedIds()).isEqualTo(ids("new", 0, 400));
       assertThat(spool.nextOffset()).isEqualTo(2400);
     }
@@ -196,7 +199,7 @@ class SegmentReuseTest {
     try (DiskSpool spool = open(spoolDir(), config(), sink)) {
       spool.start();
       sink.awaitStored(59);
-      Thread.sleep(200);
+      sink.awaitCaughtUp(metrics);
       assertThat(sink.stored)
           .extracting(SpooledEvent::event)
           .extracting(TrafficEvent::organizationId)

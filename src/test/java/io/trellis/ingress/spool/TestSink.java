@@ -1,5 +1,6 @@
 package io.trellis.ingress.spool;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
@@ -91,5 +92,17 @@ class TestSink implements Sink {
         () -> stored.size() >= n,
         Duration.ofSeconds(20),
         () -> name + " has " + stored.size() + " of " + n);
+  }
+
+  /**
+   * Waits until the spool has nothing more for this sink: its lag gauge (the log's next offset
+   * minus the sink's cursor) is 0, so every event it will ever be sent is in {@link #stored}. A
+   * test that checks nothing else arrives looks after this, not after a sleep.
+   */
+  void awaitCaughtUp(MeterRegistry metrics) {
+    Await.until(
+        () -> metrics.get("trellis.sink.lag.events").tag("sink", name).gauge().value() == 0,
+        Duration.ofSeconds(20),
+        () -> name + " is behind; stored " + stored.size());
   }
 }
