@@ -2,7 +2,6 @@ package io.trellis.ingress.cli;
 
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigLoader;
-import io.trellis.ingress.config.Settings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,10 +31,10 @@ final class CommonOptions {
   Config load(Map<String, String> extraFlags) {
     Map<String, String> flags = new LinkedHashMap<>(set);
     if (dataDir != null) {
-      flags.put(Settings.DATA_DIR, dataDir);
+      flags.put(ServiceSettings.DATA_DIR, dataDir);
     }
     flags.putAll(extraFlags);
-    return ConfigLoader.load(Settings.all(), configFile, System.getenv(), flags);
+    return ConfigLoader.load(ServiceSettings.all(), configFile, System.getenv(), flags);
   }
 
   Config load() {
@@ -43,6 +42,6 @@ final class CommonOptions {
   }
 
   static Path dataDir(Config config) {
-    return Path.of(config.string(Settings.DATA_DIR));
+    return Path.of(config.string(ServiceSettings.DATA_DIR));
   }
 }

@@ -2,7 +2,6 @@ package io.trellis.ingress.cli;
 
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.Setting;
-import io.trellis.ingress.config.Settings;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,7 +52,7 @@ final class ConfigCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder();
     sb.append("| key | environment variable | default | meaning |\n");
     sb.append("|---|---|---|---|\n");
-    for (Setting s : Settings.all()) {
+    for (Setting s : ServiceSettings.all()) {
       String def =
           s.defaultValue() == null || s.defaultValue().isEmpty() ? "(none)" : s.defaultValue();
       sb.append("| `")

@@ -8,7 +8,6 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.IpRanges;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
-import io.trellis.ingress.config.Settings;
 import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
@@ -71,7 +70,7 @@ record ServiceConfig(
   }
 
   private static ServiceConfig build(Config c) {
-    String dir = c.string(Settings.DATA_DIR).trim();
+    String dir = c.string(ServiceSettings.DATA_DIR).trim();
     if (dir.isEmpty()) {
       throw new ConfigException("data-dir: must not be empty");
     }

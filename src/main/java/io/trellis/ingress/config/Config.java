@@ -34,13 +34,9 @@ public final class Config {
     this.values = Map.copyOf(values);
   }
 
-  /** A configuration made of the defaults plus the given overrides, for tests and tools. */
-  public static Config of(Map<String, String> overrides) {
-    return ConfigLoader.load(Settings.all(), null, Map.of(), overrides);
-  }
-
-  public static Config defaults() {
-    return of(Map.of());
+  /** The declared settings at their defaults plus the given overrides, for tests and tools. */
+  public static Config of(List<Setting> declared, Map<String, String> overrides) {
+    return ConfigLoader.load(declared, null, Map.of(), overrides);
   }
 
   public String string(String key) {

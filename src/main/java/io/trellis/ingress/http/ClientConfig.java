@@ -9,6 +9,7 @@ import io.trellis.ingress.config.SettingType;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What the capture port grants browsers and other clients (CORS, the click redirect's allow-list)
@@ -123,6 +124,6 @@ public record ClientConfig(
   }
 
   public static ClientConfig defaults() {
-    return from(Config.defaults());
+    return from(Config.of(SETTINGS, Map.of()));
   }
 }

@@ -1,7 +1,7 @@
 package io.trellis.ingress.bench;
 
 import io.trellis.ingress.capture.Uuids;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -52,7 +52,7 @@ public final class ClickHouseOrganizationsBench {
     String table = "t_" + partitioning.replace('-', '_') + "_" + orgs;
     ClickHouseConfig config =
         ClickHouseConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "clickhouse.url",
                     ch.url().toString(),

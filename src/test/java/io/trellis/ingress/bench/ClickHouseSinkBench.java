@@ -3,7 +3,7 @@ package io.trellis.ingress.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.auth.LocalKeyStore;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
@@ -353,7 +353,8 @@ public final class ClickHouseSinkBench {
       batches.add(new SinkBatch(items));
     }
     try (ClickHouseSink sink =
-        new ClickHouseSink(ClickHouseConfig.from(Config.of(sinkSettings(ch, db, "via_sink"))))) {
+        new ClickHouseSink(
+            ClickHouseConfig.from(ServiceSettings.config(sinkSettings(ch, db, "via_sink"))))) {
       sink.start();
       long start = System.nanoTime();
       for (SinkBatch b : batches) {

@@ -1,7 +1,7 @@
 package io.trellis.ingress.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.spool.DiskSpool;
 import io.trellis.ingress.spool.SpoolConfig;
@@ -52,7 +52,8 @@ public class SpoolAppendBenchmark {
   public void open() throws IOException {
     dir = Files.createTempDirectory(Path.of("target"), "bench-spool");
     SpoolConfig config =
-        SpoolConfig.from(Config.of(Map.of("spool.fsync", fsync, "spool.max-bytes", "4GiB")));
+        SpoolConfig.from(
+            ServiceSettings.config(Map.of("spool.fsync", fsync, "spool.max-bytes", "4GiB")));
     spool =
         DiskSpool.open(
             dir.resolve("spool"),

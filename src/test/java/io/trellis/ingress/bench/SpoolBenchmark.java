@@ -1,7 +1,7 @@
 package io.trellis.ingress.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
@@ -70,7 +70,8 @@ public final class SpoolBenchmark {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     try {
       SpoolConfig config =
-          SpoolConfig.from(Config.of(Map.of("spool.fsync", fsync, "spool.max-bytes", "4GiB")));
+          SpoolConfig.from(
+              ServiceSettings.config(Map.of("spool.fsync", fsync, "spool.max-bytes", "4GiB")));
       DiskSpool spool =
           DiskSpool.open(
               dir.resolve("spool"), dir.resolve("dead"), config, List.of(new Discard()), metrics);

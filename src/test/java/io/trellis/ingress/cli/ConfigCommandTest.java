@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trellis.ingress.config.ConfigLoader;
 import io.trellis.ingress.config.Setting;
-import io.trellis.ingress.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,7 +22,7 @@ class ConfigCommandTest {
     assertThat(table)
         .as("README settings table; regenerate with ./trellis-ingress config --reference")
         .isEqualTo(ConfigCommand.referenceTable());
-    for (Setting s : Settings.all()) {
+    for (Setting s : ServiceSettings.all()) {
       assertThat(table).contains("`" + s.key() + "`").contains("`" + s.env() + "`");
     }
   }
@@ -36,9 +35,11 @@ class ConfigCommandTest {
         ConfigLoader.load(
             java.util.List.of(password), null, Map.of("TRELLIS_DB_PASSWORD", "hunter2"), Map.of());
     assertThat(config.masked()).containsEntry("db.password", "****");
-    for (Setting s : Settings.all()) {
+    for (Setting s : ServiceSettings.all()) {
       if (s.secret()) {
-        var c = ConfigLoader.load(Settings.all(), null, Map.of(s.env(), "s3cr3t-value"), Map.of());
+        var c =
+            ConfigLoader.load(
+                ServiceSettings.all(), null, Map.of(s.env(), "s3cr3t-value"), Map.of());
         assertThat(c.masked().get(s.key())).isEqualTo("****");
       }
     }

@@ -3,6 +3,7 @@ package io.trellis.ingress.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.trellis.ingress.cli.ServiceSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +16,7 @@ class ConfigLoaderTest {
 
   @Test
   void defaultsApplyWhenNothingIsGiven() {
-    Config c = Config.defaults();
+    Config c = ServiceSettings.defaults();
 
     assertThat(c.string("host")).isEqualTo("127.0.0.1");
     assertThat(c.integer("port")).isEqualTo(8080);
@@ -34,7 +35,7 @@ class ConfigLoaderTest {
 
     Config c =
         ConfigLoader.load(
-            Settings.all(),
+            ServiceSettings.all(),
             file,
             Map.of("TRELLIS_PORT", "9100", "TRELLIS_LIMITS_BATCH_ITEMS_MAX", "8"),
             Map.of("port", "9200"));
@@ -50,12 +51,12 @@ class ConfigLoaderTest {
 
   @Test
   void everySettingHasItsEnvironmentVariable() {
-    for (Setting s : Settings.all()) {
+    for (Setting s : ServiceSettings.all()) {
       assertThat(s.env()).startsWith("TRELLIS_").matches("[A-Z0-9_]+");
     }
     Config c =
         ConfigLoader.load(
-            Settings.all(),
+            ServiceSettings.all(),
             null,
             Map.of("TRELLIS_DATA_DIR", "/srv/x", "TRELLIS_PORT", "1"),
             Map.of());
@@ -68,14 +69,14 @@ class ConfigLoaderTest {
     Path file = dir.resolve("c.yaml");
     Files.writeString(file, "limits:\n  body-maxx: 1MiB\n");
 
-    assertThatThrownBy(() -> ConfigLoader.load(Settings.all(), file, Map.of(), Map.of()))
+    assertThatThrownBy(() -> ConfigLoader.load(ServiceSettings.all(), file, Map.of(), Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("unknown key 'limits.body-maxx'");
   }
 
   @Test
   void unknownFlagKeyFails() {
-    assertThatThrownBy(() -> Config.of(Map.of("nope", "1")))
+    assertThatThrownBy(() -> ServiceSettings.config(Map.of("nope", "1")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("unknown key 'nope'");
   }
@@ -84,15 +85,16 @@ class ConfigLoaderTest {
   void badValuesFailNamingKeySourceAndProblem() {
     assertThatThrownBy(
             () ->
-                ConfigLoader.load(Settings.all(), null, Map.of("TRELLIS_PORT", "eighty"), Map.of()))
+                ConfigLoader.load(
+                    ServiceSettings.all(), null, Map.of("TRELLIS_PORT", "eighty"), Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("port (TRELLIS_PORT)");
-    assertThatThrownBy(() -> Config.of(Map.of("limits.body-max", "lots")))
+    assertThatThrownBy(() -> ServiceSettings.config(Map.of("limits.body-max", "lots")))
         .hasMessageContaining("limits.body-max")
         .hasMessageContaining("expected a size");
-    assertThatThrownBy(() -> Config.of(Map.of("spool.batch-max-age", "soon")))
+    assertThatThrownBy(() -> ServiceSettings.config(Map.of("spool.batch-max-age", "soon")))
         .hasMessageContaining("expected a duration");
-    assertThatThrownBy(() -> Config.of(Map.of("files.enabled", "maybe")))
+    assertThatThrownBy(() -> ServiceSettings.config(Map.of("files.enabled", "maybe")))
         .hasMessageContaining("expected true or false");
   }
 

@@ -3,6 +3,7 @@ package io.trellis.ingress.config;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.auth.AuthConfig;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.ops.OpsConfig;
 import java.util.Map;
@@ -30,7 +31,8 @@ class ValidationMessagesTest {
   })
   void badValueStopsWithOneLineNamingTheKey(
       String component, String key, String value, String message) {
-    assertThatThrownBy(() -> BUILDERS.get(component).apply(Config.of(Map.of(key, value))))
+    assertThatThrownBy(
+            () -> BUILDERS.get(component).apply(ServiceSettings.config(Map.of(key, value))))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(message)
         .hasMessageNotContaining("\n");

@@ -3,7 +3,7 @@ package io.trellis.ingress.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.ConfigException;
 import java.time.Duration;
 import java.util.Map;
@@ -15,7 +15,7 @@ class CapacityConfigTest {
   @Test
   void defaultsAreDerivedFromTheProcess() {
     CapacityConfig c =
-        CapacityConfig.from(Config.defaults()).resolve(1024, 150, 256 * MIB, 20 * MIB);
+        CapacityConfig.from(ServiceSettings.defaults()).resolve(1024, 150, 256 * MIB, 20 * MIB);
 
     // 1024 files, 150 open, 128 kept in reserve.
     assertThat(c.connectionsMax()).isEqualTo(746);
@@ -30,7 +30,7 @@ class CapacityConfigTest {
   @Test
   void aLargeFileLimitKeepsAnEighthInReserve() {
     CapacityConfig c =
-        CapacityConfig.from(Config.defaults()).resolve(65536, 100, 4096 * MIB, 20 * MIB);
+        CapacityConfig.from(ServiceSettings.defaults()).resolve(65536, 100, 4096 * MIB, 20 * MIB);
 
     assertThat(c.connectionsMax()).isEqualTo(65536 - 100 - 8192);
     assertThat(c.connectionsPerClient()).isEqualTo((65536 - 100 - 8192) / 8);
@@ -41,7 +41,7 @@ class CapacityConfigTest {
   void explicitSettingsAreKeptAndAShareNeverExceedsTheTotal() {
     CapacityConfig c =
         CapacityConfig.from(
-                Config.of(
+                ServiceSettings.config(
                     Map.of(
                         "limits.connections-max", "100",
                         "limits.connections-per-client", "500",
@@ -61,7 +61,9 @@ class CapacityConfigTest {
 
   @Test
   void negativeValuesAreRefused() {
-    assertThatThrownBy(() -> CapacityConfig.from(Config.of(Map.of("limits.connections-max", "-1"))))
+    assertThatThrownBy(
+            () ->
+                CapacityConfig.from(ServiceSettings.config(Map.of("limits.connections-max", "-1"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("limits.connections-max");
   }

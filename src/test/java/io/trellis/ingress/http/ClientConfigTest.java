@@ -3,7 +3,7 @@ package io.trellis.ingress.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.ConfigException;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +28,7 @@ class ClientConfigTest {
   void explicitMapping() {
     ClientConfig c =
         ClientConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "cors.allowed-origins", "https://a.example, https://b.example",
                     "cors.max-age", "2h",
@@ -49,7 +49,8 @@ class ClientConfigTest {
 
   @Test
   void depthBeyondWhatTheParserAllowsIsRefusedAtStart() {
-    assertThatThrownBy(() -> ClientConfig.from(Config.of(Map.of("limits.json-depth-max", "501"))))
+    assertThatThrownBy(
+            () -> ClientConfig.from(ServiceSettings.config(Map.of("limits.json-depth-max", "501"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("limits.json-depth-max");
   }

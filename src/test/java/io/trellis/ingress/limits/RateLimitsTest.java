@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.ConfigException;
 import java.time.Duration;
 import java.util.Map;
@@ -16,7 +16,8 @@ class RateLimitsTest {
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   private RateLimits limits(Map<String, String> settings) {
-    return new RateLimits(RateLimitConfig.from(Config.of(settings)), meters, clock::get);
+    return new RateLimits(
+        RateLimitConfig.from(ServiceSettings.config(settings)), meters, clock::get);
   }
 
   private void advance(Duration d) {
@@ -100,7 +101,9 @@ class RateLimitsTest {
   @Test
   void badOverridesFailWithTheKeyNamed() {
     for (String bad : new String[] {"acme", "acme=fast", "=5", "acme=5:x", "a/b=5"}) {
-      assertThatThrownBy(() -> RateLimitConfig.from(Config.of(Map.of("limits.org.overrides", bad))))
+      assertThatThrownBy(
+              () ->
+                  RateLimitConfig.from(ServiceSettings.config(Map.of("limits.org.overrides", bad))))
           .isInstanceOf(ConfigException.class)
           .hasMessageStartingWith("limits.org.overrides");
     }

@@ -8,7 +8,7 @@ import com.google.cloud.bigquery.Field;
 import com.google.cloud.bigquery.StandardSQLTypeName;
 import com.google.protobuf.DynamicMessage;
 import io.trellis.ingress.cli.SchemaReference;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.Column;
 import io.trellis.ingress.event.ColumnType;
 import io.trellis.ingress.event.EventLines;
@@ -85,7 +85,8 @@ class AddingAColumnTest {
   @Test
   void clickHouseCreatesAddsAndInsertsTheNewColumns() throws Exception {
     ClickHouseConfig config =
-        ClickHouseConfig.from(Config.of(Map.of("clickhouse.url", "http://127.0.0.1:8123")));
+        ClickHouseConfig.from(
+            ServiceSettings.config(Map.of("clickhouse.url", "http://127.0.0.1:8123")));
     ClickHouseSchema s = new ClickHouseSchema(config, ServerVersion.parse("25.3"), WIDER);
     assertThat(s.createStatements().get(0))
         .contains("timestamp DateTime64(3),\n  client_timestamp DateTime64(3),\n  method")

@@ -1,6 +1,6 @@
 package io.trellis.ingress.spool;
 
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.TrafficEvent;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +63,7 @@ final class Events {
     all.put("spool.retry-max-backoff", "50ms");
     all.put("spool.drain-timeout", "5s");
     all.putAll(overrides);
-    return SpoolConfig.from(Config.of(all));
+    return SpoolConfig.from(ServiceSettings.config(all));
   }
 
   static SpoolConfig config() {

@@ -3,10 +3,10 @@ package io.trellis.ingress.spool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.ConfigLoader;
-import io.trellis.ingress.config.Settings;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class SpoolConfigTest {
   @Test
   void defaults() {
-    SpoolConfig c = SpoolConfig.from(Config.defaults());
+    SpoolConfig c = SpoolConfig.from(ServiceSettings.defaults());
     assertThat(c.fsync()).isEqualTo(SpoolConfig.FsyncPolicy.GROUP);
     assertThat(c.fsyncMaxDelay()).isEqualTo(Duration.ZERO);
     assertThat(c.fsyncMaxBytes()).isEqualTo(1 << 20);
@@ -30,7 +30,7 @@ class SpoolConfigTest {
   void theDiskBudgetComesFromTrellisSpoolMaxBytes() {
     Config c =
         ConfigLoader.load(
-            Settings.all(), null, Map.of("TRELLIS_SPOOL_MAX_BYTES", "10GiB"), Map.of());
+            ServiceSettings.all(), null, Map.of("TRELLIS_SPOOL_MAX_BYTES", "10GiB"), Map.of());
     assertThat(SpoolConfig.from(c).maxBytes()).hasValue(10L << 30);
   }
 
@@ -38,7 +38,7 @@ class SpoolConfigTest {
   void explicitValuesAreMapped() {
     SpoolConfig c =
         SpoolConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "spool.fsync", "none",
                     "spool.segment-size", "1MiB",
@@ -54,17 +54,19 @@ class SpoolConfigTest {
 
   @Test
   void badCombinationsAreRefusedWithTheKeyInTheMessage() {
-    assertThatThrownBy(() -> SpoolConfig.from(Config.of(Map.of("spool.fsync", "always"))))
+    assertThatThrownBy(
+            () -> SpoolConfig.from(ServiceSettings.config(Map.of("spool.fsync", "always"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("spool.fsync");
     assertThatThrownBy(
             () ->
                 SpoolConfig.from(
-                    Config.of(
+                    ServiceSettings.config(
                         Map.of("spool.segment-size", "8MiB", "spool.max-record-size", "8MiB"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("never spans two segments");
-    assertThatThrownBy(() -> SpoolConfig.from(Config.of(Map.of("spool.max-bytes", "100MiB"))))
+    assertThatThrownBy(
+            () -> SpoolConfig.from(ServiceSettings.config(Map.of("spool.max-bytes", "100MiB"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("at least two segments");
   }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.cli.IngressService;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -64,7 +64,8 @@ public final class RunningService implements AutoCloseable {
     all.putAll(settings);
     try {
       IngressService s =
-          IngressService.start(Config.of(all), new PrintStream(new ByteArrayOutputStream()));
+          IngressService.start(
+              ServiceSettings.config(all), new PrintStream(new ByteArrayOutputStream()));
       return new RunningService(dataDir, s);
     } catch (Exception e) {
       throw new IllegalStateException("service did not start", e);

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.auth.AuthConfig;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.ConfigLoader;
-import io.trellis.ingress.config.Settings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -17,7 +17,8 @@ class WardenConfigTest {
 
   @Test
   void defaults() {
-    WardenConfig w = WardenConfig.from(Config.of(Map.of("auth.warden.url", "http://warden:9000")));
+    WardenConfig w =
+        WardenConfig.from(ServiceSettings.config(Map.of("auth.warden.url", "http://warden:9000")));
 
     assertThat(w)
         .isEqualTo(
@@ -36,7 +37,7 @@ class WardenConfigTest {
   void explicitValues() {
     WardenConfig w =
         WardenConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "auth.warden.url", "https://auth.internal/base/",
                     "auth.warden.timeout", "750ms",
@@ -60,7 +61,7 @@ class WardenConfigTest {
   void modeAndUrlComeFromTheirDocumentedEnvironmentVariables() {
     Config c =
         ConfigLoader.load(
-            Settings.all(),
+            ServiceSettings.all(),
             null,
             Map.of("TRELLIS_AUTH_MODE", "warden", "TRELLIS_WARDEN_URL", "http://10.0.0.7:8080"),
             Map.of());
@@ -71,7 +72,7 @@ class WardenConfigTest {
 
   @Test
   void wardenModeWithoutUrlFailsWithTheKeyNamed() {
-    assertThatThrownBy(() -> WardenConfig.from(Config.defaults()))
+    assertThatThrownBy(() -> WardenConfig.from(ServiceSettings.defaults()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("auth.warden.url")
         .hasMessageContaining("TRELLIS_WARDEN_URL");
@@ -80,7 +81,8 @@ class WardenConfigTest {
   @Test
   void urlsThatCannotWorkAreRefused() {
     for (String bad : new String[] {"warden:8080", "ftp://warden", "http://user:pw@warden"}) {
-      assertThatThrownBy(() -> WardenConfig.from(Config.of(Map.of("auth.warden.url", bad))))
+      assertThatThrownBy(
+              () -> WardenConfig.from(ServiceSettings.config(Map.of("auth.warden.url", bad))))
           .isInstanceOf(ConfigException.class)
           .hasMessageStartingWith("auth.warden.url")
           .hasMessageNotContaining("pw");
@@ -92,7 +94,8 @@ class WardenConfigTest {
     assertThatThrownBy(
             () ->
                 WardenConfig.from(
-                    Config.of(Map.of("auth.warden.url", "http://w", "auth.warden.timeout", "0s"))))
+                    ServiceSettings.config(
+                        Map.of("auth.warden.url", "http://w", "auth.warden.timeout", "0s"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("auth.warden.timeout");
   }

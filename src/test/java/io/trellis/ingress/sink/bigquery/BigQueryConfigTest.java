@@ -3,10 +3,10 @@ package io.trellis.ingress.sink.bigquery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Setting;
-import io.trellis.ingress.config.Settings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,13 +19,15 @@ class BigQueryConfigTest {
 
   @Test
   void isOffUntilAProjectIsSet() {
-    assertThat(BigQueryConfig.enabled(Config.defaults())).isFalse();
-    assertThat(BigQueryConfig.enabled(Config.of(Map.of("bigquery.project", "acme")))).isTrue();
+    assertThat(BigQueryConfig.enabled(ServiceSettings.defaults())).isFalse();
+    assertThat(BigQueryConfig.enabled(ServiceSettings.config(Map.of("bigquery.project", "acme"))))
+        .isTrue();
   }
 
   @Test
   void defaults() {
-    BigQueryConfig c = BigQueryConfig.from(Config.of(Map.of("bigquery.project", "acme")), DATA);
+    BigQueryConfig c =
+        BigQueryConfig.from(ServiceSettings.config(Map.of("bigquery.project", "acme")), DATA);
     assertThat(c.project()).isEqualTo("acme");
     assertThat(c.dataset()).isEqualTo("trellis");
     assertThat(c.table()).isEqualTo("events");
@@ -43,7 +45,7 @@ class BigQueryConfigTest {
   void explicitValues() {
     BigQueryConfig c =
         BigQueryConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "bigquery.project", "acme",
                     "bigquery.dataset", "marketing",
@@ -68,7 +70,7 @@ class BigQueryConfigTest {
   void aBareHostPortEndpointMeansTls() {
     BigQueryConfig c =
         BigQueryConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "bigquery.project",
                     "acme",
@@ -81,7 +83,7 @@ class BigQueryConfigTest {
   @Test
   void theIssuesEnvironmentVariablesAndASecretKeyFile() {
     Map<String, Setting> byKey = new java.util.HashMap<>();
-    Settings.all().forEach(s -> byKey.put(s.key(), s));
+    ServiceSettings.all().forEach(s -> byKey.put(s.key(), s));
     assertThat(byKey.get("bigquery.project").env()).isEqualTo("TRELLIS_BIGQUERY_PROJECT");
     assertThat(byKey.get("bigquery.dataset").env()).isEqualTo("TRELLIS_BIGQUERY_DATASET");
     assertThat(byKey.get("bigquery.table").env()).isEqualTo("TRELLIS_BIGQUERY_TABLE");
@@ -89,7 +91,8 @@ class BigQueryConfigTest {
     assertThat(byKey.get("bigquery.credentials").secret()).isTrue();
 
     Config config =
-        Config.of(Map.of("bigquery.project", "acme", "bigquery.credentials", "/secret/bq.json"));
+        ServiceSettings.config(
+            Map.of("bigquery.project", "acme", "bigquery.credentials", "/secret/bq.json"));
     assertThat(config.toString()).doesNotContain("/secret/bq.json");
     assertThat(BigQueryConfig.from(config, DATA).toString())
         .contains("acme.trellis.events")
@@ -101,7 +104,9 @@ class BigQueryConfigTest {
     assertThatThrownBy(
             () ->
                 BigQueryConfig.from(
-                    Config.of(Map.of("bigquery.project", "acme", "bigquery.dataset", " ")), DATA))
+                    ServiceSettings.config(
+                        Map.of("bigquery.project", "acme", "bigquery.dataset", " ")),
+                    DATA))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("bigquery.dataset");
   }

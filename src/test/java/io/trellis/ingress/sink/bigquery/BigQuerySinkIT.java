@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -50,7 +50,8 @@ class BigQuerySinkIT {
     settings.putAll(extra);
     BigQuerySink s =
         new BigQuerySink(
-            BigQueryConfig.from(Config.of(settings), dataDir), new SimpleMeterRegistry());
+            BigQueryConfig.from(ServiceSettings.config(settings), dataDir),
+            new SimpleMeterRegistry());
     sinks.add(s);
     return s;
   }

@@ -2,7 +2,7 @@ package io.trellis.ingress.sink.clickhouse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.testing.ChdbEngine;
 import io.trellis.ingress.testing.ClickHouseServer;
 import java.util.Map;
@@ -19,7 +19,7 @@ class ChdbSinkIT extends ClickHouseSinkContract {
     String db = server.newDatabase("seed");
     ClickHouseConfig config =
         ClickHouseConfig.from(
-            Config.of(
+            ServiceSettings.config(
                 Map.of(
                     "clickhouse.url",
                     server.url().toString(),

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.auth.LocalKeyStore;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
@@ -127,7 +127,7 @@ class ClickHouseClusterIT {
       m.put("clickhouse.cluster-ddl-timeout", ddlTimeout);
       m.put("clickhouse.connect-timeout", "1s");
       m.put("clickhouse.request-timeout", "30s");
-      ClickHouseSink sink = new ClickHouseSink(ClickHouseConfig.from(Config.of(m)));
+      ClickHouseSink sink = new ClickHouseSink(ClickHouseConfig.from(ServiceSettings.config(m)));
       sink.start();
       assertThat(sink.schema()).as("tables set up").isNotNull();
       return sink;

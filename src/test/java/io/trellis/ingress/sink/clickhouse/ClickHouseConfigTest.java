@@ -3,10 +3,10 @@ package io.trellis.ingress.sink.clickhouse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.ConfigLoader;
-import io.trellis.ingress.config.Settings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -17,13 +17,13 @@ class ClickHouseConfigTest {
 
   @Test
   void withoutUrlTheSinkIsOff() {
-    assertThat(ClickHouseConfig.from(Config.defaults())).isNull();
+    assertThat(ClickHouseConfig.from(ServiceSettings.defaults())).isNull();
   }
 
   @Test
   void defaults() {
     ClickHouseConfig c =
-        ClickHouseConfig.from(Config.of(Map.of("clickhouse.url", "http://h:8123")));
+        ClickHouseConfig.from(ServiceSettings.config(Map.of("clickhouse.url", "http://h:8123")));
     assertThat(c.urls()).containsExactly(URI.create("http://h:8123"));
     assertThat(c.user()).isEqualTo("default");
     assertThat(c.password()).isEmpty();
@@ -42,7 +42,7 @@ class ClickHouseConfigTest {
   void environmentVariablesNamedByTheIssue() {
     Config config =
         ConfigLoader.load(
-            Settings.all(),
+            ServiceSettings.all(),
             null,
             Map.of(
                 "TRELLIS_CLICKHOUSE_URL", "https://a.example:8443, https://b.example:8443",
@@ -85,7 +85,7 @@ class ClickHouseConfigTest {
             Map.of("clickhouse.url", "http://h:8123", "clickhouse.partition-by", "day"),
             Map.of("clickhouse.url", "http://h:8123", "clickhouse.deduplication-window", "-1"),
             Map.of("clickhouse.url", "http://h:8123", "clickhouse.cluster-ddl-timeout", "500ms"))) {
-      assertThatThrownBy(() -> ClickHouseConfig.from(Config.of(bad)))
+      assertThatThrownBy(() -> ClickHouseConfig.from(ServiceSettings.config(bad)))
           .as("%s", bad)
           .isInstanceOf(ConfigException.class)
           .hasMessageStartingWith("clickhouse.")

@@ -3,7 +3,7 @@ package io.trellis.ingress.sink.clickhouse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.EventSchema;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +17,7 @@ class ClickHouseSchemaTest {
     for (int i = 0; i < pairs.length; i += 2) {
       m.put(pairs[i], pairs[i + 1]);
     }
-    return ClickHouseConfig.from(Config.of(m));
+    return ClickHouseConfig.from(ServiceSettings.config(m));
   }
 
   private static ClickHouseSchema schema(String version, String... pairs) {

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.capture.Uuids;
-import io.trellis.ingress.config.Config;
+import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
@@ -50,7 +50,7 @@ abstract class ClickHouseSinkContract {
     m.put("clickhouse.password", server.password());
     m.put("clickhouse.database", database);
     m.putAll(overrides);
-    return ClickHouseConfig.from(Config.of(m));
+    return ClickHouseConfig.from(ServiceSettings.config(m));
   }
 
   private static ClickHouseSink started(ClickHouseConfig config) throws SinkException {

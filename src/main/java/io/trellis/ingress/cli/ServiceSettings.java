@@ -1,8 +1,12 @@
-package io.trellis.ingress.config;
+package io.trellis.ingress.cli;
 
 import io.trellis.ingress.auth.AuthConfig;
 import io.trellis.ingress.auth.warden.WardenConfig;
 import io.trellis.ingress.capture.CaptureConfig;
+import io.trellis.ingress.config.Config;
+import io.trellis.ingress.config.ConfigLoader;
+import io.trellis.ingress.config.Setting;
+import io.trellis.ingress.config.SettingType;
 import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
@@ -14,9 +18,14 @@ import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.spool.SpoolConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
-/** The registry of every setting, in the order the README and the {@code config} command show. */
-public final class Settings {
+/**
+ * The registry of every setting, in the order the README and the {@code config} command show. Each
+ * package declares its own settings ({@code *Config.SETTINGS}); they are put together here, at the
+ * composition root, so that {@code config} depends on no package above it.
+ */
+public final class ServiceSettings {
   public static final String DATA_DIR = "data-dir";
 
   static final List<Setting> CORE =
@@ -29,10 +38,20 @@ public final class Settings {
 
   private static final List<Setting> ALL = build();
 
-  private Settings() {}
+  private ServiceSettings() {}
 
   public static List<Setting> all() {
     return ALL;
+  }
+
+  /** Every setting at its default plus the given overrides, for tests and tools. */
+  public static Config config(Map<String, String> overrides) {
+    return ConfigLoader.load(ALL, null, Map.of(), overrides);
+  }
+
+  /** Every setting at its default. */
+  public static Config defaults() {
+    return config(Map.of());
   }
 
   private static List<Setting> build() {
