@@ -334,10 +334,6 @@ final class CaptureHandler {
     }
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
     String segmentKey = SdkConfig.segmentKey(req.path());
-    if (segmentKey != null) {
-      answerSegmentSettings(req, segmentKey, outcome, deadlines);
-      return;
-    }
     exchange.lease = budget.lease(peer);
     bodies.read(
         req,
@@ -345,20 +341,24 @@ final class CaptureHandler {
         config.bodyMaxBytes(),
         clients.requestTimeout().toMillis(),
         exchange.lease,
-        body -> SdkConfig.answer(req));
+        body -> {
+          if (segmentKey != null) {
+            answerSegmentSettings(req, segmentKey, outcome);
+          } else {
+            SdkConfig.answer(req);
+          }
+        });
   }
 
   /**
-   * Segment's settings for the key in the path, checked like any key (a GET: there is no body):
-   * they point analytics.js at the host and scheme the caller used.
+   * Segment's settings for the key in the path, checked like any key once the (dropped) body was
+   * read: they point analytics.js at the host and scheme the caller used.
    */
-  private void answerSegmentSettings(
-      HttpServerRequest req, String key, Outcome outcome, ConnectionDeadlines deadlines) {
+  private void answerSegmentSettings(HttpServerRequest req, String key, Outcome outcome) {
     if (req.authority() == null) {
-      refuse(
+      fail(
           outcome,
           req,
-          deadlines,
           HttpError.badRequest("a Host header is needed: the settings name the host to send to"));
       return;
     }
@@ -366,14 +366,12 @@ final class CaptureHandler {
     String clientIp = capture.clientIp(head);
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
-      refuse(
+      fail(
           outcome,
           req,
-          deadlines,
           HttpError.rateLimited("too many failed authentications from this address", blocked));
       return;
     }
-    req.pause();
     Context ctx = Vertx.currentContext();
     RateLimits.Attempt attempt = limits.attempt(clientIp);
     whenDone(
@@ -383,19 +381,17 @@ final class CaptureHandler {
           attempt.settle(countsAgainstSender(verdict));
           if (verdict instanceof AuthResult.Authorized) {
             Responses.json(
-                    req.response(),
-                    200,
-                    SdkConfig.segmentSettings(key, req.authority().toString(), scheme(req)))
-                .onComplete(v -> req.resume());
+                req.response(),
+                200,
+                SdkConfig.segmentSettings(key, req.authority().toString(), scheme(req)));
           } else {
-            refuse(outcome, req, deadlines, authError(verdict));
+            fail(outcome, req, authError(verdict));
           }
         },
         err -> {
           attempt.settle(false);
           log.warn("Key resolution failed: {}", err.toString());
-          refuse(
-              outcome, req, deadlines, HttpError.unavailable("cannot verify the API key now", 5));
+          fail(outcome, req, HttpError.unavailable("cannot verify the API key now", 5));
         });
   }
 

@@ -355,6 +355,14 @@ class SdkProtocolsIT {
                 .asText())
         .isEqualTo("https");
 
+    // A body, which the settings call has no use for, is held to the usual limit.
+    HttpResponse<String> withBody =
+        service.send(
+            HttpRequest.newBuilder(service.uri("/v1/projects/" + key + "/settings"))
+                .method("GET", HttpRequest.BodyPublishers.ofByteArray(new byte[2 * 1024 * 1024])));
+    assertThat(withBody.statusCode()).isEqualTo(413);
+    assertThat(withBody.body()).contains("payload_too_large");
+
     HttpResponse<String> unknown = service.get("/v1/projects/trk_nope_nope/settings");
     assertThat(unknown.statusCode()).isEqualTo(401);
     assertThat(unknown.body()).contains("unauthorized").doesNotContain("trk_nope_nope");
