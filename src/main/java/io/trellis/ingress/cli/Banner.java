@@ -31,7 +31,12 @@ final class Banner {
         row(
             "admin",
             c.ops().adminEnabled()
-                ? "http://" + c.ops().adminHost() + ":" + adminPort + "  /metrics /healthz /readyz"
+                ? "http://"
+                    + c.ops().adminHost()
+                    + ":"
+                    + adminPort
+                    + "  /metrics /healthz /readyz"
+                    + (c.live().enabled() ? " /live" : "")
                 : "off (admin.enabled=false)"));
     lines.add(row("data", c.dataDir().toAbsolutePath().normalize().toString()));
     lines.add(row("sinks", String.join(", ", sinks(c))));

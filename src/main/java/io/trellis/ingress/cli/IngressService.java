@@ -12,6 +12,8 @@ import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
 import io.trellis.ingress.limits.RateLimits;
+import io.trellis.ingress.live.LiveHub;
+import io.trellis.ingress.live.LiveView;
 import io.trellis.ingress.ops.AdminServer;
 import io.trellis.ingress.ops.LogSetup;
 import io.trellis.ingress.ops.Metrics;
@@ -47,6 +49,7 @@ public final class IngressService implements AutoCloseable {
   private final List<Sink> sinks;
   private final AdminServer admin;
   private final PrometheusMeterRegistry registry;
+  private final LiveHub live;
 
   private IngressService(
       IngressServer server,
@@ -55,7 +58,8 @@ public final class IngressService implements AutoCloseable {
       ScheduledExecutorService background,
       List<Sink> sinks,
       AdminServer admin,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry,
+      LiveHub live) {
     this.server = server;
     this.spool = spool;
     this.keys = keys;
@@ -63,6 +67,7 @@ public final class IngressService implements AutoCloseable {
     this.sinks = sinks;
     this.admin = admin;
     this.registry = registry;
+    this.live = live;
   }
 
   /** Starts everything; {@code out} receives what an operator must see (e.g. the demo key). */
@@ -106,7 +111,7 @@ public final class IngressService implements AutoCloseable {
     List<Sink> sinks = new ArrayList<>();
     KeyResolver keys = null;
     Keys opened;
-    Spool spool;
+    DiskSpool spool;
     try {
       background =
           Executors.newSingleThreadScheduledExecutor(
@@ -155,9 +160,15 @@ public final class IngressService implements AutoCloseable {
             capacity,
             registry);
     AdminServer admin = null;
+    LiveHub live = null;
     try {
       listen(captureListen, server::start);
       if (c.ops().adminEnabled()) {
+        LiveView liveView = null;
+        if (c.live().enabled()) {
+          live = new LiveHub(spool::tail, c.live(), registry);
+          liveView = new LiveView(live, c.ops().adminHost());
+        }
         admin =
             new AdminServer(
                 c.ops(),
@@ -165,11 +176,15 @@ public final class IngressService implements AutoCloseable {
                 () -> {
                   var r = spool.readiness();
                   return new Readiness(r.ready(), r.reason());
-                });
+                },
+                liveView);
         listen(adminListen, admin::start);
       }
     } catch (Exception e) {
       server.close();
+      if (live != null) {
+        live.close();
+      }
       if (admin != null) {
         admin.close();
       }
@@ -177,7 +192,7 @@ public final class IngressService implements AutoCloseable {
       throw e;
     }
     IngressService service =
-        new IngressService(server, spool, keys, background, sinks, admin, registry);
+        new IngressService(server, spool, keys, background, sinks, admin, registry, live);
     Banner.print(
         out,
         c,
@@ -257,6 +272,10 @@ public final class IngressService implements AutoCloseable {
   public void close() {
     log.info("Shutting down: closing the capture port, then draining the spool");
     server.close();
+    if (live != null) {
+      // Before the spool closes: the live view reads its segments.
+      live.close();
+    }
     spool.close();
     if (admin != null) {
       admin.close();

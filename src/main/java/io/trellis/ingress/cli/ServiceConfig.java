@@ -12,6 +12,7 @@ import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.limits.RateLimitConfig;
+import io.trellis.ingress.live.LiveConfig;
 import io.trellis.ingress.ops.OpsConfig;
 import io.trellis.ingress.sink.bigquery.BigQueryConfig;
 import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
@@ -41,6 +42,7 @@ record ServiceConfig(
     WardenConfig warden,
     RateLimitConfig rateLimits,
     OpsConfig ops,
+    LiveConfig live,
     SpoolConfig spool,
     FilesSinkConfig files,
     ClickHouseConfig clickhouse,
@@ -56,6 +58,7 @@ record ServiceConfig(
     requireNonNull(auth, "auth is null");
     requireNonNull(rateLimits, "rateLimits is null");
     requireNonNull(ops, "ops is null");
+    requireNonNull(live, "live is null");
     requireNonNull(spool, "spool is null");
     requireNonNull(files, "files is null");
   }
@@ -93,6 +96,7 @@ record ServiceConfig(
     if (ops.adminEnabled() && ops.adminPort() != 0 && ops.adminPort() == http.port()) {
       throw new ConfigException("admin.port: must differ from port (both are " + http.port() + ")");
     }
+    LiveConfig live = LiveConfig.from(c);
     SpoolConfig spool = SpoolConfig.from(c);
     if (spool.maxRecordBytes() < http.bodyMaxBytes()) {
       throw new ConfigException(
@@ -129,6 +133,7 @@ record ServiceConfig(
         warden,
         rateLimits,
         ops,
+        live,
         spool,
         files,
         clickhouse,

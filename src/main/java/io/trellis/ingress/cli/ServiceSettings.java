@@ -11,6 +11,7 @@ import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.limits.RateLimitConfig;
+import io.trellis.ingress.live.LiveConfig;
 import io.trellis.ingress.ops.OpsConfig;
 import io.trellis.ingress.sink.bigquery.BigQueryConfig;
 import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
@@ -68,6 +69,7 @@ public final class ServiceSettings {
     all.addAll(ClickHouseConfig.SETTINGS);
     all.addAll(BigQueryConfig.SETTINGS);
     all.addAll(OpsConfig.SETTINGS);
+    all.addAll(LiveConfig.SETTINGS);
     return List.copyOf(all);
   }
 }

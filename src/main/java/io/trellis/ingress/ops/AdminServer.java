@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.trellis.ingress.base.JsonText;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin port, separate from the capture port so that it can stay private: {@code /metrics}
  * (Prometheus text format), {@code /healthz} (the process is alive) and {@code /readyz} (ready to
- * accept events; 503 with the reason otherwise).
+ * accept events; 503 with the reason otherwise), and the live event view when it is on.
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -25,14 +26,25 @@ public final class AdminServer implements AutoCloseable {
   private final OpsConfig config;
   private final PrometheusMeterRegistry registry;
   private final Supplier<Readiness> readiness;
+  private final Handler<HttpServerRequest> live;
   private Vertx vertx;
   private int port;
 
   public AdminServer(
       OpsConfig config, PrometheusMeterRegistry registry, Supplier<Readiness> readiness) {
+    this(config, registry, readiness, null);
+  }
+
+  /** With {@code live} answering {@code /live} and {@code /live/...} (null: not served). */
+  public AdminServer(
+      OpsConfig config,
+      PrometheusMeterRegistry registry,
+      Supplier<Readiness> readiness,
+      Handler<HttpServerRequest> live) {
     this.config = requireNonNull(config, "config is null");
     this.registry = requireNonNull(registry, "registry is null");
     this.readiness = requireNonNull(readiness, "readiness is null");
+    this.live = live;
   }
 
   public int start() throws Exception {
@@ -58,7 +70,12 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private void handle(HttpServerRequest req) {
-    switch (req.path()) {
+    String path = req.path();
+    if (live != null && (path.equals("/live") || path.startsWith("/live/"))) {
+      live.handle(req);
+      return;
+    }
+    switch (path) {
       case "/metrics" ->
           vertx
               .executeBlocking(registry::scrape)

@@ -37,6 +37,14 @@ final class MetricHelp {
               "trellis.auth.warden.unverifiable",
               "Requests answered 503 because Warden could not verify their key."),
           Map.entry("trellis.spool.appended.events", "Events appended to the spool."),
+          Map.entry("trellis.live.viewers", "Live view streams (/live/events) connected now."),
+          Map.entry(
+              "trellis.live.events", "Events queued for live viewers (one per matching viewer)."),
+          Map.entry(
+              "trellis.live.dropped",
+              "Events a live viewer did not get because its connection was behind (per viewer)."),
+          Map.entry(
+              "trellis.live.refused", "Live view streams refused, by reason (too_many_viewers)."),
           Map.entry("trellis.spool.appended.bytes", "Encoded bytes appended to the spool."),
           Map.entry("trellis.spool.fsync", "Spool fsync calls and their duration."),
           Map.entry(

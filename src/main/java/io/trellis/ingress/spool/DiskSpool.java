@@ -421,6 +421,14 @@ public final class DiskSpool implements Spool {
     return lags;
   }
 
+  /**
+   * A reader of the events acknowledged from now on, for views that keep no position across
+   * restarts (the live view). It costs the append path nothing and holds no segment.
+   */
+  public SpoolTail tail() {
+    return new SpoolTail(segmentLog);
+  }
+
   /** The next offset an appended event will get; for tests and status. */
   long nextOffset() {
     return segmentLog.nextOffset();

@@ -23,14 +23,33 @@ final class LogReader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LogReader.class);
 
   private final SegmentLog segmentLog;
+  private final boolean quarantine;
   private long want;
   private Segment segment;
   private FileChannel channel;
   private SegmentScanner scanner;
 
   LogReader(SegmentLog segmentLog, long from) {
+    this(segmentLog, from, true);
+  }
+
+  /**
+   * A reader that, with {@code quarantine} false, throws {@link CorruptRecordException} at a bad
+   * frame instead of quarantining it: for readers that keep no cursor and may be behind a segment
+   * the sinks have already let go (and whose file may be reused), where bad bytes mean "fell
+   * behind", not damage.
+   */
+  LogReader(SegmentLog segmentLog, long from, boolean quarantine) {
     this.segmentLog = segmentLog;
+    this.quarantine = quarantine;
     this.want = from;
+  }
+
+  /** A bad frame met by a reader that does not quarantine. */
+  static final class CorruptRecordException extends IOException {
+    CorruptRecordException(String message) {
+      super(message);
+    }
   }
 
   /**
@@ -86,6 +105,10 @@ final class LogReader implements AutoCloseable {
   private void skipCorrupt(long end) throws IOException {
     long bad = scanner.position();
     String why = scanner.problem();
+    if (!quarantine) {
+      throw new CorruptRecordException(
+          "spool segment " + segment.path + ": bad record at byte " + bad + " (" + why + ")");
+    }
     long resume = scanner.resync(bad + 1);
     long to = resume >= 0 ? resume : end;
     if (segmentLog.quarantine().range(segment.path, bad, to, why)) {

@@ -88,7 +88,8 @@ class StartupOutputIT {
     assertThat(out.get(0))
         .matches("trellis-ingress \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? is accepting events");
     assertThat(r.out())
-        .containsPattern("(?m)^  admin    http://127\\.0\\.0\\.1:\\d+  /metrics /healthz /readyz$")
+        .containsPattern(
+            "(?m)^  admin    http://127\\.0\\.0\\.1:\\d+  /metrics /healthz /readyz /live$")
         .contains("  data     " + dir.resolve("data").toAbsolutePath())
         .contains("  sinks    files " + dir.resolve("data/events").toAbsolutePath())
         .contains("  auth     local key store " + dir.resolve("data/keys.json").toAbsolutePath());

@@ -1,0 +1,73 @@
+package io.trellis.ingress.live;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayDeque;
+
+/**
+ * One connected viewer's queue: the stream's frames (shared, encoded once for all viewers) that its
+ * connection has not taken yet, bounded in bytes. The tail thread offers; the admin event loop
+ * takes what the connection can accept. When the queue is full the frame is dropped for this viewer
+ * only and counted, and the count is sent to the viewer once its connection accepts again. A viewer
+ * never makes the tail wait and never holds more than its bound.
+ *
+ * <p>Thread-safe: {@link #offer} from the tail thread, the rest from the event loop.
+ */
+final class LiveViewer {
+  private final LiveFilter filter;
+  private final long maxBytes;
+  private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  private long queuedBytes;
+  private long dropped;
+  private long droppedSent;
+
+  LiveViewer(LiveFilter filter, long maxBytes) {
+    this.filter = requireNonNull(filter, "filter is null");
+    this.maxBytes = maxBytes;
+  }
+
+  LiveFilter filter() {
+    return filter;
+  }
+
+  /** Queues a frame, or counts it dropped when the viewer's buffer has no room for it. */
+  synchronized boolean offer(byte[] frame) {
+    if (queuedBytes + frame.length > maxBytes) {
+      dropped++;
+      return false;
+    }
+    queue.addLast(frame);
+    queuedBytes += frame.length;
+    return true;
+  }
+
+  /** Counts events the viewer cannot see because the tail itself passed over them. */
+  synchronized void missed(long events) {
+    dropped += events;
+  }
+
+  /**
+   * Takes queued frames of up to about {@code budget} bytes (at least one) into {@code out}; a
+   * {@code dropped} frame first when more were dropped since the last one sent.
+   */
+  synchronized void drainTo(io.vertx.core.buffer.Buffer out, int budget) {
+    if (dropped != droppedSent) {
+      droppedSent = dropped;
+      out.appendString("event: dropped\ndata: {\"dropped\":" + dropped + "}\n\n");
+    }
+    while (!queue.isEmpty()
+        && (out.length() == 0 || out.length() + queue.peekFirst().length <= budget)) {
+      byte[] f = queue.pollFirst();
+      queuedBytes -= f.length;
+      out.appendBytes(f);
+    }
+  }
+
+  synchronized long dropped() {
+    return dropped;
+  }
+
+  synchronized long queuedBytes() {
+    return queuedBytes;
+  }
+}
