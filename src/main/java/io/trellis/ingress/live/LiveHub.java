@@ -52,6 +52,7 @@ public final class LiveHub implements AutoCloseable {
     this.refused = metrics.counter("trellis.live.refused", "reason", "too_many_viewers");
     this.shown = metrics.counter("trellis.live.events");
     Gauge.builder("trellis.live.viewers", viewers, List::size).register(metrics);
+    Gauge.builder("trellis.live.buffered.bytes", viewers, LiveHub::buffered).register(metrics);
   }
 
   LiveConfig config() {
@@ -77,6 +78,14 @@ public final class LiveHub implements AutoCloseable {
   /** The viewer left; the last one to leave stops the tail. */
   synchronized void leave(LiveViewer v) {
     viewers.remove(v);
+  }
+
+  private static double buffered(List<LiveViewer> viewers) {
+    long sum = 0;
+    for (LiveViewer v : viewers) {
+      sum += v.queuedBytes();
+    }
+    return sum;
   }
 
   int viewerCount() {

@@ -39,6 +39,9 @@ final class MetricHelp {
           Map.entry("trellis.spool.appended.events", "Events appended to the spool."),
           Map.entry("trellis.live.viewers", "Live view streams (/live/events) connected now."),
           Map.entry(
+              "trellis.live.buffered.bytes",
+              "Event bytes queued for live viewers, at most live.viewer-buffer per viewer."),
+          Map.entry(
               "trellis.live.events", "Events queued for live viewers (one per matching viewer)."),
           Map.entry(
               "trellis.live.dropped",
