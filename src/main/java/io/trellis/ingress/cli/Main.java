@@ -23,6 +23,7 @@ import picocli.CommandLine.HelpCommand;
       SpoolCommand.class,
       ConfigCommand.class,
       ReplayCommand.class,
+      TailCommand.class,
       HelpCommand.class
     })
 public final class Main extends Usage.Group {

@@ -133,6 +133,19 @@ public final class CliProcess implements AutoCloseable {
     }
   }
 
+  /** Waits for the process to end by itself. */
+  public Result awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("the process did not end in " + timeout + ": " + result());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return result();
+  }
+
   /** Sends SIGTERM, as an init system does, and waits for the process to end. */
   public Result stop() {
     process.destroy();
