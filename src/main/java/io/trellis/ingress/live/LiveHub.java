@@ -83,7 +83,7 @@ public final class LiveHub implements AutoCloseable {
   private static double buffered(List<LiveViewer> viewers) {
     long sum = 0;
     for (LiveViewer v : viewers) {
-      sum += v.queuedBytes();
+      sum += v.queuedBytes() + v.writingBytes();
     }
     return sum;
   }

@@ -29,7 +29,7 @@ public final class LiveView implements Handler<HttpServerRequest> {
   private static final long PUMP_MILLIS = 100;
   private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(15);
   /* What one pump writes at most, and what Vert.x may hold for the connection beyond it. */
-  private static final int WRITE_BYTES = 256 * 1024;
+  private static final int WRITE_BYTES = 128 * 1024;
 
   private final LiveHub hub;
   private final Set<String> hosts;
@@ -142,7 +142,9 @@ public final class LiveView implements Handler<HttpServerRequest> {
         return;
       }
       long now = System.nanoTime();
-      if (res.writeQueueFull()) {
+      // Counted by the write futures, which complete once the bytes are in the socket: this
+      // bounds what one connection holds whatever the framework's own write queue does.
+      if (viewer.writingBytes() >= WRITE_BYTES || res.writeQueueFull()) {
         if (now - lastAccepted > stalledNanos) {
           // The connection took nothing for the whole timeout: free the slot for someone else.
           res.reset();
@@ -157,7 +159,9 @@ public final class LiveView implements Handler<HttpServerRequest> {
       }
       if (out.length() > 0) {
         lastWrite = now;
-        res.write(out);
+        int n = out.length();
+        viewer.writing(n);
+        res.write(out).onComplete(r -> viewer.writing(-n));
       }
     }
   }

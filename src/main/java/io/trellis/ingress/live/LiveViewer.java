@@ -20,6 +20,8 @@ final class LiveViewer {
   private long queuedBytes;
   private long dropped;
   private long droppedSent;
+  /* Bytes handed to the connection, not yet in its socket; written by the event loop only. */
+  private volatile long writing;
 
   LiveViewer(LiveFilter filter, long maxBytes) {
     this.filter = requireNonNull(filter, "filter is null");
@@ -69,5 +71,15 @@ final class LiveViewer {
 
   synchronized long queuedBytes() {
     return queuedBytes;
+  }
+
+  /** Bytes handed to the connection and not yet written to its socket. */
+  long writingBytes() {
+    return writing;
+  }
+
+  /** Event loop only: {@code n} more (or, negative, fewer) bytes handed to the connection. */
+  void writing(long n) {
+    writing += n;
   }
 }

@@ -40,7 +40,8 @@ final class MetricHelp {
           Map.entry("trellis.live.viewers", "Live view streams (/live/events) connected now."),
           Map.entry(
               "trellis.live.buffered.bytes",
-              "Event bytes queued for live viewers, at most live.viewer-buffer per viewer."),
+              "Event bytes held for live viewers: queued (at most live.viewer-buffer each) and being"
+                  + " written to their connections."),
           Map.entry(
               "trellis.live.events", "Events queued for live viewers (one per matching viewer)."),
           Map.entry(

@@ -125,9 +125,11 @@ class LiveStalledViewerTest {
       // Generous bounds: a shared 2-core machine is noisy; a viewer that blocked capture or
       // made it buffer would be off by far more than this.
       assertThat(stalledRate / aloneRate).isGreaterThan(0.5);
-      assertThat(stalledLatency / aloneLatency).isLessThan(2.0);
-      // The viewer's queue stays within live.viewer-buffer (1 MiB) while tens of MB pass it by.
-      assertThat(maxBuffered).isPositive().isLessThanOrEqualTo(1024 * 1024);
+      assertThat(stalledLatency / aloneLatency).isLessThan(3.0);
+      // What the service holds for the viewer stays within live.viewer-buffer (1 MiB) plus what
+      // one connection may have in writing (128 KiB, plus the write that crossed it), while tens
+      // of MB pass it by.
+      assertThat(maxBuffered).isPositive().isLessThanOrEqualTo(1024 * 1024 + 256 * 1024);
       assertThat(metric(http, admin, "trellis_live_dropped_total")).isPositive();
       assertThat(p.isAlive()).isTrue();
 
