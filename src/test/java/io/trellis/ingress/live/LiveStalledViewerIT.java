@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * viewer in the same run (alternating rounds, so both see the same machine), the viewer's queue
  * stays within its bound while the excess is dropped, and every acknowledged event is stored.
  */
-class LiveStalledViewerTest {
+class LiveStalledViewerIT {
   private static final int CLIENTS = 4;
   private static final int REQUESTS_PER_ROUND = 120;
   private static final int EVENTS_PER_REQUEST = 50;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The live view's stream on the admin port, read by a real socket while events are captured. */
-class LiveViewTest {
+class LiveViewIT {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
   @TempDir Path dir;

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code trellis-ingress tail} as its own process, reading a running service's live stream. */
-class TailCommandTest {
+class TailCommandIT {
   @TempDir Path dir;
 
   private static void awaitViewers(RunningService service, int n) {

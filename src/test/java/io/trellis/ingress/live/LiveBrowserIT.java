@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * page is open appear newest first with their fields, a row opens its stored record, the
  * organization filter and pause work, and a screenshot is taken (target/live-view.png).
  */
-class LiveBrowserTest {
+class LiveBrowserIT {
   @TempDir Path dir;
 
   @Test
