@@ -139,7 +139,10 @@ public final class IngressServer implements AutoCloseable {
         .toCompletionStage()
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    log.info("Capture port listening on {}:{}", config.host(), port);
+    log.atInfo()
+        .addKeyValue("host", config.host())
+        .addKeyValue("port", port)
+        .log("Capture port listening on {}:{}", config.host(), port);
     log.info(
         "Capture port limits: {} connections ({} per client address), {} of request bodies in"
             + " memory ({} per client address), refused bodies read for up to {} / {}",

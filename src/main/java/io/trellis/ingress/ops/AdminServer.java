@@ -61,7 +61,10 @@ public final class AdminServer implements AutoCloseable {
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS)
             .actualPort();
-    log.info("Admin port listening on {}:{}", config.adminHost(), port);
+    log.atInfo()
+        .addKeyValue("host", config.adminHost())
+        .addKeyValue("port", port)
+        .log("Admin port listening on {}:{}", config.adminHost(), port);
     return port;
   }
 

@@ -192,13 +192,18 @@ public final class DiskSpool implements Spool {
     self[0] = spool;
     logRecovery(lock.previousStopUnclean(), segmentLog, deliveries);
     writer.start();
-    log.info(
-        "Spool ready in {}: budget {} ({}), fsync={}, {} sink(s)",
-        dir,
-        Sizes.format(maxBytes),
-        config.maxBytes().isPresent() ? "spool.max-bytes" : "half of the free space",
-        config.fsync().name().toLowerCase(),
-        sinks.size());
+    log.atInfo()
+        .addKeyValue("dir", dir.toString())
+        .addKeyValue("max_bytes", maxBytes)
+        .addKeyValue("fsync", config.fsync().name().toLowerCase())
+        .addKeyValue("sinks", sinks.size())
+        .log(
+            "Spool ready in {}: budget {} ({}), fsync={}, {} sink(s)",
+            dir,
+            Sizes.format(maxBytes),
+            config.maxBytes().isPresent() ? "spool.max-bytes" : "half of the free space",
+            config.fsync().name().toLowerCase(),
+            sinks.size());
     return spool;
   }
 
@@ -458,11 +463,14 @@ public final class DiskSpool implements Spool {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      log.warn(
-          "Sink {} did not drain within {}: {} events stay in the spool for the next start",
-          d.sinkName(),
-          Durations.format(config.drainTimeout()),
-          (long) d.lagEvents());
+      log.atWarn()
+          .addKeyValue("sink", d.sinkName())
+          .addKeyValue("lag_events", (long) d.lagEvents())
+          .log(
+              "Sink {} did not drain within {}: {} events stay in the spool for the next start",
+              d.sinkName(),
+              Durations.format(config.drainTimeout()),
+              (long) d.lagEvents());
       d.stopNow();
     }
     segmentLog.close();
@@ -471,7 +479,9 @@ public final class DiskSpool implements Spool {
     } catch (IOException e) {
       log.warn("Releasing the spool lock failed: {}", e.toString());
     }
-    log.info("Spool closed at offset {}", segmentLog.nextOffset());
+    log.atInfo()
+        .addKeyValue("next_offset", segmentLog.nextOffset())
+        .log("Spool closed at offset {}", segmentLog.nextOffset());
   }
 
   @Override

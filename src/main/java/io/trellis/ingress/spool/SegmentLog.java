@@ -184,7 +184,10 @@ final class SegmentLog implements AutoCloseable {
         // Any record the file may hold has an offset below this bound (a record takes 17+ bytes).
         long bound = base + size / (RecordFrame.HEADER_BYTES + 1) + 1;
         if (size > Segment.HEADER_BYTES || !last) {
-          log.warn("Spool segment {} is unreadable ({}): moved to quarantine", path, bad);
+          log.atWarn()
+              .addKeyValue("file", path.toString())
+              .addKeyValue("bytes", size)
+              .log("Spool segment {} is unreadable ({}): moved to quarantine", path, bad);
           recovery.unreadableSegments++;
           recovery.quarantinedBytes += size;
           quarantine.file(path, bad);
@@ -326,14 +329,18 @@ final class SegmentLog implements AutoCloseable {
           if (quarantine.range(path, bad, resume, why)) {
             recovery.quarantinedRanges++;
             recovery.quarantinedBytes += resume - bad;
-            log.warn(
-                "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to"
-                    + " quarantine and continued",
-                path,
-                bad,
-                why,
-                bad,
-                resume);
+            log.atWarn()
+                .addKeyValue("file", path.toString())
+                .addKeyValue("byte_offset", bad)
+                .addKeyValue("bytes", resume - bad)
+                .log(
+                    "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to"
+                        + " quarantine and continued",
+                    path,
+                    bad,
+                    why,
+                    bad,
+                    resume);
           } else {
             log.info(
                 "Spool segment {}: skipping corrupt bytes {}..{}, already in quarantine",
@@ -344,13 +351,17 @@ final class SegmentLog implements AutoCloseable {
           scanner.seek(resume);
           continue;
         }
-        log.warn(
-            "Spool segment {}: torn or corrupt tail at byte {} ({}); truncating {} bytes (after a"
-                + " crash in a reused segment file, these are its old records)",
-            path,
-            bad,
-            why,
-            size - bad);
+        log.atWarn()
+            .addKeyValue("file", path.toString())
+            .addKeyValue("byte_offset", bad)
+            .addKeyValue("bytes", size - bad)
+            .log(
+                "Spool segment {}: torn or corrupt tail at byte {} ({}); truncating {} bytes (after a"
+                    + " crash in a reused segment file, these are its old records)",
+                path,
+                bad,
+                why,
+                size - bad);
         ch.truncate(bad);
         ch.force(true);
         recovery.tornTailBytes += size - bad;

@@ -197,7 +197,10 @@ final class SinkDelivery implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (IOException | RuntimeException e) {
-      log.error("Delivery to sink {} stopped: {}", sink.name(), e.toString(), e);
+      log.atError()
+          .addKeyValue("sink", sink.name())
+          .setCause(e)
+          .log("Delivery to sink {} stopped: {}", sink.name(), e.toString());
     } finally {
       pendingSinceMillis = 0;
       finished = true;
@@ -364,11 +367,16 @@ final class SinkDelivery implements Runnable {
   private boolean split(SinkBatch batch, SinkException failure) throws InterruptedException {
     if (batch.size() == 1) {
       SpooledEvent e = batch.items().get(0);
-      log.warn(
-          "Sink {} refused event at offset {} ({}): moved to dead letters",
-          sink.name(),
-          e.offset(),
-          failure.getMessage());
+      log.atWarn()
+          .addKeyValue("event", "dead_letter")
+          .addKeyValue("sink", sink.name())
+          .addKeyValue("offset", e.offset())
+          .addKeyValue("reason", failure.getMessage())
+          .log(
+              "Sink {} refused event at offset {} ({}): moved to dead letters",
+              sink.name(),
+              e.offset(),
+              failure.getMessage());
       return deadLetter(List.of(new DeadLetters.Entry(e.offset(), failure.getMessage(), e, null)));
     }
     int mid = batch.size() / 2;
@@ -406,7 +414,10 @@ final class SinkDelivery implements Runnable {
     } catch (IOException | RuntimeException e) {
       // The sink has the events; only the note of it is missing. Until a cursor write works, a
       // restart sends them again (duplicates, never losses) and the segments stay on disk.
-      log.error("Cannot save the spool cursor of sink {}: {}", sink.name(), e.toString());
+      log.atError()
+          .addKeyValue("sink", sink.name())
+          .addKeyValue("cursor", cursor)
+          .log("Cannot save the spool cursor of sink {}: {}", sink.name(), e.toString());
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();

@@ -3,6 +3,7 @@ package io.trellis.ingress.spool;
 import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.config.Durations;
+import io.trellis.ingress.config.UrlSecrets;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,11 +29,13 @@ final class SinkOutage {
   }
 
   /** A write failed with a transient error; logs when this starts an outage. */
-  void failed(String reason, long lagEvents) {
+  void failed(String error, long lagEvents) {
     failedAttempts++;
     if (downSinceMillis != 0) {
       return;
     }
+    // A store's error may quote its URL, credentials included.
+    String reason = UrlSecrets.mask(String.valueOf(error));
     downSinceMillis = System.currentTimeMillis();
     log.atWarn()
         .addKeyValue("event", "sink_down")

@@ -107,6 +107,7 @@ class StartupOutputIT {
   @Test
   void jsonLogsAreOneParsedObjectPerLineWithFormattedMessagesAndFields() throws Exception {
     Result r;
+    String captureUrl;
     try (CliProcess serve =
         CliProcess.start(
             dir,
@@ -128,6 +129,7 @@ class StartupOutputIT {
           serve.awaitStdout(s -> s.contains("keys create --org ORG"), Duration.ofSeconds(60));
       Matcher capture = CAPTURE.matcher(out);
       assertThat(capture.find()).as(out).isTrue();
+      captureUrl = capture.group(1);
       assertThat(
               send(
                   HttpRequest.newBuilder(URI.create(capture.group(1) + "/events"))
@@ -159,5 +161,25 @@ class StartupOutputIT {
     assertThat(access.path("path").asText()).isEqualTo("/events");
     assertThat(access.path("status").asInt()).isEqualTo(401);
     assertThat(access.path("message").asText()).startsWith("POST /events HTTP/1.1 401");
+
+    // Start-up and shutdown lines carry their figures as fields, not only in the message.
+    int port = URI.create(captureUrl).getPort();
+    JsonNode listening = line(lines, "Capture port listening on ");
+    assertThat(listening.path("host").asText()).isEqualTo("127.0.0.1");
+    assertThat(listening.path("port").asInt()).isEqualTo(port);
+    assertThat(line(lines, "Admin port listening on ").path("port").asInt()).isPositive();
+    JsonNode spool = line(lines, "Spool ready in ");
+    assertThat(spool.path("max_bytes").asLong()).isPositive();
+    assertThat(spool.path("fsync").asText()).isEqualTo("group");
+    assertThat(spool.path("sinks").asInt()).isEqualTo(1);
+    assertThat(line(lines, "Spool closed at offset ").path("next_offset").isIntegralNumber())
+        .isTrue();
+  }
+
+  private static JsonNode line(List<JsonNode> lines, String messageStart) {
+    return lines.stream()
+        .filter(n -> n.path("message").asText().startsWith(messageStart))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no line starting with " + messageStart));
   }
 }

@@ -253,8 +253,13 @@ public final class ClickHouseSink implements Sink {
               + " yet (ON CLUSTER statements are queued)",
           null);
     }
-    log.info(
-        "ClickHouse table {} is ready (partition by {})", s.storageTable(), config.partitioning());
+    log.atInfo()
+        .addKeyValue("table", s.storageTable())
+        .addKeyValue("partition_by", config.partitioning().toString())
+        .log(
+            "ClickHouse table {} is ready (partition by {})",
+            s.storageTable(),
+            config.partitioning());
   }
 
   /**
