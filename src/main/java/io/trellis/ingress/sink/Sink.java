@@ -21,12 +21,35 @@ public interface Sink extends AutoCloseable {
   default void start() throws SinkException {}
 
   /**
-   * Stores every event of the batch durably, or throws. Returning normally is the sink's promise
-   * that the whole batch is stored: the spool then moves the sink's cursor past it. The same batch
-   * (same events, same offsets) may be written again after a failure, so sinks that can should
-   * deduplicate on {@link SinkBatch#firstOffset()} / {@link SinkBatch#lastOffset()}.
+   * Hands the sink its spool context, on the delivery thread, before the first {@link #write}: the
+   * committed cursor and the note saved with it ({@link SinkContext}).
+   */
+  default void open(SinkContext context) throws SinkException {}
+
+  /**
+   * Stores every event of the batch, or throws. Returning normally is the sink's promise that the
+   * whole batch is written; it is durable once {@link #preCommit} says so (by default at once). The
+   * same batch (same events, same offsets) may be written again after a failure or a restart, so
+   * sinks that can should deduplicate on {@link SinkBatch#firstOffset()} / {@link
+   * SinkBatch#lastOffset()}.
    */
   void write(SinkBatch batch) throws SinkException;
+
+  /**
+   * The offset below which every event handed to this sink is durable in the store (Kafka Connect's
+   * {@code preCommit}): the spool moves the sink's cursor only that far, and after a crash delivers
+   * again from there. Called after each write, and every few milliseconds while the sink holds
+   * written events that are not durable yet. {@code written} is the offset below which every event
+   * was written or dead-lettered; the answer is at most that. A sink that makes each batch durable
+   * inside {@link #write} returns {@code written} (the default).
+   *
+   * @param flush make everything written durable now (the spool is draining or stopping)
+   * @throws SinkException when the written events cannot be made durable: the spool then writes
+   *     every event from the cursor again
+   */
+  default long preCommit(long written, boolean flush) throws SinkException {
+    return written;
+  }
 
   /**
    * The batch sizes this store prefers, or {@code defaults} (the spool's {@code spool.batch-*}

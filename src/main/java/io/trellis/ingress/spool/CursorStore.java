@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
@@ -22,9 +23,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One cursor per sink in {@code spool/cursors/<sink>.cursor}: the offset of the next event the sink
- * still needs, as decimal text. Every offset below it is stored in the sink or in its dead letters.
- * A cursor is replaced atomically (temporary file, fsync, rename, directory fsync), so after a
- * crash it is the old or the new value, never a torn one.
+ * still needs, as decimal text, and on a second line the sink's own note ({@link
+ * io.trellis.ingress.sink.SinkContext#metadata()}) when it has one:
+ *
+ * <pre>
+ * 5312
+ * {"table":"projects/p/datasets/d/tables/t","stream":"projects/p/.../streams/s","base":1200}
+ * </pre>
+ *
+ * Every offset below the cursor is stored in the sink or in its dead letters. A cursor is replaced
+ * atomically (temporary file, fsync, rename, directory fsync), so after a crash it is the old or
+ * the new value with its note, never a torn one.
  *
  * <p>Thread-safe for different sinks; one sink's cursor is written by its one delivery thread.
  */
@@ -53,10 +62,31 @@ final class CursorStore {
     return read(dir.resolve(sink + SUFFIX));
   }
 
+  /** The sink's note saved with its cursor, or the empty string. */
+  String metadata(String sink) {
+    checkName(sink);
+    try {
+      List<String> lines = Files.readAllLines(dir.resolve(sink + SUFFIX), StandardCharsets.UTF_8);
+      return lines.size() > 1 ? lines.get(1) : "";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   void store(String sink, long offset) throws IOException {
+    store(sink, offset, "");
+  }
+
+  /** Stores the cursor and, when not empty, the sink's note (one line) with it. */
+  void store(String sink, long offset, String metadata) throws IOException {
+    if (metadata.indexOf('\n') >= 0 || metadata.indexOf('\r') >= 0) {
+      throw new IllegalArgumentException("a sink's note is one line");
+    }
     Files.createDirectories(dir);
     Path file = dir.resolve(sink + SUFFIX);
-    byte[] text = (offset + "\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] text =
+        (offset + "\n" + (metadata.isEmpty() ? "" : metadata + "\n"))
+            .getBytes(StandardCharsets.UTF_8);
     try {
       DurableFiles.writeAtomically(file, text);
     } catch (IOException e) {
@@ -106,8 +136,9 @@ final class CursorStore {
 
   private static OptionalLong read(Path file) {
     try {
-      String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
-      long offset = Long.parseLong(text);
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      int end = text.indexOf('\n');
+      long offset = Long.parseLong((end < 0 ? text : text.substring(0, end)).trim());
       if (offset < 0) {
         throw new NumberFormatException("negative");
       }

@@ -10,6 +10,7 @@ import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkContext;
 import io.trellis.ingress.sink.SinkException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,8 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Feeds one sink from the spool, on its own thread, from its own cursor: reads a batch (closing on
- * rows, bytes or age), writes it, and moves the cursor past it once the sink confirms. Batching,
- * retries, backoff and dead letters live here, once for every sink:
+ * rows, bytes or age), writes it, and moves the cursor as far as the sink says its events are
+ * durable ({@link Sink#preCommit}: at once for most sinks, at its next fsync for the files sink).
+ * After a crash the sink gets every event again from that cursor. Batching, retries, backoff and
+ * dead letters live here, once for every sink:
  *
  * <ul>
  *   <li>{@code TRANSIENT} (and any unexpected exception): retry the same batch with exponential
@@ -55,6 +58,9 @@ final class SinkDelivery implements Runnable {
    */
   private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+  /** How often an idle delivery asks a sink holding written, not yet durable events again. */
+  private static final long PRE_COMMIT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private final Sink sink;
   private final SegmentLog segmentLog;
   private final CursorStore cursors;
@@ -67,6 +73,13 @@ final class SinkDelivery implements Runnable {
   private final Thread thread;
 
   private volatile long committed;
+
+  /** Below this offset every event was written to the sink or dead-lettered (not all durable). */
+  private long written;
+
+  /** The sink's note, stored with every cursor ({@link SinkContext}). */
+  private volatile String metadata;
+
   private volatile long pendingSinceMillis;
   private volatile boolean draining;
   private volatile boolean stopNow;
@@ -96,6 +109,7 @@ final class SinkDelivery implements Runnable {
       LongConsumer onCommit) {
     this.sink = requireNonNull(sink, "sink is null");
     this.committed = cursor;
+    this.written = cursor;
     this.segmentLog = requireNonNull(segmentLog, "segmentLog is null");
     this.cursors = requireNonNull(cursors, "cursors is null");
     this.deadLetters = requireNonNull(deadLetters, "deadLetters is null");
@@ -103,6 +117,7 @@ final class SinkDelivery implements Runnable {
     this.limits = sink.batchLimits(config.batchLimits());
     this.backoff = new Backoff(config.retryInitialBackoff(), config.retryMaxBackoff());
     this.onCommit = requireNonNull(onCommit, "onCommit is null");
+    this.metadata = cursors.metadata(sink.name());
     this.outage = new SinkOutage(sink.name());
     Tags tags = Tags.of("sink", sink.name());
     this.batches = metrics.counter("trellis.sink.batches", tags);
@@ -177,22 +192,28 @@ final class SinkDelivery implements Runnable {
 
   @Override
   public void run() {
-    try (LogReader reader = new LogReader(segmentLog, committed)) {
+    try {
+      open();
       while (!stopNow) {
-        List<SpooledEvent> items = new ArrayList<>();
-        long batchBytes = fill(reader, items);
-        if (items.isEmpty()) {
-          if (draining) {
+        try (LogReader reader = new LogReader(segmentLog, committed)) {
+          written = committed;
+          carried = null;
+          if (!deliverFrom(reader)) {
             break;
           }
-          continue;
+        } catch (NotDurableException e) {
+          // What the sink wrote since the cursor may not be in the store: write it all again.
+          failures.get(SinkException.Kind.TRANSIENT).increment();
+          long delay = backoff.delayMillis(0);
+          log.warn(
+              "Sink {} could not make events from offset {} durable, writing them again in {}"
+                  + " ms: {}",
+              sink.name(),
+              committed,
+              delay,
+              e.getCause().getMessage());
+          Thread.sleep(delay);
         }
-        if (!deliver(new SinkBatch(items))) {
-          break;
-        }
-        batches.increment();
-        bytes.increment(batchBytes);
-        commit(items.get(items.size() - 1).offset() + 1);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -207,9 +228,81 @@ final class SinkDelivery implements Runnable {
     }
   }
 
+  /** Hands the sink its context, retrying while it fails. */
+  private void open() throws InterruptedException {
+    SinkContext context =
+        new SinkContext() {
+          @Override
+          public long committedOffset() {
+            return committed;
+          }
+
+          @Override
+          public String metadata() {
+            return metadata;
+          }
+
+          @Override
+          public void saveMetadata(String note) throws IOException {
+            cursors.store(sink.name(), committed, note);
+            metadata = note;
+          }
+        };
+    for (int attempt = 0; !stopNow; attempt++) {
+      try {
+        sink.open(context);
+        return;
+      } catch (SinkException | RuntimeException e) {
+        long delay = backoff.delayMillis(attempt);
+        log.warn("Sink {} cannot open, retrying in {} ms: {}", sink.name(), delay, e.toString());
+        Thread.sleep(delay);
+      }
+    }
+  }
+
+  /** Delivers batches until drained or stopped (false when stopped). */
+  private boolean deliverFrom(LogReader reader)
+      throws IOException, InterruptedException, NotDurableException {
+    while (!stopNow) {
+      List<SpooledEvent> items = new ArrayList<>();
+      long batchBytes = fill(reader, items);
+      if (items.isEmpty()) {
+        if (draining) {
+          advance(written, true);
+          return false;
+        }
+        continue;
+      }
+      if (!deliver(new SinkBatch(items))) {
+        return false;
+      }
+      batches.increment();
+      bytes.increment(batchBytes);
+      advance(items.get(items.size() - 1).offset() + 1, false);
+    }
+    return false;
+  }
+
+  /**
+   * Notes that every event below {@code to} is written or dead-lettered, and moves the cursor as
+   * far as the sink says is durable.
+   */
+  private void advance(long to, boolean flush) throws NotDurableException {
+    written = Math.max(written, to);
+    long durable;
+    try {
+      durable = Math.min(written, sink.preCommit(written, flush));
+    } catch (SinkException | RuntimeException e) {
+      throw new NotDurableException(e);
+    }
+    if (durable > committed) {
+      commit(durable);
+    }
+  }
+
   /** Reads one batch into {@code items}; returns its encoded size. */
   private long fill(LogReader reader, List<SpooledEvent> items)
-      throws IOException, InterruptedException {
+      throws IOException, InterruptedException, NotDurableException {
     long batchBytes = 0;
     long firstSeen = 0;
     long ageNanos = limits.maxAge().toNanos();
@@ -226,18 +319,25 @@ final class SinkDelivery implements Runnable {
         long version = segmentLog.publishVersion();
         long published = segmentLog.nextOffset();
         if (!reader.next()) {
-          if (items.isEmpty() && undecodable.isEmpty() && published > committed) {
+          if (items.isEmpty() && undecodable.isEmpty() && published > written) {
             // The reader is past everything published below this offset, and nothing of it is
             // left for the sink: the offsets in between belong to records in quarantine, or to
             // none at all (a skipped range). Move the cursor past them, or the sink's lag would
             // count events that do not exist and the segments would never be freed.
-            commit(published);
+            advance(published, false);
           }
           if (draining) {
             break;
           }
           if (items.isEmpty()) {
-            segmentLog.awaitPublish(version, IDLE_WAIT_NANOS);
+            if (written > committed) {
+              // Written but not durable yet: ask again soon (the files sink syncs on a timer).
+              advance(written, false);
+              segmentLog.awaitPublish(
+                  version, written > committed ? PRE_COMMIT_POLL_NANOS : IDLE_WAIT_NANOS);
+            } else {
+              segmentLog.awaitPublish(version, IDLE_WAIT_NANOS);
+            }
             continue;
           }
           long wait = ageNanos - (System.nanoTime() - firstSeen);
@@ -280,7 +380,7 @@ final class SinkDelivery implements Runnable {
         throw new InterruptedException("stopped");
       }
       if (items.isEmpty()) {
-        commit(lastSkipped + 1);
+        advance(lastSkipped + 1, false);
       }
     }
     return batchBytes;
@@ -407,7 +507,7 @@ final class SinkDelivery implements Runnable {
   private void commit(long cursor) {
     boolean interrupted = Thread.interrupted();
     try {
-      cursors.store(sink.name(), cursor);
+      cursors.store(sink.name(), cursor, metadata);
       committed = cursor;
       pendingSinceMillis = 0;
       onCommit.accept(cursor);
@@ -422,6 +522,13 @@ final class SinkDelivery implements Runnable {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /** The sink could not make what it wrote durable; the cause says why. */
+  private static final class NotDurableException extends Exception {
+    NotDurableException(Throwable cause) {
+      super(cause);
     }
   }
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -210,6 +211,92 @@ class SinkDeliveryTest {
           },
           Duration.ofSeconds(10),
           () -> "the unconfigured sink's cursor pins segments");
+    }
+  }
+
+  /** A sink that makes its writes durable only when the test says so (preCommit). */
+  private static final class LaterSink extends TestSink {
+    volatile long durableUpTo;
+    final java.util.concurrent.atomic.AtomicInteger failPreCommits =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    final java.util.concurrent.atomic.AtomicInteger preCommits =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    LaterSink(String name) {
+      super(name);
+    }
+
+    @Override
+    public long preCommit(long written, boolean flush) throws SinkException {
+      preCommits.incrementAndGet();
+      if (failPreCommits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw SinkException.transientFailure("fsync failed", null);
+      }
+      return Math.min(written, durableUpTo);
+    }
+  }
+
+  private long cursorOnDisk(String sink) throws Exception {
+    Path f = dir.resolve("spool/cursors/" + sink + ".cursor");
+    return Files.exists(f) ? Long.parseLong(Files.readAllLines(f).get(0).trim()) : -1;
+  }
+
+  @Test
+  void theCursorMovesOnlyAsFarAsTheSinkSaysIsDurableAndARestartResumesThere() throws Exception {
+    LaterSink first = new LaterSink("files");
+    List<Long> offsets;
+    try (DiskSpool spool = open(config(), first)) {
+      appendAll(spool, events("e", 30), 10);
+      first.awaitStored(30);
+      offsets = first.storedOffsets();
+      // Written, not durable: the cursor stays while the delivery keeps asking.
+      int asked = first.preCommits.get();
+      Await.until(
+          () -> first.preCommits.get() >= asked + 3, Duration.ofSeconds(5), () -> "not asked");
+      assertThat(cursorOnDisk("files")).isIn(-1L, offsets.get(0));
+      first.durableUpTo = offsets.get(20);
+      Await.until(
+          () -> {
+            try {
+              return cursorOnDisk("files") == offsets.get(20);
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          },
+          Duration.ofSeconds(5),
+          () -> "the cursor did not follow the durable offset");
+      // Stops here as after a crash: the sink never makes the last ten durable.
+    }
+    assertThat(cursorOnDisk("files")).isEqualTo(offsets.get(20));
+
+    TestSink second = new TestSink("files");
+    try (DiskSpool spool = open(config(), second)) {
+      second.awaitStored(10);
+      assertThat(second.storedOffsets()).isEqualTo(offsets.subList(20, 30));
+    }
+  }
+
+  @Test
+  void aSinkThatCannotMakeItsWritesDurableGetsThemAllAgain() throws Exception {
+    LaterSink sink = new LaterSink("files");
+    sink.durableUpTo = Long.MAX_VALUE;
+    sink.failPreCommits.set(1);
+    try (DiskSpool spool = open(config(), sink)) {
+      appendAll(spool, events("e", 20), 20);
+      sink.awaitStored(40);
+      // The first write's events again, from the cursor, then nothing more.
+      assertThat(sink.storedIds().subList(0, 20)).isEqualTo(sink.storedIds().subList(20, 40));
+      Await.until(
+          () -> {
+            try {
+              return cursorOnDisk("files") == sink.storedOffsets().get(19) + 1;
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          },
+          Duration.ofSeconds(5),
+          () -> "the cursor did not reach the end");
     }
   }
 }

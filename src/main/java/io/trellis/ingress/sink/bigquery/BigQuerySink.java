@@ -21,15 +21,18 @@ import com.google.protobuf.ByteString;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkContext;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.SinkHealth;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * Stores events in BigQuery through the Storage Write API, exactly once: rows go to a COMMITTED
  * write stream at offsets derived from their spool offsets ({@link StreamState}), so an append that
  * is repeated after a lost acknowledgement, a retry or a restart is answered {@code ALREADY_EXISTS}
- * instead of being stored twice.
+ * instead of being stored twice. Which stream, and which spool offset is its row 0, is kept with
+ * the sink's spool cursor ({@link SinkContext#saveMetadata}), saved before the first append to a
+ * new stream; after a restart the spool delivers from its cursor into the same stream.
  *
  * <p>For each run of consecutive spool offsets in a batch, rows below the state's {@code next} are
  * skipped (already stored); the rest are sent in requests under the 10 MB limit, each at offset
@@ -69,7 +74,11 @@ public final class BigQuerySink implements Sink {
   static final long MAX_REQUEST_BYTES = 9_000_000;
 
   private final BigQueryConfig config;
-  private final Path stateFile;
+
+  /** Where an earlier version kept the stream state; read once and removed. */
+  private final Path legacyStateFile;
+
+  private SinkContext context;
   private final BigQueryMetrics metrics;
 
   private BigQuery metadata;
@@ -77,8 +86,11 @@ public final class BigQuerySink implements Sink {
   private StreamWriter writer;
   private StreamState state;
 
-  /** The table was checked and the recorded stream (if any) looked up since the last problem. */
+  /** The table was checked since the last problem. */
   private boolean ready;
+
+  /** The recorded stream (if any) was looked up since {@link #open}. */
+  private boolean resumed;
 
   /** New streams opened during the current write, to stop a server that refuses every offset. */
   private int rotations;
@@ -87,7 +99,7 @@ public final class BigQuerySink implements Sink {
 
   public BigQuerySink(BigQueryConfig config, MeterRegistry registry) {
     this.config = requireNonNull(config, "config is null");
-    this.stateFile = config.stateDirectory().resolve("stream.json");
+    this.legacyStateFile = config.stateDirectory().resolve("stream.json");
     this.metrics = new BigQueryMetrics(requireNonNull(registry, "registry is null"));
   }
 
@@ -107,16 +119,11 @@ public final class BigQuerySink implements Sink {
     try {
       metadata = BigQueryClients.metadata(config);
       writeClient = BigQueryClients.writer(config);
-      state =
-          StreamState.load(stateFile)
-              .filter(s -> s.table().equals(config.tablePath()))
-              .orElse(null);
     } catch (IOException e) {
       throw SinkException.permanent("BigQuery sink cannot start: " + e.getMessage(), e);
     }
     try {
       checkTable();
-      resumeStream();
       ready = true;
     } catch (TableProblem e) {
       throw SinkException.permanent(e.getMessage(), null);
@@ -126,6 +133,35 @@ public final class BigQuerySink implements Sink {
           "BigQuery is not reachable at start ({}); events wait in the spool until it is",
           e.getMessage());
     }
+  }
+
+  /**
+   * Takes the stream recorded with the spool cursor (of this table), or the one an earlier version
+   * recorded in {@code stream.json}, which moves to the cursor and is deleted. Rows below the
+   * cursor are stored (or dead-lettered): the stream continues from there.
+   */
+  @Override
+  public void open(SinkContext context) throws SinkException {
+    this.context = requireNonNull(context, "context is null");
+    try {
+      Optional<StreamState> recorded = StreamState.parse(context.metadata());
+      if (recorded.isEmpty() && Files.exists(legacyStateFile)) {
+        recorded = StreamState.load(legacyStateFile);
+        if (recorded.isPresent()) {
+          context.saveMetadata(recorded.get().toJson());
+        }
+        Files.delete(legacyStateFile);
+        log.info("Moved the BigQuery stream state from {} to the spool cursor", legacyStateFile);
+      }
+      state =
+          recorded
+              .filter(s -> s.table().equals(config.tablePath()))
+              .map(s -> s.withNext(Math.max(s.base(), context.committedOffset())))
+              .orElse(null);
+    } catch (IOException e) {
+      throw SinkException.transientFailure("cannot read the BigQuery stream state: " + e, e);
+    }
+    resumed = false;
   }
 
   @Override
@@ -341,25 +377,30 @@ public final class BigQuerySink implements Sink {
     return t;
   }
 
-  private void advance(long next) throws SinkException {
+  private void advance(long next) {
     if (next > state.next()) {
       state = state.withNext(next);
-      saveState();
     }
   }
 
   private void ensureReady(long firstOffset) throws SinkException, TableProblem {
+    if (context == null) {
+      throw new IllegalStateException("write before open");
+    }
     if (!ready) {
       checkTable();
-      resumeStream();
       ready = true;
+    }
+    if (!resumed) {
+      resumeStream();
+      resumed = true;
     }
     if (state == null) {
       newStream(firstOffset);
     }
   }
 
-  /** Continues the stream recorded in the state file when BigQuery still has it. */
+  /** Continues the stream recorded with the spool cursor when BigQuery still has it. */
   private void resumeStream() throws SinkException {
     if (state == null) {
       return; // the first write opens a stream based at its first offset
@@ -402,17 +443,15 @@ public final class BigQuerySink implements Sink {
           "cannot create a BigQuery write stream: " + e.getMessage(), e);
     }
     metrics.streamCreated();
-    state = new StreamState(config.tablePath(), s.getName(), base, base);
-    saveState();
-    log.info("Writing to BigQuery stream {} from spool offset {}", s.getName(), base);
-  }
-
-  private void saveState() throws SinkException {
+    StreamState next = new StreamState(config.tablePath(), s.getName(), base, base);
     try {
-      state.save(stateFile);
+      // Recorded before the first append: a restart must find the rows this stream gets.
+      context.saveMetadata(next.toJson());
     } catch (IOException e) {
-      throw SinkException.transientFailure("cannot save " + stateFile + ": " + e, e);
+      throw SinkException.transientFailure("cannot record the BigQuery write stream: " + e, e);
     }
+    state = next;
+    log.info("Writing to BigQuery stream {} from spool offset {}", s.getName(), base);
   }
 
   /** Checks the table, creating it (and its dataset) when missing and allowed. */

@@ -22,8 +22,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +33,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded default sink: one NDJSON line per event under {@code
  * events/org=<organization>/date=<YYYY-MM-DD>/part-<start>-<n>.ndjson}, the date being the event's
- * UTC receipt date. Each batch is appended and, by default, forced to disk before {@link #write}
- * returns. A file is closed at {@code files.max-file-size} and a new one started.
+ * UTC receipt date. A file is closed at {@code files.max-file-size} and a new one started.
+ *
+ * <p>Each batch is appended in {@link #write}; the files are forced to disk later, once for every
+ * line written meanwhile: when the oldest unforced line is {@code files.fsync-interval} old, after
+ * {@code files.fsync-max-events} lines, or when the spool drains. {@link #preCommit} tells the
+ * spool how far the lines are on disk, and the spool keeps the events until then: a crash before
+ * the fsync costs nothing but a second copy of the lines written since (the spool delivers them
+ * again; a line cut short is removed at start-up). New files' directories are forced with them.
  *
  * <p>Not thread-safe: one delivery thread writes.
  */
@@ -46,6 +54,19 @@ public final class FilesSink implements Sink {
   private final Map<Path, Path> currentFile = new HashMap<>();
   private final EventLines lines = new EventLines();
   private int sequence;
+
+  /** Files written since the last fsync, and directories that got a new file since. */
+  private final Set<Path> unsynced = new LinkedHashSet<>();
+
+  private final Set<Path> newEntries = new LinkedHashSet<>();
+  private long unsyncedEvents;
+  private long firstUnsyncedNanos;
+
+  /** Below this offset every event handed over is on disk. */
+  private long durable;
+
+  /** How many fsync rounds ran (tests and the benchmark). */
+  private long syncs;
 
   public FilesSink(FilesSinkConfig config) {
     this.config = requireNonNull(config, "config is null");
@@ -147,6 +168,59 @@ public final class FilesSink implements Sink {
     } catch (IOException | UncheckedIOException e) {
       throw SinkException.transientFailure("cannot write events under " + config.directory(), e);
     }
+    if (unsyncedEvents == 0) {
+      firstUnsyncedNanos = System.nanoTime();
+    }
+    unsyncedEvents += batch.size();
+  }
+
+  /**
+   * Forces the written files to disk when the interval or the event count says so (or {@code
+   * flush}), and answers how far the events handed over are on disk. Without {@code files.fsync}
+   * every written event counts as stored.
+   */
+  @Override
+  public long preCommit(long written, boolean flush) throws SinkException {
+    if (!config.fsync() || unsynced.isEmpty()) {
+      unsynced.clear();
+      unsyncedEvents = 0;
+      durable = written;
+      return written;
+    }
+    if (flush
+        || unsyncedEvents >= config.fsyncMaxEvents()
+        || System.nanoTime() - firstUnsyncedNanos >= config.fsyncInterval().toNanos()) {
+      try {
+        for (Path f : unsynced) {
+          try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.force(false);
+          }
+        }
+        for (Path d : newEntries) {
+          forceDirectory(d);
+        }
+      } catch (IOException | UncheckedIOException e) {
+        throw SinkException.transientFailure(
+            "cannot force the files under " + config.directory() + " to disk", e);
+      }
+      syncs++;
+      unsynced.clear();
+      newEntries.clear();
+      unsyncedEvents = 0;
+      durable = written;
+    }
+    return durable;
+  }
+
+  private static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  /** How many times the written files were forced to disk. */
+  long syncs() {
+    return syncs;
   }
 
   /**
@@ -157,9 +231,13 @@ public final class FilesSink implements Sink {
   private void append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
     Path file = currentFile.get(dir);
     if (file == null || !Files.exists(file) || Files.size(file) >= config.maxFileBytes()) {
+      for (Path d = dir; d != null && !Files.isDirectory(d); d = d.getParent()) {
+        newEntries.add(d.getParent());
+      }
       Files.createDirectories(dir);
       file = dir.resolve("part-" + runId + "-" + (sequence++) + ".ndjson");
       currentFile.put(dir, file);
+      newEntries.add(dir);
     }
     try (FileChannel ch =
         FileChannel.open(
@@ -167,9 +245,7 @@ public final class FilesSink implements Sink {
       long start = ch.size();
       try {
         lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
-        if (config.fsync()) {
-          ch.force(false);
-        }
+        unsynced.add(file);
       } catch (IOException | RuntimeException e) {
         cutBack(ch, start, e);
         throw e;

@@ -1,13 +1,24 @@
 package io.trellis.ingress.sink.files;
 
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /** The embedded default sink: NDJSON files under {@code DATA_DIR/events/}. */
-public record FilesSinkConfig(boolean enabled, Path directory, long maxFileBytes, boolean fsync) {
+public record FilesSinkConfig(
+    boolean enabled,
+    Path directory,
+    long maxFileBytes,
+    boolean fsync,
+    Duration fsyncInterval,
+    long fsyncMaxEvents) {
+  static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
+  static final long DEFAULT_FSYNC_MAX_EVENTS = 100_000;
+
   public static final List<Setting> SETTINGS =
       List.of(
           Setting.of(
@@ -24,13 +35,42 @@ public record FilesSinkConfig(boolean enabled, Path directory, long maxFileBytes
               "files.fsync",
               SettingType.BOOLEAN,
               "true",
-              "Force each written batch to disk before the spool forgets it."));
+              "Force the written files to disk before the spool forgets their events; false: the"
+                  + " spool forgets them once written (a power loss can lose the last seconds)."),
+          Setting.of(
+              "files.fsync-interval",
+              SettingType.DURATION,
+              "1s",
+              "Longest time written lines wait for their fsync (one fsync per file for all lines"
+                  + " written meanwhile); the spool keeps their events until then."),
+          Setting.of(
+              "files.fsync-max-events",
+              SettingType.INT,
+              "100000",
+              "Written lines after which the files are forced to disk without waiting for"
+                  + " files.fsync-interval."));
+
+  /** A configuration with the default fsync interval and event count. */
+  public FilesSinkConfig(boolean enabled, Path directory, long maxFileBytes, boolean fsync) {
+    this(enabled, directory, maxFileBytes, fsync, DEFAULT_FSYNC_INTERVAL, DEFAULT_FSYNC_MAX_EVENTS);
+  }
+
+  public FilesSinkConfig {
+    if (fsyncInterval.isNegative()) {
+      throw new ConfigException("files.fsync-interval must not be negative");
+    }
+    if (fsyncMaxEvents < 1) {
+      throw new ConfigException("files.fsync-max-events must be at least 1");
+    }
+  }
 
   public static FilesSinkConfig from(Config c, Path dataDir) {
     return new FilesSinkConfig(
         c.bool("files.enabled"),
         dataDir.resolve("events"),
         c.size("files.max-file-size"),
-        c.bool("files.fsync"));
+        c.bool("files.fsync"),
+        c.duration("files.fsync-interval"),
+        c.integer("files.fsync-max-events"));
   }
 }

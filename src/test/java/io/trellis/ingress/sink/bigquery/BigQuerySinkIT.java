@@ -11,6 +11,7 @@ import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkContext;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.testing.bigquery.FakeBigQuery;
 import java.nio.file.Files;
@@ -56,9 +57,35 @@ class BigQuerySinkIT {
     return s;
   }
 
+  /** The sink's spool cursor and the note kept with it, as the spool keeps them. */
+  private static final class Cursor implements SinkContext {
+    volatile long committed;
+    volatile String note = "";
+    int saves;
+
+    @Override
+    public long committedOffset() {
+      return committed;
+    }
+
+    @Override
+    public String metadata() {
+      return note;
+    }
+
+    @Override
+    public void saveMetadata(String metadata) {
+      note = metadata;
+      saves++;
+    }
+  }
+
+  private final Cursor cursor = new Cursor();
+
   private BigQuerySink started() throws SinkException {
     BigQuerySink s = sink(Map.of());
     s.start();
+    s.open(cursor);
     return s;
   }
 
@@ -249,12 +276,10 @@ class BigQuerySinkIT {
     bq.reportExpectedOffset(false); // the sink must find the end of the stream by itself
     BigQuerySink first = started();
     first.write(batch(0, 3));
-    Path stateFile = dataDir.resolve("bigquery").resolve("stream.json");
-    String beforeAppend = Files.readString(stateFile);
+    cursor.committed = 3; // the spool's cursor moved past the first batch
     first.write(batch(3, 10));
     first.close();
-    // The process died after BigQuery stored 3..9 but before the sink recorded it.
-    Files.writeString(stateFile, beforeAppend);
+    // The process died after BigQuery stored 3..9 but before the spool moved its cursor.
 
     // Restarted, the spool replays from its cursor, in a batch of another size.
     BigQuerySink second = started();
@@ -266,6 +291,40 @@ class BigQuerySinkIT {
         .as("the end of the stream was found with single-row probes")
         .anyMatch(c -> c.rows() == 22 && c.result().equals("already exists"))
         .anyMatch(c -> c.rows() == 1 && c.result().equals("already exists"));
+  }
+
+  @Test
+  void theStreamIsRecordedWithTheSpoolCursorBeforeItsFirstAppendAndNoFileOfItsOwn()
+      throws Exception {
+    BigQuerySink sink = started();
+    sink.write(batch(0, 5));
+    String stream = bq.streamNames().iterator().next();
+    assertThat(cursor.note).contains(stream).contains("\"base\":0");
+    assertThat(cursor.saves).isEqualTo(1);
+    sink.write(batch(5, 10));
+    assertThat(cursor.saves).as("appends to the same stream record nothing").isEqualTo(1);
+    assertThat(dataDir.resolve("bigquery").resolve("stream.json")).doesNotExist();
+  }
+
+  @Test
+  void theStreamFileOfAnEarlierVersionMovesToTheCursorAndTheStreamContinues() throws Exception {
+    BigQuerySink first = started();
+    first.write(batch(0, 10));
+    first.close();
+    // What the earlier version left: its own state file, and a cursor without a note.
+    Path legacy = dataDir.resolve("bigquery").resolve("stream.json");
+    Files.createDirectories(legacy.getParent());
+    Files.writeString(legacy, cursor.note.replace("}", ",\"next\":10}"));
+    cursor.note = "";
+    cursor.committed = 7;
+
+    BigQuerySink second = started();
+    second.write(batch(7, 15));
+
+    assertThat(legacy).doesNotExist();
+    assertThat(cursor.note).contains(bq.streamNames().iterator().next());
+    assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 15));
+    assertThat(bq.streamNames()).hasSize(1);
   }
 
   @Test
@@ -400,6 +459,7 @@ class BigQuerySinkIT {
     bq.down(true);
     BigQuerySink sink = sink(Map.of());
     sink.start();
+    sink.open(cursor);
     assertThat(sink.check().healthy()).isFalse();
     assertThatThrownBy(() -> sink.write(batch(0, 3)))
         .isInstanceOf(SinkException.class)

@@ -225,4 +225,38 @@ class FilesSinkTest {
     assertThat(Files.readString(clean)).isEqualTo(whole);
     assertThat(Files.readString(torn)).isEmpty();
   }
+
+  @Test
+  void linesAreForcedToDiskOncePerManyBatchesAndTheSpoolIsToldHowFar() throws Exception {
+    FilesSink sink =
+        new FilesSink(
+            new FilesSinkConfig(true, dir, 1 << 30, true, java.time.Duration.ofHours(1), 100));
+    sink.start();
+    List<TrafficEvent> events = new ArrayList<>();
+    for (int i = 0; i < 106; i++) {
+      events.add(event("acme", "e" + i, DAY_1, "{}"));
+    }
+    sink.write(batch(events.subList(0, 10)));
+    assertThat(sink.preCommit(10, false)).as("written, not yet forced").isZero();
+    sink.write(batch(events.subList(10, 105)));
+    assertThat(sink.preCommit(105, false)).as("100 events reached").isEqualTo(105);
+    assertThat(sink.syncs()).isEqualTo(1);
+    sink.write(batch(events.subList(105, 106)));
+    assertThat(sink.preCommit(106, false)).isEqualTo(105);
+    assertThat(sink.preCommit(106, true)).as("a drain forces the rest").isEqualTo(106);
+    assertThat(sink.syncs()).isEqualTo(2);
+    assertThat(sink.preCommit(107, false)).as("nothing unforced").isEqualTo(107);
+    assertThat(idsIn(dir.resolve("org=acme").resolve("date=2026-05-28"))).hasSize(106);
+  }
+
+  @Test
+  void theIntervalForcesLinesThatWaitedLongEnough() throws Exception {
+    FilesSink sink =
+        new FilesSink(
+            new FilesSinkConfig(true, dir, 1 << 30, true, java.time.Duration.ZERO, 1_000_000));
+    sink.start();
+    sink.write(batch(List.of(event("acme", "e1", DAY_1, "{}"))));
+    assertThat(sink.preCommit(1, false)).isEqualTo(1);
+    assertThat(sink.syncs()).isEqualTo(1);
+  }
 }
