@@ -57,17 +57,7 @@ final class GroupCommitWriter implements Runnable {
   private final SegmentLog segmentLog;
   private final DiskBudget budget;
   private final boolean fsync;
-  private final long maxDelayNanos;
-
-  /*
-   * A group also closes when no append arrives for this long: a tenth of spool.fsync-max-delay.
-   * The delay stays the bound for a steady trickle of appends. With the default delay of 0 a group
-   * is whatever is queued when the writer looks, which under load is what arrived during the
-   * previous fsync.
-   */
-  private static final long IDLE_GAP_DIVISOR = 10;
-
-  private final long idleGapNanos;
+  private final GroupWait wait;
   private final long maxGroupBytes;
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -104,8 +94,10 @@ final class GroupCommitWriter implements Runnable {
     this.segmentLog = segmentLog;
     this.budget = budget;
     this.fsync = config.fsync() == SpoolConfig.FsyncPolicy.GROUP;
-    this.maxDelayNanos = config.fsyncMaxDelay().toNanos();
-    this.idleGapNanos = Math.max(1, maxDelayNanos / IDLE_GAP_DIVISOR);
+    this.wait =
+        new GroupWait(
+            config.groupCommit() == SpoolConfig.GroupCommit.ADAPTIVE,
+            config.fsyncMaxDelay().toNanos());
     this.maxGroupBytes = Math.max(1, config.fsyncMaxBytes());
     this.probeBytes = Math.min(PROBE_BYTES, RecordFrame.frameBytes(config.maxRecordBytes()));
     this.appendedEvents = metrics.counter("trellis.spool.appended.events");
@@ -194,11 +186,12 @@ final class GroupCommitWriter implements Runnable {
 
   /** Gathers a group starting with {@code first}, writing each append as it is taken. */
   private void collect(Pending first, List<Pending> group) {
-    long deadline = first.enqueuedNanos + maxDelayNanos;
+    long opened = System.nanoTime();
     long bytes = 0;
     Pending p = first;
     while (p != null) {
       group.add(p);
+      wait.arrived(p.enqueuedNanos);
       bytes += p.bytes;
       if (failure == null && !write(p)) {
         return;
@@ -208,12 +201,11 @@ final class GroupCommitWriter implements Runnable {
       }
       p = queue.poll();
       if (p == null && fsync && !stopping) {
-        long left = deadline - System.nanoTime();
-        if (left > 0) {
-          // Close the group once appends stop arriving, not only at the deadline: concurrent
-          // clients answered by the previous fsync send their next requests within a fraction
-          // of a millisecond, and waiting out the whole delay after that only adds latency.
-          LockSupport.parkNanos(this, Math.min(left, idleGapNanos));
+        // Wait for company only while it pays (GroupWait): appends arriving many times per
+        // fsync join this one instead of paying for the next.
+        long nanos = wait.waitNanos(System.nanoTime(), opened, first.enqueuedNanos);
+        if (nanos > 0) {
+          LockSupport.parkNanos(this, nanos);
           p = queue.poll();
         }
       }
@@ -276,7 +268,9 @@ final class GroupCommitWriter implements Runnable {
       long t0 = System.nanoTime();
       try {
         segmentLog.sync();
-        fsyncTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        long took = System.nanoTime() - t0;
+        fsyncTimer.record(took, TimeUnit.NANOSECONDS);
+        wait.synced(took);
       } catch (IOException e) {
         failure = "fsync failed: " + e;
         log.error("Spool fsync failed: no further appends are accepted until a restart", e);

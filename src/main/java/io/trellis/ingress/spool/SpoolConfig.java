@@ -19,6 +19,7 @@ import java.util.OptionalLong;
  */
 public record SpoolConfig(
     FsyncPolicy fsync,
+    GroupCommit groupCommit,
     Duration fsyncMaxDelay,
     long fsyncMaxBytes,
     long segmentBytes,
@@ -39,6 +40,14 @@ public record SpoolConfig(
     NONE
   }
 
+  /** When a group commit waits for more appends to share its fsync; see {@link GroupWait}. */
+  public enum GroupCommit {
+    /** Only while appends arrive several times per measured fsync, for at most one fsync. */
+    ADAPTIVE,
+    /** Always up to {@code spool.fsync-max-delay}. */
+    FIXED
+  }
+
   /** Share of the free disk space the spool may use when {@code spool.max-bytes} is not set. */
   public static final double DEFAULT_BUDGET_SHARE = 0.5;
 
@@ -52,9 +61,16 @@ public record SpoolConfig(
                   + " none: after the write to the page cache (survives a crash, not a power"
                   + " loss)."),
           Setting.of(
+              "spool.group-commit",
+              SettingType.STRING,
+              "adaptive",
+              "adaptive: a group waits for more appends only while they arrive at least four"
+                  + " times per measured fsync, until they stop, for at most one fsync's time and"
+                  + " spool.fsync-max-delay; fixed: every group waits up to spool.fsync-max-delay."),
+          Setting.of(
               "spool.fsync-max-delay",
               SettingType.DURATION,
-              "0ms",
+              "1ms",
               "Longest an append waits for later ones to share its fsync (microseconds"
                   + " allowed, e.g. 250us). 0: no wait; the appends that arrive during one fsync"
                   + " share the next."),
@@ -162,12 +178,22 @@ public record SpoolConfig(
           case "none" -> FsyncPolicy.NONE;
           default -> throw new ConfigException("spool.fsync: expected group or none, got " + fsync);
         };
+    String wait = c.string("spool.group-commit").trim().toLowerCase(Locale.ROOT);
+    GroupCommit groupCommit =
+        switch (wait) {
+          case "adaptive" -> GroupCommit.ADAPTIVE;
+          case "fixed" -> GroupCommit.FIXED;
+          default ->
+              throw new ConfigException(
+                  "spool.group-commit: expected adaptive or fixed, got " + wait);
+        };
     long maxRecord = c.size("spool.max-record-size");
     if (maxRecord > Integer.MAX_VALUE - OVERHEAD) {
       throw new ConfigException("spool.max-record-size: at most 1GiB");
     }
     return new SpoolConfig(
         policy,
+        groupCommit,
         c.duration("spool.fsync-max-delay"),
         c.size("spool.fsync-max-bytes"),
         c.size("spool.segment-size"),
@@ -193,6 +219,7 @@ public record SpoolConfig(
   public SpoolConfig withMaxBytes(long bytes) {
     return new SpoolConfig(
         fsync,
+        groupCommit,
         fsyncMaxDelay,
         fsyncMaxBytes,
         segmentBytes,

@@ -34,7 +34,15 @@ class GroupCommitTest {
   @Test
   void aLoneAppendIsAcknowledgedWhenAppendsStopArrivingNotAtTheMaximumDelay() throws Exception {
     // A 60 s delay gives a 6 s idle gap: the append must be durable long before the 60 s are up.
-    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "60s"));
+    SpoolConfig c =
+        config(
+            Map.of(
+                "spool.fsync",
+                "group",
+                "spool.group-commit",
+                "fixed",
+                "spool.fsync-max-delay",
+                "60s"));
     try (DiskSpool spool = open(c, new SimpleMeterRegistry())) {
       long t0 = System.nanoTime();
       spool.append(List.of(event("lone"))).get(40, TimeUnit.SECONDS);
@@ -43,10 +51,34 @@ class GroupCommitTest {
   }
 
   @Test
+  void adaptiveGroupsDoNotWaitForCompanyThatIsNotComing() throws Exception {
+    // Fixed, this delay would hold a lone append for its 6 s idle gap; adaptive, appends that
+    // come one at a time (each after the previous one's fsync) never wait for company.
+    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "60s"));
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    try (DiskSpool spool = open(c, metrics)) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 5; i++) {
+        spool.append(List.of(event("alone-" + i))).get(40, TimeUnit.SECONDS);
+      }
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(3);
+    }
+    assertThat(metrics.get("trellis.spool.fsync").timer().count()).isEqualTo(5);
+  }
+
+  @Test
   void appendsArrivingTogetherStillShareOneFsync() throws Exception {
     // A long idle gap (1 s) so that 200 appends queued back to back always land in few groups.
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "10s"));
+    SpoolConfig c =
+        config(
+            Map.of(
+                "spool.fsync",
+                "group",
+                "spool.group-commit",
+                "fixed",
+                "spool.fsync-max-delay",
+                "10s"));
     try (DiskSpool spool = open(c, metrics)) {
       List<CompletableFuture<Void>> acks = new ArrayList<>();
       for (var e : events("together", 200)) {
@@ -62,7 +94,15 @@ class GroupCommitTest {
   @Test
   void aGroupIsCompletedWithOneTaskPerExecutorNotOnePerAppend() throws Exception {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "10s"));
+    SpoolConfig c =
+        config(
+            Map.of(
+                "spool.fsync",
+                "group",
+                "spool.group-commit",
+                "fixed",
+                "spool.fsync-max-delay",
+                "10s"));
     // Two "event loops": single threads that count the tasks handed to them.
     ExecutorService loopA = Executors.newSingleThreadExecutor(r -> new Thread(r, "loop-a"));
     ExecutorService loopB = Executors.newSingleThreadExecutor(r -> new Thread(r, "loop-b"));

@@ -16,7 +16,8 @@ class SpoolConfigTest {
   void defaults() {
     SpoolConfig c = SpoolConfig.from(ServiceSettings.defaults());
     assertThat(c.fsync()).isEqualTo(SpoolConfig.FsyncPolicy.GROUP);
-    assertThat(c.fsyncMaxDelay()).isEqualTo(Duration.ZERO);
+    assertThat(c.groupCommit()).isEqualTo(SpoolConfig.GroupCommit.ADAPTIVE);
+    assertThat(c.fsyncMaxDelay()).isEqualTo(Duration.ofMillis(1));
     assertThat(c.fsyncMaxBytes()).isEqualTo(1 << 20);
     assertThat(c.segmentBytes()).isEqualTo(64L << 20);
     assertThat(c.maxRecordBytes()).isEqualTo(8 << 20);
@@ -24,6 +25,17 @@ class SpoolConfigTest {
     assertThat(c.batchMaxRows()).isEqualTo(2_000);
     assertThat(c.batchMaxAge()).isEqualTo(Duration.ofMillis(200));
     assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void groupCommitIsAdaptiveOrFixed() {
+    assertThat(
+            SpoolConfig.from(Config.of(java.util.Map.of("spool.group-commit", " Fixed ")))
+                .groupCommit())
+        .isEqualTo(SpoolConfig.GroupCommit.FIXED);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> SpoolConfig.from(Config.of(java.util.Map.of("spool.group-commit", "sometimes"))))
+        .hasMessageContaining("spool.group-commit: expected adaptive or fixed, got sometimes");
   }
 
   @Test
