@@ -7,7 +7,8 @@
 #
 # Environment: OLD_JAR (a jar of OLD_REF already built), NEW_JAR (default target/trellis-ingress.jar),
 # SECONDS_OF_LOAD (default 8), FIXTURE_DIR (also copy the killed spool and the acknowledged ids
-# there, for the unit test's fixture).
+# there, for the unit test's fixture), BLOCK_SINK=0 (the first process's sink delivers as usual;
+# with OLD_JAR=NEW_JAR this is a kill -9 test of one release).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +42,7 @@ key=$(java -jar "$old_jar" keys create --org upgrade --data-dir "$data" | tail -
 # The files sink cannot write: its organization directory is a file. Deliveries fail and are
 # retried, so everything acknowledged stays in the spool, written by the old release.
 mkdir -p "$data/events"
-touch "$data/events/org=upgrade"
+[ "${BLOCK_SINK:-1}" = 0 ] || touch "$data/events/org=upgrade"
 
 serve() { # jar port admin log
   java -Xmx256m -jar "$1" serve --data-dir "$data" --port "$2" --set "admin.port=$3" \
