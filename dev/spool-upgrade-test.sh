@@ -59,7 +59,7 @@ serve() { # jar port admin log
 port=$(free_port); admin=$(free_port)
 serve "$old_jar" "$port" "$admin" "$work/old.log"
 old_pid=${pids[-1]}
-log "old release ($old_ref) pid $old_pid on port $port: sending load for ${load_s}s, then kill -9"
+log "first release (${OLD_JAR:-$old_ref}) pid $old_pid on port $port: sending load for ${load_s}s, then kill -9"
 
 python3 - "$port" "$key" "$load_s" "$work/acked.txt" "$old_pid" <<'PY' >&2
 import http.client, json, os, signal, sys, threading, time
@@ -115,7 +115,7 @@ if [ -n "${FIXTURE_DIR:-}" ]; then
   log "fixture written to $FIXTURE_DIR"
 fi
 
-rm -f "$data/events/org=upgrade"
+[ -d "$data/events/org=upgrade" ] || rm -f "$data/events/org=upgrade"
 port=$(free_port); admin=$(free_port)
 serve "$new_jar" "$port" "$admin" "$work/new.log"
 new_pid=${pids[-1]}
