@@ -30,11 +30,12 @@ class SpoolConfigTest {
   @Test
   void groupCommitIsAdaptiveOrFixed() {
     assertThat(
-            SpoolConfig.from(Config.of(java.util.Map.of("spool.group-commit", " Fixed ")))
+            SpoolConfig.from(ServiceSettings.config(Map.of("spool.group-commit", " Fixed ")))
                 .groupCommit())
         .isEqualTo(SpoolConfig.GroupCommit.FIXED);
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> SpoolConfig.from(Config.of(java.util.Map.of("spool.group-commit", "sometimes"))))
+    assertThatThrownBy(
+            () ->
+                SpoolConfig.from(ServiceSettings.config(Map.of("spool.group-commit", "sometimes"))))
         .hasMessageContaining("spool.group-commit: expected adaptive or fixed, got sometimes");
   }
 
