@@ -43,6 +43,7 @@ class StateChangeLogIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern KEY = Pattern.compile("trk_[a-z0-9]{12}_[A-Za-z0-9]{32}");
   private static final Pattern CAPTURE = Pattern.compile("(?m)^  capture  (http://\\S+)$");
+  private static final Pattern ADMIN = Pattern.compile("(?m)^  admin    (http://\\S+)  ");
   private static final Pattern AUTH = Pattern.compile("(?m)^  auth .*\n");
   private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -64,7 +65,7 @@ class StateChangeLogIT {
   }
 
   /** A running {@code serve}: its capture URL and the demo key from the banner. */
-  private record Serve(CliProcess process, String url, String key) {}
+  private record Serve(CliProcess process, String url, String admin, String key) {}
 
   /** Starts serve; {@code demoKey}: the key store is empty, so the banner ends with a new key. */
   private Serve serve(boolean demoKey, Map<String, String> env, String... sets) {
@@ -81,7 +82,9 @@ class StateChangeLogIT {
     Matcher url = CAPTURE.matcher(out);
     assertThat(url.find()).isTrue();
     Matcher key = KEY.matcher(out);
-    return new Serve(p, url.group(1), key.find() ? key.group() : null);
+    Matcher admin = ADMIN.matcher(out);
+    assertThat(admin.find()).as(out).isTrue();
+    return new Serve(p, url.group(1), admin.group(1), key.find() ? key.group() : null);
   }
 
   private int post(Serve s, String key, String body) {
@@ -100,6 +103,23 @@ class StateChangeLogIT {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
+  }
+
+  /**
+   * Every metric family on /metrics has a HELP text: here with the ClickHouse sink and Warden,
+   * whose meters a files-only start does not register.
+   */
+  private void assertEveryMetricHasHelp(Serve s) throws Exception {
+    String metrics =
+        http.send(
+                HttpRequest.newBuilder(URI.create(s.admin() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    List<String> help = metrics.lines().filter(l -> l.startsWith("# HELP ")).toList();
+    assertThat(help).isNotEmpty();
+    assertThat(help)
+        .as("every metric says what it counts")
+        .allSatisfy(l -> assertThat(l).matches("# HELP \\S+ \\S.*"));
   }
 
   /** Every stderr line of a run, each parsed as one JSON object (fails on any other line). */
@@ -184,6 +204,7 @@ class StateChangeLogIT {
       assertThat(post(s, s.key(), event(0, 100))).isEqualTo(200);
       accepted++;
       awaitRows(accepted);
+      assertEveryMetricHasHelp(s);
       r = p.stop();
     }
 
@@ -317,6 +338,7 @@ class StateChangeLogIT {
           Thread.sleep(50);
         }
         p.awaitStderr(e -> logged(e, "warden_recovered"), WAIT);
+        assertEveryMetricHasHelp(s);
         r = p.stop();
       }
       List<JsonNode> lines = logLines(r);
