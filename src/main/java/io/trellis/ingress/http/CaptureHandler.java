@@ -116,7 +116,7 @@ final class CaptureHandler {
       req.connection().close();
       return;
     }
-    Exchange exchange = new Exchange(deadlines.requestStarted(req));
+    Exchange exchange = new Exchange();
     HttpServerResponse response = req.response();
     response.endHandler(
         v -> {
@@ -297,17 +297,11 @@ final class CaptureHandler {
     req.resume();
   }
 
-  /** What one request holds until it is answered: its place in the deadlines, its body memory. */
+  /** What one request holds until it is answered: its body memory. */
   private static final class Exchange {
-    private final Runnable finished;
     BodyBudget.Lease lease;
 
-    Exchange(Runnable finished) {
-      this.finished = finished;
-    }
-
     void done() {
-      finished.run();
       if (lease != null) {
         lease.release();
       }

@@ -2,20 +2,20 @@ package io.trellis.ingress.http;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 
 /**
- * Closes connections that do not deliver a complete request in time: a connection must start a
- * request within the request timeout of opening or of its previous answer. The socket idle timeout
- * alone cannot do this, since a client sending one header byte a second is never idle. A request
- * whose headers arrived is bounded by its body's deadline ({@link #bodyStarted}), checked by the
- * same periodic sweep: a timer per request cost a scheduled task and a timer-map entry, created and
- * cancelled for every event. Deadlines fire up to one sweep period late.
+ * Answers request bodies that do not arrive in time: a request whose headers arrived is bounded by
+ * its body's deadline ({@link #bodyStarted}), checked by a periodic sweep (a timer per request cost
+ * a scheduled task and a timer-map entry, created and cancelled for every event). Deadlines fire up
+ * to one sweep period late. A body sent a byte at a time keeps a connection from ever being idle,
+ * so the server's idle timeout cannot end it; a connection that is idle, or that trickles the bytes
+ * of its headers (the idle timeout sees only whole decoded messages), is closed by that idle
+ * timeout, not here. Also remembers the connections that close after their current answer.
  *
  * <p>One instance per HTTP server, used only on that server's event loop: not thread-safe.
  */
@@ -45,18 +45,8 @@ final class ConnectionDeadlines {
     }
   }
 
-  private static final class State {
-    int inFlight;
-    long idleSince;
-    /* The connection is to close after its current answer: no further request is handled. */
-    boolean closing;
-
-    State(long now) {
-      this.idleSince = now;
-    }
-  }
-
-  private final Map<HttpConnection, State> connections = new WeakHashMap<>();
+  /* Connections whose current answer ends them; weak, so a closed connection leaves by itself. */
+  private final Set<HttpConnection> closing = Collections.newSetFromMap(new WeakHashMap<>());
   private final List<Body> bodies = new ArrayList<>();
   private final List<Body> expired = new ArrayList<>();
   private final long timeoutNanos;
@@ -65,52 +55,20 @@ final class ConnectionDeadlines {
     this.timeoutNanos = timeoutMillis * 1_000_000L;
   }
 
-  /** Checks every connection periodically on the calling context's event loop. */
+  /** Checks the bodies periodically on the calling context's event loop. */
   void start(Vertx vertx) {
     long period = Math.max(50, Math.min(1000, timeoutNanos / 4_000_000L));
     vertx.setPeriodic(period, id -> sweep());
   }
 
-  void opened(HttpConnection conn) {
-    connections.put(conn, new State(System.nanoTime()));
-    conn.closeHandler(v -> connections.remove(conn));
-  }
-
-  /**
-   * A request's headers arrived; the connection is busy until the returned action runs, which the
-   * caller runs once the answer is sent or the connection closed (more than once is harmless).
-   */
-  Runnable requestStarted(HttpServerRequest req) {
-    State state = state(req.connection());
-    state.inFlight++;
-    boolean[] done = {false};
-    return () -> {
-      if (!done[0]) {
-        done[0] = true;
-        state.inFlight--;
-        state.idleSince = System.nanoTime();
-      }
-    };
-  }
-
-  private State state(HttpConnection conn) {
-    State s = connections.get(conn);
-    if (s == null) {
-      s = new State(System.nanoTime());
-      connections.put(conn, s);
-    }
-    return s;
-  }
-
   /** The connection closes after its current answer; requests read after it are not handled. */
   void markClosing(HttpConnection conn) {
-    state(conn).closing = true;
+    closing.add(conn);
   }
 
   /** True when a request on this connection was answered with its closing. */
   boolean isClosing(HttpConnection conn) {
-    State s = connections.get(conn);
-    return s != null && s.closing;
+    return closing.contains(conn);
   }
 
   /**
@@ -128,7 +86,7 @@ final class ConnectionDeadlines {
     return bodies.size();
   }
 
-  /** Closes idle connections and answers late bodies; runs periodically. */
+  /** Answers late bodies; runs periodically. */
   private void sweep() {
     sweep(System.nanoTime());
   }
@@ -151,14 +109,5 @@ final class ConnectionDeadlines {
       }
     }
     expired.clear();
-    Iterator<Map.Entry<HttpConnection, State>> it = connections.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<HttpConnection, State> e = it.next();
-      State s = e.getValue();
-      if (s.inFlight == 0 && now - s.idleSince > timeoutNanos) {
-        it.remove();
-        e.getKey().close();
-      }
-    }
   }
 }

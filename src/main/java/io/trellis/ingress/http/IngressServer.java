@@ -128,7 +128,6 @@ public final class IngressServer implements AutoCloseable {
                     HttpServer server =
                         vertx
                             .createHttpServer(options)
-                            .connectionHandler(deadlines::opened)
                             .requestHandler(req -> handler.handle(req, deadlines))
                             .invalidRequestHandler(IngressServer::invalidRequest);
                     servers.add(server);
