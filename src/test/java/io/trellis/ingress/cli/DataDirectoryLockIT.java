@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.auth.LocalKeyStore;
+import io.trellis.ingress.testing.FreePorts;
+import io.trellis.ingress.testing.ServiceJvm;
 import io.trellis.ingress.testing.ServiceProcess;
 import java.io.IOException;
 import java.net.URI;
@@ -82,12 +84,12 @@ class DataDirectoryLockIT {
         Path out = dir.resolve("second-" + i + ".log");
         Process second =
             new ProcessBuilder(
-                    ServiceProcess.command(
+                    ServiceJvm.command(
                         "serve",
                         "--data-dir",
                         data.toString(),
                         "--port",
-                        Integer.toString(ServiceProcess.freePort()),
+                        Integer.toString(FreePorts.pick()),
                         "--set",
                         "admin.port=0"))
                 .redirectErrorStream(true)

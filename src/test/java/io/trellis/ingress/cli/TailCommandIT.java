@@ -131,7 +131,7 @@ class TailCommandIT {
 
   @Test
   void aTailWithNoServiceSaysSoAndExitsNonZero() throws Exception {
-    int port = io.trellis.ingress.testing.ServiceProcess.freePort();
+    int port = io.trellis.ingress.testing.FreePorts.pick();
     CliProcess.Result r =
         CliProcess.run(dir.resolve("work"), Map.of(), "tail", "--url", "http://127.0.0.1:" + port);
 

@@ -3,7 +3,8 @@ package io.trellis.ingress.live;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trellis.ingress.auth.LocalKeyStore;
-import io.trellis.ingress.testing.ServiceProcess;
+import io.trellis.ingress.testing.FreePorts;
+import io.trellis.ingress.testing.ServiceJvm;
 import io.trellis.ingress.testing.SseStream;
 import io.trellis.ingress.testing.StoredFiles;
 import java.net.URI;
@@ -57,11 +58,11 @@ class LiveStalledViewerIT {
     Path data = dir.resolve("data");
     Files.createDirectories(data);
     String key = LocalKeyStore.open(data).create("acme", "load").key();
-    int port = ServiceProcess.freePort();
-    int admin = ServiceProcess.freePort();
+    int port = FreePorts.pick();
+    int admin = FreePorts.pick();
     List<String> cmd =
         new ArrayList<>(
-            ServiceProcess.command(
+            ServiceJvm.command(
                 "serve",
                 "--data-dir",
                 data.toString(),

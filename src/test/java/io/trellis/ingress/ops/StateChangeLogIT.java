@@ -10,6 +10,7 @@ import io.trellis.ingress.testing.CliProcess.Result;
 import io.trellis.ingress.testing.ClickHouseServer;
 import io.trellis.ingress.testing.ClickHouseServerExtension;
 import io.trellis.ingress.testing.FakeWarden;
+import io.trellis.ingress.testing.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -263,7 +264,7 @@ class StateChangeLogIT {
   void aRestartAfterSigkillLogsOneRecoveryLineWithWhatItFoundAndACleanRestartNone()
       throws Exception {
     // ClickHouse on a port where nothing listens: every event stays undelivered to it.
-    String nowhere = "clickhouse.url=http://127.0.0.1:" + ClickHouseServer.freePort();
+    String nowhere = "clickhouse.url=http://127.0.0.1:" + FreePorts.pick();
     Serve first = serve(true, Map.of(), nowhere, "spool.retry-max-backoff=200ms");
     for (int i = 0; i < 10; i++) {
       assertThat(post(first, first.key(), event(i, 100))).isEqualTo(200);

@@ -12,6 +12,7 @@ import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.testing.ClickHouseServer;
 import io.trellis.ingress.testing.ClickHouseServerExtension;
 import io.trellis.ingress.testing.RunningService;
+import io.trellis.ingress.testing.ServiceJvm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -252,14 +253,7 @@ abstract class ReplayContract {
 
   /** The replay as its own JVM, so it can be killed with SIGKILL. */
   private Process replayProcess(String table) throws Exception {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName()));
-    cmd.addAll(args(table, "--batch-size", "200"));
+    List<String> cmd = ServiceJvm.command(List.of(), args(table, "--batch-size", "200"));
     Path log = dir.resolve("first-replay.log");
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }

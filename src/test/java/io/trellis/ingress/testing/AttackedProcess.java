@@ -1,9 +1,6 @@
 package io.trellis.ingress.testing;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,64 +48,37 @@ public final class AttackedProcess implements AutoCloseable {
    */
   public static AttackedProcess start(
       Path data, Path log, String heap, int openFiles, List<String> settings) throws Exception {
-    int port = freePort();
-    int adminPort = freePort();
-    List<String> cmd = new ArrayList<>();
-    cmd.addAll(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"", "bash"));
-    cmd.addAll(
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx" + heap,
-            "-XX:+ExitOnOutOfMemoryError",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.trellis.ingress.cli.Main",
-            "serve",
-            "--data-dir",
-            data.toString(),
-            "--host",
-            "0.0.0.0",
-            "--port",
-            Integer.toString(port),
-            "--set",
-            "admin.port=" + adminPort,
-            "--set",
-            "auth.demo-key=false",
-            "--set",
-            "spool.batch-max-age=50ms"));
+    int port = FreePorts.pick();
+    int adminPort = FreePorts.pick();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "serve",
+                "--data-dir",
+                data.toString(),
+                "--host",
+                "0.0.0.0",
+                "--port",
+                Integer.toString(port),
+                "--set",
+                "admin.port=" + adminPort,
+                "--set",
+                "auth.demo-key=false",
+                "--set",
+                "spool.batch-max-age=50ms"));
     for (String s : settings) {
-      cmd.add("--set");
-      cmd.add(s);
+      args.add("--set");
+      args.add(s);
     }
+    List<String> jvm =
+        List.of("-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1");
     Process p =
-        new ProcessBuilder(cmd)
+        new ProcessBuilder(ServiceJvm.withOpenFileLimit(openFiles, ServiceJvm.command(jvm, args)))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    AttackedProcess service = new AttackedProcess(p, port, adminPort, log);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        throw new AssertionError("the service exited at start: " + Files.readString(log));
-      }
-      if (service.listening(adminPort) && service.listening(port)) {
-        return service;
-      }
-      Thread.sleep(50);
-    }
-    p.destroyForcibly();
-    throw new AssertionError("the service did not open its ports: " + Files.readString(log));
-  }
-
-  private boolean listening(int p) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", p), 200);
-      // A loop connecting to a port no one listens on can connect the socket to itself.
-      return s.getLocalPort() != p;
-    } catch (IOException e) {
-      return false;
-    }
+    ServiceJvm.awaitListening(p, log, Duration.ofSeconds(60), adminPort, port);
+    return new AttackedProcess(p, port, adminPort, log);
   }
 
   public int port() {
@@ -179,12 +149,6 @@ public final class AttackedProcess implements AutoCloseable {
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     }
   }
 }

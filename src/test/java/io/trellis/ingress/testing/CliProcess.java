@@ -6,8 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -70,18 +68,7 @@ public final class CliProcess implements AutoCloseable {
    * TRELLIS_*} variable from the test's own environment, only those given.
    */
   public static CliProcess start(Path workDir, Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(
-        List.of(
-            "-Xmx256m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            "-Xshare:auto",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.trellis.ingress.cli.Main"));
-    cmd.addAll(Arrays.asList(args));
+    List<String> cmd = ServiceJvm.command(args);
     try {
       Files.createDirectories(workDir);
       Path out = Files.createTempFile(workDir, "stdout", ".txt");

@@ -41,11 +41,7 @@ public final class ClickHouseCluster implements AutoCloseable {
       for (int attempt = 0; attempt < 3; attempt++) {
         List<Ports> ports = new ArrayList<>();
         for (int i = 0; i < shards * replicas; i++) {
-          ports.add(
-              new Ports(
-                  ClickHouseServer.freePort(),
-                  ClickHouseServer.freePort(),
-                  ClickHouseServer.freePort()));
+          ports.add(new Ports(FreePorts.pick(), FreePorts.pick(), FreePorts.pick()));
         }
         List<ClickHouseServer> started = new ArrayList<>();
         try {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -74,7 +73,11 @@ public final class ClickHouseServer implements AutoCloseable {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       try {
-        return start(binary, Files.createTempDirectory("clickhouse-test"), freePort(), freePort());
+        return start(
+            binary,
+            Files.createTempDirectory("clickhouse-test"),
+            FreePorts.pick(),
+            FreePorts.pick());
       } catch (IOException e) {
         // Most likely a port taken between choosing and binding it: try other ports.
         last = e;
@@ -125,7 +128,7 @@ public final class ClickHouseServer implements AutoCloseable {
     for (int attempt = 0; attempt < 3; attempt++) {
       Path dir = Files.createTempDirectory("chdb-test");
       Files.createDirectories(dir.resolve("data"));
-      int httpPort = freePort();
+      int httpPort = FreePorts.pick();
       Path javaHome = Path.of(System.getProperty("java.home"));
       List<String> cmd =
           List.of(
@@ -249,14 +252,6 @@ public final class ClickHouseServer implements AutoCloseable {
         </yandex>
         """
             .formatted(PASSWORD_USER, PASSWORD));
-  }
-
-  /** A loopback port that was free a moment ago. */
-  public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    }
   }
 
   private void startProcess() throws IOException {

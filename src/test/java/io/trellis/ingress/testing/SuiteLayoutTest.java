@@ -31,7 +31,7 @@ class SuiteLayoutTest {
       Pattern.compile(
           "\\b(RunningService|ServiceProcess|CliProcess|AttackedProcess|ClickHouseServer"
               + "|ClickHouseServerExtension|ClickHouseCluster|ChdbEngine|ChdbHttpFront"
-              + "|EmbeddedZooKeeper|NodeClients|SmallDisk|FakeWarden|FakeBigQuery|ProcessBuilder)\\b");
+              + "|EmbeddedZooKeeper|NodeClients|SmallDisk|FakeWarden|FakeBigQuery|ServiceJvm|ProcessBuilder)\\b");
 
   private static final Pattern EXTENDS = Pattern.compile("\\bextends\\s+(\\w+)");
 

@@ -14,7 +14,7 @@ import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.testing.ClickHouseServer;
 import io.trellis.ingress.testing.ClickHouseServerExtension;
-import java.net.ServerSocket;
+import io.trellis.ingress.testing.FreePorts;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -503,10 +503,7 @@ abstract class ClickHouseSinkContract {
 
   @Test
   void clickHouseDownIsTransientAndDoesNotStopStartUp() throws Exception {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closedPort = s.getLocalPort();
-    }
+    int closedPort = FreePorts.pick();
     ClickHouseConfig down =
         config(
             Map.of(
@@ -523,10 +520,7 @@ abstract class ClickHouseSinkContract {
 
   @Test
   void afterAConnectionFailureTheNextUrlIsTried() throws Exception {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closedPort = s.getLocalPort();
-    }
+    int closedPort = FreePorts.pick();
     ClickHouseConfig two =
         config(
             Map.of(
