@@ -28,9 +28,9 @@ record LiveFilter(String organization, String eventType, String endpoint, String
         param.apply("org"), param.apply("type"), param.apply("endpoint"), param.apply("q"));
   }
 
-  /** True when no record text is needed to decide. */
-  boolean needsText() {
-    return !text.isEmpty();
+  /** True when every event matches. */
+  boolean all() {
+    return organization.isEmpty() && eventType.isEmpty() && endpoint.isEmpty() && text.isEmpty();
   }
 
   /** Decides on the event's fields; {@code line} is its record, read only for a text search. */

@@ -135,24 +135,32 @@ public final class LiveHub implements AutoCloseable {
 
   /** The event's stored record and its frame, made once for all viewers that want it. */
   private static final class Encoded {
-    final TrafficEvent event;
+    final SpooledEvent spooled;
     final long offset;
     final EventLines lines;
+    TrafficEvent event;
     String record;
     String lowerCase;
     byte[] frame;
 
     Encoded(SpooledEvent e, EventLines lines) {
-      this.event = e.event();
+      this.spooled = e;
       this.offset = e.offset();
       this.lines = lines;
+    }
+
+    TrafficEvent event() {
+      if (event == null) {
+        event = spooled.event();
+      }
+      return event;
     }
 
     String record() {
       if (record == null) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
         try {
-          lines.writeAll(out, List.of(event), System.currentTimeMillis());
+          lines.writeAll(out, List.of(event()), System.currentTimeMillis());
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
@@ -183,8 +191,20 @@ public final class LiveHub implements AutoCloseable {
   private void dispatch(SpooledEvent e) {
     Encoded enc = new Encoded(e, lines);
     for (LiveViewer v : viewers) {
-      if (v.filter().matches(enc.event, ev -> enc.lowerCase())) {
-        if (v.offer(enc.frame())) {
+      boolean full = v.full();
+      // A full viewer that takes everything drops this event whatever it is: no need to decode
+      // or encode it. Decoding and encoding are most of the tail's work, and a viewer that does
+      // not read would otherwise cost it for every event.
+      if (full && v.filter().all()) {
+        v.drop();
+        dropped.increment();
+        continue;
+      }
+      if (v.filter().matches(enc.event(), ev -> enc.lowerCase())) {
+        if (full) {
+          v.drop();
+          dropped.increment();
+        } else if (v.offer(enc.frame())) {
           shown.increment();
         } else {
           dropped.increment();

@@ -43,6 +43,22 @@ final class LiveViewer {
     return true;
   }
 
+  /*
+   * No stored record is smaller than this: a viewer with less room left gets nothing more, and the
+   * tail need not encode an event only to drop it.
+   */
+  private static final int SMALLEST_FRAME = 256;
+
+  /** True when no frame fits: the next events are dropped whatever they are. */
+  synchronized boolean full() {
+    return queuedBytes + SMALLEST_FRAME > maxBytes;
+  }
+
+  /** Counts one event dropped without being offered (the viewer was {@link #full()}). */
+  synchronized void drop() {
+    dropped++;
+  }
+
   /** Counts events the viewer cannot see because the tail itself passed over them. */
   synchronized void missed(long events) {
     dropped += events;

@@ -36,6 +36,18 @@ class LiveViewerTest {
   }
 
   @Test
+  void aViewerWithNoRoomForTheSmallestRecordIsFullAndDropsCount() {
+    LiveViewer v = new LiveViewer(LiveFilter.ALL, 1000);
+    v.offer(new byte[700]);
+    assertThat(v.full()).isFalse();
+    v.offer(new byte[100]);
+    assertThat(v.full()).isTrue();
+    v.drop();
+    v.drop();
+    assertThat(v.dropped()).isEqualTo(2);
+  }
+
+  @Test
   void aDrainTakesAboutItsBudgetAndAtLeastOneFrame() {
     LiveViewer v = new LiveViewer(LiveFilter.ALL, 10_000);
     byte[] big = new byte[300];
