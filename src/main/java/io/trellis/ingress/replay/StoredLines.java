@@ -76,7 +76,8 @@ final class StoredLines {
         text(n, "session_id"),
         text(n, "source"),
         text(n, "medium"),
-        text(n, "campaign"));
+        text(n, "campaign"),
+        text(n, "body_base64"));
   }
 
   private static String text(JsonNode n, String field) {
