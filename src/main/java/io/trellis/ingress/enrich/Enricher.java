@@ -1,0 +1,133 @@
+package io.trellis.ingress.enrich;
+
+import static java.util.Objects.requireNonNull;
+
+import io.trellis.ingress.event.TrafficEvent;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Derives the {@link Enrichment} of a stored event: from the event alone (its headers, query, body,
+ * address and receipt time), never changing it, so raw data stays raw and the same event always
+ * gives the same columns. Runs on the sink path, after the event is durable: the capture path's
+ * cost does not change with the enrichments switched on (see RATIONALE.md). Thread-safe.
+ */
+public final class Enricher implements Closeable {
+  private final EnrichConfig config;
+  private final EventTimes times;
+  private final Referrers referrers;
+  private final UserAgents userAgents;
+  private final List<GeoIp> geo;
+
+  private Enricher(
+      EnrichConfig config,
+      EventTimes times,
+      Referrers referrers,
+      UserAgents userAgents,
+      List<GeoIp> geo) {
+    this.config = config;
+    this.times = times;
+    this.referrers = referrers;
+    this.userAgents = userAgents;
+    this.geo = geo;
+  }
+
+  /**
+   * Loads what the configuration names (the referrer lists, the GeoIP databases, the user agent
+   * patterns); fails with the file's name when one cannot be read.
+   */
+  public static Enricher open(EnrichConfig config) throws IOException {
+    requireNonNull(config, "config is null");
+    Referrers referrers = null;
+    if (config.referrer()) {
+      referrers =
+          config.referrerFile().isPresent()
+              ? loadReferrers(Path.of(config.referrerFile().get()))
+              : Referrers.builtIn();
+    }
+    UserAgents agents = config.userAgent() ? new UserAgents(config.userAgentCacheSize()) : null;
+    List<GeoIp> geo = new ArrayList<>();
+    for (String file : config.geoipDatabases()) {
+      geo.add(GeoIp.open(Path.of(file)));
+    }
+    return new Enricher(
+        config,
+        new EventTimes(config.maxFuture(), config.maxPast()),
+        referrers,
+        agents,
+        List.copyOf(geo));
+  }
+
+  private static Referrers loadReferrers(Path file) throws IOException {
+    try {
+      return Referrers.load(file);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  public Enrichment enrich(TrafficEvent event) {
+    EventFields f = new EventFields(event);
+    EventTimes.Times t = times.of(f);
+    Identities.Ids ids = Identities.of(f);
+    Attribution.Terms terms = Attribution.of(f);
+    String referrerClass =
+        referrers == null
+            ? ""
+            : referrers.classify(
+                EventFields.host(event.referer()),
+                EventFields.host(f.pageUrl()),
+                event.clickId(),
+                event.medium());
+    UserAgents.Agent agent =
+        userAgents == null ? UserAgents.Agent.NONE : userAgents.of(event.userAgent());
+    GeoIp.Place place = GeoIp.Place.NONE;
+    for (int i = 0; i < geo.size() && !place.complete(); i++) {
+      place = place.or(geo.get(i).lookup(event.ip()));
+    }
+    return new Enrichment(
+        t.clientTimestamp(),
+        t.sentAt(),
+        t.eventTime(),
+        t.source(),
+        ids.userId(),
+        ids.anonymousId(),
+        terms.term(),
+        terms.content(),
+        referrerClass,
+        agent.browser(),
+        agent.browserVersion(),
+        agent.os(),
+        agent.deviceClass(),
+        agent.isBot(),
+        place.country(),
+        place.region(),
+        place.city(),
+        place.asn(),
+        config.privacySignal() ? PrivacySignals.of(f) : "");
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (GeoIp g : geo) {
+      g.close();
+    }
+  }
+
+  /** What runs, without paths' contents. */
+  @Override
+  public String toString() {
+    return "Enricher{userAgent="
+        + (userAgents != null)
+        + ", referrer="
+        + (referrers != null)
+        + ", geo="
+        + (geo.isEmpty() ? "off" : geo.toString())
+        + ", privacySignal="
+        + config.privacySignal()
+        + "}";
+  }
+}

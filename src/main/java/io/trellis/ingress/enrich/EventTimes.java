@@ -1,0 +1,145 @@
+package io.trellis.ingress.enrich;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+
+/**
+ * The event's own time, as the client saw it, corrected for the client's clock.
+ *
+ * <p>{@code client_timestamp} is the body's {@code originalTimestamp} or {@code timestamp}, or the
+ * {@code ts}/{@code t}/{@code timestamp} parameter, or Snowplow's {@code dtm}; {@code sent_at} is
+ * the body's {@code sentAt}/{@code sent_at} or the {@code sent_at}/{@code stm} parameter. Both are
+ * ISO-8601 or epoch seconds or milliseconds. {@code event_time} is Segment's rule: {@code
+ * received_at - (sent_at - client_timestamp)} when both are known (the device's clock error cancels
+ * out), the client's time alone when there is no send time, the receipt time when there is no
+ * client time. An {@code event_time} more than {@code maxFuture} after the receipt or more than
+ * {@code maxPast} before it is replaced by the receipt time and flagged; the client's value stays
+ * in {@code client_timestamp}. Thread-safe (immutable).
+ */
+final class EventTimes {
+  /** Why {@code event_time} has its value. */
+  static final String SKEW_CORRECTED = "skew_corrected";
+
+  static final String CLIENT = "client";
+  static final String RECEIVED = "received";
+  static final String OUT_OF_BOUNDS = "out_of_bounds";
+
+  /** An absent time. */
+  static final long NONE = Long.MIN_VALUE;
+
+  record Times(long clientTimestamp, long sentAt, long eventTime, String source) {}
+
+  private final long maxFutureMillis;
+  private final long maxPastMillis;
+
+  EventTimes(Duration maxFuture, Duration maxPast) {
+    this.maxFutureMillis = requireNonNull(maxFuture, "maxFuture is null").toMillis();
+    this.maxPastMillis = requireNonNull(maxPast, "maxPast is null").toMillis();
+  }
+
+  Times of(EventFields f) {
+    long received = f.event().timestamp();
+    long client = time(f.body("originalTimestamp"));
+    if (client == NONE) {
+      client = time(f.body("timestamp"));
+    }
+    for (String p : new String[] {"ts", "t", "timestamp", "dtm"}) {
+      if (client == NONE) {
+        client = time(f.param(p));
+      }
+    }
+    if (client == NONE) {
+      client = time(f.body("dtm"));
+    }
+    long sent = time(f.body("sentAt"));
+    if (sent == NONE) {
+      sent = time(f.body("sent_at"));
+    }
+    for (String p : new String[] {"sent_at", "stm"}) {
+      if (sent == NONE) {
+        sent = time(f.param(p));
+      }
+    }
+    if (sent == NONE) {
+      sent = time(f.body("stm"));
+    }
+    if (client == NONE) {
+      return new Times(NONE, sent, received, RECEIVED);
+    }
+    long eventTime;
+    String source;
+    if (sent != NONE) {
+      eventTime = received - (sent - client);
+      source = SKEW_CORRECTED;
+    } else {
+      eventTime = client;
+      source = CLIENT;
+    }
+    if (eventTime > received + maxFutureMillis || eventTime < received - maxPastMillis) {
+      return new Times(client, sent, received, OUT_OF_BOUNDS);
+    }
+    return new Times(client, sent, eventTime, source);
+  }
+
+  /**
+   * Epoch milliseconds of an ISO-8601 time (with a zone or offset; without one it is UTC) or of an
+   * epoch number (seconds below 10^11, else milliseconds); {@link #NONE} when it is neither.
+   */
+  static long time(String s) {
+    if (s == null) {
+      return NONE;
+    }
+    String t = s.trim();
+    if (t.isEmpty()) {
+      return NONE;
+    }
+    char c0 = t.charAt(0);
+    if (Character.isDigit(c0) && t.length() <= 16 && isNumber(t)) {
+      double v;
+      try {
+        v = Double.parseDouble(t);
+      } catch (NumberFormatException e) {
+        return NONE;
+      }
+      return (long) (v < 1e11 ? v * 1000 : v);
+    }
+    if (t.length() < 10 || t.charAt(4) != '-') {
+      return NONE;
+    }
+    String iso = t.length() > 10 && t.charAt(10) == ' ' ? t.replace(' ', 'T') : t;
+    try {
+      return OffsetDateTime.parse(iso).toInstant().toEpochMilli();
+    } catch (DateTimeParseException e) {
+      // Without an offset: UTC.
+    }
+    try {
+      return LocalDateTime.parse(iso).toInstant(ZoneOffset.UTC).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      // Not a date-time.
+    }
+    try {
+      return Instant.parse(iso).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      return NONE;
+    }
+  }
+
+  private static boolean isNumber(String t) {
+    boolean dot = false;
+    for (int i = 0; i < t.length(); i++) {
+      char c = t.charAt(i);
+      if (c == '.' && !dot) {
+        dot = true;
+      } else if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,124 @@
+package io.trellis.ingress.enrich;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import ua_parser.Client;
+import ua_parser.Parser;
+
+/**
+ * Browser, browser version, operating system, device class and whether the agent is a bot, from the
+ * user agent string, with uap-java (the ua-parser project's Java binding and its maintained {@code
+ * regexes.yaml}; see RATIONALE.md for why this library). Parsing one new string costs hundreds of
+ * microseconds; traffic repeats a few thousand strings, so results are cached by the exact string.
+ * Thread-safe.
+ *
+ * <p>Device classes: {@code bot}, {@code mobile}, {@code tablet}, {@code desktop}, {@code other} (a
+ * library, a TV, a console, anything unrecognized), empty without a user agent.
+ */
+final class UserAgents {
+  record Agent(
+      String browser, String browserVersion, String os, String deviceClass, boolean isBot) {
+    static final Agent NONE = new Agent("", "", "", "", false);
+  }
+
+  static final String BOT = "bot";
+  static final String MOBILE = "mobile";
+  static final String TABLET = "tablet";
+  static final String DESKTOP = "desktop";
+  static final String OTHER = "other";
+
+  /*
+   * Automated agents that ua-parser reports as ordinary browsers or libraries: headless browsers,
+   * HTTP libraries and command-line tools, monitoring and preview fetchers.
+   */
+  private static final Pattern AUTOMATED =
+      Pattern.compile(
+          "headless|phantomjs|puppeteer|playwright|selenium|webdriver|lighthouse|pagespeed"
+              + "|bot\\b|bot/|crawler|spider|slurp|curl/|wget/|python-requests|python-urllib"
+              + "|aiohttp|httpx|go-http-client|okhttp|java/|apache-httpclient|node-fetch|axios/"
+              + "|libwww|scrapy|httpclient|pingdom|uptimerobot|statuscake|datadog|newrelic"
+              + "|facebookexternalhit|embedly",
+          Pattern.CASE_INSENSITIVE);
+
+  private static final Set<String> DESKTOP_OS =
+      Set.of("Windows", "Mac OS X", "Linux", "Ubuntu", "Chrome OS", "Fedora", "Debian", "FreeBSD");
+  private static final Set<String> MOBILE_OS =
+      Set.of("iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "HarmonyOS");
+  private static final Pattern TABLET_DEVICE =
+      Pattern.compile(
+          "ipad|tablet|kindle|silk|playbook|\\bsm-[tx]\\d|nexus (7|9|10)\\b|tab\\b",
+          Pattern.CASE_INSENSITIVE);
+
+  private final Parser parser;
+  private final int cacheSize;
+  private final ConcurrentHashMap<String, Agent> cache = new ConcurrentHashMap<>();
+
+  /**
+   * @param cacheSize most distinct user agents remembered; the cache starts over when full
+   */
+  UserAgents(int cacheSize) {
+    this.parser = new Parser();
+    this.cacheSize = cacheSize;
+  }
+
+  Agent of(String userAgent) {
+    if (userAgent == null || userAgent.isBlank()) {
+      return Agent.NONE;
+    }
+    Agent a = cache.get(userAgent);
+    if (a != null) {
+      return a;
+    }
+    a = parse(userAgent);
+    if (cache.size() >= cacheSize) {
+      // Cheaper than an LRU and enough: the popular strings are back within a few events.
+      cache.clear();
+    }
+    cache.put(userAgent, a);
+    return a;
+  }
+
+  int cached() {
+    return cache.size();
+  }
+
+  private Agent parse(String ua) {
+    Client c = parser.parse(ua);
+    String browser = other(c.userAgent.family);
+    String version = browser.isEmpty() || c.userAgent.major == null ? "" : version(c);
+    String os = other(c.os.family);
+    String device = c.device.family == null ? "" : c.device.family;
+    boolean bot = device.equals("Spider") || AUTOMATED.matcher(ua).find();
+    return new Agent(browser, version, os, deviceClass(bot, os, device, ua), bot);
+  }
+
+  private static String version(Client c) {
+    StringBuilder v = new StringBuilder(c.userAgent.major);
+    if (c.userAgent.minor != null) {
+      v.append('.').append(c.userAgent.minor);
+    }
+    return v.toString();
+  }
+
+  private static String deviceClass(boolean bot, String os, String device, String ua) {
+    if (bot) {
+      return BOT;
+    }
+    if (TABLET_DEVICE.matcher(device).find() || (os.equals("Android") && !ua.contains("Mobile"))) {
+      return TABLET;
+    }
+    if (MOBILE_OS.contains(os) || ua.toLowerCase(Locale.ROOT).contains("mobi")) {
+      return MOBILE;
+    }
+    if (DESKTOP_OS.contains(os)) {
+      return DESKTOP;
+    }
+    return OTHER;
+  }
+
+  private static String other(String family) {
+    return family == null || family.equals("Other") ? "" : family;
+  }
+}

@@ -1,0 +1,95 @@
+package io.trellis.ingress.enrich;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Browser, OS, device class and bots from real user agent strings. */
+class UserAgentTest {
+  private static UserAgents agents;
+
+  @BeforeAll
+  static void load() {
+    agents = new UserAgents(100);
+  }
+
+  @Test
+  void desktopBrowsers() {
+    UserAgents.Agent chrome =
+        agents.of(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+                + " Chrome/131.0.0.0 Safari/537.36");
+    UserAgents.Agent firefox =
+        agents.of("Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0");
+
+    assertThat(chrome)
+        .isEqualTo(new UserAgents.Agent("Chrome", "131.0", "Windows", "desktop", false));
+    assertThat(firefox)
+        .isEqualTo(new UserAgents.Agent("Firefox", "133.0", "Ubuntu", "desktop", false));
+  }
+
+  @Test
+  void phonesAndTablets() {
+    UserAgents.Agent iphone =
+        agents.of(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML,"
+                + " like Gecko) Version/17.6 Mobile/15E148 Safari/604.1");
+    UserAgents.Agent ipad =
+        agents.of(
+            "Mozilla/5.0 (iPad; CPU OS 16_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
+                + " Gecko) Version/16.6 Mobile/15E148 Safari/604.1");
+    UserAgents.Agent galaxy =
+        agents.of(
+            "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko)"
+                + " Chrome/131.0.6778.39 Mobile Safari/537.36");
+    UserAgents.Agent galaxyTab =
+        agents.of(
+            "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko)"
+                + " Chrome/120.0.0.0 Safari/537.36");
+
+    assertThat(iphone.os()).isEqualTo("iOS");
+    assertThat(iphone.browser()).isEqualTo("Mobile Safari");
+    assertThat(iphone.deviceClass()).isEqualTo("mobile");
+    assertThat(ipad.deviceClass()).isEqualTo("tablet");
+    assertThat(galaxy.deviceClass()).isEqualTo("mobile");
+    assertThat(galaxy.browser()).isEqualTo("Chrome Mobile");
+    assertThat(galaxyTab.deviceClass()).isEqualTo("tablet");
+  }
+
+  @Test
+  void crawlersHeadlessBrowsersAndLibrariesAreBots() {
+    for (String ua :
+        new String[] {
+          "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+          "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+          "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+              + " HeadlessChrome/131.0.0.0 Safari/537.36",
+          "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+          "curl/8.5.0",
+          "python-requests/2.32.3"
+        }) {
+      UserAgents.Agent a = agents.of(ua);
+      assertThat(a.isBot()).as(ua).isTrue();
+      assertThat(a.deviceClass()).as(ua).isEqualTo("bot");
+    }
+  }
+
+  @Test
+  void noUserAgentIsNothing() {
+    assertThat(agents.of("")).isEqualTo(UserAgents.Agent.NONE);
+  }
+
+  @Test
+  void aRepeatedStringIsParsedOnceAndTheCacheIsBounded() {
+    UserAgents small = new UserAgents(3);
+    String ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Version/17.6 Safari/605.1.15";
+
+    UserAgents.Agent first = small.of(ua);
+    assertThat(small.of(ua)).isSameAs(first);
+    for (int i = 0; i < 10; i++) {
+      small.of("agent-" + i);
+      assertThat(small.cached()).isLessThanOrEqualTo(3);
+    }
+  }
+}
