@@ -8,6 +8,8 @@ import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.auth.warden.WardenKeyResolver;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.enrich.Enricher;
+import io.trellis.ingress.event.Enrichments;
 import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.HttpConfig;
 import io.trellis.ingress.http.IngressServer;
@@ -103,6 +105,15 @@ public final class IngressService implements AutoCloseable {
                 process.maxHeap(),
                 http.batchBodyMaxBytes());
     EventCapture capture = new EventCapture(c.capture());
+    Enricher enricher;
+    try {
+      enricher = Enricher.open(c.enrich());
+    } catch (IOException e) {
+      throw new StartupException("enrich: " + e.getMessage(), e);
+    }
+    // The sinks render the schema's derived columns with it, on their delivery threads.
+    Enrichments.install(enricher);
+    log.info("Enrichment: {}", enricher);
     // The data directory's lock comes before anything under it is created or changed (key
     // store, sinks' files, spool): a second instance on the same directory stops here without
     // touching what the running one is writing.

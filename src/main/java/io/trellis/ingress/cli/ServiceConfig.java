@@ -8,6 +8,7 @@ import io.trellis.ingress.capture.CaptureConfig;
 import io.trellis.ingress.capture.IpRanges;
 import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
+import io.trellis.ingress.enrich.EnrichConfig;
 import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
@@ -46,7 +47,8 @@ record ServiceConfig(
     SpoolConfig spool,
     FilesSinkConfig files,
     ClickHouseConfig clickhouse,
-    BigQueryConfig bigquery) {
+    BigQueryConfig bigquery,
+    EnrichConfig enrich) {
 
   ServiceConfig {
     requireNonNull(source, "source is null");
@@ -61,6 +63,7 @@ record ServiceConfig(
     requireNonNull(live, "live is null");
     requireNonNull(spool, "spool is null");
     requireNonNull(files, "files is null");
+    requireNonNull(enrich, "enrich is null");
   }
 
   /** Builds and checks everything; the first problem is one {@link ConfigException} line. */
@@ -117,6 +120,16 @@ record ServiceConfig(
         && !Files.isReadable(bigquery.credentials().get())) {
       throw new ConfigException("bigquery.credentials: cannot read the key file");
     }
+    EnrichConfig enrich = EnrichConfig.from(c);
+    for (String db : enrich.geoipDatabases()) {
+      if (!Files.isReadable(Path.of(db))) {
+        throw new ConfigException("enrich.geoip.database: cannot read " + db);
+      }
+    }
+    if (enrich.referrerFile().isPresent()
+        && !Files.isReadable(Path.of(enrich.referrerFile().get()))) {
+      throw new ConfigException("enrich.referrer.file: cannot read " + enrich.referrerFile().get());
+    }
     if (!files.enabled() && clickhouse == null && bigquery == null) {
       throw new ConfigException(
           "no sink is enabled: files.enabled is false and neither clickhouse.url nor"
@@ -137,7 +150,8 @@ record ServiceConfig(
         spool,
         files,
         clickhouse,
-        bigquery);
+        bigquery,
+        enrich);
   }
 
   private static void port(String key, int port) {

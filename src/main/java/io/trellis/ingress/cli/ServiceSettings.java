@@ -7,6 +7,7 @@ import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigLoader;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
+import io.trellis.ingress.enrich.EnrichConfig;
 import io.trellis.ingress.http.CapacityConfig;
 import io.trellis.ingress.http.ClientConfig;
 import io.trellis.ingress.http.HttpConfig;
@@ -61,6 +62,7 @@ public final class ServiceSettings {
     all.addAll(ClientConfig.SETTINGS);
     all.addAll(CapacityConfig.SETTINGS);
     all.addAll(CaptureConfig.SETTINGS);
+    all.addAll(EnrichConfig.SETTINGS);
     all.addAll(AuthConfig.SETTINGS);
     all.addAll(WardenConfig.SETTINGS);
     all.addAll(RateLimitConfig.SETTINGS);

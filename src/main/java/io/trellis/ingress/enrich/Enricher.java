@@ -2,12 +2,14 @@ package io.trellis.ingress.enrich;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.event.Enrichment;
 import io.trellis.ingress.event.TrafficEvent;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Derives the {@link Enrichment} of a stored event: from the event alone (its headers, query, body,
@@ -15,7 +17,7 @@ import java.util.List;
  * gives the same columns. Runs on the sink path, after the event is durable: the capture path's
  * cost does not change with the enrichments switched on (see RATIONALE.md). Thread-safe.
  */
-public final class Enricher implements Closeable {
+public final class Enricher implements Closeable, Function<TrafficEvent, Enrichment> {
   private final EnrichConfig config;
   private final EventTimes times;
   private final Referrers referrers;
@@ -67,6 +69,11 @@ public final class Enricher implements Closeable {
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }
+  }
+
+  @Override
+  public Enrichment apply(TrafficEvent event) {
+    return enrich(event);
   }
 
   public Enrichment enrich(TrafficEvent event) {

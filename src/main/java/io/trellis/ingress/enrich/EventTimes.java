@@ -2,6 +2,7 @@ package io.trellis.ingress.enrich;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.event.Enrichment;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -31,7 +32,7 @@ final class EventTimes {
   static final String OUT_OF_BOUNDS = "out_of_bounds";
 
   /** An absent time. */
-  static final long NONE = Long.MIN_VALUE;
+  static final long NONE = Enrichment.NO_TIME;
 
   record Times(long clientTimestamp, long sentAt, long eventTime, String source) {}
 

@@ -63,6 +63,15 @@ public record Column(
     return new Column(name, ColumnType.TIME, null, value, false, true, false, "", description);
   }
 
+  /**
+   * A time column that may be absent ({@link Enrichment#NO_TIME}): no file key, the ClickHouse
+   * column's default, NULL in BigQuery.
+   */
+  public static Column optionalTime(
+      String name, ToLongFunction<TrafficEvent> value, String description) {
+    return new Column(name, ColumnType.TIME, null, value, false, false, true, "", description);
+  }
+
   /** The time the sink stores the event. */
   public static Column ingestedAt(String name, String description) {
     return new Column(name, ColumnType.TIME, null, null, true, false, false, "", description);
@@ -95,7 +104,12 @@ public record Column(
 
   /** True when the event has nothing to write for this column and it is left out. */
   public boolean omitted(TrafficEvent e) {
-    return omitWhenEmpty && text.apply(e).isEmpty();
+    if (!omitWhenEmpty) {
+      return false;
+    }
+    return type == ColumnType.TIME
+        ? millis.applyAsLong(e) == Enrichment.NO_TIME
+        : text.apply(e).isEmpty();
   }
 
   @Override

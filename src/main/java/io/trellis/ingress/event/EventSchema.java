@@ -150,7 +150,117 @@ public final class EventSchema {
                   TrafficEvent::campaign,
                   "`utm_campaign` or plain `campaign`, from the same places; for Segment and"
                       + " RudderStack SDKs also `context.campaign.name`"),
+              derived(
+                  "term",
+                  STRING,
+                  Enrichment::term,
+                  "`utm_term` or plain `term`, from the same places as `source`; for Segment and"
+                      + " RudderStack SDKs also `context.campaign.term`"),
+              derived(
+                  "content",
+                  STRING,
+                  Enrichment::content,
+                  "`utm_content` or plain `content`, from the same places; for Segment and"
+                      + " RudderStack SDKs also `context.campaign.content`"),
+              Column.optionalTime(
+                  "client_timestamp",
+                  e -> Enrichments.of(e).clientTimestamp(),
+                  "the event's own time by the client's clock: body `originalTimestamp` or"
+                      + " `timestamp`, else parameter `ts`, `t` or `timestamp`, Snowplow's `dtm`"
+                      + " (ISO-8601, or epoch seconds or milliseconds); absent when none"),
+              Column.optionalTime(
+                  "sent_at",
+                  e -> Enrichments.of(e).sentAt(),
+                  "when the client sent the event, by the same clock: body `sentAt` or"
+                      + " `sent_at` (trellis.js), parameter `sent_at`, Snowplow's `stm`; absent"
+                      + " when none"),
+              Column.optionalTime(
+                  "event_time",
+                  e -> Enrichments.of(e).eventTime(),
+                  "when the event happened: `timestamp - (sent_at - client_timestamp)`"
+                      + " (the client's clock error cancels out), else `client_timestamp`, else"
+                      + " the receipt time; the receipt time when the result is more than"
+                      + " `enrich.time.max-future` ahead or `enrich.time.max-past` behind it"),
+              derived(
+                  "event_time_source",
+                  KEYWORD,
+                  Enrichment::eventTimeSource,
+                  "how `event_time` was found: `skew_corrected`, `client` (no `sent_at`),"
+                      + " `received` (no client time), `out_of_bounds` (the client's time was"
+                      + " outside the bounds and is only in `client_timestamp`)"),
+              derived(
+                  "user_id",
+                  STRING,
+                  Enrichment::userId,
+                  "the identified user: `userId` (Segment, RudderStack), `user_id` (trellis.js),"
+                      + " `uid` (Snowplow), PostHog's identified `distinct_id`; body, else query"),
+              derived(
+                  "anonymous_id",
+                  STRING,
+                  Enrichment::anonymousId,
+                  "the device or browser: `anonymousId` (Segment, RudderStack), `visitor_id`"
+                      + " (trellis.js), `duid` (Snowplow), PostHog's `distinct_id` before"
+                      + " identification or `properties.$device_id`; body, else query"),
+              derived(
+                  "referrer_class",
+                  KEYWORD,
+                  Enrichment::referrerClass,
+                  "`paid` (a click id or a paid `utm_medium`), `email`, `social`, `search`,"
+                      + " `internal` (the page's own host), `direct` (no referrer) or `other`,"
+                      + " from `referer`, `click_id` and `medium` with the lists of"
+                      + " `enrich/referrers.txt` (`enrich.referrer`)"),
+              derived(
+                  "browser",
+                  KEYWORD,
+                  Enrichment::browser,
+                  "browser family from `user_agent` (`Chrome`, `Mobile Safari`, `Googlebot`;"
+                      + " `enrich.user-agent`)"),
+              derived(
+                  "browser_version",
+                  KEYWORD,
+                  Enrichment::browserVersion,
+                  "browser major.minor version"),
+              derived("os", KEYWORD, Enrichment::os, "operating system family (`Windows`, `iOS`)"),
+              derived(
+                  "device_class",
+                  KEYWORD,
+                  Enrichment::deviceClass,
+                  "`desktop`, `mobile`, `tablet`, `bot` or `other`"),
+              derived(
+                  "is_bot",
+                  KEYWORD,
+                  e -> e.browser().isEmpty() && !e.isBot() ? "" : String.valueOf(e.isBot()),
+                  "`true` for known crawlers, headless browsers, HTTP libraries and link-preview"
+                      + " fetchers, else `false`; empty without a user agent"),
+              derived(
+                  "geo_country",
+                  KEYWORD,
+                  Enrichment::geoCountry,
+                  "ISO 3166-1 country code of `ip` from the `enrich.geoip.database` file; empty"
+                      + " without one"),
+              derived(
+                  "geo_region", STRING, Enrichment::geoRegion, "region (state, county) of `ip`"),
+              derived("geo_city", STRING, Enrichment::geoCity, "city of `ip`"),
+              derived(
+                  "geo_asn",
+                  KEYWORD,
+                  Enrichment::geoAsn,
+                  "autonomous system of `ip` (`AS15169`), from a database that has it"),
+              derived(
+                  "privacy_signal",
+                  KEYWORD,
+                  Enrichment::privacySignal,
+                  "`gpc` (header `Sec-GPC: 1`), `dnt` (`DNT: 1`), `gpc,dnt` or empty"),
               Column.ingestedAt("ingested_at", "when the sink stored the event")));
+
+  /** A column derived by enrichment from the stored event ({@link Enrichments}). */
+  private static Column derived(
+      String name,
+      ColumnType type,
+      java.util.function.Function<Enrichment, String> value,
+      String description) {
+    return Column.text(name, type, e -> value.apply(Enrichments.of(e)), description);
+  }
 
   private final List<Column> columns;
 

@@ -3,6 +3,7 @@ package io.trellis.ingress.enrich;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trellis.ingress.capture.Endpoint;
+import io.trellis.ingress.event.Enrichment;
 import io.trellis.ingress.event.TrafficEvent;
 import java.io.IOException;
 import java.time.Duration;

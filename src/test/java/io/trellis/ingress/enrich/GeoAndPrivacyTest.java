@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.IpAnonymizer;
+import io.trellis.ingress.event.Enrichment;
 import io.trellis.ingress.testing.NodeClients;
 import java.io.IOException;
 import java.nio.file.Files;

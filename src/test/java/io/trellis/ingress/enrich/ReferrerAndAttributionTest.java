@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.ingress.capture.Endpoint;
+import io.trellis.ingress.event.Enrichment;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

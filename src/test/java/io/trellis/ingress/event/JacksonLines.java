@@ -44,6 +44,33 @@ public final class JacksonLines {
       g.writeStringField("source", e.source());
       g.writeStringField("medium", e.medium());
       g.writeStringField("campaign", e.campaign());
+      // The derived columns, written field by field from the enrichment (EventSchema's order).
+      Enrichment x = Enrichments.of(e);
+      g.writeStringField("term", x.term());
+      g.writeStringField("content", x.content());
+      if (x.clientTimestamp() != Enrichment.NO_TIME) {
+        g.writeStringField(
+            "client_timestamp", TIME.format(Instant.ofEpochMilli(x.clientTimestamp())));
+      }
+      if (x.sentAt() != Enrichment.NO_TIME) {
+        g.writeStringField("sent_at", TIME.format(Instant.ofEpochMilli(x.sentAt())));
+      }
+      g.writeStringField("event_time", TIME.format(Instant.ofEpochMilli(x.eventTime())));
+      g.writeStringField("event_time_source", x.eventTimeSource());
+      g.writeStringField("user_id", x.userId());
+      g.writeStringField("anonymous_id", x.anonymousId());
+      g.writeStringField("referrer_class", x.referrerClass());
+      g.writeStringField("browser", x.browser());
+      g.writeStringField("browser_version", x.browserVersion());
+      g.writeStringField("os", x.os());
+      g.writeStringField("device_class", x.deviceClass());
+      g.writeStringField(
+          "is_bot", x.browser().isEmpty() && !x.isBot() ? "" : String.valueOf(x.isBot()));
+      g.writeStringField("geo_country", x.geoCountry());
+      g.writeStringField("geo_region", x.geoRegion());
+      g.writeStringField("geo_city", x.geoCity());
+      g.writeStringField("geo_asn", x.geoAsn());
+      g.writeStringField("privacy_signal", x.privacySignal());
       g.writeStringField("ingested_at", TIME.format(Instant.ofEpochMilli(ingestedAt)));
       g.writeEndObject();
       g.flush();

@@ -38,7 +38,8 @@ class AddingAColumnTest {
   private static final EventSchema WIDER =
       EventSchema.EVENTS
           .with(
-              Column.time("client_timestamp", e -> e.timestamp() - 1_000, "the client's own time"),
+              Column.time(
+                  "server_clock_check", e -> e.timestamp() - 1_000, "the client's own time"),
               "timestamp")
           .with(
               Column.text(
@@ -76,9 +77,9 @@ class AddingAColumnTest {
     List<String> keys = new ArrayList<>();
     line.fieldNames().forEachRemaining(keys::add);
     assertThat(keys)
-        .containsSubsequence("timestamp", "client_timestamp", "method")
+        .containsSubsequence("timestamp", "server_clock_check", "method")
         .containsSubsequence("referer", "referer_host", "event_type");
-    assertThat(line.get("client_timestamp").asText()).isEqualTo("2025-11-26T23:59:58.123Z");
+    assertThat(line.get("server_clock_check").asText()).isEqualTo("2025-11-26T23:59:58.123Z");
     assertThat(line.get("referer_host").asText()).isEqualTo("shop.example.com");
   }
 
@@ -89,7 +90,7 @@ class AddingAColumnTest {
             ServiceSettings.config(Map.of("clickhouse.url", "http://127.0.0.1:8123")));
     ClickHouseSchema s = new ClickHouseSchema(config, ServerVersion.parse("25.3"), WIDER);
     assertThat(s.createStatements().get(0))
-        .contains("timestamp DateTime64(3),\n  client_timestamp DateTime64(3),\n  method")
+        .contains("timestamp DateTime64(3),\n  server_clock_check DateTime64(3),\n  method")
         .contains("referer_host LowCardinality(String),\n  event_type");
     // A table of today's columns gains exactly these, each after its predecessor.
     List<String> alters =
@@ -98,27 +99,27 @@ class AddingAColumnTest {
             .toList();
     assertThat(alters)
         .containsExactly(
-            "ALTER TABLE default.events ADD COLUMN client_timestamp DateTime64(3) AFTER timestamp",
+            "ALTER TABLE default.events ADD COLUMN server_clock_check DateTime64(3) AFTER timestamp",
             "ALTER TABLE default.events ADD COLUMN referer_host LowCardinality(String) AFTER"
                 + " referer");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     var rows = s.insertRows(WIDER.names());
-    assertThat(rows.names()).contains("client_timestamp", "referer_host");
+    assertThat(rows.names()).contains("server_clock_check", "referer_host");
     rows.write(out, List.of(EVENT), -1);
     JsonNode row = JSON.readTree(out.toString(StandardCharsets.UTF_8));
-    assertThat(row.get("client_timestamp").asText()).isEqualTo("2025-11-26T23:59:58.123Z");
+    assertThat(row.get("server_clock_check").asText()).isEqualTo("2025-11-26T23:59:58.123Z");
     assertThat(row.get("referer_host").asText()).isEqualTo("shop.example.com");
   }
 
   @Test
   void bigQueryHasTheNewFieldsInTableAndRows() throws Exception {
-    Field client = EventTable.schema(WIDER).getFields().get("client_timestamp");
+    Field client = EventTable.schema(WIDER).getFields().get("server_clock_check");
     assertThat(client.getType().getStandardType()).isEqualTo(StandardSQLTypeName.TIMESTAMP);
     assertThat(EventTable.schema(WIDER).getFields().get("referer_host").getType().getStandardType())
         .isEqualTo(StandardSQLTypeName.STRING);
     EventRows rows = new EventRows(WIDER);
     DynamicMessage m = DynamicMessage.parseFrom(rows.descriptor(), rows.encode(EVENT, 5_000L));
-    assertThat(m.getField(rows.descriptor().findFieldByName("client_timestamp")))
+    assertThat(m.getField(rows.descriptor().findFieldByName("server_clock_check")))
         .isEqualTo((EVENT.timestamp() - 1_000) * 1000);
     assertThat(m.getField(rows.descriptor().findFieldByName("referer_host")))
         .isEqualTo("shop.example.com");
@@ -129,7 +130,7 @@ class AddingAColumnTest {
   @Test
   void theReadmeTableListsTheNewColumns() {
     assertThat(SchemaReference.table(WIDER))
-        .contains("| `client_timestamp` | `client_timestamp` ISO-8601 string")
+        .contains("| `server_clock_check` | `server_clock_check` ISO-8601 string")
         .contains("`referer_host LowCardinality(String)`")
         .contains("the referer's host");
   }

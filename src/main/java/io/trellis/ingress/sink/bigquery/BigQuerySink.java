@@ -8,6 +8,8 @@ import com.google.cloud.bigquery.BigQuery;
 import com.google.cloud.bigquery.BigQueryException;
 import com.google.cloud.bigquery.DatasetId;
 import com.google.cloud.bigquery.DatasetInfo;
+import com.google.cloud.bigquery.Schema;
+import com.google.cloud.bigquery.StandardTableDefinition;
 import com.google.cloud.bigquery.Table;
 import com.google.cloud.bigquery.TableId;
 import com.google.cloud.bigquery.TableInfo;
@@ -19,6 +21,7 @@ import com.google.cloud.bigquery.storage.v1.StreamWriter;
 import com.google.cloud.bigquery.storage.v1.WriteStream;
 import com.google.protobuf.ByteString;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkContext;
@@ -82,6 +85,8 @@ public final class BigQuerySink implements Sink {
   private final BigQueryMetrics metrics;
 
   private BigQuery metadata;
+  private final EventSchema events;
+  private final EventRows rows;
   private BigQueryWriteClient writeClient;
   private StreamWriter writer;
   private StreamState state;
@@ -98,6 +103,13 @@ public final class BigQuerySink implements Sink {
   private volatile String lastFailure;
 
   public BigQuerySink(BigQueryConfig config, MeterRegistry registry) {
+    this(config, registry, EventSchema.EVENTS);
+  }
+
+  /** A sink of another schema's columns (tests: the table an earlier version wrote). */
+  public BigQuerySink(BigQueryConfig config, MeterRegistry registry, EventSchema events) {
+    this.events = requireNonNull(events, "events is null");
+    this.rows = new EventRows(events);
     this.config = requireNonNull(config, "config is null");
     this.legacyStateFile = config.stateDirectory().resolve("stream.json");
     this.metrics = new BigQueryMetrics(requireNonNull(registry, "registry is null"));
@@ -173,7 +185,7 @@ public final class BigQuerySink implements Sink {
       List<ByteString> rows = new ArrayList<>(batch.size());
       Map<Integer, String> oversized = new LinkedHashMap<>();
       for (int i = 0; i < batch.size(); i++) {
-        ByteString row = EventRows.EVENTS.encode(batch.items().get(i).event(), ingestedAt);
+        ByteString row = this.rows.encode(batch.items().get(i).event(), ingestedAt);
         rows.add(row);
         if (row.size() > MAX_REQUEST_BYTES) {
           oversized.put(
@@ -352,7 +364,7 @@ public final class BigQuerySink implements Sink {
     if (writer == null) {
       StreamWriter.Builder b =
           StreamWriter.newBuilder(state.stream(), writeClient)
-              .setWriterSchema(EventRows.EVENTS.schema())
+              .setWriterSchema(rows.schema())
               .setTraceId("trellis-ingress:bigquery-sink")
               // A failed connection fails the append after at most one quick reconnect, and the
               // spool retries with backoff; by default the client would reconnect for minutes.
@@ -466,7 +478,8 @@ public final class BigQuerySink implements Sink {
         }
         createTable(id);
       } else {
-        List<String> problems = EventTable.incompatibilities(table.getDefinition());
+        table = addMissingColumns(table);
+        List<String> problems = EventTable.incompatibilities(table.getDefinition(), events);
         if (!problems.isEmpty()) {
           throw new TableProblem(
               "BigQuery table "
@@ -481,6 +494,29 @@ public final class BigQuerySink implements Sink {
       }
       throw SinkException.transientFailure("cannot reach BigQuery: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Adds the columns a table created by an earlier version lacks, all NULLABLE, with BigQuery's
+   * table patch: no data is rewritten, rows already stored read NULL there, and writes go on.
+   */
+  private Table addMissingColumns(Table table) {
+    Schema patched = EventTable.withMissingColumns(table.getDefinition(), events);
+    if (patched == null || !(table.getDefinition() instanceof StandardTableDefinition d)) {
+      return table;
+    }
+    StandardTableDefinition wanted = d.toBuilder().setSchema(patched).build();
+    if (!EventTable.incompatibilities(wanted, events).isEmpty()) {
+      return table; // other problems too: start fails listing them all, the table unchanged
+    }
+    Table updated =
+        metadata.update(
+            table.toBuilder().setDefinition(d.toBuilder().setSchema(patched).build()).build());
+    log.info(
+        "Added {} column(s) to BigQuery table {}",
+        patched.getFields().size() - d.getSchema().getFields().size(),
+        tableName());
+    return updated;
   }
 
   private void createTable(TableId id) {
@@ -498,7 +534,7 @@ public final class BigQuerySink implements Sink {
       }
     }
     try {
-      metadata.create(TableInfo.of(id, EventTable.definition()));
+      metadata.create(TableInfo.of(id, EventTable.definition(events)));
       log.info("Created BigQuery table {}", tableName());
     } catch (BigQueryException e) {
       if (e.getCode() != 409) {

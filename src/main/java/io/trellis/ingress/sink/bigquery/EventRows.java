@@ -104,7 +104,9 @@ public final class EventRows {
         if (c == null) {
           out.writeString(i + 1, group(f.group(), e, ingestedAt));
         } else if (!c.type().isText()) {
-          out.writeInt64(i + 1, Math.multiplyExact(c.millis(e, ingestedAt), 1000L));
+          if (!c.omitted(e)) {
+            out.writeInt64(i + 1, Math.multiplyExact(c.millis(e, ingestedAt), 1000L));
+          }
         } else {
           String value = c.text(e);
           if (c.required() || !value.isEmpty()) {

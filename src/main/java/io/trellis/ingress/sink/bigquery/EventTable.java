@@ -126,6 +126,28 @@ public final class EventTable {
     return problems;
   }
 
+  /**
+   * The schema of an existing table with the NULLABLE columns of {@code events} it lacks appended
+   * (what {@code tables.patch} may add to a table without rewriting it), or null when it lacks
+   * none. A missing column that must be REQUIRED is left to {@link #incompatibilities}.
+   */
+  public static Schema withMissingColumns(TableDefinition existing, EventSchema events) {
+    Schema schema = existing == null ? null : existing.getSchema();
+    if (schema == null) {
+      return null;
+    }
+    List<Field> fields = new ArrayList<>(schema.getFields());
+    boolean added = false;
+    for (Field want : schema(events).getFields()) {
+      if (find(schema.getFields(), want.getName()) == null
+          && want.getMode() != Field.Mode.REQUIRED) {
+        fields.add(want);
+        added = true;
+      }
+    }
+    return added ? Schema.of(fields) : null;
+  }
+
   private static boolean sameType(LegacySQLTypeName have, LegacySQLTypeName want) {
     return have != null && have.getStandardType() == want.getStandardType();
   }

@@ -8,6 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.cli.ServiceSettings;
+import io.trellis.ingress.enrich.EnrichConfig;
+import io.trellis.ingress.enrich.EnrichedColumns;
+import io.trellis.ingress.enrich.Enricher;
+import io.trellis.ingress.event.Enrichments;
+import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -168,8 +173,27 @@ class BigQuerySinkIT {
             "source STRING NULLABLE",
             "medium STRING NULLABLE",
             "campaign STRING NULLABLE",
+            "term STRING NULLABLE",
+            "content STRING NULLABLE",
+            "client_timestamp TIMESTAMP NULLABLE",
+            "sent_at TIMESTAMP NULLABLE",
+            "event_time TIMESTAMP NULLABLE",
+            "event_time_source STRING NULLABLE",
+            "user_id STRING NULLABLE",
+            "anonymous_id STRING NULLABLE",
+            "referrer_class STRING NULLABLE",
+            "browser STRING NULLABLE",
+            "browser_version STRING NULLABLE",
+            "os STRING NULLABLE",
+            "device_class STRING NULLABLE",
+            "is_bot STRING NULLABLE",
+            "geo_country STRING NULLABLE",
+            "geo_region STRING NULLABLE",
+            "geo_city STRING NULLABLE",
+            "geo_asn STRING NULLABLE",
+            "privacy_signal STRING NULLABLE",
             "ingested_at TIMESTAMP NULLABLE");
-    assertThat(table.path("schema").path("fields").get(10).path("defaultValueExpression").asText())
+    assertThat(table.path("schema").path("fields").get(29).path("defaultValueExpression").asText())
         .isEqualTo("CURRENT_TIMESTAMP()");
     assertThat(table.path("timePartitioning").path("type").asText()).isEqualTo("DAY");
     assertThat(table.path("timePartitioning").path("field").asText()).isEqualTo("timestamp");
@@ -420,6 +444,73 @@ class BigQuerySinkIT {
 
     assertThat(eventIds()).containsExactlyElementsOf(idsOf(0, 10));
     assertThat(bq.streamNames()).hasSize(2);
+  }
+
+  @Test
+  void aTableOfTheVersionWithoutEnrichmentIsPatchedAtStartAndKeepsItsRows() throws Exception {
+    Enrichments.install(Enricher.open(EnrichConfig.defaults()));
+    EventSchema before =
+        new EventSchema(
+            EventSchema.EVENTS.columns().stream()
+                .filter(c -> !EnrichedColumns.NAMES.contains(c.name()))
+                .toList());
+    Map<String, String> settings = new HashMap<>(bq.settings(PROJECT));
+    BigQuerySink previous =
+        new BigQuerySink(
+            BigQueryConfig.from(ServiceSettings.config(settings), dataDir),
+            new SimpleMeterRegistry(),
+            before);
+    sinks.add(previous);
+    previous.start();
+    writeUntilStored(previous, batch(0, 3));
+    previous.close();
+    List<String> oldFields = new ArrayList<>();
+    bq.table(PROJECT, "trellis", "events")
+        .path("schema")
+        .path("fields")
+        .forEach(f -> oldFields.add(f.path("name").asText()));
+    assertThat(oldFields).doesNotContain("user_id", "event_time", "browser");
+
+    BigQuerySink upgraded = started();
+    String body =
+        "{\"type\":\"track\",\"userId\":\"user-42\",\"anonymousId\":\"anon-1\","
+            + "\"originalTimestamp\":\"2025-12-29T09:19:55.000Z\","
+            + "\"sentAt\":\"2025-12-29T09:20:00.000Z\"}";
+    writeUntilStored(
+        upgraded, new SinkBatch(List.of(new SpooledEvent(3, event(3, "track", body)))));
+
+    List<String> fields = new ArrayList<>();
+    bq.table(PROJECT, "trellis", "events")
+        .path("schema")
+        .path("fields")
+        .forEach(
+            f ->
+                fields.add(
+                    f.path("name").asText()
+                        + " "
+                        + f.path("type").asText()
+                        + " "
+                        + f.path("mode").asText("NULLABLE")));
+    assertThat(fields.subList(0, oldFields.size()))
+        .extracting(f -> f.split(" ")[0])
+        .containsExactlyElementsOf(oldFields);
+    assertThat(fields)
+        .contains(
+            "user_id STRING NULLABLE",
+            "event_time TIMESTAMP NULLABLE",
+            "client_timestamp TIMESTAMP NULLABLE",
+            "referrer_class STRING NULLABLE");
+    assertThat(bq.tablePatches()).isEqualTo(1);
+    List<Map<String, Object>> rows = rows();
+    assertThat(rows).hasSize(4);
+    for (Map<String, Object> old : rows.subList(0, 3)) {
+      assertThat(old).doesNotContainKey("user_id").containsKey("request_data");
+    }
+    Map<String, Object> row = rows.get(3);
+    assertThat(row.get("user_id")).isEqualTo("user-42");
+    assertThat(row.get("anonymous_id")).isEqualTo("anon-1");
+    assertThat(row.get("event_time_source")).isEqualTo("skew_corrected");
+    assertThat(row.get("referrer_class")).isEqualTo("other");
   }
 
   @Test

@@ -71,6 +71,6 @@ class EventRowsTest {
     assertThat(m.getField(EventRows.EVENTS.descriptor().findFieldByName("ingested_at")))
         .isEqualTo(2_000_000L);
     assertThat(m.hasField(EventRows.EVENTS.descriptor().findFieldByName("campaign"))).isFalse();
-    assertThat(EventRows.EVENTS.schema().getProtoDescriptor().getFieldCount()).isEqualTo(11);
+    assertThat(EventRows.EVENTS.schema().getProtoDescriptor().getFieldCount()).isEqualTo(30);
   }
 }

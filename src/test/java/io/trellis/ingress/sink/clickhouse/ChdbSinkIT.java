@@ -44,7 +44,10 @@ class ChdbSinkIT extends ClickHouseSinkContract {
                   "SELECT name, type FROM system.columns WHERE database = '"
                       + db
                       + "' AND table = 'events' AND type LIKE 'DateTime%' ORDER BY name"))
-          .isEqualTo("ingested_at\tDateTime64(3)\ntimestamp\tDateTime64(3)\n");
+          .isEqualTo(
+              "client_timestamp\tDateTime64(3)\nevent_time\tDateTime64(3)\n"
+                  + "ingested_at\tDateTime64(3)\nsent_at\tDateTime64(3)\n"
+                  + "timestamp\tDateTime64(3)\n");
     }
   }
 }

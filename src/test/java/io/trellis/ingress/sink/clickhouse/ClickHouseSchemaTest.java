@@ -62,7 +62,7 @@ class ClickHouseSchemaTest {
     assertThat(ddl.get(0))
         .contains(
             "session_id String,\n  source LowCardinality(String),\n  medium"
-                + " LowCardinality(String),\n  campaign String,\n  ingested_at");
+                + " LowCardinality(String),\n  campaign String,\n  term String");
   }
 
   @Test

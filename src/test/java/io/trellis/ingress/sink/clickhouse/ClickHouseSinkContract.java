@@ -7,6 +7,10 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.capture.Uuids;
 import io.trellis.ingress.cli.ServiceSettings;
+import io.trellis.ingress.enrich.EnrichConfig;
+import io.trellis.ingress.enrich.EnrichedColumns;
+import io.trellis.ingress.enrich.Enricher;
+import io.trellis.ingress.event.Enrichments;
 import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
@@ -137,6 +141,25 @@ abstract class ClickHouseSinkContract {
                   Map.entry("source", small),
                   Map.entry("medium", small),
                   Map.entry("campaign", "String"),
+                  Map.entry("term", "String"),
+                  Map.entry("content", "String"),
+                  Map.entry("client_timestamp", time),
+                  Map.entry("sent_at", time),
+                  Map.entry("event_time", time),
+                  Map.entry("event_time_source", small),
+                  Map.entry("user_id", "String"),
+                  Map.entry("anonymous_id", "String"),
+                  Map.entry("referrer_class", small),
+                  Map.entry("browser", small),
+                  Map.entry("browser_version", small),
+                  Map.entry("os", small),
+                  Map.entry("device_class", small),
+                  Map.entry("is_bot", small),
+                  Map.entry("geo_country", small),
+                  Map.entry("geo_region", "String"),
+                  Map.entry("geo_city", "String"),
+                  Map.entry("geo_asn", small),
+                  Map.entry("privacy_signal", small),
                   Map.entry("ingested_at", time)));
       String ddl = server.query("SHOW CREATE TABLE " + database + ".layout").replace("\\n", " ");
       assertThat(ddl)
@@ -210,6 +233,88 @@ abstract class ClickHouseSinkContract {
     assertThat(n.get("source").asText()).isEqualTo("news");
     assertThat(n.get("medium").asText()).isEqualTo("cpc");
     assertThat(n.get("campaign").asText()).isEqualTo("spring-sale");
+  }
+
+  @Test
+  void aTableOfTheVersionWithoutEnrichmentGainsItsColumnsAndKeepsItsRows() throws Exception {
+    Enrichments.install(Enricher.open(EnrichConfig.defaults()));
+    EventSchema before =
+        new EventSchema(
+            EventSchema.EVENTS.columns().stream()
+                .filter(c -> !EnrichedColumns.NAMES.contains(c.name()))
+                .toList());
+    ClickHouseConfig config = config(Map.of("clickhouse.table", "enriched"));
+    TrafficEvent oldEvent = event("org-old", "{\"userId\":\"old-user\"}");
+    try (ClickHouseSink previous = new ClickHouseSink(config, before)) {
+      previous.start();
+      previous.write(batch(List.of(oldEvent)));
+    }
+    assertThat(columnsOf("enriched").stream().map(c -> c.split(" ")[0]).toList())
+        .doesNotContainAnyElementsOf(EnrichedColumns.NAMES);
+
+    long now = System.currentTimeMillis() / 1000 * 1000;
+    String body =
+        "{\"type\":\"track\",\"userId\":\"user-42\",\"anonymousId\":\"anon-1\","
+            + "\"originalTimestamp\":\""
+            + java.time.Instant.ofEpochMilli(now - 3_605_000)
+            + "\",\"sentAt\":\""
+            + java.time.Instant.ofEpochMilli(now - 3_600_000)
+            + "\",\"context\":{\"campaign\":{\"term\":\"shoes\"}}}";
+    TrafficEvent fresh = event("org-new", body);
+    TrafficEvent newEvent =
+        new TrafficEvent(
+            fresh.organizationId(),
+            fresh.eventId(),
+            now,
+            fresh.method(),
+            fresh.url(),
+            "{\"sec-gpc\":\"1\"}",
+            fresh.queryParams(),
+            fresh.body(),
+            fresh.ip(),
+            fresh.userAgent(),
+            fresh.referer(),
+            fresh.eventType(),
+            fresh.clickId(),
+            fresh.sessionId(),
+            fresh.source(),
+            fresh.medium(),
+            fresh.campaign());
+    try (ClickHouseSink sink = started(config)) {
+      sink.write(batch(List.of(newEvent)));
+    }
+    try (ClickHouseSink other = started(config(Map.of("clickhouse.table", "enriched_fresh")))) {
+      assertThat(columnsOf("enriched")).isEqualTo(columnsOf("enriched_fresh"));
+    }
+    Map<String, JsonNode> byOrg = new HashMap<>();
+    for (JsonNode r :
+        server.rows(
+            "SELECT organization_id, user_id, anonymous_id, term, browser, device_class, is_bot,"
+                + " referrer_class, privacy_signal, event_time_source, body,"
+                + " toUnixTimestamp(event_time) AS et, toUnixTimestamp(client_timestamp) AS ct"
+                + " FROM "
+                + database
+                + ".enriched")) {
+      byOrg.put(r.get("organization_id").asText(), r);
+    }
+    assertThat(byOrg).containsOnlyKeys("org-old", "org-new");
+    JsonNode o = byOrg.get("org-old");
+    assertThat(o.get("body").asText()).isEqualTo(oldEvent.body());
+    assertThat(o.get("user_id").asText()).isEmpty();
+    assertThat(o.get("browser").asText()).isEmpty();
+    assertThat(o.get("ct").asLong()).isZero();
+    JsonNode n = byOrg.get("org-new");
+    assertThat(n.get("user_id").asText()).isEqualTo("user-42");
+    assertThat(n.get("anonymous_id").asText()).isEqualTo("anon-1");
+    assertThat(n.get("term").asText()).isEqualTo("shoes");
+    assertThat(n.get("browser").asText()).isEqualTo("Firefox");
+    assertThat(n.get("device_class").asText()).isEqualTo("desktop");
+    assertThat(n.get("is_bot").asText()).isEqualTo("false");
+    assertThat(n.get("referrer_class").asText()).isEqualTo("paid");
+    assertThat(n.get("privacy_signal").asText()).isEqualTo("gpc");
+    assertThat(n.get("event_time_source").asText()).isEqualTo("skew_corrected");
+    assertThat(n.get("et").asLong()).isEqualTo((now - 5_000) / 1000);
+    assertThat(n.get("ct").asLong()).isEqualTo((now - 3_605_000) / 1000);
   }
 
   /** The table's columns with their types, in table order (system.columns lists them so). */

@@ -47,6 +47,10 @@ public final class FakeBigQuery implements AutoCloseable {
 
   final Map<String, ObjectNode> datasets = new LinkedHashMap<>();
   final Map<String, ObjectNode> tables = new LinkedHashMap<>();
+
+  /** How many schema changes {@code tables.patch} has applied. */
+  int tablePatches;
+
   final Map<String, Stream> streams = new LinkedHashMap<>();
   final List<AppendCall> calls = new ArrayList<>();
   int streamCounter;
@@ -111,6 +115,11 @@ public final class FakeBigQuery implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** How many schema changes {@code tables.patch} has applied. */
+  public synchronized int tablePatches() {
+    return tablePatches;
   }
 
   /** The table resource as the REST API returns it, or null. */

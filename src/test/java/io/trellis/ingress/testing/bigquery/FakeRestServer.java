@@ -18,8 +18,9 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * The table-metadata part of BigQuery's REST API v2, in its JSON format: {@code datasets.get},
- * {@code datasets.insert}, {@code tables.get}, {@code tables.insert}. Errors use BigQuery's error
- * body ({@code {"error":{"code":404,"errors":[{"reason":"notFound"}]...}}}).
+ * {@code datasets.insert}, {@code tables.get}, {@code tables.insert}, {@code tables.patch} (a
+ * schema change that only adds NULLABLE or REPEATED columns, as BigQuery allows). Errors use
+ * BigQuery's error body ({@code {"error":{"code":404,"errors":[{"reason":"notFound"}]...}}}).
  */
 final class FakeRestServer implements AutoCloseable {
   private static final Pattern DATASETS = Pattern.compile("/bigquery/v2/projects/([^/]+)/datasets");
@@ -59,6 +60,10 @@ final class FakeRestServer implements AutoCloseable {
     try (ex) {
       String path = ex.getRequestURI().getPath();
       String method = ex.getRequestMethod();
+      String override = ex.getRequestHeaders().getFirst("X-HTTP-Method-Override");
+      if (method.equals("POST") && override != null) {
+        method = override; // how HTTP clients without PATCH send one
+      }
       byte[] body;
       try (InputStream in =
           "gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"))
@@ -83,6 +88,30 @@ final class FakeRestServer implements AutoCloseable {
           } else {
             send(ex, 200, t);
           }
+        } else if ((method.equals("PATCH") || method.equals("PUT"))
+            && (m = TABLE.matcher(path)).matches()) {
+          String key = FakeBigQuery.tablePath(m.group(1), m.group(2), m.group(3));
+          ObjectNode t = bq.tables.get(key);
+          if (t == null) {
+            error(ex, 404, "notFound", "Not found: Table " + key);
+            return;
+          }
+          JsonNode patch = FakeBigQuery.JSON.readTree(body);
+          if (patch.has("schema")) {
+            String problem = schemaChange(t.path("schema"), patch.path("schema"));
+            if (problem != null) {
+              error(
+                  ex,
+                  400,
+                  "invalid",
+                  "Provided Schema does not match Table " + key + ". " + problem);
+              return;
+            }
+            t.set("schema", patch.get("schema").deepCopy());
+            bq.tablePatches++;
+          }
+          t.put("etag", "etag-" + System.nanoTime());
+          send(ex, 200, t);
         } else if (method.equals("POST") && (m = TABLES.matcher(path)).matches()) {
           if (!bq.datasets.containsKey(m.group(1) + ":" + m.group(2))) {
             error(ex, 404, "notFound", "Not found: Dataset " + m.group(1) + ":" + m.group(2));
@@ -131,6 +160,37 @@ final class FakeRestServer implements AutoCloseable {
   }
 
   /** Adds the output-only fields BigQuery fills in to a table resource. */
+  /**
+   * Why BigQuery would refuse to replace schema {@code have} by {@code want}, or null: every
+   * existing field must stay with its type (REQUIRED may become NULLABLE), and an added field must
+   * be NULLABLE or REPEATED.
+   */
+  static String schemaChange(JsonNode have, JsonNode want) {
+    java.util.Map<String, JsonNode> wanted = new java.util.HashMap<>();
+    for (JsonNode f : want.path("fields")) {
+      wanted.put(f.path("name").asText().toLowerCase(java.util.Locale.ROOT), f);
+    }
+    java.util.Set<String> existing = new java.util.HashSet<>();
+    for (JsonNode f : have.path("fields")) {
+      String name = f.path("name").asText().toLowerCase(java.util.Locale.ROOT);
+      existing.add(name);
+      JsonNode w = wanted.get(name);
+      if (w == null) {
+        return "Field " + f.path("name").asText() + " is missing in new schema";
+      }
+      if (!w.path("type").asText().equals(f.path("type").asText())) {
+        return "Field " + f.path("name").asText() + " has changed type";
+      }
+    }
+    for (java.util.Map.Entry<String, JsonNode> e : wanted.entrySet()) {
+      if (!existing.contains(e.getKey())
+          && e.getValue().path("mode").asText("NULLABLE").equals("REQUIRED")) {
+        return "Field " + e.getValue().path("name").asText() + " is added as REQUIRED";
+      }
+    }
+    return null;
+  }
+
   static ObjectNode completeTable(ObjectNode t) {
     ObjectNode stored = t.deepCopy();
     JsonNode ref = t.path("tableReference");

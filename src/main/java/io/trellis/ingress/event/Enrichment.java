@@ -1,8 +1,9 @@
-package io.trellis.ingress.enrich;
+package io.trellis.ingress.event;
 
 /**
- * What enrichment derives from one stored event; every text is empty when unknown or switched off,
- * every time is epoch milliseconds or {@link #NO_TIME}.
+ * What enrichment ({@code io.trellis.ingress.enrich}) derives from one stored event, read by the
+ * schema's derived columns; every text is empty when unknown or switched off, every time is epoch
+ * milliseconds or {@link #NO_TIME}.
  *
  * @param clientTimestamp the event's own time as the client's clock had it
  * @param sentAt when the client sent it, by the same clock
@@ -38,5 +39,29 @@ public record Enrichment(
     String privacySignal) {
 
   /** An absent time. */
-  public static final long NO_TIME = EventTimes.NONE;
+  public static final long NO_TIME = Long.MIN_VALUE;
+
+  /** Nothing derived: every text empty, no client time, the receipt time as the event's. */
+  public static Enrichment none(TrafficEvent e) {
+    return new Enrichment(
+        NO_TIME,
+        NO_TIME,
+        e.timestamp(),
+        "received",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        false,
+        "",
+        "",
+        "",
+        "",
+        "");
+  }
 }

@@ -1,0 +1,45 @@
+package io.trellis.ingress.event;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.function.Function;
+
+/**
+ * The enrichment the schema's derived columns read. {@link EventSchema#EVENTS} is a constant that
+ * every store renders, so the enricher behind it is installed once, at start-up, by the composition
+ * root from the configuration ({@code enrich.*}); until then nothing is derived.
+ *
+ * <p>A store renders one event's columns one after another on one thread, so the last event's
+ * enrichment is kept per thread: each event is enriched once per store, not once per column.
+ * Thread-safe.
+ */
+public final class Enrichments {
+  private static volatile Function<TrafficEvent, Enrichment> enricher = Enrichment::none;
+
+  private static final ThreadLocal<Last> LAST = ThreadLocal.withInitial(Last::new);
+
+  private static final class Last {
+    private TrafficEvent event;
+    private Function<TrafficEvent, Enrichment> by;
+    private Enrichment enrichment;
+  }
+
+  private Enrichments() {}
+
+  /** Installs the enricher of this process (the service's, from its configuration). */
+  public static void install(Function<TrafficEvent, Enrichment> e) {
+    enricher = requireNonNull(e, "enricher is null");
+  }
+
+  /** The enrichment of an event, derived at most once in a row per thread. */
+  public static Enrichment of(TrafficEvent e) {
+    Last last = LAST.get();
+    Function<TrafficEvent, Enrichment> current = enricher;
+    if (last.event != e || last.by != current) {
+      last.enrichment = current.apply(e);
+      last.event = e;
+      last.by = current;
+    }
+    return last.enrichment;
+  }
+}
