@@ -1,6 +1,9 @@
 package io.trellis.ingress.cli;
 
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.enrich.EnrichConfig;
+import io.trellis.ingress.enrich.Enricher;
+import io.trellis.ingress.event.Enrichments;
 import io.trellis.ingress.replay.Replay;
 import io.trellis.ingress.sink.clickhouse.ClickHouseConfig;
 import java.time.LocalDate;
@@ -76,6 +79,8 @@ final class ReplayCommand implements Callable<Integer> {
           "--sink clickhouse: clickhouse.url is not set (TRELLIS_CLICKHOUSE_URL or --set"
               + " clickhouse.url=...)");
     }
+    // Replayed lines get the derived columns the service would give them, from their raw data.
+    Enrichments.install(Enricher.open(EnrichConfig.from(config)));
     Replay.Request request =
         new Replay.Request(
             CommonOptions.dataDir(config), from, to, org, deadLetters, batchSize, restart);
