@@ -462,6 +462,7 @@ class BigQuerySinkIT {
             before);
     sinks.add(previous);
     previous.start();
+    previous.open(cursor);
     writeUntilStored(previous, batch(0, 3));
     previous.close();
     List<String> oldFields = new ArrayList<>();
