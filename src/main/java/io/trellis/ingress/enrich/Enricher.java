@@ -85,7 +85,7 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
         referrers == null
             ? ""
             : referrers.classify(
-                EventFields.host(event.referer()),
+                EventFields.host(referrer(f)),
                 EventFields.host(f.pageUrl()),
                 event.clickId(),
                 event.medium());
@@ -115,6 +115,26 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
         place.city(),
         place.asn(),
         config.privacySignal() ? PrivacySignals.of(f) : "");
+  }
+
+  /**
+   * The referrer of the page: what the body reports (trellis.js's {@code referrer}, PostHog's
+   * {@code $referrer}, an SDK's {@code context.page.referrer}), else the stored {@code referer}. A
+   * tracker's request carries the page itself as its {@code Referer} header, so the header alone
+   * would make every such visit internal.
+   */
+  private static String referrer(EventFields f) {
+    String r = f.body("referrer");
+    if (r == null) {
+      r = f.bodyPath("properties.$referrer");
+    }
+    if (r == null) {
+      r = f.bodyPath("properties.referrer");
+    }
+    if (r == null) {
+      r = f.bodyPath("context.page.referrer");
+    }
+    return r == null || r.equals("$direct") ? f.event().referer() : r;
   }
 
   @Override

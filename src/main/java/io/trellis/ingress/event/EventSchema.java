@@ -207,7 +207,8 @@ public final class EventSchema {
                   Enrichment::referrerClass,
                   "`paid` (a click id or a paid `utm_medium`), `email`, `social`, `search`,"
                       + " `internal` (the page's own host), `direct` (no referrer) or `other`,"
-                      + " from `referer`, `click_id` and `medium` with the lists of"
+                      + " from the referrer the page reports (body `referrer`, `$referrer`,"
+                      + " `context.page.referrer`, else `referer`), `click_id` and `medium` with the lists of"
                       + " `enrich/referrers.txt` (`enrich.referrer`)"),
               derived(
                   "browser",

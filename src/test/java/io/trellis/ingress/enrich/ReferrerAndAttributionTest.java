@@ -76,6 +76,18 @@ class ReferrerAndAttributionTest {
   }
 
   @Test
+  void theTrackersReportedReferrerWinsOverItsRefererHeaderWhichIsThePageItself() {
+    String body =
+        "{\"event\":\"pageview\",\"url\":\"https://shop.example/p/1\","
+            + "\"referrer\":\"https://duckduckgo.com/\",\"visitor_id\":\"v\"}";
+    Enrichment e =
+        enricher.enrich(
+            Captured.post(Endpoint.EVENTS, body, NOW, "Referer", "https://shop.example/p/1"));
+
+    assertThat(e.referrerClass()).isEqualTo("search");
+  }
+
+  @Test
   void anAdClickIdMakesTheVisitPaidWhateverTheReferrer() {
     Enrichment e = tracker("https://shop.example/?gclid=Cj0KCQiA", "https://www.google.com/");
 
