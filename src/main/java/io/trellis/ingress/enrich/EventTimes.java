@@ -15,13 +15,14 @@ import java.time.format.DateTimeParseException;
  *
  * <p>{@code client_timestamp} is the body's {@code originalTimestamp} or {@code timestamp}, or the
  * {@code ts}/{@code t}/{@code timestamp} parameter, or Snowplow's {@code dtm}; {@code sent_at} is
- * the body's {@code sentAt}/{@code sent_at} or the {@code sent_at}/{@code stm} parameter. Both are
- * ISO-8601 or epoch seconds or milliseconds. {@code event_time} is Segment's rule: {@code
- * received_at - (sent_at - client_timestamp)} when both are known (the device's clock error cancels
- * out), the client's time alone when there is no send time, the receipt time when there is no
- * client time. An {@code event_time} more than {@code maxFuture} after the receipt or more than
- * {@code maxPast} before it is replaced by the receipt time and flagged; the client's value stays
- * in {@code client_timestamp}. Thread-safe (immutable).
+ * the body's {@code sentAt}/{@code sent_at} or the {@code sent_at}/{@code sentAt}/{@code stm}
+ * parameter (a batch envelope's {@code sentAt} is one). Both are ISO-8601 or epoch seconds or
+ * milliseconds. {@code event_time} is Segment's rule: {@code received_at - (sent_at -
+ * client_timestamp)} when both are known (the device's clock error cancels out), the client's time
+ * alone when there is no send time, the receipt time when there is no client time. An {@code
+ * event_time} more than {@code maxFuture} after the receipt or more than {@code maxPast} before it
+ * is replaced by the receipt time and flagged; the client's value stays in {@code
+ * client_timestamp}. Thread-safe (immutable).
  */
 final class EventTimes {
   /** Why {@code event_time} has its value. */
@@ -62,7 +63,9 @@ final class EventTimes {
     if (sent == NONE) {
       sent = time(f.body("sent_at"));
     }
-    for (String p : new String[] {"sent_at", "stm"}) {
+    // "sentAt" as a parameter: a batch envelope's send time (Segment's /v1/batch, analytics-node),
+    // kept with each of its events among the query parameters.
+    for (String p : new String[] {"sent_at", "sentAt", "stm"}) {
       if (sent == NONE) {
         sent = time(f.param(p));
       }

@@ -172,7 +172,7 @@ public final class EventSchema {
                   "sent_at",
                   e -> Enrichments.of(e).sentAt(),
                   "when the client sent the event, by the same clock: body `sentAt` or"
-                      + " `sent_at` (trellis.js), parameter `sent_at`, Snowplow's `stm`; absent"
+                      + " `sent_at` (trellis.js), parameter `sent_at` or `sentAt` (a batch envelope's), Snowplow's `stm`; absent"
                       + " when none"),
               Column.optionalTime(
                   "event_time",

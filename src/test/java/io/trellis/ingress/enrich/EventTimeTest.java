@@ -3,11 +3,16 @@ package io.trellis.ingress.enrich;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trellis.ingress.capture.Endpoint;
+import io.trellis.ingress.capture.JsonFields;
+import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.event.Enrichment;
 import io.trellis.ingress.event.TrafficEvent;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +55,36 @@ class EventTimeTest {
     Enrichment e = enricher.enrich(Captured.post(Endpoint.EVENTS, body, RECEIVED));
 
     assertThat(e.eventTime()).isEqualTo(at("2026-12-04T16:59:30.000Z"));
+    assertThat(e.eventTimeSource()).isEqualTo("skew_corrected");
+  }
+
+  @Test
+  void aBatchEnvelopesSendTimeCorrectsItsEventsClocks() {
+    // analytics-node's /v1/batch: sentAt only on the envelope, which the capture keeps with each
+    // event among its query parameters; the item carries its own timestamp.
+    String item =
+        "{\"type\":\"track\",\"event\":\"Signed Up\",\"userId\":\"u1\","
+            + "\"timestamp\":\"2026-12-04T15:59:40.000Z\"}";
+    RequestData req =
+        new RequestData(
+            "POST",
+            "http://in.example/v1/batch",
+            List.of(),
+            List.of(Map.entry("sentAt", "2026-12-04T15:59:50.000Z")),
+            "203.0.113.9",
+            RECEIVED);
+    TrafficEvent captured =
+        Captured.CAPTURE.event(
+            Captured.CAPTURE.request(req, null),
+            "acme",
+            Endpoint.SEGMENT_BATCH,
+            item,
+            JsonFields.parse(item.getBytes(StandardCharsets.UTF_8)));
+
+    Enrichment e = enricher.enrich(captured);
+
+    assertThat(e.sentAt()).isEqualTo(at("2026-12-04T15:59:50.000Z"));
+    assertThat(e.eventTime()).isEqualTo(at("2026-12-04T16:59:50.000Z"));
     assertThat(e.eventTimeSource()).isEqualTo("skew_corrected");
   }
 
