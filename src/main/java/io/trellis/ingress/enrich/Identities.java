@@ -32,6 +32,10 @@ final class Identities {
     String user = f.first(USER);
     String anonymous = f.first(ANONYMOUS);
     String distinct = f.first("distinct_id", "distinctId");
+    if (distinct == null) {
+      // posthog-js sends it among the event's properties, not beside them.
+      distinct = f.bodyPath("properties.distinct_id");
+    }
     if (distinct != null) {
       if (identified(f)) {
         user = user == null ? distinct : user;

@@ -83,11 +83,17 @@ class BrowserSdksIT {
           assertThat(e.path("user_agent").asText()).contains("Chrome/141");
           assertThat(e.path("ip").asText()).isEqualTo("127.0.0.1");
           assertThat(body(e).path("writeKey").asText()).isEqualTo("[redacted]");
+          ServerSdksIT.assertDerivedTimes(e, body(e).path("timestamp").asText());
+          assertThat(e.path("anonymous_id").asText())
+              .isEqualTo(body(e).path("anonymousId").asText())
+              .isNotEmpty();
           // The page call's properties.url is the page it names; the others come from the page.
           assertThat(e.path("click_id").asText())
               .isEqualTo(call.equals("page") ? "G-page-" + run : "G-segment-" + run);
         });
     assertThat(byId.get(ids.path("page").asText()).path("source").asText()).isEqualTo("seg");
+    assertThat(byId.get(ids.path("identify").asText()).path("user_id").asText())
+        .isEqualTo("user-" + run);
   }
 
   @Test
@@ -106,7 +112,12 @@ class BrowserSdksIT {
       assertThat(e.path("click_id").asText()).isEqualTo("G-rudder-" + run);
       assertThat(e.path("campaign").asText()).isEqualTo("spring");
       assertThat(e.path("headers").toString()).doesNotContain(keys.get("rudder"));
+      ServerSdksIT.assertDerivedTimes(e, body(e).path("originalTimestamp").asText());
+      assertThat(e.path("anonymous_id").asText())
+          .isEqualTo(body(e).path("anonymousId").asText())
+          .isNotEmpty();
     }
+    assertThat(byType.get("identify").path("user_id").asText()).isEqualTo("user-" + run);
   }
 
   @Test
@@ -136,7 +147,12 @@ class BrowserSdksIT {
       assertThat(e.path("body").asText()).doesNotContain(keys.get("posthog"));
       // posthog-js sends the batch's send time in the envelope (or the query): kept with each.
       assertThat(e.path("query_params").path("sent_at").asText()).isNotEmpty();
+      assertThat(e.path("event_time_source").asText()).isEqualTo("skew_corrected");
+      assertThat(e.path("client_timestamp").asText()).isNotEmpty();
     }
+    // Before identify, distinct_id is the browser's anonymous id; identify names the person.
+    assertThat(byType.get("$pageview").path("anonymous_id").asText()).isNotEmpty();
+    assertThat(byType.get("$identify").path("user_id").asText()).isEqualTo("user-" + run);
     JsonNode pageview = byType.get("$pageview");
     assertThat(pageview.path("click_id").asText()).isEqualTo("G-posthog-" + run);
     assertThat(pageview.path("campaign").asText()).isEqualTo("spring");
@@ -163,6 +179,8 @@ class BrowserSdksIT {
       assertThat(e.path("click_id").asText()).isEqualTo("G-snowplow-" + run);
       assertThat(e.path("campaign").asText()).isEqualTo("spring");
       assertThat(e.path("session_id").asText()).isNotEmpty();
+      assertThat(e.path("anonymous_id").asText()).isNotEmpty();
+      assertThat(e.path("event_time_source").asText()).as(e.toString()).isEqualTo("skew_corrected");
       assertThat(e.path("url").asText())
           .contains("/snowplow/[redacted]/")
           .doesNotContain(keys.get("snowplow"));

@@ -54,6 +54,8 @@ class SegmentSdkIT {
         assertThat(e.path("url").asText()).endsWith("/v1/batch");
         // analytics-node puts the send time only in the batch's envelope: kept with each event.
         ServerSdksIT.assertSentAt(e.path("query_params").path("sentAt").asText());
+        // The envelope's sentAt corrects the item's own timestamp.
+        ServerSdksIT.assertDerivedTimes(e, body(e).path("timestamp").asText());
         assertThat(e.toString()).doesNotContain(key);
       }
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.testing.NodeClients;
 import io.trellis.ingress.testing.RunningService;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -89,6 +90,8 @@ class ServerSdksIT {
             // The batch's own send time, beside each event's.
             assertSentAt(e.path("query_params").path("sentAt").asText());
             assertSentAt(body(e).path("sentAt").asText());
+            assertDerivedTimes(e, body(e).path("originalTimestamp").asText());
+            assertThat(e.path("user_id").asText()).isEqualTo("user-" + run);
             assertThat(e.path("session_id").asText()).isEqualTo("rs-" + run);
             assertThat(e.path("click_id").asText()).isEqualTo("G-" + run);
             assertThat(e.path("source").asText()).isEqualTo("newsletter");
@@ -115,6 +118,15 @@ class ServerSdksIT {
               "$groupidentify");
       // The batch's send time, which posthog-node puts only in the envelope, is kept with each.
       byId.values().forEach(e -> assertSentAt(e.path("query_params").path("sent_at").asText()));
+      // ... and corrects each event's clock; distinct_id from a server SDK is the person.
+      byId.values()
+          .forEach(
+              e -> {
+                assertDerivedTimes(e, body(e).path("timestamp").asText());
+                assertThat(e.path("sent_at").asText())
+                    .isEqualTo(e.path("query_params").path("sent_at").asText());
+              });
+      assertThat(byType.get("order_completed").path("user_id").asText()).isEqualTo("user-" + run);
       for (String call : List.of("capture", "pageview", "pageleave")) {
         JsonNode e = byId.get(ids.path(call).asText());
         assertThat(e).as(call).isNotNull();
@@ -156,6 +168,12 @@ class ServerSdksIT {
             assertThat(e.path("url").asText())
                 .endsWith("/snowplow/[redacted]/com.snowplowanalytics.snowplow/tp2");
             assertRelay(e, mode, "node");
+            assertThat(e.path("anonymous_id").asText()).isEqualTo("duid-" + run);
+            assertThat(e.path("event_time_source").asText()).isEqualTo("skew_corrected");
+            assertThat(Instant.parse(e.path("client_timestamp").asText()).toEpochMilli())
+                .isEqualTo(Long.parseLong(body(e).path("dtm").asText()));
+            assertThat(Instant.parse(e.path("sent_at").asText()).toEpochMilli())
+                .isEqualTo(Long.parseLong(body(e).path("stm").asText()));
             // The custom entity, sent as plain JSON (co), is stored as sent.
             JsonNode entity = BrowserSdksIT.contexts(e).path("data").path(0);
             assertThat(entity.path("schema").asText())
@@ -180,6 +198,23 @@ class ServerSdksIT {
       assertThat(pageView.path("click_id").asText()).isEqualTo("G-" + run);
       assertThat(pageView.path("referer").asText()).isEqualTo("https://search.example/");
     }
+  }
+
+  /**
+   * The derived time columns of an event whose SDK sent its own time and a send time: the client
+   * time is the one in the body, and event_time is corrected for the device's clock (here the same
+   * clock as the service's, so it lies between the client time and the receipt time).
+   */
+  static void assertDerivedTimes(JsonNode e, String bodyTime) {
+    assertThat(bodyTime).as("the SDK's own event time").isNotEmpty();
+    assertThat(Instant.parse(e.path("client_timestamp").asText()))
+        .isEqualTo(Instant.parse(bodyTime));
+    assertSentAt(e.path("sent_at").asText());
+    assertThat(e.path("event_time_source").asText()).isEqualTo("skew_corrected");
+    Instant eventTime = Instant.parse(e.path("event_time").asText());
+    assertThat(eventTime)
+        .isBetween(
+            Instant.parse(bodyTime).minusSeconds(5), Instant.parse(e.path("timestamp").asText()));
   }
 
   /** An ISO-8601 instant within the last hour: the time an SDK sent a batch. */

@@ -70,6 +70,26 @@ class IdentitiesTest {
   }
 
   @Test
+  void postHogJsSendsDistinctIdAmongTheProperties() {
+    // The shape posthog-js 1.449 posts to /e/: distinct_id inside properties, no top-level one.
+    Enrichment before =
+        post(
+            Endpoint.POSTHOG,
+            "{\"event\":\"$pageview\",\"properties\":{\"distinct_id\":\"01a2-device\","
+                + "\"$device_id\":\"01a2-device\",\"$is_identified\":false}}");
+    Enrichment after =
+        post(
+            Endpoint.POSTHOG,
+            "{\"event\":\"$identify\",\"properties\":{\"distinct_id\":\"user-42\","
+                + "\"$device_id\":\"01a2-device\",\"$is_identified\":true}}");
+
+    assertThat(before.userId()).isEmpty();
+    assertThat(before.anonymousId()).isEqualTo("01a2-device");
+    assertThat(after.userId()).isEqualTo("user-42");
+    assertThat(after.anonymousId()).isEqualTo("01a2-device");
+  }
+
+  @Test
   void snowplowsUidAndDomainUserIdFromAPixel() {
     Enrichment e =
         enricher.enrich(
