@@ -144,17 +144,16 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
     }
   }
 
-  /** What runs, without paths' contents. */
+  /** What runs, for the start-up log: a line a person reads, without paths' contents. */
   @Override
   public String toString() {
-    return "Enricher{userAgent="
-        + (userAgents != null)
-        + ", referrer="
-        + (referrers != null)
-        + ", geo="
-        + (geo.isEmpty() ? "off" : geo.toString())
-        + ", privacySignal="
-        + config.privacySignal()
-        + "}";
+    return "user agent "
+        + (userAgents != null ? "on" : "off")
+        + ", referrer class "
+        + (referrers != null ? "on" : "off")
+        + ", geo "
+        + (geo.isEmpty() ? "off" : "from " + geo)
+        + ", privacy signal "
+        + (config.privacySignal() ? "on" : "off");
   }
 }
