@@ -85,8 +85,13 @@ abstract class ClickHouseServiceContract {
           .toList();
 
   private List<JsonNode> rows(String table) {
+    return rows(table, List.of());
+  }
+
+  /** The table's rows, with {@code C__seconds} for each of {@code times} (whole epoch seconds). */
+  private List<JsonNode> rows(String table, List<String> times) {
     StringBuilder seconds = new StringBuilder();
-    for (String c : EVENT_TIMES) {
+    for (String c : times) {
       seconds.append(", toUnixTimestamp(").append(c).append(") AS ").append(c).append("__seconds");
     }
     return server.rows(
@@ -295,7 +300,7 @@ abstract class ClickHouseServiceContract {
       long after = System.currentTimeMillis();
 
       await("6 rows are in ClickHouse", Duration.ofSeconds(30), () -> count("endpoints") == 6);
-      List<JsonNode> stored = rows("endpoints");
+      List<JsonNode> stored = rows("endpoints", EVENT_TIMES);
       assertThat(stored).hasSize(6);
 
       Map<String, JsonNode> files = new HashMap<>();
