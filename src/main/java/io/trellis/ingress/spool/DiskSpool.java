@@ -9,8 +9,6 @@ import io.trellis.ingress.base.DurableFiles;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Durations;
 import io.trellis.ingress.config.Sizes;
-import io.trellis.ingress.event.EventCodec;
-import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,8 +39,7 @@ import org.slf4j.LoggerFactory;
  *                          deliver-files   deliver-clickhouse   ...   each: own thread, own cursor
  * </pre>
  *
- * <p>Thread-safe. {@link #append} never blocks: it encodes, checks sizes and the budget, and
- * queues.
+ * <p>Thread-safe. {@link #appendRecords} never blocks: it checks sizes and the budget, and queues.
  */
 public final class DiskSpool implements Spool {
   private static final Logger log = LoggerFactory.getLogger(DiskSpool.class);
@@ -301,7 +298,7 @@ public final class DiskSpool implements Spool {
   }
 
   @Override
-  public void append(List<TrafficEvent> events, Executor executor, Completion completion) {
+  public void appendRecords(List<byte[]> records, Executor executor, Completion completion) {
     requireNonNull(executor, "executor is null");
     requireNonNull(completion, "completion is null");
     if (closed) {
@@ -315,19 +312,18 @@ public final class DiskSpool implements Spool {
       completion.completed(new SpoolFullException("cannot store events durably: " + failure));
       return;
     }
-    if (events.isEmpty()) {
+    if (records.isEmpty()) {
       completion.completed(null);
       return;
     }
-    List<byte[]> payloads = new ArrayList<>(events.size());
     long bytes = 0;
-    for (int i = 0; i < events.size(); i++) {
-      byte[] p = EventCodec.encode(events.get(i));
+    for (int i = 0; i < records.size(); i++) {
+      byte[] p = records.get(i);
       if (p.length > config.maxRecordBytes()) {
         refusedTooLarge.increment();
         completion.completed(
             new RecordTooLargeException(
-                (events.size() == 1 ? "the event" : "event " + i + " of the batch")
+                (records.size() == 1 ? "the event" : "event " + i + " of the batch")
                     + " takes "
                     + p.length
                     + " bytes; the largest event stored is "
@@ -335,7 +331,6 @@ public final class DiskSpool implements Spool {
                     + " bytes"));
         return;
       }
-      payloads.add(p);
       bytes += RecordFrame.frameBytes(p.length);
     }
     if (!budget.tryReserve(bytes) && (segmentLog.dropSpares() == 0 || !budget.tryReserve(bytes))) {
@@ -353,7 +348,7 @@ public final class DiskSpool implements Spool {
     if (budgetLog.full()) {
       budgetLog.room();
     }
-    writer.enqueue(new GroupCommitWriter.Pending(payloads, bytes, executor, completion));
+    writer.enqueue(new GroupCommitWriter.Pending(records, bytes, executor, completion));
   }
 
   @Override

@@ -1,6 +1,8 @@
 package io.trellis.ingress.spool;
 
+import io.trellis.ingress.event.EventCodec;
 import io.trellis.ingress.event.TrafficEvent;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -25,17 +27,27 @@ public interface Spool extends AutoCloseable {
   Executor DIRECT = Runnable::run;
 
   /**
-   * Appends the events atomically: all of them are accepted or none. The completion gets {@link
-   * SpoolFullException} when over budget (answer 503), {@link RecordTooLargeException} when an
-   * event is larger than a record may be (answer 413), or another exception when the spool cannot
-   * write (answer 503); null once the events are stored.
+   * Appends encoded events ({@link io.trellis.ingress.event.EventCodec} records) atomically: all of
+   * them are accepted or none. The spool keeps the arrays as they are: the caller must not change
+   * them afterwards. The completion gets {@link SpoolFullException} when over budget (answer 503),
+   * {@link RecordTooLargeException} when a record is larger than a record may be (answer 413), or
+   * another exception when the spool cannot write (answer 503); null once the events are stored.
    *
    * <p>A refusal known at once is given on the calling thread before this returns. Otherwise the
    * completion runs through {@code executor}, and the appends of one group that name the same
    * executor are completed by one task on it: an HTTP event loop is woken once per group, not once
    * per request.
    */
-  void append(List<TrafficEvent> events, Executor executor, Completion completion);
+  void appendRecords(List<byte[]> records, Executor executor, Completion completion);
+
+  /** {@link #appendRecords} of the events, each encoded with {@link EventCodec#encode}. */
+  default void append(List<TrafficEvent> events, Executor executor, Completion completion) {
+    List<byte[]> records = new ArrayList<>(events.size());
+    for (TrafficEvent e : events) {
+      records.add(EventCodec.encode(e));
+    }
+    appendRecords(records, executor, completion);
+  }
 
   /** {@link #append(List, Executor, Completion)} as a future, completed on the writer's thread. */
   default CompletableFuture<Void> append(List<TrafficEvent> events) {
