@@ -33,7 +33,8 @@ class GroupCommitTest {
 
   @Test
   void aLoneAppendIsAcknowledgedWhenAppendsStopArrivingNotAtTheMaximumDelay() throws Exception {
-    // A 60 s delay gives a 6 s idle gap: the append must be durable long before the 60 s are up.
+    // A 20 s delay gives a 2 s idle gap: the lone append is durable after that gap, long before
+    // the 20 s are up. The bound in between leaves a loaded machine 13 s for one fsync.
     SpoolConfig c =
         config(
             Map.of(
@@ -42,33 +43,36 @@ class GroupCommitTest {
                 "spool.group-commit",
                 "fixed",
                 "spool.fsync-max-delay",
-                "60s"));
+                "20s"));
     try (DiskSpool spool = open(c, new SimpleMeterRegistry())) {
       long t0 = System.nanoTime();
-      spool.append(List.of(event("lone"))).get(40, TimeUnit.SECONDS);
-      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(40);
+      spool.append(List.of(event("lone"))).get(30, TimeUnit.SECONDS);
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(15);
     }
   }
 
   @Test
   void adaptiveGroupsDoNotWaitForCompanyThatIsNotComing() throws Exception {
-    // Fixed, this delay would hold a lone append for its 6 s idle gap; adaptive, appends that
-    // come one at a time (each after the previous one's fsync) never wait for company.
-    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "60s"));
+    // Fixed, this delay would hold each lone append for its 60 s idle gap; adaptive, appends that
+    // come one at a time (each after the previous one's fsync) never wait for company. Five
+    // appends in well under one such gap tell the two apart however slow the fsyncs are.
+    SpoolConfig c = config(Map.of("spool.fsync", "group", "spool.fsync-max-delay", "10m"));
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     try (DiskSpool spool = open(c, metrics)) {
       long t0 = System.nanoTime();
       for (int i = 0; i < 5; i++) {
-        spool.append(List.of(event("alone-" + i))).get(40, TimeUnit.SECONDS);
+        spool.append(List.of(event("alone-" + i))).get(50, TimeUnit.SECONDS);
       }
-      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(3);
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(50);
     }
     assertThat(metrics.get("trellis.spool.fsync").timer().count()).isEqualTo(5);
   }
 
   @Test
   void appendsArrivingTogetherStillShareOneFsync() throws Exception {
-    // A long idle gap (1 s) so that 200 appends queued back to back always land in few groups.
+    // A long idle gap (1 s) so that 200 appends queued back to back land in few groups. Each
+    // time a loaded machine pauses the appending thread for longer than the gap, a group closes
+    // early: the bound is "far fewer fsyncs than appends", not an exact count.
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     SpoolConfig c =
         config(
@@ -87,7 +91,7 @@ class GroupCommitTest {
       CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     }
     long fsyncs = metrics.get("trellis.spool.fsync").timer().count();
-    assertThat(fsyncs).isBetween(1L, 3L);
+    assertThat(fsyncs).isBetween(1L, 20L);
     assertThat(metrics.get("trellis.spool.appended.events").counter().count()).isEqualTo(200.0);
   }
 
@@ -139,9 +143,10 @@ class GroupCommitTest {
       loopB.shutdown();
     }
     assertThat(wrongThread).isEmpty();
+    // Few groups (a pause of the appending thread longer than the 1 s idle gap closes one early),
+    // and at most one task per executor and group: not 200.
     long groups = metrics.get("trellis.spool.group.events").summary().count();
-    assertThat(groups).isBetween(1L, 3L);
-    // At most one task per executor and group: not 200.
+    assertThat(groups).isBetween(1L, 20L);
     assertThat(tasks.get()).isBetween(2, (int) (2 * groups));
   }
 }
