@@ -316,7 +316,6 @@ public final class DiskSpool implements Spool {
       completion.completed(null);
       return;
     }
-    long bytes = 0;
     for (int i = 0; i < records.size(); i++) {
       byte[] p = records.get(i);
       if (p.length > config.maxRecordBytes()) {
@@ -331,8 +330,8 @@ public final class DiskSpool implements Spool {
                     + " bytes"));
         return;
       }
-      bytes += RecordFrame.frameBytes(p.length);
     }
+    long bytes = RecordFrame.appendBytes(records, config.maxRecordBytes());
     if (!budget.tryReserve(bytes) && (segmentLog.dropSpares() == 0 || !budget.tryReserve(bytes))) {
       refusedFull.increment();
       budgetLog.refused();
@@ -375,7 +374,7 @@ public final class DiskSpool implements Spool {
     }
     // Spare files give way to the first append that needs their room: not counted as full here.
     long used = budget.used() - segmentLog.spareBytes();
-    if (used + RecordFrame.frameBytes(config.maxRecordBytes()) > budget.max()) {
+    if (used + RecordFrame.singleBatchBytes(config.maxRecordBytes()) > budget.max()) {
       StringBuilder sb =
           new StringBuilder("spool is full: ")
               .append(Sizes.format(used))
@@ -407,7 +406,9 @@ public final class DiskSpool implements Spool {
     }
     // Room for the largest event, counted as readiness counts it (spares give way to appends).
     if (budgetLog.full()
-        && budget.used() - segmentLog.spareBytes() + RecordFrame.frameBytes(config.maxRecordBytes())
+        && budget.used()
+                - segmentLog.spareBytes()
+                + RecordFrame.singleBatchBytes(config.maxRecordBytes())
             <= budget.max()) {
       budgetLog.room();
     }

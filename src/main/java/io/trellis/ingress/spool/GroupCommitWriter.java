@@ -99,7 +99,7 @@ final class GroupCommitWriter implements Runnable {
             config.groupCommit() == SpoolConfig.GroupCommit.ADAPTIVE,
             config.fsyncMaxDelay().toNanos());
     this.maxGroupBytes = Math.max(1, config.fsyncMaxBytes());
-    this.probeBytes = Math.min(PROBE_BYTES, RecordFrame.frameBytes(config.maxRecordBytes()));
+    this.probeBytes = Math.min(PROBE_BYTES, RecordFrame.singleBatchBytes(config.maxRecordBytes()));
     this.appendedEvents = metrics.counter("trellis.spool.appended.events");
     this.appendedBytes = metrics.counter("trellis.spool.appended.bytes");
     this.fsyncTimer = metrics.timer("trellis.spool.fsync");
@@ -214,9 +214,7 @@ final class GroupCommitWriter implements Runnable {
 
   private boolean write(Pending p) {
     try {
-      for (byte[] payload : p.payloads) {
-        segmentLog.append(payload);
-      }
+      segmentLog.append(p.payloads);
       return true;
     } catch (IOException | RuntimeException e) {
       writeFailed(e);

@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
- * Rebuilds the header of a segment whose header is damaged, from what the file name and the records
- * carry: the base offset is in the name, every record carries its own offset and checksum, and the
- * one thing only the header holds, the salt, can be solved from the records' checksums.
+ * Rebuilds the header of a segment whose header is damaged, from what the file name and the frames
+ * carry: the base offset is in the name, every frame (a batch or an event of an earlier release,
+ * see {@link RecordFrame}) carries its first offset and checksum, and the one thing only the header
+ * holds, the salt, can be solved from the frames' checksums.
  *
  * <p>CRC32C is affine over GF(2): for inputs of one length, {@code crc(a ^ b) = crc(a) ^ crc(b) ^
  * crc(0)}. A record's checksum covers {@code salt || offset || payload}, so it equals {@code
@@ -107,8 +108,8 @@ final class HeaderRecovery {
 
   /**
    * The equations the first records give, one per checksum bit: {@code {mask of salt bits, right
-   * hand side (0 or 1)}}. Records are followed by their length fields from the first record's
-   * position, as long as their offsets count up from the base.
+   * hand side (0 or 1)}}. Frames are followed by their length fields from the first frame's
+   * position, as long as their offsets count up from the base (a batch frame by its count).
    */
   private static Chain equations(FileChannel ch, long base, int maxRecordBytes, long size)
       throws IOException {
@@ -116,21 +117,37 @@ final class HeaderRecovery {
     int records = 0;
     CRC32C crc = new CRC32C();
     long p = Segment.HEADER_BYTES;
-    ByteBuffer head = ByteBuffer.allocate(RecordFrame.HEADER_BYTES);
+    ByteBuffer head = ByteBuffer.allocate(RecordFrame.BATCH_HEADER_BYTES);
+    long expected = base;
     for (int k = 0; k < MAX_RECORDS && p + RecordFrame.HEADER_BYTES <= size; k++) {
       head.clear();
       FileReads.readAt(ch, head, p);
       if (head.remaining() < RecordFrame.HEADER_BYTES) {
         break;
       }
-      int length = head.getInt(0);
+      int field = head.getInt(0);
+      boolean batch = (field & RecordFrame.BATCH_FLAG) != 0;
+      int length = field & ~RecordFrame.BATCH_FLAG;
       int storedCrc = head.getInt(4);
       long offset = head.getLong(8);
-      if (length < 1 || length > maxRecordBytes || p + RecordFrame.HEADER_BYTES + length > size) {
+      int max = batch ? RecordFrame.maxBatchLength(maxRecordBytes) : maxRecordBytes;
+      if (length < 1 || length > max || p + RecordFrame.HEADER_BYTES + length > size) {
         break;
       }
-      if (offset != base + k) {
+      if (offset != expected) {
         break;
+      }
+      if (batch) {
+        if (head.remaining() < RecordFrame.BATCH_HEADER_BYTES) {
+          break;
+        }
+        int count = head.getInt(RecordFrame.HEADER_BYTES);
+        if (count < 1 || count > length / RecordFrame.MIN_EVENT_BYTES) {
+          break;
+        }
+        expected += count;
+      } else {
+        expected++;
       }
       if (length <= MAX_EQUATION_RECORD) {
         ByteBuffer data = ByteBuffer.allocate(8 + length);

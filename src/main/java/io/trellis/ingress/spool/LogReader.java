@@ -13,9 +13,10 @@ import org.slf4j.LoggerFactory;
  * segment, never past what the writer published. Records are read from the files (the page cache),
  * not kept on the heap, so a sink that is down for hours costs disk, not memory.
  *
- * <p>Every frame is validated as it is read. A corrupt one is quarantined (once, whichever sink
- * finds it first), the reader resumes at the next good record, and the sink simply never sees the
- * corrupt bytes: no loop, no stop.
+ * <p>Every frame is validated as it is read, and a batch frame's events are handed out one by one
+ * with their offsets; a start offset inside a batch frame skips the frame's earlier events. A
+ * corrupt frame is quarantined (once, whichever sink finds it first), the reader resumes at the
+ * next good frame, and the sink simply never sees the corrupt bytes: no loop, no stop.
  *
  * <p>Not thread-safe: owned by one delivery thread.
  */
@@ -111,14 +112,22 @@ final class LogReader implements AutoCloseable {
     }
     long resume = scanner.resync(bad + 1);
     long to = resume >= 0 ? resume : end;
-    if (segmentLog.quarantine().range(segment.path, bad, to, why)) {
+    long next = resume >= 0 ? scanner.resyncOffset() : -1;
+    if (next < 0 && segment.sealed()) {
+      Segment after = segmentLog.segmentAfter(segment);
+      next = after == null ? -1 : after.baseOffset;
+    }
+    String offsets = Quarantine.lostOffsets(scanner.lastOffset(), next);
+    if (segmentLog.quarantine().range(segment.path, bad, to, why, offsets)) {
       log.warn(
-          "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to quarantine",
+          "Spool segment {}: corrupt frame at byte {} ({}); moved bytes {}..{} to quarantine,"
+              + " events at offsets {}",
           segment.path,
           bad,
           why,
           bad,
-          to);
+          to,
+          offsets);
     }
     scanner.seek(to);
   }

@@ -47,6 +47,14 @@ final class Quarantine {
    * skips the range anyway (the original bytes stay in the segment until it is deleted).
    */
   synchronized boolean range(Path segment, long from, long to, String reason) {
+    return range(segment, from, to, reason, null);
+  }
+
+  /**
+   * As {@link #range(Path, long, long, String)}, for the bytes of damaged frames: {@code events}
+   * are the offsets of the events they held (see {@link #lostOffsets}), written into the note.
+   */
+  synchronized boolean range(Path segment, long from, long to, String reason, String events) {
     String name = segment.getFileName() + "@" + from;
     Path target = dir.resolve(name + ".bin");
     if (Files.exists(target)) {
@@ -60,7 +68,8 @@ final class Quarantine {
       }
       byte[] copy = new byte[data.remaining()];
       data.get(copy);
-      DurableFiles.writeAtomically(dir.resolve(name + ".txt"), note(segment, from, to, reason));
+      DurableFiles.writeAtomically(
+          dir.resolve(name + ".txt"), note(segment, from, to, reason, events));
       DurableFiles.writeAtomically(target, copy);
     } catch (IOException | UncheckedIOException e) {
       log.error("Could not copy corrupt bytes {}..{} of {} into {}: {}", from, to, segment, dir, e);
@@ -75,7 +84,7 @@ final class Quarantine {
     Files.createDirectories(dir);
     String name = file.getFileName() + "@whole";
     long size = Files.size(file);
-    DurableFiles.writeAtomically(dir.resolve(name + ".txt"), note(file, 0, size, reason));
+    DurableFiles.writeAtomically(dir.resolve(name + ".txt"), note(file, 0, size, reason, null));
     Files.move(file, dir.resolve(name + ".bin"), StandardCopyOption.REPLACE_EXISTING);
     DurableFiles.syncDirectory(file.getParent());
     ranges.increment();
@@ -95,7 +104,23 @@ final class Quarantine {
     }
   }
 
-  private static byte[] note(Path file, long from, long to, String reason) {
+  /**
+   * The offsets of the events in damaged frames, from what surrounds them: every offset after the
+   * last good event before them up to the first good one after them ({@code next}, or -1 when no
+   * good frame follows in the segment). A damaged frame's own header cannot be trusted, but offsets
+   * count up without gaps within a segment, so the missing ones are exactly these.
+   */
+  static String lostOffsets(long lastGood, long next) {
+    if (next < 0) {
+      return (lastGood + 1) + "..";
+    }
+    if (next <= lastGood + 1) {
+      return "none";
+    }
+    return (lastGood + 1) + ".." + (next - 1);
+  }
+
+  private static byte[] note(Path file, long from, long to, String reason, String events) {
     return ("file="
             + file.getFileName()
             + "\nfrom="
@@ -104,6 +129,7 @@ final class Quarantine {
             + to
             + "\nreason="
             + reason
+            + (events == null ? "" : "\noffsets=" + events)
             + "\nat="
             + Instant.now()
             + "\n")

@@ -29,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The spool's append log: segment files in one directory, one record per event, offsets counting
+ * The spool's append log: segment files in one directory, one frame per append, offsets counting
  * events. The layout of a segment is drawn in {@link Segment}, the layout of a record in {@link
  * RecordFrame}:
  *
@@ -90,7 +90,6 @@ final class SegmentLog implements AutoCloseable {
 
   // Writer-thread state.
   private final ByteBuffer buffer;
-  private final ByteBuffer header = ByteBuffer.allocate(RecordFrame.HEADER_BYTES);
   private final CRC32C crc = new CRC32C();
   private final SecureRandom random = new SecureRandom();
   private final ConcurrentLinkedDeque<Spare> spares = new ConcurrentLinkedDeque<>();
@@ -181,8 +180,8 @@ final class SegmentLog implements AutoCloseable {
       }
       if (header == null) {
         long size = Files.size(path);
-        // Any record the file may hold has an offset below this bound (a record takes 17+ bytes).
-        long bound = base + size / (RecordFrame.HEADER_BYTES + 1) + 1;
+        // Any event the file may hold has an offset below this bound (an event takes 5+ bytes).
+        long bound = base + size / RecordFrame.MIN_EVENT_BYTES + 1;
         if (size > Segment.HEADER_BYTES || !last) {
           log.atWarn()
               .addKeyValue("file", path.toString())
@@ -326,21 +325,24 @@ final class SegmentLog implements AutoCloseable {
         String why = scanner.problem();
         long resume = scanner.resync(bad + 1);
         if (resume >= 0) {
-          if (quarantine.range(path, bad, resume, why)) {
+          String offsets = Quarantine.lostOffsets(scanner.lastOffset(), scanner.resyncOffset());
+          if (quarantine.range(path, bad, resume, why, offsets)) {
             recovery.quarantinedRanges++;
             recovery.quarantinedBytes += resume - bad;
             log.atWarn()
                 .addKeyValue("file", path.toString())
                 .addKeyValue("byte_offset", bad)
                 .addKeyValue("bytes", resume - bad)
+                .addKeyValue("offsets", offsets)
                 .log(
-                    "Spool segment {}: corrupt record at byte {} ({}); moved bytes {}..{} to"
-                        + " quarantine and continued",
+                    "Spool segment {}: corrupt frame at byte {} ({}); moved bytes {}..{} to"
+                        + " quarantine and continued; events at offsets {}",
                     path,
                     bad,
                     why,
                     bad,
-                    resume);
+                    resume,
+                    offsets);
           } else {
             log.info(
                 "Spool segment {}: skipping corrupt bytes {}..{}, already in quarantine",
@@ -412,29 +414,51 @@ final class SegmentLog implements AutoCloseable {
 
   // ---- writer thread ----
 
-  /** Frames and buffers one record, starting a new segment first when it would not fit. */
-  long append(byte[] payload) throws IOException {
+  /**
+   * Frames and buffers the events of one append as one batch frame (several when they exceed {@code
+   * spool.max-record-size} together), starting a new segment first when a frame would not fit.
+   * Returns the offset of the first event.
+   */
+  long append(List<byte[]> payloads) throws IOException {
     if (active == null) {
       startSegment(nextOffset);
     }
-    int frame = RecordFrame.frameBytes(payload.length);
+    long first = nextOffset;
+    int maxLength = RecordFrame.maxBatchLength(maxRecordBytes);
+    int from = 0;
+    while (from < payloads.size()) {
+      int length = 4 + RecordFrame.ENTRY_HEADER_BYTES + payloads.get(from).length;
+      int to = from + 1;
+      while (to < payloads.size()) {
+        int entry = RecordFrame.ENTRY_HEADER_BYTES + payloads.get(to).length;
+        if (length + entry > maxLength) {
+          break;
+        }
+        length += entry;
+        to++;
+      }
+      appendFrame(payloads, from, to, RecordFrame.HEADER_BYTES + length);
+      from = to;
+    }
+    return first;
+  }
+
+  private void appendFrame(List<byte[]> payloads, int from, int to, int frame) throws IOException {
     if (writtenPosition + buffer.position() + frame > segmentBytes) {
       roll();
     }
-    long offset = nextOffset++;
-    header.clear();
-    RecordFrame.putHeader(header, offset, payload, active.header.salt(), crc);
-    header.flip();
+    long offset = nextOffset;
+    nextOffset += to - from;
     if (frame > buffer.remaining()) {
       flush();
     }
     if (frame > buffer.capacity()) {
-      writeFully(header);
-      writeFully(ByteBuffer.wrap(payload));
+      ByteBuffer big = ByteBuffer.allocate(frame);
+      RecordFrame.putBatch(big, offset, payloads, from, to, active.header.salt(), crc);
+      writeFully(big.flip());
     } else {
-      buffer.put(header).put(payload);
+      RecordFrame.putBatch(buffer, offset, payloads, from, to, active.header.salt(), crc);
     }
-    return offset;
   }
 
   /** Writes buffered records to the file (the page cache). */

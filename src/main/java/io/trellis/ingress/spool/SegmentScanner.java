@@ -6,10 +6,12 @@ import java.nio.channels.FileChannel;
 import java.util.zip.CRC32C;
 
 /**
- * Reads the records of one segment file in order and validates each frame (length in range, record
- * inside the readable end, CRC32C, offset after the previous one). After a bad frame, {@link
- * #resync} searches byte by byte for the next good one, which is what lets a corrupt record in the
- * middle of a segment be skipped and quarantined instead of ending the log there.
+ * Reads the events of one segment file in order and validates each frame (length in range, frame
+ * inside the readable end, CRC32C, offsets after the previous frame's), batch frames and the event
+ * frames of earlier releases alike ({@link RecordFrame}). A batch frame is validated whole, then
+ * handed out one event at a time, each with its own offset. After a bad frame, {@link #resync}
+ * searches byte by byte for the next good one, which is what lets a corrupt frame in the middle of
+ * a segment be skipped and quarantined instead of ending the log there.
  *
  * <p>Used by recovery, by each sink's reader and by {@code spool status}. Not thread-safe: one
  * owner.
@@ -37,7 +39,20 @@ final class SegmentScanner {
   private long recordPosition;
   private int payloadPos;
   private int payloadLength;
+  private boolean batch;
   private String problem;
+
+  // The frame validate() found: its first offset, events and where its first payload is.
+  private long frameOffset;
+  private int frameCount;
+  private int frameLength;
+  private boolean frameBatch;
+  private int framePayloadPos;
+  private int framePayloadLength;
+
+  // Events of the current batch frame not handed out yet, and where the next entry is in buf.
+  private int eventsLeft;
+  private int entryPos;
 
   /**
    * @param header the segment's header: where the first record starts, the checksums' salt
@@ -56,8 +71,19 @@ final class SegmentScanner {
     this.buf.limit(0);
   }
 
-  /** Reads the next record: {@link Status#RECORD} (position moves past it), END or CORRUPT. */
+  /**
+   * Reads the next event: {@link Status#RECORD}, END or CORRUPT. The position moves past a frame
+   * when its first event is read; the other events of a batch frame come from memory.
+   */
   Status next() throws IOException {
+    if (eventsLeft > 0) {
+      eventsLeft--;
+      recordOffset++;
+      payloadLength = buf.getInt(entryPos);
+      payloadPos = entryPos + RecordFrame.ENTRY_HEADER_BYTES;
+      entryPos = payloadPos + payloadLength;
+      return Status.RECORD;
+    }
     if (position >= end) {
       return Status.END;
     }
@@ -66,8 +92,14 @@ final class SegmentScanner {
       return Status.CORRUPT;
     }
     recordPosition = position;
-    position += RecordFrame.HEADER_BYTES + payloadLength;
-    lastOffset = recordOffset;
+    position += RecordFrame.HEADER_BYTES + frameLength;
+    recordOffset = frameOffset;
+    batch = frameBatch;
+    payloadPos = framePayloadPos;
+    payloadLength = framePayloadLength;
+    entryPos = payloadPos + payloadLength;
+    eventsLeft = frameCount - 1;
+    lastOffset = frameOffset + frameCount - 1;
     return Status.RECORD;
   }
 
@@ -84,8 +116,15 @@ final class SegmentScanner {
     return -1;
   }
 
+  /** The first offset of the frame the last successful {@link #resync} found. */
+  long resyncOffset() {
+    return frameOffset;
+  }
+
+  /** Moves to a frame boundary (as {@link #resync} found one); the rest of a frame is dropped. */
   void seek(long newPosition) {
     this.position = newPosition;
+    this.eventsLeft = 0;
   }
 
   void end(long newEnd) {
@@ -108,12 +147,14 @@ final class SegmentScanner {
     return recordOffset;
   }
 
+  /** Where the frame of the last event starts (a batch frame's events share it). */
   long recordPosition() {
     return recordPosition;
   }
 
+  /** Bytes the last event takes on disk: its frame, or its entry in a batch frame. */
   int frameBytes() {
-    return RecordFrame.HEADER_BYTES + payloadLength;
+    return (batch ? RecordFrame.ENTRY_HEADER_BYTES : RecordFrame.HEADER_BYTES) + payloadLength;
   }
 
   /** The payload of the last record; valid until the next call on this scanner. */
@@ -126,7 +167,7 @@ final class SegmentScanner {
     return problem;
   }
 
-  /** Null and the record fields set when a good frame starts at {@code p}; what is wrong else. */
+  /** Null and the frame fields set when a good frame starts at {@code p}; what is wrong else. */
   private String validate(long p) throws IOException {
     long left = end - p;
     if (left < RecordFrame.HEADER_BYTES) {
@@ -136,11 +177,15 @@ final class SegmentScanner {
       return "file ends before the record header";
     }
     int at = (int) (p - bufStart);
-    int length = buf.getInt(at);
+    int field = buf.getInt(at);
     int storedCrc = buf.getInt(at + 4);
     long offset = buf.getLong(at + 8);
-    if (length < 1 || length > maxRecordBytes) {
-      return "record length " + length + " out of range";
+    boolean isBatch = (field & RecordFrame.BATCH_FLAG) != 0;
+    int length = field & ~RecordFrame.BATCH_FLAG;
+    int min = isBatch ? 4 + RecordFrame.MIN_EVENT_BYTES : 1;
+    int max = isBatch ? RecordFrame.maxBatchLength(maxRecordBytes) : maxRecordBytes;
+    if (length < min || length > max) {
+      return (isBatch ? "batch frame length " : "record length ") + length + " out of range";
     }
     if (RecordFrame.HEADER_BYTES + (long) length > left) {
       return "record of " + length + " bytes runs past the end (" + left + " bytes left)";
@@ -155,10 +200,50 @@ final class SegmentScanner {
     if (offset <= lastOffset) {
       return "offset " + offset + " is not after " + lastOffset;
     }
-    recordOffset = offset;
-    payloadPos = at + RecordFrame.HEADER_BYTES;
-    payloadLength = length;
+    int count = 1;
+    int first = at + RecordFrame.HEADER_BYTES;
+    int firstLength = length;
+    if (isBatch) {
+      count = buf.getInt(at + RecordFrame.HEADER_BYTES);
+      first = at + RecordFrame.BATCH_HEADER_BYTES;
+      String bad = checkEntries(first, at + RecordFrame.HEADER_BYTES + length, count);
+      if (bad != null) {
+        return bad;
+      }
+      if (offset + count - 1 < offset) {
+        return "offsets of " + count + " events from " + offset + " overflow";
+      }
+      firstLength = buf.getInt(first);
+      first += RecordFrame.ENTRY_HEADER_BYTES;
+    }
+    frameOffset = offset;
+    frameCount = count;
+    frameLength = length;
+    frameBatch = isBatch;
+    framePayloadPos = first;
+    framePayloadLength = firstLength;
     return null;
+  }
+
+  /**
+   * Null when the entries from {@code pos} are {@code count} payloads of at least one byte that end
+   * exactly at {@code end}. A frame whose checksum passed fails this only if it was written wrong.
+   */
+  private String checkEntries(int pos, int end, int count) {
+    if (count < 1 || count > (end - pos) / RecordFrame.MIN_EVENT_BYTES) {
+      return "batch frame count " + count + " out of range";
+    }
+    for (int i = 0; i < count; i++) {
+      if (end - pos < RecordFrame.MIN_EVENT_BYTES) {
+        return "batch frame ends before event " + i + " of " + count;
+      }
+      int n = buf.getInt(pos);
+      if (n < 1 || n > end - pos - RecordFrame.ENTRY_HEADER_BYTES) {
+        return "batch frame event " + i + " has length " + n;
+      }
+      pos += RecordFrame.ENTRY_HEADER_BYTES + n;
+    }
+    return pos == end ? null : "batch frame has " + (end - pos) + " bytes after its events";
   }
 
   /** Makes bytes {@code [p, p + n)} available in the buffer; false when the file is shorter. */

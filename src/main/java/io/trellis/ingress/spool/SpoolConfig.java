@@ -128,7 +128,7 @@ public record SpoolConfig(
               "On shutdown, how long sinks may drain; what is left stays for the next start."));
 
   /** Frame and segment header overhead around the largest record, see {@link SegmentLog}. */
-  private static final long OVERHEAD = Segment.HEADER_BYTES + RecordFrame.HEADER_BYTES;
+  private static final long OVERHEAD = Segment.HEADER_BYTES + RecordFrame.singleBatchBytes(0);
 
   public SpoolConfig {
     if (fsyncMaxDelay.isNegative()) {

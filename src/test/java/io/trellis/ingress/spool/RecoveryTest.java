@@ -45,7 +45,7 @@ class RecoveryTest {
     return SegmentLog.listSegments(spoolDir());
   }
 
-  /** Byte positions of the records in a segment, read from the length fields. */
+  /** Byte positions of the frames in a segment, read from the length fields. */
   static List<Long> recordPositions(Path segment) throws Exception {
     List<Long> out = new ArrayList<>();
     try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "r")) {
@@ -53,7 +53,7 @@ class RecoveryTest {
       while (p + RecordFrame.HEADER_BYTES <= f.length()) {
         f.seek(p);
         out.add(p);
-        p += RecordFrame.HEADER_BYTES + f.readInt();
+        p += RecordFrame.HEADER_BYTES + (f.readInt() & ~RecordFrame.BATCH_FLAG);
       }
     }
     return out;

@@ -42,6 +42,7 @@ class SpoolUpgradeTest {
     assertThat(acked).hasSizeGreaterThan(100);
 
     TestSink sink = new TestSink("files");
+    int total;
     SpoolConfig config =
         config(Map.of("spool.segment-size", "1MiB", "spool.max-record-size", "512KiB"));
     try (DiskSpool spool =
@@ -70,6 +71,27 @@ class SpoolUpgradeTest {
           .anySatisfy(e -> assertThat(e.event().bodyBase64()).isEmpty());
       SpooledEvent last = sink.stored.get(sink.stored.size() - 1);
       assertThat(last.eventId()).isEqualTo("after-the-upgrade");
+      spool.append(Events.events("batch-after-", 50)).get();
+      sink.awaitStored(delivered.size() + 50);
+      total = sink.stored.size();
+    }
+    // The segment now holds the earlier release's event frames, then this release's batch
+    // frames: a restart recovers it whole, and a reader from the start reads both.
+    TestSink fresh = new TestSink("audit");
+    try (DiskSpool spool =
+        DiskSpool.open(
+            spoolDir,
+            dir.resolve("dead-letters"),
+            config,
+            List.of(fresh),
+            new SimpleMeterRegistry())) {
+      spool.start();
+      fresh.awaitStored(total);
+      Set<String> delivered = new HashSet<>(fresh.storedIds());
+      assertThat(delivered)
+          .containsAll(acked)
+          .contains("after-the-upgrade", "batch-after-0", "batch-after-49");
+      assertThat(fresh.storedIds()).isEqualTo(sink.storedIds());
     }
     assertThat(dir.resolve("dead-letters"))
         .satisfiesAnyOf(d -> assertThat(d).doesNotExist(), d -> assertThat(d).isEmptyDirectory());
