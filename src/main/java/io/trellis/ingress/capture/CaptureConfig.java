@@ -74,8 +74,9 @@ public record CaptureConfig(
               SettingType.BOOLEAN,
               "false",
               "Drop the last octet of IPv4 and the last 80 bits of IPv6 client addresses before"
-                  + " storage: in the ip column and in X-Forwarded-For, Forwarded, X-Real-IP and"
-                  + " the other address headers."),
+                  + " storage: in the ip column, in X-Forwarded-For, Forwarded, X-Real-IP and the"
+                  + " other address headers, and where the payload relays one (the ip parameter,"
+                  + " context.ip, $ip)."),
           Setting.of(
               "capture.ip-anonymize-organizations",
               SettingType.LIST,

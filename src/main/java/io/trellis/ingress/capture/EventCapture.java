@@ -124,16 +124,20 @@ public final class EventCapture {
     boolean anonymize = config.anonymizesIp(organizationId);
     String ip = clientIp(req);
     List<Map.Entry<String, String>> headers = req.headers();
+    String url = req.url();
+    List<Map.Entry<String, String>> query = req.query();
     if (anonymize) {
       ip = IpAnonymizer.anonymizeOrEmpty(ip);
       headers = anonymizedHeaders(headers);
+      url = RelayedAddresses.url(url);
+      query = RelayedAddresses.query(query);
     }
     return new SharedRequest(
         req.receivedAt(),
         req.method(),
-        scrub(withoutParams(req.url(), secretParams), key),
+        scrub(withoutParams(url, secretParams), key),
         scrub(relay ? headersJson(headers, ip) : headersJson(headers), key),
-        scrub(queryJson(req.query()), key),
+        scrub(queryJson(query), key),
         ip,
         scrub(req.header("user-agent"), key),
         scrub(req.header("referer"), key),
@@ -329,6 +333,13 @@ public final class EventCapture {
       JsonFields json,
       byte[] exactBody) {
     RequestData req = s.request();
+    if (s.anonymizeIp()) {
+      // Addresses the client relays in its payload are stored anonymized like its own.
+      body = json != null ? RelayedAddresses.body(body, json) : RelayedAddresses.text(body);
+      if (exactBody != null) {
+        exactBody = RelayedAddresses.bytes(exactBody, json);
+      }
+    }
     boolean snowplow = endpoint.isSnowplow();
     Map<String, String> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
 
@@ -392,10 +403,8 @@ public final class EventCapture {
       if (relayedIp != null && IpRanges.literal(relayedIp.trim()) != null) {
         ip = relayedIp.trim();
         if (s.anonymizeIp()) {
-          // The relayed address is a JSON string of the body; stored anonymized there too.
-          String anonymized = IpAnonymizer.anonymizeOrEmpty(ip);
-          body = body.replace('"' + relayedIp + '"', '"' + anonymized + '"');
-          ip = anonymized;
+          // The body already holds it anonymized (above).
+          ip = IpAnonymizer.anonymizeOrEmpty(ip);
         }
       }
       String relayedAgent =
