@@ -10,9 +10,12 @@ import java.util.Optional;
 
 /**
  * Which enrichments run and what they read. Every enrichment that needs no file of the operator is
- * on by default; geo needs a database and is off until one is named.
+ * on by default; geo needs a database and is off until one is named. With {@code enabled} false
+ * nothing is derived at all (see {@link io.trellis.ingress.event.Enrichment#none}) and no file is
+ * read.
  */
 public record EnrichConfig(
+    boolean enabled,
     boolean userAgent,
     int userAgentCacheSize,
     boolean referrer,
@@ -24,6 +27,13 @@ public record EnrichConfig(
 
   public static final List<Setting> SETTINGS =
       List.of(
+          Setting.of(
+              "enrich.enabled",
+              SettingType.BOOLEAN,
+              "true",
+              "Derive the enrichment columns; false leaves every one of them empty (event_time is"
+                  + " the receipt time, event_time_source received) whatever the other enrich.*"
+                  + " settings say, and reads no enrichment file."),
           Setting.of(
               "enrich.user-agent",
               SettingType.BOOLEAN,
@@ -78,13 +88,15 @@ public record EnrichConfig(
     if (cache < 1) {
       throw new ConfigException("enrich.user-agent.cache-size: must be at least 1");
     }
+    boolean on = c.bool("enrich.enabled");
     return new EnrichConfig(
-        c.bool("enrich.user-agent"),
+        on,
+        on && c.bool("enrich.user-agent"),
         cache,
-        c.bool("enrich.referrer"),
+        on && c.bool("enrich.referrer"),
         nonEmpty(c.string("enrich.referrer.file")),
-        c.list("enrich.geoip.database"),
-        c.bool("enrich.privacy-signal"),
+        on ? c.list("enrich.geoip.database") : List.of(),
+        on && c.bool("enrich.privacy-signal"),
         c.duration("enrich.time.max-future"),
         c.duration("enrich.time.max-past"));
   }
@@ -92,6 +104,7 @@ public record EnrichConfig(
   /** Everything on that needs no file; geo off. */
   public static EnrichConfig defaults() {
     return new EnrichConfig(
+        true,
         true,
         10_000,
         true,
@@ -108,6 +121,7 @@ public record EnrichConfig(
 
   public EnrichConfig withGeoipDatabases(List<String> files) {
     return new EnrichConfig(
+        enabled,
         userAgent,
         userAgentCacheSize,
         referrer,

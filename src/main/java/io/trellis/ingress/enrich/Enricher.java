@@ -77,6 +77,9 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
   }
 
   public Enrichment enrich(TrafficEvent event) {
+    if (!config.enabled()) {
+      return Enrichment.none(event);
+    }
     EventFields f = new EventFields(event);
     EventTimes.Times t = times.of(f);
     Identities.Ids ids = Identities.of(f);
@@ -147,6 +150,9 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
   /** What runs, for the start-up log: a line a person reads, without paths' contents. */
   @Override
   public String toString() {
+    if (!config.enabled()) {
+      return "off (enrich.enabled=false): no derived column is filled";
+    }
     return "user agent "
         + (userAgents != null ? "on" : "off")
         + ", referrer class "

@@ -142,6 +142,7 @@ class EventTimeTest {
     EnrichConfig d = EnrichConfig.defaults();
     EnrichConfig oneDay =
         new EnrichConfig(
+            true,
             d.userAgent(),
             d.userAgentCacheSize(),
             d.referrer(),

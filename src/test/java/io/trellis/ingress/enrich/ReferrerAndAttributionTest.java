@@ -114,6 +114,7 @@ class ReferrerAndAttributionTest {
     EnrichConfig d = EnrichConfig.defaults();
     EnrichConfig custom =
         new EnrichConfig(
+            true,
             d.userAgent(),
             d.userAgentCacheSize(),
             true,
