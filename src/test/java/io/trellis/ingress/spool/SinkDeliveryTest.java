@@ -98,7 +98,7 @@ class SinkDeliveryTest {
       sink.awaitStored(19);
       Await.until(
           () -> counter("trellis.sink.dead_letters", "files") == 1,
-          Duration.ofSeconds(5),
+          Duration.ofSeconds(20),
           () -> "no dead letter");
       assertThat(sink.storedIds()).hasSize(19).doesNotContain("bad13").contains("ok12", "ok14");
     }
@@ -120,7 +120,7 @@ class SinkDeliveryTest {
       sink.awaitStored(8);
       Await.until(
           () -> counter("trellis.sink.dead_letters", "clickhouse") == 2,
-          Duration.ofSeconds(5),
+          Duration.ofSeconds(20),
           () -> "dead letters missing");
       assertThat(sink.storedIds()).containsExactly("e0", "e1", "e2", "e4", "e5", "e6", "e8", "e9");
     }
@@ -155,7 +155,7 @@ class SinkDeliveryTest {
               throw new AssertionError(e);
             }
           },
-          Duration.ofSeconds(10),
+          Duration.ofSeconds(20),
           () -> "segments not deleted");
     }
   }
@@ -167,7 +167,7 @@ class SinkDeliveryTest {
     SpoolConfig quickDrain = config(Map.of("spool.drain-timeout", "300ms"));
     try (DiskSpool spool = open(quickDrain, down)) {
       appendAll(spool, events("e", 30), 10);
-      Await.until(() -> down.writes.get() > 2, Duration.ofSeconds(5), () -> "no attempts");
+      Await.until(() -> down.writes.get() > 2, Duration.ofSeconds(20), () -> "no attempts");
     }
     assertThat(down.stored).isEmpty();
     TestSink up = new TestSink("files");
@@ -190,7 +190,9 @@ class SinkDeliveryTest {
   void aCursorOfASinkNoLongerConfiguredDoesNotPinTheLog() throws Exception {
     TestSink old = new TestSink("bigquery");
     old.gate = new Semaphore(0);
-    try (DiskSpool spool = open(config(), new TestSink("files"), old)) {
+    // The held sink never drains: a short drain timeout closes the first spool without waiting.
+    SpoolConfig quickDrain = config(Map.of("spool.drain-timeout", "300ms"));
+    try (DiskSpool spool = open(quickDrain, new TestSink("files"), old)) {
       appendAll(spool, events("e", 10), 10);
     }
     Files.createDirectories(dir.resolve("spool/cursors"));
@@ -209,7 +211,7 @@ class SinkDeliveryTest {
               throw new AssertionError(e);
             }
           },
-          Duration.ofSeconds(10),
+          Duration.ofSeconds(20),
           () -> "the unconfigured sink's cursor pins segments");
     }
   }
@@ -253,7 +255,7 @@ class SinkDeliveryTest {
       // Written, not durable: the cursor stays while the delivery keeps asking.
       int asked = first.preCommits.get();
       Await.until(
-          () -> first.preCommits.get() >= asked + 3, Duration.ofSeconds(5), () -> "not asked");
+          () -> first.preCommits.get() >= asked + 3, Duration.ofSeconds(20), () -> "not asked");
       assertThat(cursorOnDisk("files")).isIn(-1L, offsets.get(0));
       first.durableUpTo = offsets.get(20);
       Await.until(
@@ -264,7 +266,7 @@ class SinkDeliveryTest {
               throw new AssertionError(e);
             }
           },
-          Duration.ofSeconds(5),
+          Duration.ofSeconds(20),
           () -> "the cursor did not follow the durable offset");
       // Stops here as after a crash: the sink never makes the last ten durable.
     }
@@ -295,7 +297,7 @@ class SinkDeliveryTest {
               throw new AssertionError(e);
             }
           },
-          Duration.ofSeconds(5),
+          Duration.ofSeconds(20),
           () -> "the cursor did not reach the end");
     }
   }
