@@ -5,6 +5,7 @@ import io.trellis.ingress.event.TrafficEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /** Test events and spool configurations. */
 final class Events {
@@ -68,5 +69,18 @@ final class Events {
 
   static SpoolConfig config() {
     return config(Map.of());
+  }
+
+  /**
+   * Appends each event on its own (one record each, in this order) and waits for every ack. The
+   * appends are queued together, so they share group commits: one fsync per append, waited for in
+   * turn, made the setup of a test as slow as the machine's disk under load.
+   */
+  static void appendEach(Spool spool, List<TrafficEvent> events) throws Exception {
+    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    for (TrafficEvent e : events) {
+      acks.add(spool.append(List.of(e)));
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get();
   }
 }

@@ -38,9 +38,7 @@ class RecoveryTest {
   /** Appends events and closes without delivering; returns the segment files by base offset. */
   private TreeMap<Long, Path> spoolWith(List<TrafficEvent> events) throws Exception {
     try (DiskSpool spool = open(new TestSink("files"))) {
-      for (TrafficEvent e : events) {
-        spool.append(List.of(e)).get();
-      }
+      Events.appendEach(spool, events);
     }
     return SegmentLog.listSegments(spoolDir());
   }

@@ -82,7 +82,7 @@ class SpoolStatusTest {
             throw new AssertionError(e);
           }
         },
-        java.time.Duration.ofSeconds(5),
+        java.time.Duration.ofSeconds(20),
         () -> "files cursor not saved");
 
     SpoolStatus running = SpoolStatus.read(dir);
@@ -122,9 +122,7 @@ class SpoolStatusTest {
             config(),
             List.of(new TestSink("files")),
             new SimpleMeterRegistry())) {
-      for (TrafficEvent e : Events.events("e", 600)) {
-        spool.append(List.of(e)).get();
-      }
+      Events.appendEach(spool, Events.events("e", 600));
     }
     java.util.TreeMap<Long, Path> segments = SegmentLog.listSegments(spoolDir);
     assertThat(segments).hasSizeGreaterThanOrEqualTo(2);
@@ -142,7 +140,7 @@ class SpoolStatusTest {
       files.awaitStored((int) lastBase);
       Await.until(
           () -> metrics.get("trellis.sink.lag.events").gauge().value() == 0,
-          java.time.Duration.ofSeconds(10),
+          java.time.Duration.ofSeconds(20),
           () ->
               "lag of files: "
                   + metrics.get("trellis.sink.lag.events").gauge().value()
