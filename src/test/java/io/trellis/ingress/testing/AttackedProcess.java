@@ -77,7 +77,7 @@ public final class AttackedProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    ServiceJvm.awaitListening(p, log, Duration.ofSeconds(60), adminPort, port);
+    ServiceJvm.awaitListening(p, log, Duration.ofSeconds(120), adminPort, port);
     return new AttackedProcess(p, port, adminPort, log);
   }
 

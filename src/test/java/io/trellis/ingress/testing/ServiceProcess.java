@@ -25,7 +25,7 @@ public record ServiceProcess(Process process, int port, Path log) {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    ServiceJvm.awaitListening(p, log, Duration.ofSeconds(60), port);
+    ServiceJvm.awaitListening(p, log, Duration.ofSeconds(120), port);
     return new ServiceProcess(p, port, log);
   }
 
