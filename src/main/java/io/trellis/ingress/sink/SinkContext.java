@@ -26,4 +26,14 @@ public interface SinkContext {
    * @throws IOException when it could not be stored; the old note is then still in force
    */
   void saveMetadata(String metadata) throws IOException;
+
+  /**
+   * Sets the note that the spool stores with the next cursor it saves, in the same atomic write,
+   * without writing anything now. Called from {@link Sink#preCommit} just before it answers a new
+   * durable offset, the note then describes the sink's store at exactly that offset (the files
+   * sink: the size of each file). Until a cursor is saved the note saved last stays in force.
+   */
+  default void metadataWithNextCursor(String metadata) {
+    throw new UnsupportedOperationException("this context keeps no note with its cursor");
+  }
 }

@@ -247,6 +247,14 @@ final class SinkDelivery implements Runnable {
             cursors.store(sink.name(), committed, note);
             metadata = note;
           }
+
+          @Override
+          public void metadataWithNextCursor(String note) {
+            if (note.indexOf('\n') >= 0 || note.indexOf('\r') >= 0) {
+              throw new IllegalArgumentException("a sink's note is one line");
+            }
+            metadata = note;
+          }
         };
     for (int attempt = 0; !stopNow; attempt++) {
       try {

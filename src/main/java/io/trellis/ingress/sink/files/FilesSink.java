@@ -6,6 +6,7 @@ import io.trellis.ingress.event.EventLines;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.sink.SinkContext;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.SinkHealth;
 import java.io.IOException;
@@ -26,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,9 +40,11 @@ import org.slf4j.LoggerFactory;
  * <p>Each batch is appended in {@link #write}; the files are forced to disk later, once for every
  * line written meanwhile: when the oldest unforced line is {@code files.fsync-interval} old, after
  * {@code files.fsync-max-events} lines, or when the spool drains. {@link #preCommit} tells the
- * spool how far the lines are on disk, and the spool keeps the events until then: a crash before
- * the fsync costs nothing but a second copy of the lines written since (the spool delivers them
- * again; a line cut short is removed at start-up). New files' directories are forced with them.
+ * spool how far the lines are on disk, and the spool keeps the events until then. With each such
+ * cursor the spool stores the sink's note ({@link FilesNote}): the size of every open file at that
+ * fsync. A crash before the next fsync leaves lines beyond those sizes, whose events the spool
+ * delivers again; {@link #open} cuts them off first, so each event is in the files once. New files'
+ * directories are forced with them.
  *
  * <p>Not thread-safe: one delivery thread writes.
  */
@@ -50,8 +54,14 @@ public final class FilesSink implements Sink {
       DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
   private final FilesSinkConfig config;
+  /*
+   * A file that gets no line for this long is closed: the note stored with every cursor lists the
+   * open files, and would otherwise grow with every organization and day ever written.
+   */
+  private static final long IDLE_CLOSE_NANOS = TimeUnit.MINUTES.toNanos(10);
+
   private final String runId = Long.toString(System.currentTimeMillis());
-  private final Map<Path, Path> currentFile = new HashMap<>();
+  private final Map<Path, OpenFile> currentFile = new HashMap<>();
   private final EventLines lines = new EventLines();
   private int sequence;
 
@@ -67,6 +77,20 @@ public final class FilesSink implements Sink {
 
   /** How many fsync rounds ran (tests and the benchmark). */
   private long syncs;
+
+  /** Where the note with the files' durable sizes goes; null until {@link #open}. */
+  private SinkContext context;
+
+  /** A file lines are appended to, its size after the last append, and when that was. */
+  private static final class OpenFile {
+    final Path path;
+    long size;
+    long lastWriteNanos;
+
+    OpenFile(Path path) {
+      this.path = path;
+    }
+  }
 
   public FilesSink(FilesSinkConfig config) {
     this.config = requireNonNull(config, "config is null");
@@ -89,6 +113,115 @@ public final class FilesSink implements Sink {
     } catch (IOException e) {
       throw SinkException.permanent("cannot prepare " + config.directory() + ": " + e, e);
     }
+  }
+
+  /**
+   * Puts the files back to where the saved cursor says they were durable, before anything is
+   * delivered again: lines written after the last saved cursor were never confirmed to the spool,
+   * which delivers their events again, so they are cut off (and files started after that cursor
+   * removed), and a {@code kill -9} leaves each event once in the files. Then a note of this run,
+   * with no file open yet, is stored with the cursor before the first line is written.
+   */
+  @Override
+  public void open(SinkContext context) throws SinkException {
+    FilesNote saved = FilesNote.parse(context.metadata());
+    try {
+      if (saved != null) {
+        restore(saved);
+      } else if (!context.metadata().isEmpty()) {
+        log.warn(
+            "The files sink's note with its cursor is not readable; lines written after that"
+                + " cursor stay and may be in the files twice: {}",
+            context.metadata());
+      }
+      context.saveMetadata(note().text());
+    } catch (IOException | UncheckedIOException e) {
+      throw SinkException.transientFailure(
+          "cannot restore the files under " + config.directory() + " to the saved cursor", e);
+    }
+    this.context = context;
+  }
+
+  /**
+   * Cuts every file the note lists back to its noted size and deletes the files of the note's run
+   * numbered from its {@code next} on. A file shorter than noted (changed by hand) or missing is
+   * logged and left as it is: nothing is ever cut below a noted size.
+   */
+  private void restore(FilesNote saved) throws IOException {
+    long cutBytes = 0;
+    int cutFiles = 0;
+    for (Map.Entry<String, Long> e : saved.sizes().entrySet()) {
+      Path f = config.directory().resolve(e.getKey());
+      if (!Files.isRegularFile(f)) {
+        log.warn("{} is listed with the files sink's cursor but is gone; nothing to cut", f);
+        continue;
+      }
+      long size = Files.size(f);
+      if (size < e.getValue()) {
+        log.warn(
+            "{} has {} bytes, fewer than the {} noted with the files sink's cursor: changed by"
+                + " hand? Left as it is",
+            f,
+            size,
+            e.getValue());
+      } else if (size > e.getValue()) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          ch.truncate(e.getValue());
+          ch.force(true);
+        }
+        cutBytes += size - e.getValue();
+        cutFiles++;
+      }
+    }
+    List<Path> later = new ArrayList<>();
+    String prefix = "part-" + saved.run() + "-";
+    try (Stream<Path> files = Files.walk(config.directory())) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        String name = f.getFileName().toString();
+        if (name.startsWith(prefix) && name.endsWith(".ndjson")) {
+          String n = name.substring(prefix.length(), name.length() - ".ndjson".length());
+          if (n.chars().allMatch(Character::isDigit)
+              && !n.isEmpty()
+              && n.length() < 10
+              && Integer.parseInt(n) >= saved.next()) {
+            later.add(f);
+          }
+        }
+      }
+    }
+    for (Path f : later) {
+      cutBytes += Files.size(f);
+      Files.delete(f);
+      forceDirectory(f.getParent());
+    }
+    if (cutFiles > 0 || !later.isEmpty()) {
+      log.info(
+          "Files sink: cut {} bytes written after its last saved cursor ({} file(s) cut back, {}"
+              + " removed); the spool delivers those events again",
+          cutBytes,
+          cutFiles,
+          later.size());
+    }
+  }
+
+  /** This run's open files with their sizes now, and the sequence number of its next file. */
+  private FilesNote note() {
+    Map<String, Long> sizes = new LinkedHashMap<>();
+    for (OpenFile f : currentFile.values()) {
+      sizes.put(relative(f.path), f.size);
+    }
+    return new FilesNote(runId, sequence, sizes);
+  }
+
+  private String relative(Path file) {
+    StringBuilder sb = new StringBuilder();
+    for (Path part : config.directory().relativize(file)) {
+      if (sb.length() > 0) {
+        sb.append('/');
+      }
+      sb.append(part);
+    }
+    return sb.toString();
   }
 
   /**
@@ -182,6 +315,9 @@ public final class FilesSink implements Sink {
   @Override
   public long preCommit(long written, boolean flush) throws SinkException {
     if (!config.fsync() || unsynced.isEmpty()) {
+      if (!unsynced.isEmpty() || written > durable) {
+        noteSizes();
+      }
       unsynced.clear();
       unsyncedEvents = 0;
       durable = written;
@@ -208,8 +344,22 @@ public final class FilesSink implements Sink {
       newEntries.clear();
       unsyncedEvents = 0;
       durable = written;
+      noteSizes();
     }
     return durable;
+  }
+
+  /**
+   * Hands the spool the files' sizes now, every line below {@code written} being in them, to store
+   * with the cursor it is about to save; closes files that went idle first.
+   */
+  private void noteSizes() {
+    if (context == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    currentFile.values().removeIf(f -> now - f.lastWriteNanos > IDLE_CLOSE_NANOS);
+    context.metadataWithNextCursor(note().text());
   }
 
   private static void forceDirectory(Path dir) throws IOException {
@@ -229,16 +379,17 @@ public final class FilesSink implements Sink {
    * humongous allocation.
    */
   private void append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
-    Path file = currentFile.get(dir);
-    if (file == null || !Files.exists(file) || Files.size(file) >= config.maxFileBytes()) {
+    OpenFile open = currentFile.get(dir);
+    if (open == null || !Files.exists(open.path) || open.size >= config.maxFileBytes()) {
       for (Path d = dir; d != null && !Files.isDirectory(d); d = d.getParent()) {
         newEntries.add(d.getParent());
       }
       Files.createDirectories(dir);
-      file = dir.resolve("part-" + runId + "-" + (sequence++) + ".ndjson");
-      currentFile.put(dir, file);
+      open = new OpenFile(dir.resolve("part-" + runId + "-" + (sequence++) + ".ndjson"));
+      currentFile.put(dir, open);
       newEntries.add(dir);
     }
+    Path file = open.path;
     try (FileChannel ch =
         FileChannel.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
@@ -246,6 +397,8 @@ public final class FilesSink implements Sink {
       try {
         lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
         unsynced.add(file);
+        open.size = ch.size();
+        open.lastWriteNanos = System.nanoTime();
       } catch (IOException | RuntimeException e) {
         cutBack(ch, start, e);
         throw e;
