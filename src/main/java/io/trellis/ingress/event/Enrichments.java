@@ -10,7 +10,9 @@ import java.util.function.Function;
  * root from the configuration ({@code enrich.*}); until then nothing is derived.
  *
  * <p>A store renders one event's columns one after another on one thread, so the last event's
- * enrichment is kept per thread: each event is enriched once per store, not once per column.
+ * enrichment is kept per thread: each event is enriched once per store, not once per column. An
+ * event a sink decoded from the spool ({@link SpooledEvent#event()}) is looked up in the spool's
+ * {@link EnrichmentCache} by its offset, so the sinks that write it share one enrichment.
  * Thread-safe.
  */
 public final class Enrichments {
@@ -22,6 +24,11 @@ public final class Enrichments {
     private TrafficEvent event;
     private Function<TrafficEvent, Enrichment> by;
     private Enrichment enrichment;
+
+    /* The event a SpooledEvent decoded last on this thread, its offset and its spool's cache. */
+    private TrafficEvent stored;
+    private long offset;
+    private EnrichmentCache cache;
   }
 
   private Enrichments() {}
@@ -31,12 +38,26 @@ public final class Enrichments {
     enricher = requireNonNull(e, "enricher is null");
   }
 
-  /** The enrichment of an event, derived at most once in a row per thread. */
+  /** Notes that {@code e} was just decoded from the spool at {@code offset} on this thread. */
+  static void decoded(TrafficEvent e, long offset, EnrichmentCache cache) {
+    Last last = LAST.get();
+    last.stored = e;
+    last.offset = offset;
+    last.cache = cache;
+  }
+
+  /**
+   * The enrichment of an event, derived at most once in a row per thread, and once for all sinks
+   * when the event was decoded from the spool with a cache.
+   */
   public static Enrichment of(TrafficEvent e) {
     Last last = LAST.get();
     Function<TrafficEvent, Enrichment> current = enricher;
     if (last.event != e || last.by != current) {
-      last.enrichment = current.apply(e);
+      last.enrichment =
+          last.stored == e && last.cache != null
+              ? last.cache.get(last.offset, e, current)
+              : current.apply(e);
       last.event = e;
       last.by = current;
     }

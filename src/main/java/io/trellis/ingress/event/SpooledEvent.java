@@ -1,5 +1,7 @@
 package io.trellis.ingress.event;
 
+import static java.util.Objects.requireNonNull;
+
 import java.util.Arrays;
 
 /**
@@ -21,6 +23,9 @@ public final class SpooledEvent {
   private final TrafficEvent event;
   private final byte[] encoded;
 
+  /** The spool's enrichments shared by its sinks, or null. */
+  private final EnrichmentCache enrichments;
+
   /** An event already decoded (tests, tools). */
   public SpooledEvent(long offset, TrafficEvent event) {
     if (event == null) {
@@ -29,12 +34,14 @@ public final class SpooledEvent {
     this.offset = offset;
     this.event = event;
     this.encoded = null;
+    this.enrichments = null;
   }
 
-  private SpooledEvent(long offset, byte[] encoded) {
+  private SpooledEvent(long offset, byte[] encoded, EnrichmentCache enrichments) {
     this.offset = offset;
     this.event = null;
     this.encoded = encoded;
+    this.enrichments = enrichments;
   }
 
   /**
@@ -44,7 +51,18 @@ public final class SpooledEvent {
    */
   public static SpooledEvent encoded(long offset, byte[] encoded) {
     EventCodec.check(encoded);
-    return new SpooledEvent(offset, encoded);
+    return new SpooledEvent(offset, encoded, null);
+  }
+
+  /**
+   * An event in its spool encoding whose enrichment is shared through {@code enrichments} with
+   * every other sink that reads the same offset of the same spool.
+   *
+   * @throws IllegalArgumentException when the bytes are not a well-formed encoding
+   */
+  public static SpooledEvent encoded(long offset, byte[] encoded, EnrichmentCache enrichments) {
+    EventCodec.check(encoded);
+    return new SpooledEvent(offset, encoded, requireNonNull(enrichments, "enrichments is null"));
   }
 
   public long offset() {
@@ -53,7 +71,14 @@ public final class SpooledEvent {
 
   /** The event, decoded on each call when it is held encoded. */
   public TrafficEvent event() {
-    return event != null ? event : EventCodec.decode(encoded);
+    if (event != null) {
+      return event;
+    }
+    TrafficEvent e = EventCodec.decode(encoded);
+    if (enrichments != null) {
+      Enrichments.decoded(e, offset, enrichments);
+    }
+    return e;
   }
 
   /** The event's id, without decoding the rest. */

@@ -9,6 +9,7 @@ import io.trellis.ingress.base.DurableFiles;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Durations;
 import io.trellis.ingress.config.Sizes;
+import io.trellis.ingress.event.EnrichmentCache;
 import io.trellis.ingress.sink.Sink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -171,6 +172,10 @@ public final class DiskSpool implements Spool {
     GroupCommitWriter writer = new GroupCommitWriter(segmentLog, budget, config, metrics);
     List<SinkDelivery> deliveries = new ArrayList<>();
     DiskSpool[] self = new DiskSpool[1];
+    // Every sink writes the derived columns of each event: with several sinks, they share one
+    // enrichment per event. One sink has nobody to share with.
+    EnrichmentCache enrichments =
+        sinks.size() > 1 ? new EnrichmentCache(config.enrichmentCacheEvents()) : null;
     for (Sink s : sinks) {
       long cursor = startCursor(s.name(), cursors.load(s.name()), segmentLog);
       deliveries.add(
@@ -182,6 +187,7 @@ public final class DiskSpool implements Spool {
               new DeadLetters(deadLetterDir, s.name()),
               config,
               metrics,
+              enrichments,
               c -> self[0].release()));
     }
     DiskSpool spool =

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.trellis.ingress.event.EnrichmentCache;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
@@ -72,6 +73,9 @@ final class SinkDelivery implements Runnable {
   private final LongConsumer onCommit;
   private final Thread thread;
 
+  /** The enrichments this spool's sinks share, or null when there is no other sink. */
+  private final EnrichmentCache enrichments;
+
   private volatile long committed;
 
   /** Below this offset every event was written to the sink or dead-lettered (not all durable). */
@@ -106,6 +110,7 @@ final class SinkDelivery implements Runnable {
       DeadLetters deadLetters,
       SpoolConfig config,
       MeterRegistry metrics,
+      EnrichmentCache enrichments,
       LongConsumer onCommit) {
     this.sink = requireNonNull(sink, "sink is null");
     this.committed = cursor;
@@ -117,6 +122,7 @@ final class SinkDelivery implements Runnable {
     this.limits = sink.batchLimits(config.batchLimits());
     this.backoff = new Backoff(config.retryInitialBackoff(), config.retryMaxBackoff());
     this.onCommit = requireNonNull(onCommit, "onCommit is null");
+    this.enrichments = enrichments;
     this.metadata = cursors.metadata(sink.name());
     this.outage = new SinkOutage(sink.name());
     Tags tags = Tags.of("sink", sink.name());
@@ -362,7 +368,10 @@ final class SinkDelivery implements Runnable {
         try {
           // Held encoded until the sink reads it (see SpooledEvent): a batch of decoded events
           // is many small objects that outlive the young collections while the batch fills.
-          next = SpooledEvent.encoded(reader.offset(), raw);
+          next =
+              enrichments == null
+                  ? SpooledEvent.encoded(reader.offset(), raw)
+                  : SpooledEvent.encoded(reader.offset(), raw, enrichments);
         } catch (IllegalArgumentException e) {
           undecodable.add(
               new DeadLetters.Entry(

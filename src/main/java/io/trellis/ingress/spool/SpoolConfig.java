@@ -30,7 +30,8 @@ public record SpoolConfig(
     Duration batchMaxAge,
     Duration retryInitialBackoff,
     Duration retryMaxBackoff,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    int enrichmentCacheEvents) {
 
   /** How appends are made durable before they are acknowledged. */
   public enum FsyncPolicy {
@@ -125,7 +126,13 @@ public record SpoolConfig(
               "spool.drain-timeout",
               SettingType.DURATION,
               "10s",
-              "On shutdown, how long sinks may drain; what is left stays for the next start."));
+              "On shutdown, how long sinks may drain; what is left stays for the next start."),
+          Setting.of(
+              "spool.enrichment-cache-events",
+              SettingType.INT,
+              "32768",
+              "Most recent events whose derived columns are kept for the other sinks, so each"
+                  + " event is enriched once for all of them (a few hundred bytes each)."));
 
   /** Frame and segment header overhead around the largest record, see {@link SegmentLog}. */
   private static final long OVERHEAD = Segment.HEADER_BYTES + RecordFrame.singleBatchBytes(0);
@@ -163,6 +170,9 @@ public record SpoolConfig(
     }
     if (retryInitialBackoff.isNegative() || retryInitialBackoff.isZero()) {
       throw new ConfigException("spool.retry-initial-backoff: must be positive");
+    }
+    if (enrichmentCacheEvents < 1 || enrichmentCacheEvents > 1 << 24) {
+      throw new ConfigException("spool.enrichment-cache-events: must be between 1 and 16777216");
     }
     if (retryMaxBackoff.compareTo(retryInitialBackoff) < 0) {
       throw new ConfigException(
@@ -207,7 +217,8 @@ public record SpoolConfig(
         c.duration("spool.batch-max-age"),
         c.duration("spool.retry-initial-backoff"),
         c.duration("spool.retry-max-backoff"),
-        c.duration("spool.drain-timeout"));
+        c.duration("spool.drain-timeout"),
+        c.integer("spool.enrichment-cache-events"));
   }
 
   /** The default sink batch limits; a sink may prefer others. */
@@ -230,6 +241,7 @@ public record SpoolConfig(
         batchMaxAge,
         retryInitialBackoff,
         retryMaxBackoff,
-        drainTimeout);
+        drainTimeout,
+        enrichmentCacheEvents);
   }
 }

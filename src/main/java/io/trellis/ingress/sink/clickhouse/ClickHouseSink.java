@@ -29,6 +29,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -479,11 +480,19 @@ public final class ClickHouseSink implements Sink {
     if (indexes.size() == all.size()) {
       return all;
     }
-    List<TrafficEvent> out = new ArrayList<>(indexes.size());
-    for (int i : indexes) {
-      out.add(all.get(i));
-    }
-    return out;
+    // A view: each event is decoded as its row is written, which finds the enrichment the
+    // spool's other sinks made of it (Enrichments).
+    return new AbstractList<>() {
+      @Override
+      public TrafficEvent get(int index) {
+        return all.get(indexes.get(index));
+      }
+
+      @Override
+      public int size() {
+        return indexes.size();
+      }
+    };
   }
 
   private void insert(List<TrafficEvent> events, String token) throws SinkException {
