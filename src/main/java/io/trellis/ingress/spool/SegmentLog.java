@@ -21,8 +21,9 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -83,9 +84,13 @@ final class SegmentLog implements AutoCloseable {
   private final DiskBudget budget;
   private final RecoveryReport recovery = new RecoveryReport();
   private final ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
-  private final ReentrantLock publishLock = new ReentrantLock();
-  private final Condition published = publishLock.newCondition();
-  private volatile long publishVersion;
+  /*
+   * Readers waiting for a publish park and the writer unparks them: no lock and no allocation per
+   * group (a Condition's await allocated a node per wait, and the writer took its lock for every
+   * group even when no reader waited).
+   */
+  private final CopyOnWriteArrayList<Waiter> waiters = new CopyOnWriteArrayList<>();
+  private final AtomicLong publishVersion = new AtomicLong();
   private volatile long durableNextOffset;
 
   // Writer-thread state.
@@ -604,13 +609,35 @@ final class SegmentLog implements AutoCloseable {
 
   /** Wakes readers waiting in {@link #awaitPublish} (new data, or shutdown). */
   void signalReaders() {
-    publishLock.lock();
-    try {
-      publishVersion++;
-      published.signalAll();
-    } finally {
-      publishLock.unlock();
+    publishVersion.incrementAndGet();
+    // After the version: a waiter sets its flag before it reads the version, so either it sees
+    // the new version or this sees its flag (both are volatile).
+    for (Waiter w : waiters) {
+      if (w.parked) {
+        LockSupport.unpark(w.thread);
+      }
     }
+  }
+
+  /** A reader thread's place among those {@link #awaitPublish} wakes; one per reading thread. */
+  static final class Waiter {
+    private final Thread thread;
+    private volatile boolean parked;
+
+    private Waiter(Thread thread) {
+      this.thread = thread;
+    }
+  }
+
+  /** Registers the calling thread for wake-ups; {@link #unregister} it when it stops reading. */
+  Waiter register() {
+    Waiter w = new Waiter(Thread.currentThread());
+    waiters.add(w);
+    return w;
+  }
+
+  void unregister(Waiter w) {
+    waiters.remove(w);
   }
 
   @Override
@@ -646,19 +673,32 @@ final class SegmentLog implements AutoCloseable {
   }
 
   long publishVersion() {
-    return publishVersion;
+    return publishVersion.get();
   }
 
-  /** Waits until something is published after {@code seenVersion}, or the time is up. */
-  void awaitPublish(long seenVersion, long nanos) throws InterruptedException {
-    publishLock.lock();
+  /**
+   * Waits until something is published after {@code seenVersion}, or the time is up; {@code waiter}
+   * is the calling thread's registration.
+   */
+  void awaitPublish(Waiter waiter, long seenVersion, long nanos) throws InterruptedException {
+    if (waiter.thread != Thread.currentThread()) {
+      throw new IllegalArgumentException("another thread's waiter");
+    }
+    long deadline = System.nanoTime() + nanos;
+    waiter.parked = true;
     try {
-      long left = nanos;
-      while (publishVersion == seenVersion && left > 0) {
-        left = published.awaitNanos(left);
+      while (publishVersion.get() == seenVersion) {
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        LockSupport.parkNanos(this, left);
       }
     } finally {
-      publishLock.unlock();
+      waiter.parked = false;
     }
   }
 

@@ -97,6 +97,9 @@ final class SinkDelivery implements Runnable {
   private final Map<SinkException.Kind, Counter> failures = new TreeMap<>();
   private final Counter unexpected;
 
+  /** This thread's registration for the spool's wake-ups, while it runs. */
+  private SegmentLog.Waiter waiter;
+
   /** The pending record that did not fit the previous batch. */
   private SpooledEvent carried;
 
@@ -198,6 +201,7 @@ final class SinkDelivery implements Runnable {
 
   @Override
   public void run() {
+    waiter = segmentLog.register();
     try {
       open();
       while (!stopNow) {
@@ -229,6 +233,7 @@ final class SinkDelivery implements Runnable {
           .setCause(e)
           .log("Delivery to sink {} stopped: {}", sink.name(), e.toString());
     } finally {
+      segmentLog.unregister(waiter);
       pendingSinceMillis = 0;
       finished = true;
     }
@@ -348,9 +353,9 @@ final class SinkDelivery implements Runnable {
               // Written but not durable yet: ask again soon (the files sink syncs on a timer).
               advance(written, false);
               segmentLog.awaitPublish(
-                  version, written > committed ? PRE_COMMIT_POLL_NANOS : IDLE_WAIT_NANOS);
+                  waiter, version, written > committed ? PRE_COMMIT_POLL_NANOS : IDLE_WAIT_NANOS);
             } else {
-              segmentLog.awaitPublish(version, IDLE_WAIT_NANOS);
+              segmentLog.awaitPublish(waiter, version, IDLE_WAIT_NANOS);
             }
             continue;
           }
