@@ -57,6 +57,18 @@ public final class FakeBigQuery implements AutoCloseable {
   int failAppends;
   Status.Code failWith = Status.Code.UNAVAILABLE;
   int loseAcks;
+
+  /** Successful appends still to come before {@link #heldFailures} failures start; -1: none. */
+  int okBeforeFailures = -1;
+
+  int heldFailures;
+
+  /** Successful appends still to come before one is stored and never acknowledged; -1: none. */
+  int okBeforeHold = -1;
+
+  /** Appends stored and never acknowledged. */
+  int held;
+
   boolean restDown;
   boolean reportExpectedOffset = true;
   Predicate<Map<String, Object>> rejectRow = r -> false;
@@ -179,6 +191,45 @@ public final class FakeBigQuery implements AutoCloseable {
   public synchronized void failAppends(int n, Status.Code code) {
     this.failAppends = n;
     this.failWith = code;
+  }
+
+  /**
+   * After {@code ok} more successful appends, the next {@code n} AppendRows calls fail with {@code
+   * code}: a service that goes wrong in the middle of a run.
+   */
+  public synchronized void failAppendsAfter(int ok, int n, Status.Code code) {
+    this.okBeforeFailures = ok;
+    this.heldFailures = n;
+    this.failWith = code;
+    if (ok == 0) {
+      this.failAppends = n;
+    }
+  }
+
+  /**
+   * After {@code ok} more successful appends, the next one is stored and its acknowledgement is
+   * never sent: the writer waits, as it would for a process killed right after BigQuery stored its
+   * rows. {@link #heldAppends()} says when that happened.
+   */
+  public synchronized void holdAcknowledgementAfter(int ok) {
+    this.okBeforeHold = ok;
+  }
+
+  /**
+   * How many appends were stored without an acknowledgement by {@link #holdAcknowledgementAfter}.
+   */
+  public synchronized int heldAppends() {
+    return held;
+  }
+
+  /** How many rows the streams of the table hold, each event_id counted once per row. */
+  public synchronized Map<String, Integer> eventIdCounts(
+      String project, String dataset, String table) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (Map<String, Object> row : rows(project, dataset, table)) {
+      counts.merge((String) row.get("event_id"), 1, Integer::sum);
+    }
+    return counts;
   }
 
   /** The next {@code n} successful appends are stored, but their acknowledgement is lost. */

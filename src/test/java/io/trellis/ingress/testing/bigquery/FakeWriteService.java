@@ -163,6 +163,14 @@ final class FakeWriteService extends BigQueryWriteGrpc.BigQueryWriteImplBase {
             return;
           }
           AppendRowsResponse answer = append(request);
+          if (!answer.hasError() && bq.okBeforeFailures > 0 && --bq.okBeforeFailures == 0) {
+            bq.failAppends = bq.heldFailures;
+          }
+          if (!answer.hasError() && bq.okBeforeHold >= 0 && bq.okBeforeHold-- == 0) {
+            bq.held++;
+            broken = true; // stored; the answer never comes
+            return;
+          }
           if (!answer.hasError() && bq.loseAcks > 0) {
             bq.loseAcks--;
             broken = true;
