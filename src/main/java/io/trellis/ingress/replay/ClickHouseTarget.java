@@ -1,54 +1,54 @@
 package io.trellis.ingress.replay;
 
-import static java.util.Objects.requireNonNull;
-
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import io.trellis.ingress.sink.clickhouse.ClickHouseSink;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Replays into ClickHouse through the service's own sink (same table set-up, same rows, and on
- * 22.2+ the same insert tokens), asking the table which event ids it has before each insert.
+ * 22.2+ the same insert tokens), asking the table which event ids it has before each insert: the
+ * lookup, not the row numbers, keeps each event once, so a rerun with {@code --restart} stores
+ * nothing twice either.
  */
-final class ClickHouseTarget implements ReplayTarget {
-  private final ClickHouseSink sink;
-
+final class ClickHouseTarget extends SinkTarget<ClickHouseSink> {
   ClickHouseTarget(ClickHouseSink sink) throws SinkException {
-    this.sink = requireNonNull(sink, "sink is null");
-    sink.start();
+    super(sink);
   }
 
   @Override
-  public String name() {
-    return sink.name();
-  }
-
-  @Override
-  public Set<String> storedIds(List<TrafficEvent> events) throws SinkException {
-    return sink.storedEventIds(events);
-  }
-
-  @Override
-  public void write(List<TrafficEvent> events, long firstOffset) throws SinkException {
-    List<SpooledEvent> items = new ArrayList<>(events.size());
+  public long write(List<TrafficEvent> events, long firstRow) throws SinkException {
+    Set<String> stored = sink.storedEventIds(events);
+    List<SpooledEvent> missing = new ArrayList<>(events.size());
+    List<Integer> indexes = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
-      items.add(new SpooledEvent(firstOffset + i, events.get(i)));
+      if (!stored.contains(events.get(i).eventId())) {
+        missing.add(new SpooledEvent(firstRow + i, events.get(i)));
+        indexes.add(i);
+      }
     }
-    sink.write(new SinkBatch(items));
-  }
-
-  @Override
-  public void close() {
-    sink.close();
-  }
-
-  @Override
-  public String toString() {
-    return sink.toString();
+    if (missing.isEmpty()) {
+      return events.size();
+    }
+    try {
+      sink.write(new SinkBatch(missing));
+    } catch (SinkException e) {
+      if (e.kind() != SinkException.Kind.ROWS) {
+        throw e;
+      }
+      // The sink names rows of its batch; the caller knows the events by their place in its list.
+      Map<Integer, String> refused = new LinkedHashMap<>();
+      e.rowErrors().forEach((i, reason) -> refused.put(indexes.get(i), reason));
+      throw e.othersStored()
+          ? SinkException.rowsOthersStored(e.getMessage(), refused)
+          : SinkException.rows(e.getMessage(), refused);
+    }
+    return events.size() - missing.size();
   }
 }

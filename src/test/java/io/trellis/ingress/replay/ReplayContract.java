@@ -4,16 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.ingress.cli.Main;
-import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
-import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.files.FilesSink;
-import io.trellis.ingress.sink.files.FilesSinkConfig;
 import io.trellis.ingress.testing.ClickHouseServer;
 import io.trellis.ingress.testing.ClickHouseServerExtension;
 import io.trellis.ingress.testing.RunningService;
 import io.trellis.ingress.testing.ServiceJvm;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -22,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,19 +47,7 @@ abstract class ReplayContract {
 
   @Test
   void aReplayKilledMidwayAndRunAgainStoresEveryEventOnce() throws Exception {
-    // November for two organizations, plus days around it that the replay must leave alone.
-    Set<String> november = new HashSet<>();
-    try (FilesSink files = filesSink()) {
-      for (int day = -1; day <= 30; day++) {
-        for (String org : List.of("acme", "globex")) {
-          List<TrafficEvent> events = events(org, NOV_1.plusDays(day), 150);
-          write(files, events);
-          if (day >= 0 && day < 30) {
-            events.forEach(e -> november.add(e.eventId()));
-          }
-        }
-      }
-    }
+    Set<String> november = ReplayFiles.month(dir, 150);
     assertThat(november).hasSize(30 * 2 * 150);
     String table = "month";
 
@@ -164,55 +147,19 @@ abstract class ReplayContract {
   }
 
   private FilesSink filesSink() {
-    return new FilesSink(new FilesSinkConfig(true, dir.resolve("events"), 256 * 1024, false));
+    return ReplayFiles.filesSink(dir);
   }
 
   private static void write(FilesSink files, List<TrafficEvent> events) throws Exception {
-    List<SpooledEvent> items = new ArrayList<>();
-    for (int i = 0; i < events.size(); i++) {
-      items.add(new SpooledEvent(i, events.get(i)));
-    }
-    files.write(new SinkBatch(items));
+    ReplayFiles.write(files, events);
   }
 
   private static List<TrafficEvent> events(String org, LocalDate day, int n) {
-    long start = day.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
-    List<TrafficEvent> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      String id = UUID.randomUUID().toString();
-      out.add(
-          new TrafficEvent(
-              org,
-              id,
-              start + i * 200_000L,
-              "POST",
-              "http://127.0.0.1/events",
-              "{\"content-type\":\"application/json\",\"user-agent\":\"test\"}",
-              "{\"utm_source\":\"google\"}",
-              "{\"event\":\"signup\",\"plan\":\"pro\",\"gclid\":\"gclid-" + i + "\"}",
-              "127.0.0.1",
-              "test",
-              "",
-              "signup",
-              "gclid-" + i,
-              "s-" + i,
-              "google",
-              "",
-              ""));
-    }
-    return out;
+    return ReplayFiles.events(org, day, n);
   }
 
-  /** The line the files sink writes for an event. */
   private String line(TrafficEvent e) throws Exception {
-    Path tmp = Files.createTempDirectory(dir, "one");
-    try (FilesSink one = new FilesSink(new FilesSinkConfig(true, tmp, 1 << 20, false))) {
-      write(one, List.of(e));
-    }
-    try (var s = Files.walk(tmp)) {
-      Path f = s.filter(p -> p.toString().endsWith(".ndjson")).findFirst().orElseThrow();
-      return Files.readString(f, StandardCharsets.UTF_8).strip();
-    }
+    return ReplayFiles.line(dir, e);
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {

@@ -102,6 +102,9 @@ public final class BigQuerySink implements Sink {
 
   private volatile String lastFailure;
 
+  /** Rows this sink appended (not those BigQuery answered it already had). */
+  private long rowsStored;
+
   public BigQuerySink(BigQueryConfig config, MeterRegistry registry) {
     this(config, registry, EventSchema.EVENTS);
   }
@@ -246,7 +249,7 @@ public final class BigQuerySink implements Sink {
     AppendResult r = append(rows.subList(from, to), at);
     switch (r.outcome()) {
       case OK -> {
-        metrics.stored(to - from);
+        stored(to - from);
         advance(batch.items().get(to - 1).offset() + 1);
         return to;
       }
@@ -317,7 +320,7 @@ public final class BigQuerySink implements Sink {
       metrics.probe();
       switch (p.outcome()) {
         case OK -> {
-          metrics.stored(1);
+          stored(1);
           return m + 1;
         }
         case ALREADY_EXISTS -> lo = m + 1;
@@ -387,6 +390,19 @@ public final class BigQuerySink implements Sink {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  private void stored(int count) {
+    rowsStored += count;
+    metrics.stored(count);
+  }
+
+  /**
+   * How many rows this sink has appended since it was made, not counting rows an append found
+   * stored already ({@code ALREADY_EXISTS}): what a replay reports as inserted.
+   */
+  public long rowsStored() {
+    return rowsStored;
   }
 
   private void advance(long next) {
