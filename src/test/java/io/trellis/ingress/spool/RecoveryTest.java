@@ -9,11 +9,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.testing.Await;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -41,6 +43,30 @@ class RecoveryTest {
       Events.appendEach(spool, events);
     }
     return SegmentLog.listSegments(spoolDir());
+  }
+
+  /**
+   * Waits until the file has the size: the spool's writer starts at open by checking that a record
+   * can be written (it writes one past the end and cuts it off again), so a look at the size right
+   * after the open can catch the file in the middle of that check.
+   */
+  private static void awaitSize(Path file, long size) {
+    Await.until(
+        () -> {
+          try {
+            return Files.size(file) == size;
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        },
+        Duration.ofSeconds(20),
+        () -> {
+          try {
+            return file + " has " + Files.size(file) + " bytes, not " + size;
+          } catch (java.io.IOException e) {
+            return e.toString();
+          }
+        });
   }
 
   /** Byte positions of the frames in a segment, read from the length fields. */
@@ -82,7 +108,7 @@ class RecoveryTest {
 
     TestSink sink = new TestSink("files");
     try (DiskSpool spool = open(sink)) {
-      assertThat(Files.size(last)).isEqualTo(goodSize);
+      awaitSize(last, goodSize);
       spool.start();
       spool.append(List.of(event("next"))).get();
       sink.awaitStored(101);
@@ -103,7 +129,7 @@ class RecoveryTest {
 
     TestSink sink = new TestSink("files");
     try (DiskSpool spool = open(sink)) {
-      assertThat(Files.size(last)).isEqualTo(goodSize);
+      awaitSize(last, goodSize);
       spool.start();
       spool.append(List.of(event("next"))).get();
       sink.awaitStored(51);
@@ -121,7 +147,7 @@ class RecoveryTest {
     try (DiskSpool spool = open(sink)) {
       spool.start();
       sink.awaitStored(20);
-      assertThat(Files.size(last)).isEqualTo(goodSize);
+      awaitSize(last, goodSize);
     }
   }
 
