@@ -220,7 +220,7 @@ class LiveStalledViewerIT {
   private static void awaitMetric(
       HttpClient http, int admin, String name, java.util.function.DoublePredicate ok)
       throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (!ok.test(metric(http, admin, name))) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError(name + " never reached the expected value");
@@ -230,7 +230,8 @@ class LiveStalledViewerIT {
   }
 
   private static void awaitUp(HttpClient http, int admin, Process p, Path log) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    // As for every service process: a loaded machine can take over a minute to start a JVM.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
         throw new AssertionError("the service exited: " + Files.readString(log));
