@@ -1,5 +1,6 @@
 package io.trellis.ingress.http;
 
+import io.trellis.ingress.base.Utf8;
 import io.trellis.ingress.capture.UrlEncoding;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -9,7 +10,6 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -41,17 +41,47 @@ final class BodyDecoder {
   static final String DATA_FIELD = "data";
 
   /**
-   * A decoded body.
-   *
-   * @param text the event text to store (for a form, the {@code data} field decoded, or the form's
-   *     raw text when it has none)
-   * @param utf8 the same text as UTF-8 bytes, for the JSON parsers
-   * @param formFields form fields other than {@code data}, in order; empty for other bodies
-   * @param invalid the exact bytes and their replacements when the (inflated) body was not valid
-   *     UTF-8; null when it was valid text
+   * A decoded body: {@code utf8} is the event text to store as UTF-8 (for a form, the {@code data}
+   * field decoded, or the form's raw text when it has none); {@code formFields} the form fields
+   * other than {@code data}, in order (empty for other bodies); {@code invalid} the exact bytes and
+   * their replacements when the (inflated) body was not valid UTF-8, null when it was valid text.
+   * The text itself is decoded from the bytes only when asked for: a valid UTF-8 body is stored
+   * from its bytes.
    */
-  record Decoded(
-      String text, byte[] utf8, List<Map.Entry<String, String>> formFields, InvalidUtf8 invalid) {}
+  static final class Decoded {
+    private final byte[] utf8;
+    private final List<Map.Entry<String, String>> formFields;
+    private final InvalidUtf8 invalid;
+    private String text;
+
+    Decoded(
+        String text, byte[] utf8, List<Map.Entry<String, String>> formFields, InvalidUtf8 invalid) {
+      this.text = text;
+      this.utf8 = utf8;
+      this.formFields = formFields;
+      this.invalid = invalid;
+    }
+
+    /** The event text; decoded from {@link #utf8} on first use. */
+    String text() {
+      if (text == null) {
+        text = new String(utf8, StandardCharsets.UTF_8);
+      }
+      return text;
+    }
+
+    byte[] utf8() {
+      return utf8;
+    }
+
+    List<Map.Entry<String, String>> formFields() {
+      return formFields;
+    }
+
+    InvalidUtf8 invalid() {
+      return invalid;
+    }
+  }
 
   /** The body cannot be decoded; the error says why and with which status. */
   static final class RejectedException extends Exception {
@@ -92,13 +122,13 @@ final class BodyDecoder {
     String text;
     byte[] utf8;
     if (charset.equals(StandardCharsets.UTF_8)) {
-      text = validUtf8(bytes);
-      if (text == null) {
+      if (Utf8.isValid(bytes)) {
+        text = null;
+        utf8 = bytes;
+      } else {
         invalid = InvalidUtf8.decode(bytes);
         text = invalid.text();
         utf8 = text.getBytes(StandardCharsets.UTF_8);
-      } else {
-        utf8 = bytes;
       }
     } else {
       text = text(bytes, charset);
@@ -109,6 +139,9 @@ final class BodyDecoder {
     if (!"application/x-www-form-urlencoded".equals(mimeType(contentType))
         || JsonDepth.looksLikeJson(utf8)) {
       return new Decoded(text, utf8, List.of(), invalid);
+    }
+    if (text == null) {
+      text = new String(utf8, StandardCharsets.UTF_8);
     }
     List<Map.Entry<String, String>> fields = formFields(text, maxFields);
     String data = null;
@@ -154,17 +187,6 @@ final class BodyDecoder {
       }
     }
     return StandardCharsets.UTF_8;
-  }
-
-  /** The bytes as text when they are valid UTF-8; null when they are not. */
-  private static String validUtf8(byte[] bytes) {
-    if (bytes.length == 0) {
-      return "";
-    }
-    // The JDK's own decoding is the fastest path (ASCII is copied as it is) but replaces bad
-    // sequences; valid UTF-8, and only valid UTF-8, encodes back to exactly the same bytes.
-    String fast = new String(bytes, StandardCharsets.UTF_8);
-    return Arrays.equals(fast.getBytes(StandardCharsets.UTF_8), bytes) ? fast : null;
   }
 
   /**
