@@ -3,6 +3,8 @@ package io.trellis.ingress.capture;
 import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.base.JsonText;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.EventCodec.Field;
 import io.trellis.ingress.event.TrafficEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -332,7 +334,6 @@ public final class EventCapture {
       String body,
       JsonFields json,
       byte[] exactBody) {
-    RequestData req = s.request();
     if (s.anonymizeIp()) {
       // Addresses the client relays in its payload are stored anonymized like its own.
       body = json != null ? RelayedAddresses.body(body, json) : RelayedAddresses.text(body);
@@ -340,6 +341,113 @@ public final class EventCapture {
         exactBody = RelayedAddresses.bytes(exactBody, json);
       }
     }
+    Extracted x = extract(s, endpoint, json);
+    KeyRedactor key = s.redactor();
+    return new TrafficEvent(
+        organizationId,
+        x.eventId,
+        s.receivedAt(),
+        s.method(),
+        s.url(),
+        s.headers(),
+        s.queryParams(),
+        scrub(body, key),
+        x.ip,
+        x.userAgent,
+        x.referer,
+        x.eventType,
+        x.clickId,
+        x.session,
+        x.source,
+        x.medium,
+        x.campaign,
+        exactBody == null ? "" : base64(exactBody, key));
+  }
+
+  /** One event's spool record, and its id for the answer. */
+  public record Encoded(String eventId, byte[] record) {}
+
+  /**
+   * One event of the request, encoded straight into its spool record: the same record as {@link
+   * EventCodec#encode} of {@link #event}, without building the event's strings. The body is copied
+   * from the request's bytes as they are, unless the API key has to be removed from it.
+   *
+   * @param utf8 holds the body (or batch item) at {@code [offset, offset + length)}: the UTF-8 of
+   *     the text {@link #event} would store
+   * @param exactBody as for {@link #event}
+   */
+  public Encoded encode(
+      SharedRequest s,
+      String organizationId,
+      Endpoint endpoint,
+      byte[] utf8,
+      int offset,
+      int length,
+      JsonFields json,
+      byte[] exactBody) {
+    Extracted x = extract(s, endpoint, json);
+    KeyRedactor key = s.redactor();
+    EventCodec.Writer w = EventCodec.Writer.forThread(s.receivedAt());
+    w.field(Field.ORGANIZATION_ID, organizationId);
+    w.field(Field.EVENT_ID, x.eventId);
+    w.field(Field.METHOD, s.method());
+    w.field(Field.URL, s.url());
+    w.field(Field.HEADERS, orBraces(s.headers()));
+    w.field(Field.QUERY_PARAMS, orBraces(s.queryParams()));
+    if (s.anonymizeIp()) {
+      // Relayed addresses are replaced in the text, as event() does.
+      String body = new String(utf8, offset, length, StandardCharsets.UTF_8);
+      body = json != null ? RelayedAddresses.body(body, json) : RelayedAddresses.text(body);
+      w.field(Field.BODY, scrub(body, key));
+      if (exactBody != null) {
+        exactBody = RelayedAddresses.bytes(exactBody, json);
+      }
+    } else if (key == null || !key.mayOccurIn(utf8, offset, length)) {
+      w.field(Field.BODY, utf8, offset, length);
+    } else {
+      w.field(Field.BODY, key.scrub(new String(utf8, offset, length, StandardCharsets.UTF_8)));
+    }
+    w.field(Field.IP, orEmpty(x.ip));
+    w.field(Field.USER_AGENT, orEmpty(x.userAgent));
+    w.field(Field.REFERER, orEmpty(x.referer));
+    w.field(Field.EVENT_TYPE, orEmpty(x.eventType));
+    w.field(Field.CLICK_ID, orEmpty(x.clickId));
+    w.field(Field.SESSION_ID, orEmpty(x.session));
+    w.field(Field.SOURCE, orEmpty(x.source));
+    w.field(Field.MEDIUM, orEmpty(x.medium));
+    w.field(Field.CAMPAIGN, orEmpty(x.campaign));
+    if (exactBody != null) {
+      w.field(Field.BODY_BASE64, base64(exactBody, key));
+    }
+    return new Encoded(x.eventId, w.toByteArray());
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  /** As {@link TrafficEvent} stores an absent JSON object. */
+  private static String orBraces(String s) {
+    return s == null || s.isEmpty() ? "{}" : s;
+  }
+
+  /** The fields of one event that capture derives; the key already removed from them. */
+  private static final class Extracted {
+    String eventId;
+    String ip;
+    String userAgent;
+    String referer;
+    String eventType;
+    String clickId;
+    String session;
+    String source;
+    String medium;
+    String campaign;
+  }
+
+  private Extracted extract(SharedRequest s, Endpoint endpoint, JsonFields json) {
+    RequestData req = s.request();
+    Extracted x = new Extracted();
     boolean snowplow = endpoint.isSnowplow();
     Map<String, String> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
 
@@ -403,7 +511,7 @@ public final class EventCapture {
       if (relayedIp != null && IpRanges.literal(relayedIp.trim()) != null) {
         ip = relayedIp.trim();
         if (s.anonymizeIp()) {
-          // The body already holds it anonymized (above).
+          // The body holds it anonymized too: event() and encode() replace it there.
           ip = IpAnonymizer.anonymizeOrEmpty(ip);
         }
       }
@@ -415,25 +523,17 @@ public final class EventCapture {
     }
 
     KeyRedactor key = s.redactor();
-    return new TrafficEvent(
-        organizationId,
-        eventId,
-        s.receivedAt(),
-        s.method(),
-        s.url(),
-        s.headers(),
-        s.queryParams(),
-        scrub(body, key),
-        ip,
-        scrub(userAgent, key),
-        scrub(referer, key),
-        scrub(eventType, key),
-        scrub(clickId, key),
-        scrub(session, key),
-        scrub(utm(json, req, pageQuery, "source"), key),
-        scrub(utm(json, req, pageQuery, "medium"), key),
-        scrub(utm(json, req, pageQuery, "campaign"), key),
-        exactBody == null ? "" : base64(exactBody, key));
+    x.eventId = eventId;
+    x.ip = ip;
+    x.userAgent = scrub(userAgent, key);
+    x.referer = scrub(referer, key);
+    x.eventType = scrub(eventType, key);
+    x.clickId = scrub(clickId, key);
+    x.session = scrub(session, key);
+    x.source = scrub(utm(json, req, pageQuery, "source"), key);
+    x.medium = scrub(utm(json, req, pageQuery, "medium"), key);
+    x.campaign = scrub(utm(json, req, pageQuery, "campaign"), key);
+    return x;
   }
 
   /**

@@ -30,8 +30,15 @@ final class KeyRedactor {
   /** The key and its base64 prefixes; index 0 is the key itself. */
   private final List<String> forms;
 
+  /** The same forms as UTF-8, for {@link #mayOccurIn}. */
+  private final byte[][] formBytes;
+
   private KeyRedactor(List<String> forms) {
     this.forms = forms;
+    this.formBytes = new byte[forms.size()][];
+    for (int i = 0; i < forms.size(); i++) {
+      formBytes[i] = forms.get(i).getBytes(StandardCharsets.UTF_8);
+    }
   }
 
   /** A redactor for this key; null when there is no key to look for. */
@@ -103,6 +110,46 @@ final class KeyRedactor {
       return text;
     }
     return out.append(text, copied, n).toString();
+  }
+
+  /**
+   * False when {@link #scrub} of the text whose valid UTF-8 is {@code utf8[offset, offset +
+   * length)} returns that text unchanged, found on the bytes without decoding them: they hold no
+   * {@code %}, no {@code \\} and no form of the key literally (UTF-8 is self-synchronizing, so a
+   * form's bytes occur in the text's bytes exactly where the form occurs in the text).
+   */
+  boolean mayOccurIn(byte[] utf8, int offset, int length) {
+    int end = offset + length;
+    for (int i = offset; i < end; i++) {
+      byte b = utf8[i];
+      if (b == '%' || b == '\\') {
+        return true;
+      }
+    }
+    for (byte[] form : formBytes) {
+      if (indexOf(utf8, offset, end, form) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int indexOf(byte[] in, int from, int end, byte[] what) {
+    int last = end - what.length;
+    byte first = what[0];
+    for (int i = from; i <= last; i++) {
+      if (in[i] != first) {
+        continue;
+      }
+      int k = 1;
+      while (k < what.length && in[i + k] == what[k]) {
+        k++;
+      }
+      if (k == what.length) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The end of the form found at {@code start}, in any mix of its encodings; -1 when not there. */

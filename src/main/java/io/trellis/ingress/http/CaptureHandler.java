@@ -11,7 +11,6 @@ import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.RequestData;
 import io.trellis.ingress.capture.UrlEncoding;
-import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.http.HttpMetrics.Outcome;
 import io.trellis.ingress.limits.RateLimits;
 import io.trellis.ingress.spool.RecordTooLargeException;
@@ -99,7 +98,8 @@ final class CaptureHandler {
       String pathKey,
       Outcome outcome,
       ConnectionDeadlines deadlines,
-      BodyBudget.Lease lease) {}
+      BodyBudget.Lease lease,
+      RequestData head) {}
 
   /** Handles one request on its event loop, whose deadlines bound the request's body. */
   void handle(HttpServerRequest req, ConnectionDeadlines deadlines) {
@@ -244,7 +244,8 @@ final class CaptureHandler {
             Routes.pathKey(req.path()),
             outcome,
             deadlines,
-            exchange.lease);
+            exchange.lease,
+            head);
     Set<String> headerKeys = ApiKeyExtractor.candidates(head, p.pathKey(), null, null);
     if (headerKeys.size() > 1) {
       refuse(outcome, req, deadlines, conflictingKeys());
@@ -472,7 +473,18 @@ final class CaptureHandler {
       fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
       return;
     }
-    RequestData data = requestData(req, p.receivedAt(), params);
+    // The head's headers, read once from Vert.x when the request arrived.
+    RequestData head = p.head();
+    RequestData data =
+        params == p.query()
+            ? head
+            : new RequestData(
+                head.method(),
+                head.url(),
+                head.headers(),
+                params,
+                head.peerIp(),
+                head.receivedAt());
     String clientIp = capture.clientIp(data);
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
@@ -584,16 +596,19 @@ final class CaptureHandler {
     if (overLimit(p, org, 1)) {
       return;
     }
-    TrafficEvent event =
-        capture.event(
+    byte[] utf8 = body.utf8();
+    EventCapture.Encoded event =
+        capture.encode(
             shared,
             org,
             endpoint,
-            body.text(),
+            utf8,
+            0,
+            utf8.length,
             parsed,
             body.invalid() == null ? null : body.invalid().bytes());
     append(
-        List.of(event),
+        List.of(event.record()),
         p.ctx(),
         () -> {
           metrics.accepted(p.outcome().endpoint, 1);
@@ -670,7 +685,9 @@ final class CaptureHandler {
         return;
       }
     }
-    List<TrafficEvent> events = new ArrayList<>(items.size());
+    byte[] utf8 = body.utf8();
+    List<byte[]> records = new ArrayList<>(items.size());
+    List<String> ids = new ArrayList<>(items.size());
     List<BatchItems.Item> rejected = new ArrayList<>();
     InvalidUtf8 invalid = body.invalid();
     // The batch text is the decoded body itself (not a form's data field): offsets map to bytes.
@@ -692,10 +709,21 @@ final class CaptureHandler {
           exact = invalid.bytes();
           formBytesKept = true;
         }
-        events.add(capture.event(shared, org, p.endpoint(), item.raw(), item.json(), exact));
+        EventCapture.Encoded e =
+            capture.encode(
+                shared,
+                org,
+                p.endpoint(),
+                utf8,
+                item.start(),
+                item.end() - item.start(),
+                item.json(),
+                exact);
+        records.add(e.record());
+        ids.add(e.eventId());
       }
     }
-    if (events.isEmpty()) {
+    if (records.isEmpty()) {
       fail(
           p.outcome(),
           req,
@@ -707,19 +735,19 @@ final class CaptureHandler {
                   : "no item of the batch is a JSON object"));
       return;
     }
-    if (overLimit(p, org, events.size())) {
+    if (overLimit(p, org, records.size())) {
       return;
     }
     boolean segment = p.endpoint().isSegment();
     append(
-        events,
+        records,
         p.ctx(),
         () -> {
-          metrics.accepted(p.outcome().endpoint, events.size());
+          metrics.accepted(p.outcome().endpoint, records.size());
           if (!rejected.isEmpty()) {
             metrics.rejected(p.outcome().endpoint, "not_an_object", rejected.size());
           }
-          Responses.json(req.response(), 200, batchAnswer(events, rejected, segment));
+          Responses.json(req.response(), 200, batchAnswer(ids, rejected, segment));
         },
         err -> fail(p.outcome(), req, spoolError(err)));
   }
@@ -760,7 +788,7 @@ final class CaptureHandler {
   }
 
   private static String batchAnswer(
-      List<TrafficEvent> events, List<BatchItems.Item> rejected, boolean segment) {
+      List<String> events, List<BatchItems.Item> rejected, boolean segment) {
     StringBuilder sb = new StringBuilder(64 + events.size() * 40);
     sb.append("{\"status\":\"ok\",");
     if (segment) {
@@ -773,7 +801,7 @@ final class CaptureHandler {
         sb.append(',');
       }
       // Event ids are canonical UUIDs (hex digits and dashes): nothing to escape.
-      sb.append('"').append(events.get(i).eventId()).append('"');
+      sb.append('"').append(events.get(i)).append('"');
     }
     sb.append("],\"errors\":[");
     for (int i = 0; i < rejected.size(); i++) {
@@ -880,11 +908,10 @@ final class CaptureHandler {
    * Appends the events; the outcome runs on the request's event loop, in its context. The spool
    * completes the requests of one group and one event loop with one task on that loop.
    */
-  private void append(
-      List<TrafficEvent> events, Context ctx, Runnable onOk, Consumer<Throwable> onErr) {
+  private void append(List<byte[]> records, Context ctx, Runnable onOk, Consumer<Throwable> onErr) {
     ContextInternal context = (ContextInternal) ctx;
-    spool.append(
-        events,
+    spool.appendRecords(
+        records,
         context.nettyEventLoop(),
         failure ->
             context.emit(
