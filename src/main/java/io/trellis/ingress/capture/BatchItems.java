@@ -25,10 +25,28 @@ public final class BatchItems {
       new ConcurrentHashMap<>();
 
   /**
-   * One array element: the object's top-level fields and raw text, or why it was rejected. {@code
-   * start} and {@code end} are the byte offsets of its text in the body (0 for a rejected item).
+   * One array element: the object's top-level fields and its bytes {@code body[start, end)}, or why
+   * it was rejected (then {@code body} is null and the offsets 0).
    */
-  public record Item(int index, String raw, JsonFields json, String error, int start, int end) {}
+  public record Item(int index, JsonFields json, String error, int start, int end, byte[] body) {
+    /** The item's exact text, decoded from the body on each call; null for a rejected item. */
+    public String raw() {
+      return body == null ? null : new String(body, start, end - start, StandardCharsets.UTF_8);
+    }
+
+    /** Index and offsets only: the body is the whole request's. */
+    @Override
+    public String toString() {
+      return "Item{"
+          + index
+          + ", "
+          + start
+          + ".."
+          + end
+          + (error == null ? "" : ", " + error)
+          + "}";
+    }
+  }
 
   /** The body is not valid JSON or not of the batch shape (400). */
   public static final class InvalidBatchException extends Exception {
@@ -149,11 +167,10 @@ public final class BatchItems {
       if (t == JsonToken.START_OBJECT) {
         JsonFields fields = JsonFields.read(p);
         int end = (int) p.currentLocation().getByteOffset();
-        String raw = new String(body, start, end - start, StandardCharsets.UTF_8);
-        items.add(new Item(index, raw, fields, null, start, end));
+        items.add(new Item(index, fields, null, start, end, body));
       } else {
         p.skipChildren();
-        items.add(new Item(index, null, null, "item is not a JSON object", 0, 0));
+        items.add(new Item(index, null, "item is not a JSON object", 0, 0, null));
       }
       index++;
     }

@@ -7,6 +7,10 @@ import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.capture.RequestData;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.TrafficEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -95,6 +99,45 @@ public class CaptureBenchmark {
                   item.json(),
                   null)
               .record());
+    }
+  }
+
+  /*
+   * The same requests through TrafficEvent's strings, the path tests and tools take: the body
+   * decoded into a String (and encoded back to check it, as a round trip checks UTF-8), the event
+   * built as 17 strings, then encoded. The difference to the methods above is what the capture
+   * port does not do.
+   */
+
+  @Benchmark
+  public byte[] eventViaStrings() {
+    EventCapture.SharedRequest shared = capture.request(eventRequest, BenchRequests.KEY);
+    String text = new String(eventBody, StandardCharsets.UTF_8);
+    if (!Arrays.equals(text.getBytes(StandardCharsets.UTF_8), eventBody)) {
+      throw new IllegalStateException("the bench event is valid UTF-8");
+    }
+    TrafficEvent e =
+        capture.event(shared, "bench", Endpoint.EVENTS, text, JsonFields.parse(eventBody));
+    return EventCodec.encode(e);
+  }
+
+  @Benchmark
+  public byte[] pixelViaStrings() {
+    EventCapture.SharedRequest shared = capture.request(pixelRequest, BenchRequests.KEY);
+    return EventCodec.encode(capture.event(shared, "bench", Endpoint.PIXEL, "", null));
+  }
+
+  @Benchmark
+  public void batch100ViaStrings(Blackhole bh) throws Exception {
+    EventCapture.SharedRequest shared = capture.request(batchRequest, BenchRequests.KEY);
+    String text = new String(batchBody, StandardCharsets.UTF_8);
+    if (!Arrays.equals(text.getBytes(StandardCharsets.UTF_8), batchBody)) {
+      throw new IllegalStateException("the bench batch is valid UTF-8");
+    }
+    for (BatchItems.Item item : BatchItems.parse(batchBody, 10_000, 64)) {
+      bh.consume(
+          EventCodec.encode(
+              capture.event(shared, "bench", Endpoint.BATCH, item.raw(), item.json())));
     }
   }
 }
