@@ -68,6 +68,8 @@ const stored = (tab, name) => tab.evaluate((n) => JSON.parse(localStorage.getIte
 const recordStatuses = () => {
   window.statuses = [];
   const original = window.fetch;
+  // For requests the page makes itself, which are not the tracker's.
+  window.untrackedFetch = original;
   window.fetch = function (...args) {
     return original.apply(this, args).then((res) => {
       window.statuses.push(res.status);
@@ -132,11 +134,23 @@ const scenarios = {
     await tab.goto(origin + '/pricing');
     await loaded(tab);
     await settled(tab);
+    // Another sender of the same organization spends its bucket first: a batch larger than the
+    // burst passes only on a full bucket and leaves it in debt, so the tracker's batch is refused
+    // however long the page took to get here (a bucket refilled meanwhile would let it through).
+    const others = await tab.evaluate(async ([s, k]) => {
+      const events = Array.from({ length: 6 }, () => ({ event: 'other_sender', event_id: crypto.randomUUID() }));
+      for (;;) {
+        const res = await window.untrackedFetch(s + '/batch?api_key=' + encodeURIComponent(k), {
+          method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, body: JSON.stringify(events) });
+        if (res.status === 200) return events.map((e) => e.event_id);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }, [service, key]);
     const ids = await tab.evaluate(() => ['busy_a', 'busy_b', 'busy_c'].map((n) => trellis.track(n)));
     await tab.waitForFunction(() => window.statuses.includes(429));
     const retryAt = await stored(tab, 'retry_at');
     await settled(tab);
-    return { ids, statuses: await tab.evaluate(() => window.statuses), retryAt };
+    return { ids, others, statuses: await tab.evaluate(() => window.statuses), retryAt };
   },
 
   // data-respect-dnt and a browser that sends Global Privacy Control: nothing is sent or kept.

@@ -165,15 +165,21 @@ class BrowserSdksIT {
     lib.path("calls").path("delivered").forEach(d -> delivered.add(d.asText()));
     long pings = delivered.stream().filter("pp"::equals).count();
     assertThat(pings).as(delivered.toString()).isPositive();
-    // The POST tracker's events and pings as it counted them, plus the pixel's page view.
-    Map<String, JsonNode> byId = storedOnce("snowplow", delivered.size() + 1, e -> eid(e));
+    // The POST tracker's events and pings as it counted them, plus the pixel's page view. The
+    // page keeps moving the mouse until its first ping is acknowledged, so a later ping may be
+    // stored before the page stops: pings are at least those the tracker counted, each once.
+    List<JsonNode> stored =
+        service.awaitStored(es -> of("snowplow", es).size() >= delivered.size() + 1);
+    Map<String, JsonNode> byId = once(of("snowplow", stored), e -> eid(e));
     List<String> types =
-        byId.values().stream().map(e -> e.path("event_type").asText()).sorted().toList();
-    List<String> expected = new ArrayList<>(List.of("checkout", "event", "page_view", "page_view"));
-    for (int i = 0; i < pings; i++) {
-      expected.add("page_ping");
-    }
-    assertThat(types).containsExactlyInAnyOrderElementsOf(expected);
+        byId.values().stream()
+            .map(e -> e.path("event_type").asText())
+            .filter(t -> !t.equals("page_ping"))
+            .toList();
+    assertThat(types).containsExactlyInAnyOrder("checkout", "event", "page_view", "page_view");
+    assertThat(
+            byId.values().stream().filter(e -> e.path("event_type").asText().equals("page_ping")))
+        .hasSizeGreaterThanOrEqualTo((int) pings);
     for (JsonNode e : byId.values()) {
       assertThat(e.path("event_id").asText()).isEqualTo(eid(e));
       assertThat(e.path("click_id").asText()).isEqualTo("G-snowplow-" + run);
