@@ -24,4 +24,33 @@ public final class BenchEvents {
     }
     return events;
   }
+
+  /** {@link #captured} events received 3 ms apart, as a sink sees a stream spread over time. */
+  public static List<TrafficEvent> spreadOverTime(int count) {
+    List<TrafficEvent> captured = captured(count);
+    List<TrafficEvent> events = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      TrafficEvent c = captured.get(i);
+      events.add(
+          new TrafficEvent(
+              c.organizationId(),
+              c.eventId(),
+              c.timestamp() + 3L * i,
+              c.method(),
+              c.url(),
+              c.headers(),
+              c.queryParams(),
+              c.body(),
+              c.ip(),
+              c.userAgent(),
+              c.referer(),
+              c.eventType(),
+              c.clickId(),
+              c.sessionId(),
+              c.source(),
+              c.medium(),
+              c.campaign()));
+    }
+    return events;
+  }
 }

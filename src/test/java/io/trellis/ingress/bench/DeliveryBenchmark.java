@@ -59,30 +59,9 @@ public class DeliveryBenchmark {
   public void setUp() throws Exception {
     enricher = Enricher.open(EnrichConfig.defaults());
     Enrichments.install(enricher);
-    List<TrafficEvent> captured = BenchEvents.captured(EVENTS);
     encoded = new ArrayList<>(EVENTS);
-    for (int i = 0; i < EVENTS; i++) {
-      TrafficEvent c = captured.get(i);
-      encoded.add(
-          EventCodec.encode(
-              new TrafficEvent(
-                  c.organizationId(),
-                  c.eventId(),
-                  c.timestamp() + 3L * i,
-                  c.method(),
-                  c.url(),
-                  c.headers(),
-                  c.queryParams(),
-                  c.body(),
-                  c.ip(),
-                  c.userAgent(),
-                  c.referer(),
-                  c.eventType(),
-                  c.clickId(),
-                  c.sessionId(),
-                  c.source(),
-                  c.medium(),
-                  c.campaign())));
+    for (TrafficEvent e : BenchEvents.spreadOverTime(EVENTS)) {
+      encoded.add(EventCodec.encode(e));
     }
     batch = stored(null);
   }

@@ -60,31 +60,12 @@ public class FilesSinkBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    List<TrafficEvent> captured = BenchEvents.captured(EVENTS);
+    List<TrafficEvent> spread = BenchEvents.spreadOverTime(EVENTS);
     events = new ArrayList<>(EVENTS);
     List<SpooledEvent> items = new ArrayList<>(EVENTS);
     encoded = new ArrayList<>(EVENTS);
     for (int i = 0; i < EVENTS; i++) {
-      TrafficEvent c = captured.get(i);
-      TrafficEvent e =
-          new TrafficEvent(
-              c.organizationId(),
-              c.eventId(),
-              c.timestamp() + 3L * i,
-              c.method(),
-              c.url(),
-              c.headers(),
-              c.queryParams(),
-              c.body(),
-              c.ip(),
-              c.userAgent(),
-              c.referer(),
-              c.eventType(),
-              c.clickId(),
-              c.sessionId(),
-              c.source(),
-              c.medium(),
-              c.campaign());
+      TrafficEvent e = spread.get(i);
       events.add(e);
       items.add(new SpooledEvent(i, e));
       encoded.add(ByteBuffer.wrap(EventCodec.encode(e)));
