@@ -67,7 +67,14 @@ class UserAgentTest {
               + " HeadlessChrome/131.0.0.0 Safari/537.36",
           "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
           "curl/8.5.0",
-          "python-requests/2.32.3"
+          "python-requests/2.32.3",
+          "Java-http-client/17.0.15",
+          "Java/1.8.0_392",
+          "Apache-HttpClient/5.3 (Java/17.0.15)",
+          "okhttp/4.12.0",
+          "Go-http-client/1.1",
+          "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+          "Wget/1.21.3"
         }) {
       UserAgents.Agent a = agents.of(ua);
       assertThat(a.isBot()).as(ua).isTrue();
