@@ -115,15 +115,20 @@ public final class SpoolWriterCost {
     }
   }
 
+  /** The writer's thread id; it names itself once running, which may be after start() returns. */
   private static long writerTid() throws Exception {
     long pid = ProcessHandle.current().pid();
-    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-      for (Path t : tasks.toList()) {
-        if (Files.readString(t.resolve("comm")).trim().equals("spool-writer")) {
-          return Long.parseLong(t.getFileName().toString());
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    do {
+      try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+        for (Path t : tasks.toList()) {
+          if (Files.readString(t.resolve("comm")).trim().equals("spool-writer")) {
+            return Long.parseLong(t.getFileName().toString());
+          }
         }
       }
-    }
+      Thread.sleep(10);
+    } while (System.nanoTime() < deadline);
     throw new IllegalStateException(
         "no spool-writer thread " + ManagementFactory.getRuntimeMXBean());
   }
