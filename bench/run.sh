@@ -21,6 +21,7 @@ source "$here/lib.sh"
 runs=3
 duration=10
 warmup=8
+jit_warmup=30
 connections=64
 threads=2
 scenarios="events,batch,pixel"
@@ -38,6 +39,8 @@ Options:
   --runs N            repetitions of every measurement; medians are printed (default $runs)
   --duration S        seconds measured per scenario (default $duration)
   --warmup S          seconds of load before each measurement (default $warmup)
+  --jit-warmup S      seconds of load spread over the scenarios after each service start, before
+                      its first measurement: the JIT's compile burst is not measured (default $jit_warmup)
   --connections N     wrk connections (default $connections)
   --scenarios LIST    events,batch,pixel (default $scenarios)
   --sinks LIST        files,clickhouse (default $sinks)
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --jit-warmup) jit_warmup="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --scenarios) scenarios="$2"; scenarios_set=1; shift 2 ;;
     --sinks) sinks="$2"; shift 2 ;;
@@ -124,6 +128,7 @@ for run in $(seq 1 "$runs"); do
 
   for sink in "${sink_list[@]}"; do
     start_service "$sink"
+    warm_jit "$sink"
     for s in "${scenario_list[@]}"; do
       hook=""
       [ "$sink" = clickhouse ] && hook=ch_window_mark
