@@ -63,6 +63,8 @@ public final class EventCapture {
 
   private final IpRanges trustedProxies;
   private final Set<String> secretHeaders;
+  /* The secret header names a lower-cased ASCII name can equal (ASCII, lower case already). */
+  private final String[] secretHeaderNames;
   private final Set<String> secretParams;
   private final CaptureConfig config;
 
@@ -73,6 +75,11 @@ public final class EventCapture {
     Set<String> h = new HashSet<>(CREDENTIAL_HEADERS);
     h.addAll(config.secretHeaders());
     this.secretHeaders = Set.copyOf(h);
+    this.secretHeaderNames =
+        secretHeaders.stream()
+            .filter(name -> name.chars().allMatch(c -> c <= 0x7f))
+            .filter(name -> name.equals(name.toLowerCase(Locale.ROOT)))
+            .toArray(String[]::new);
     Set<String> p = new HashSet<>(CREDENTIAL_PARAMS);
     p.addAll(config.secretParams());
     this.secretParams = Set.copyOf(p);
@@ -186,6 +193,9 @@ public final class EventCapture {
     if (n > SCAN_LIMIT) {
       return headersJsonMapped(headers);
     }
+    if (asciiNames(headers)) {
+      return headersJsonAscii(headers);
+    }
     // Each name lower-cased once; the scans below then compare with equals().
     String[] names = new String[n];
     for (int i = 0; i < n; i++) {
@@ -211,6 +221,107 @@ public final class EventCapture {
       sb.append('"');
     }
     return sb.append('}').toString();
+  }
+
+  /**
+   * {@link #headersJson} for names that are all ASCII, the names of every HTTP/1 request: compared
+   * ignoring case and written lower-cased, with no lower-cased copy of each name made first. For
+   * ASCII, equal ignoring case is equal once lower-cased, so the text is the same.
+   */
+  private String headersJsonAscii(List<Map.Entry<String, String>> headers) {
+    int n = headers.size();
+    // Each name's lower-case hash, once: names are compared only when their hashes are equal, and
+    // most requests repeat no name at all, so the scans for repeats are skipped.
+    int[] hashes = new int[n];
+    boolean repeats = false;
+    for (int i = 0; i < n; i++) {
+      hashes[i] = lowerCaseHash(headers.get(i).getKey());
+      for (int j = 0; j < i && !repeats; j++) {
+        repeats = hashes[j] == hashes[i];
+      }
+    }
+    StringBuilder sb = new StringBuilder(64 + n * 64).append('{');
+    for (int i = 0; i < n; i++) {
+      String name = headers.get(i).getKey();
+      if (isSecretHeader(hashes[i], name) || repeats && sameNameAt(headers, hashes, i, 0, i) >= 0) {
+        continue;
+      }
+      if (sb.length() > 1) {
+        sb.append(',');
+      }
+      sb.append('"');
+      appendAsciiLowerCase(sb, name);
+      sb.append("\":\"");
+      JsonText.escape(sb, headers.get(i).getValue());
+      if (repeats) {
+        String separator = name.equalsIgnoreCase("cookie") ? "; " : ", ";
+        for (int j = sameNameAt(headers, hashes, i, i + 1, n);
+            j >= 0;
+            j = sameNameAt(headers, hashes, i, j + 1, n)) {
+          JsonText.escape(sb.append(separator), headers.get(j).getValue());
+        }
+      }
+      sb.append('"');
+    }
+    return sb.append('}').toString();
+  }
+
+  /** The first index in [from, to) whose name equals name {@code i}'s ignoring case; -1 if none. */
+  private static int sameNameAt(
+      List<Map.Entry<String, String>> headers, int[] hashes, int i, int from, int to) {
+    String name = headers.get(i).getKey();
+    for (int j = from; j < to; j++) {
+      if (hashes[j] == hashes[i] && headers.get(j).getKey().equalsIgnoreCase(name)) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  /** {@code name.toLowerCase(Locale.ROOT).hashCode()} for an ASCII name, without the copy. */
+  private static int lowerCaseHash(String asciiName) {
+    int h = 0;
+    for (int k = 0; k < asciiName.length(); k++) {
+      char c = asciiName.charAt(k);
+      h = 31 * h + (c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    return h;
+  }
+
+  private boolean isSecretHeader(int lowerCaseHash, String asciiName) {
+    for (String secret : secretHeaderNames) {
+      if (secret.hashCode() == lowerCaseHash && secret.equalsIgnoreCase(asciiName)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean asciiNames(List<Map.Entry<String, String>> headers) {
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.get(i).getKey();
+      for (int k = 0; k < name.length(); k++) {
+        if (name.charAt(k) > 0x7f) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Appends an ASCII header name lower-cased. Header names are tokens (no quote, backslash or
+   * control character), but JSON escaping still applies to whatever else a name holds.
+   */
+  private static void appendAsciiLowerCase(StringBuilder sb, String name) {
+    for (int k = 0; k < name.length(); k++) {
+      char c = name.charAt(k);
+      if (c < 0x20 || c == '"' || c == '\\') {
+        JsonText.escape(sb, name.substring(k).toLowerCase(Locale.ROOT));
+        return;
+      }
+      sb.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+    }
   }
 
   /** True when {@code names[i]} appears before index {@code i}. */
@@ -680,8 +791,9 @@ public final class EventCapture {
     if (json == null) {
       return null;
     }
-    for (String n : names) {
-      String v = json.text(n);
+    // Indexed: these lists are constants, and an iterator per lookup adds up on every event.
+    for (int i = 0; i < names.size(); i++) {
+      String v = json.text(names.get(i));
       if (v != null && !v.isEmpty()) {
         return v;
       }
@@ -690,8 +802,8 @@ public final class EventCapture {
   }
 
   private static String firstParam(RequestData req, List<String> names) {
-    for (String n : names) {
-      String v = req.param(n);
+    for (int i = 0; i < names.size(); i++) {
+      String v = req.param(names.get(i));
       if (v != null && !v.isEmpty()) {
         return v;
       }

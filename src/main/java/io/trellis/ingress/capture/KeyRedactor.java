@@ -1,9 +1,8 @@
 package io.trellis.ingress.capture;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
-import java.util.List;
 
 /**
  * Replaces the request's own API key in stored text, in every form the service itself would decode
@@ -27,18 +26,32 @@ import java.util.List;
 final class KeyRedactor {
   private static final int MIN_BASE64_PREFIX = 8;
 
+  /*
+   * Made for every request that carries a key: the encoders are shared (withoutPadding() makes a
+   * new one per call), and each form's text and bytes are made once, from the key's bytes.
+   */
+  private static final Base64.Encoder STANDARD = Base64.getEncoder().withoutPadding();
+  private static final Base64.Encoder URL_SAFE = Base64.getUrlEncoder().withoutPadding();
+
   /** The key and its base64 prefixes; index 0 is the key itself. */
-  private final List<String> forms;
+  private final String[] forms;
 
   /** The same forms as UTF-8, for {@link #mayOccurIn}. */
   private final byte[][] formBytes;
 
-  private KeyRedactor(List<String> forms) {
+  /** The first char of each form. */
+  private final String firstChars;
+
+  private KeyRedactor(String[] forms, byte[][] formBytes) {
     this.forms = forms;
-    this.formBytes = new byte[forms.size()][];
-    for (int i = 0; i < forms.size(); i++) {
-      formBytes[i] = forms.get(i).getBytes(StandardCharsets.UTF_8);
+    this.formBytes = formBytes;
+    StringBuilder first = new StringBuilder(forms.length);
+    for (String f : forms) {
+      if (!f.isEmpty()) {
+        first.append(f.charAt(0));
+      }
     }
+    this.firstChars = first.toString();
   }
 
   /** A redactor for this key; null when there is no key to look for. */
@@ -46,23 +59,24 @@ final class KeyRedactor {
     if (key == null) {
       return null;
     }
-    List<String> forms = new ArrayList<>(3);
-    forms.add(key);
     byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
     // base64 maps each 3 input bytes to 4 characters: the first (n / 3) groups depend on the key
     // alone, whatever follows it (":" and a password, in Basic).
     int whole = bytes.length / 3 * 3;
-    if (whole / 3 * 4 >= MIN_BASE64_PREFIX) {
-      byte[] head = new byte[whole];
-      System.arraycopy(bytes, 0, head, 0, whole);
-      String standard = Base64.getEncoder().withoutPadding().encodeToString(head);
-      forms.add(standard);
-      String urlSafe = Base64.getUrlEncoder().withoutPadding().encodeToString(head);
-      if (!urlSafe.equals(standard)) {
-        forms.add(urlSafe);
-      }
+    if (whole / 3 * 4 < MIN_BASE64_PREFIX) {
+      return new KeyRedactor(new String[] {key}, new byte[][] {bytes});
     }
-    return new KeyRedactor(List.copyOf(forms));
+    byte[] head = whole == bytes.length ? bytes : Arrays.copyOf(bytes, whole);
+    byte[] standard = STANDARD.encode(head);
+    byte[] urlSafe = URL_SAFE.encode(head);
+    // Base64 is ASCII: its bytes are its text's.
+    String standardText = new String(standard, StandardCharsets.ISO_8859_1);
+    if (Arrays.equals(standard, urlSafe)) {
+      return new KeyRedactor(new String[] {key, standardText}, new byte[][] {bytes, standard});
+    }
+    return new KeyRedactor(
+        new String[] {key, standardText, new String(urlSafe, StandardCharsets.ISO_8859_1)},
+        new byte[][] {bytes, standard, urlSafe});
   }
 
   /** The text with every form of the key replaced; the same instance when there is none. */
@@ -74,7 +88,7 @@ final class KeyRedactor {
     if (!escapes) {
       boolean any = false;
       for (String f : forms) {
-        if (text.indexOf(f) >= 0) {
+        if (text.contains(f)) {
           any = true;
           break;
         }
@@ -88,9 +102,15 @@ final class KeyRedactor {
     int n = text.length();
     int i = 0;
     while (i < n) {
+      char c = text.charAt(i);
+      if (c != '%' && c != '\\' && c != '+' && c != ' ' && firstChars.indexOf(c) < 0) {
+        // No form can start here (see matchAt's first step): skip the per-form matching.
+        i++;
+        continue;
+      }
       int end = -1;
-      for (int f = 0; f < forms.size() && end < 0; f++) {
-        end = matchAt(text, i, forms.get(f));
+      for (int f = 0; f < forms.length && end < 0; f++) {
+        end = matchAt(text, i, forms[f]);
         if (end > 0 && f > 0) {
           end = base64RunEnd(text, end);
         }
@@ -227,6 +247,6 @@ final class KeyRedactor {
   /** Never the key. */
   @Override
   public String toString() {
-    return "KeyRedactor{forms=" + forms.size() + "}";
+    return "KeyRedactor{forms=" + forms.length + "}";
   }
 }

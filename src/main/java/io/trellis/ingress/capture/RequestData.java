@@ -22,7 +22,8 @@ public record RequestData(
 
   /** The first value of a header, case-insensitively, or null. */
   public String header(String name) {
-    for (Map.Entry<String, String> h : headers) {
+    for (int i = 0; i < headers.size(); i++) {
+      Map.Entry<String, String> h = headers.get(i);
       if (h.getKey().equalsIgnoreCase(name)) {
         return h.getValue();
       }
@@ -39,7 +40,9 @@ public record RequestData(
 
   /** The first value of a query parameter, or null. */
   public String param(String name) {
-    for (Map.Entry<String, String> q : query) {
+    // Indexed (the lists are array-backed): capture looks up a dozen names per event.
+    for (int i = 0; i < query.size(); i++) {
+      Map.Entry<String, String> q = query.get(i);
       if (q.getKey().equals(name)) {
         return q.getValue();
       }

@@ -33,7 +33,12 @@ class CaptureFastPathTest {
     "Referer",
     "X-Forwarded-For",
     "Ünïcode",
-    "X-Quote\"d"
+    "X-Quote\"d",
+    "COOKIE",
+    "X-API-KEY",
+    "X-Back\\slash",
+    "X-Tab\tName",
+    "X-\u212Aelvin"
   };
   private static final String[] PARAM_NAMES = {
     "api_key",
