@@ -99,7 +99,8 @@ final class CaptureHandler {
       Outcome outcome,
       ConnectionDeadlines deadlines,
       BodyBudget.Lease lease,
-      RequestData head) {}
+      RequestData head,
+      String clientIp) {}
 
   /** Handles one request on its event loop, whose deadlines bound the request's body. */
   void handle(HttpServerRequest req, ConnectionDeadlines deadlines) {
@@ -174,7 +175,8 @@ final class CaptureHandler {
               405, "method_not_allowed", m + " is not allowed here; use " + route.allowHeader()));
       return;
     }
-    if (exceedsHeaderCount(req, clients.headerCountMax())) {
+    List<Map.Entry<String, String>> headers = headers(req, clients.headerCountMax());
+    if (headers == null) {
       refuse(
           outcome,
           req,
@@ -220,7 +222,7 @@ final class CaptureHandler {
       redirectTo = ((ClickRedirect.Follow) v).location();
     }
     long receivedAt = System.currentTimeMillis();
-    RequestData head = requestData(req, receivedAt, query);
+    RequestData head = requestData(req, receivedAt, query, headers);
     String clientIp = capture.clientIp(head);
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
@@ -245,7 +247,8 @@ final class CaptureHandler {
             outcome,
             deadlines,
             exchange.lease,
-            head);
+            head,
+            clientIp);
     Set<String> headerKeys = ApiKeyExtractor.candidates(head, p.pathKey(), null, null);
     if (headerKeys.size() > 1) {
       refuse(outcome, req, deadlines, conflictingKeys());
@@ -357,7 +360,8 @@ final class CaptureHandler {
           HttpError.badRequest("a Host header is needed: the settings name the host to send to"));
       return;
     }
-    RequestData head = requestData(req, System.currentTimeMillis(), List.of());
+    List<Map.Entry<String, String>> headers = headers(req, Integer.MAX_VALUE);
+    RequestData head = requestData(req, System.currentTimeMillis(), List.of(), headers);
     String clientIp = capture.clientIp(head);
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
@@ -407,17 +411,20 @@ final class CaptureHandler {
   }
 
   /**
-   * True when the request has more header lines than allowed. Counts lines as it walks them:
-   * Vert.x's {@code MultiMap.size()} builds a sorted set of the names on every call.
+   * The request's header lines in arrival order, read once from Vert.x; null when there are more
+   * than {@code max}. Walks them with {@code forEach}: its iterator wraps every entry, and {@code
+   * MultiMap.size()} builds a sorted set of the names on every call.
    */
-  private static boolean exceedsHeaderCount(HttpServerRequest req, int max) {
-    int n = 0;
-    for (Map.Entry<String, String> ignored : req.headers()) {
-      if (++n > max) {
-        return true;
-      }
-    }
-    return false;
+  private static List<Map.Entry<String, String>> headers(HttpServerRequest req, int max) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(16);
+    req.headers()
+        .forEach(
+            (name, value) -> {
+              if (headers.size() <= max) {
+                headers.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
+              }
+            });
+    return headers.size() > max ? null : headers;
   }
 
   /** Answers with the error and remembers its code as the reason the request was refused. */
@@ -485,7 +492,8 @@ final class CaptureHandler {
                 params,
                 head.peerIp(),
                 head.receivedAt());
-    String clientIp = capture.clientIp(data);
+    // The client's address comes from the peer and the headers, which the body does not change.
+    String clientIp = p.clientIp();
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
       fail(
@@ -862,11 +870,10 @@ final class CaptureHandler {
   }
 
   private static RequestData requestData(
-      HttpServerRequest req, long receivedAt, List<Map.Entry<String, String>> params) {
-    List<Map.Entry<String, String>> headers = new ArrayList<>(16);
-    for (Map.Entry<String, String> h : req.headers()) {
-      headers.add(new AbstractMap.SimpleImmutableEntry<>(h.getKey(), h.getValue()));
-    }
+      HttpServerRequest req,
+      long receivedAt,
+      List<Map.Entry<String, String>> params,
+      List<Map.Entry<String, String>> headers) {
     String uri = req.uri();
     String url = req.absoluteURI();
     if (url == null) {
