@@ -9,7 +9,6 @@ import io.trellis.ingress.event.TrafficEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -560,7 +559,7 @@ public final class EventCapture {
     RequestData req = s.request();
     Extracted x = new Extracted();
     boolean snowplow = endpoint.isSnowplow();
-    Map<String, String> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
+    List<Map.Entry<String, String>> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
 
     String eventType =
         snowplow
@@ -708,7 +707,8 @@ public final class EventCapture {
     return v != null ? v : nonEmpty(json.property(property));
   }
 
-  private static String clickId(JsonFields json, RequestData req, Map<String, String> pageQuery) {
+  private static String clickId(
+      JsonFields json, RequestData req, List<Map.Entry<String, String>> pageQuery) {
     for (List<String> names : CLICK_ID_NAMES) {
       String v = first(json, names);
       if (v == null) {
@@ -716,7 +716,7 @@ public final class EventCapture {
       }
       if (v == null) {
         for (String n : names) {
-          v = pageQuery.get(n);
+          v = first(pageQuery, n);
           if (v != null && !v.isEmpty()) {
             break;
           }
@@ -731,7 +731,7 @@ public final class EventCapture {
   }
 
   private static String utm(
-      JsonFields json, RequestData req, Map<String, String> pageQuery, String name) {
+      JsonFields json, RequestData req, List<Map.Entry<String, String>> pageQuery, String name) {
     List<String> names = UTM.get(name);
     String v = first(json, names);
     if (v == null) {
@@ -741,7 +741,7 @@ public final class EventCapture {
       v = nonEmpty(json.context(CONTEXT_UTM.get(name)));
     }
     if (v == null) {
-      v = pageQuery.get(names.get(0));
+      v = first(pageQuery, names.get(0));
     }
     return v;
   }
@@ -757,7 +757,7 @@ public final class EventCapture {
    * each name. Runs for most browser events, so it splits in place and decodes only what is
    * encoded.
    */
-  private static Map<String, String> pageQuery(JsonFields json, String pixelUrl) {
+  private static List<Map.Entry<String, String>> pageQuery(JsonFields json, String pixelUrl) {
     String url = first(json, PAGE_URL);
     if (url == null && json != null) {
       url = nonEmpty(json.property("url"));
@@ -772,19 +772,27 @@ public final class EventCapture {
       url = nonEmpty(pixelUrl);
     }
     if (url == null) {
-      return Map.of();
+      return List.of();
     }
     int q = url.indexOf('?');
     if (q < 0) {
-      return Map.of();
+      return List.of();
     }
     int hash = url.indexOf('#', q);
     int end = hash < 0 ? url.length() : hash;
-    Map<String, String> out = new HashMap<>();
-    for (Map.Entry<String, String> p : UrlEncoding.params(url, q + 1, end, Integer.MAX_VALUE)) {
-      out.putIfAbsent(p.getKey(), p.getValue());
+    // A list, looked up by scanning: a page URL has a few parameters, and a map of them cost more
+    // to build than the fifteen lookups capture makes in it.
+    return UrlEncoding.params(url, q + 1, end, Integer.MAX_VALUE);
+  }
+
+  /** The first value of the named parameter, or null. */
+  private static String first(List<Map.Entry<String, String>> params, String name) {
+    for (int i = 0; i < params.size(); i++) {
+      if (params.get(i).getKey().equals(name)) {
+        return params.get(i).getValue();
+      }
     }
-    return out;
+    return null;
   }
 
   private static String first(JsonFields json, List<String> names) {
