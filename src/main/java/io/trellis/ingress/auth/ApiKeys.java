@@ -53,13 +53,22 @@ public final class ApiKeys {
 
   /** Compares a presented key with a stored hash in time independent of where they differ. */
   public static boolean matches(String key, String storedHash) {
-    byte[] expected;
+    byte[] expected = digestOf(storedHash);
+    return expected != null && matches(key, expected);
+  }
+
+  /** As {@link #matches(String, String)}, with the stored hash as bytes ({@link #digestOf}). */
+  static boolean matches(String key, byte[] storedDigest) {
+    return MessageDigest.isEqual(digest(key), storedDigest);
+  }
+
+  /** The bytes of a stored hex hash; null when it is not hex. */
+  static byte[] digestOf(String storedHash) {
     try {
-      expected = HexFormat.of().parseHex(storedHash);
-    } catch (IllegalArgumentException e) {
-      return false;
+      return HexFormat.of().parseHex(storedHash);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return null;
     }
-    return MessageDigest.isEqual(digest(key), expected);
   }
 
   /* Looking the algorithm up costs more than hashing a key; each thread keeps its instance. */

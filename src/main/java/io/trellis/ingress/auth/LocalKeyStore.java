@@ -48,7 +48,37 @@ public final class LocalKeyStore implements KeyResolver {
   private final Path lockFile;
   private volatile Snapshot snapshot;
 
-  private record Snapshot(FileTime modified, long size, Map<String, StoredKey> byId) {}
+  private record Snapshot(
+      FileTime modified, long size, Map<String, StoredKey> byId, Map<String, Known> known) {
+    Snapshot(FileTime modified, long size, Map<String, StoredKey> byId) {
+      this(modified, size, byId, known(byId));
+    }
+
+    private static Map<String, Known> known(Map<String, StoredKey> byId) {
+      Map<String, Known> out = new HashMap<>();
+      byId.forEach(
+          (id, k) -> {
+            byte[] digest = ApiKeys.digestOf(k.sha256());
+            if (digest != null) {
+              out.put(id, new Known(digest, verdict(k)));
+            }
+          });
+      return Map.copyOf(out);
+    }
+  }
+
+  /**
+   * What verifying a key of this id needs, made when the file is read rather than per request: its
+   * digest as bytes, and the verdict for the key when the digest matches.
+   */
+  private record Known(byte[] sha256, AuthResult verdict) {}
+
+  private static AuthResult verdict(StoredKey k) {
+    if (k.revoked()) {
+      return new AuthResult.Unauthorized("API key revoked");
+    }
+    return new AuthResult.Authorized(k.organizationId(), k.keyId(), k.relays());
+  }
 
   record KeyFile(
       @JsonProperty("version") int version, @JsonProperty("keys") List<StoredKey> keys) {}
@@ -89,14 +119,11 @@ public final class LocalKeyStore implements KeyResolver {
   /** Verifies synchronously; cheap (one map lookup and one SHA-256). */
   public AuthResult verify(String apiKey) {
     String id = ApiKeys.keyIdOf(apiKey);
-    StoredKey k = id == null ? null : snapshot.byId().get(id);
+    Known k = id == null ? null : snapshot.known().get(id);
     if (k == null || !ApiKeys.matches(apiKey, k.sha256())) {
       return new AuthResult.Unauthorized("unknown API key");
     }
-    if (k.revoked()) {
-      return new AuthResult.Unauthorized("API key revoked");
-    }
-    return new AuthResult.Authorized(k.organizationId(), k.keyId(), k.relays());
+    return k.verdict();
   }
 
   /** Creates a key for the organization and returns it; the key itself is never stored. */
