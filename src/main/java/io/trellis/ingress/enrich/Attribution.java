@@ -1,8 +1,6 @@
 package io.trellis.ingress.enrich;
 
 import io.trellis.ingress.capture.UrlEncoding;
-import java.util.List;
-import java.util.Map;
 
 /**
  * {@code term} and {@code content}, beside the {@code source}, {@code medium} and {@code campaign}
@@ -13,39 +11,91 @@ import java.util.Map;
 final class Attribution {
   record Terms(String term, String content) {}
 
+  private static final EventField[] TERM = {EventField.UTM_TERM, EventField.TERM};
+  private static final EventField[] CONTENT = {EventField.UTM_CONTENT, EventField.CONTENT};
+  private static final String UTM_TERM = "utm_term";
+  private static final String UTM_CONTENT = "utm_content";
+
+  /* The capture step's limit on a query's parameters (UrlEncoding.params), for the page URL's. */
+  private static final int MAX_PARAMS = 1000;
+
   private Attribution() {}
 
   static Terms of(EventFields f) {
-    return new Terms(value(f, "utm_term", "term"), value(f, "utm_content", "content"));
+    String term = sent(f, TERM, EventField.CAMPAIGN_TERM);
+    String content = sent(f, CONTENT, EventField.CAMPAIGN_CONTENT);
+    if (term == null || content == null) {
+      String[] page = pageParams(f.pageUrl());
+      term = term == null ? page[0] : term;
+      content = content == null ? page[1] : content;
+    }
+    return new Terms(orEmpty(term), orEmpty(content));
   }
 
-  private static String value(EventFields f, String utm, String plain) {
-    String v = f.first(utm, plain);
-    if (v == null) {
-      v = f.bodyPath("context.campaign." + plain);
-    }
-    if (v == null) {
-      v = pageParam(f.pageUrl(), utm);
-    }
-    return v == null ? "" : v;
+  private static String sent(EventFields f, EventField[] names, EventField campaign) {
+    String v = f.first(names);
+    return v != null ? v : f.body(campaign);
   }
 
-  private static String pageParam(String url, String name) {
-    if (url == null) {
-      return null;
-    }
-    int q = url.indexOf('?');
+  /**
+   * The first non-empty {@code utm_term} and {@code utm_content} of the page URL's query, in one
+   * pass that decodes only the parts whose name can be one of them; what {@link UrlEncoding#params}
+   * and a search of its list give.
+   */
+  private static String[] pageParams(String url) {
+    String[] found = new String[2];
+    int q = url == null ? -1 : url.indexOf('?');
     if (q < 0) {
-      return null;
+      return found;
     }
     int hash = url.indexOf('#', q);
     int end = hash < 0 ? url.length() : hash;
-    List<Map.Entry<String, String>> params = UrlEncoding.params(url, q + 1, end, 1000);
-    for (Map.Entry<String, String> p : params) {
-      if (p.getKey().equals(name) && !p.getValue().isEmpty()) {
-        return p.getValue();
+    int parts = 0;
+    for (int start = q + 1; start < end && parts <= MAX_PARAMS; ) {
+      int amp = url.indexOf('&', start);
+      int partEnd = amp < 0 || amp > end ? end : amp;
+      if (partEnd > start) {
+        parts++;
+        int eq = url.indexOf('=', start);
+        int nameEnd = eq < 0 || eq > partEnd ? partEnd : eq;
+        int which = which(url, start, nameEnd);
+        if (which >= 0 && found[which] == null && nameEnd < partEnd) {
+          String v = UrlEncoding.decode(url, nameEnd + 1, partEnd);
+          found[which] = v.isEmpty() ? null : v;
+        }
+      }
+      start = partEnd + 1;
+    }
+    return found;
+  }
+
+  /** 0 for a name that decodes to {@code utm_term}, 1 for {@code utm_content}, else -1. */
+  private static int which(String s, int start, int end) {
+    int len = end - start;
+    if (len == UTM_TERM.length() && s.startsWith(UTM_TERM, start)) {
+      return 0;
+    }
+    if (len == UTM_CONTENT.length() && s.startsWith(UTM_CONTENT, start)) {
+      return 1;
+    }
+    if (!needsDecoding(s, start, end)) {
+      return -1;
+    }
+    String name = UrlEncoding.decode(s, start, end);
+    return name.equals(UTM_TERM) ? 0 : name.equals(UTM_CONTENT) ? 1 : -1;
+  }
+
+  private static boolean needsDecoding(String s, int start, int end) {
+    for (int i = start; i < end; i++) {
+      char c = s.charAt(i);
+      if (c == '%' || c == '+') {
+        return true;
       }
     }
-    return null;
+    return false;
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
   }
 }

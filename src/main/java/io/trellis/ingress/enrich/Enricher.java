@@ -127,15 +127,15 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
    * would make every such visit internal.
    */
   private static String referrer(EventFields f) {
-    String r = f.body("referrer");
+    String r = f.body(EventField.REFERRER);
     if (r == null) {
-      r = f.bodyPath("properties.$referrer");
+      r = f.body(EventField.PROPERTIES_POSTHOG_REFERRER);
     }
     if (r == null) {
-      r = f.bodyPath("properties.referrer");
+      r = f.body(EventField.PROPERTIES_REFERRER);
     }
     if (r == null) {
-      r = f.bodyPath("context.page.referrer");
+      r = f.body(EventField.CONTEXT_PAGE_REFERRER);
     }
     return r == null || r.equals("$direct") ? f.event().referer() : r;
   }

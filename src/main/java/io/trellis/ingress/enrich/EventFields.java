@@ -1,102 +1,103 @@
 package io.trellis.ingress.enrich;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.trellis.ingress.event.TrafficEvent;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * A stored event read back for enrichment: its body (when a JSON object), its query parameters and
- * its headers as JSON trees, looked up by the names SDKs use. Reads only the stored event, so the
- * same event always gives the same columns. Not thread-safe; one per event.
+ * A stored event read back for enrichment: the {@link EventField}s of its body (when a JSON object)
+ * and of its query parameters, and two of its headers, each read in one streaming pass when first
+ * asked for. Reads only the stored event, so the same event always gives the same columns. Not
+ * thread-safe; one per event.
  */
 final class EventFields {
-  /* Stored bodies passed the capture port's depth limit (at most 500 levels). */
-  private static final ObjectMapper JSON =
-      JsonMapper.builder(
-              JsonFactory.builder()
-                  .streamReadConstraints(
-                      StreamReadConstraints.builder().maxNestingDepth(1000).build())
-                  .build())
-          .build();
+  private static final List<EventField> FIELDS = List.of(EventField.values());
+  private static final JsonPaths BODY = JsonPaths.of(FIELDS.stream().map(f -> f.path).toList());
+
+  /* The top-level names come first in EventField, so their slots are the same as the body's. */
+  private static final JsonPaths QUERY =
+      JsonPaths.firstOfArrays(
+          FIELDS.stream().takeWhile(EventField::topLevel).map(f -> f.path).toList());
+
+  /** The request headers the enrichments read (stored with lower-case names). */
+  enum Header {
+    SEC_GPC("sec-gpc"),
+    DNT("dnt");
+
+    final String name;
+
+    Header(String name) {
+      this.name = name;
+    }
+  }
+
+  private static final JsonPaths HEADERS =
+      JsonPaths.of(List.of(Header.values()).stream().map(h -> h.name).toList());
+
+  private static final EventField[] PAGE_URL = {
+    EventField.URL, EventField.PAGE_URL, EventField.PAGE
+  };
 
   private final TrafficEvent event;
-  private final JsonNode body;
-  private final JsonNode query;
-  private final JsonNode headers;
+  private JsonPaths.Values body;
+  private JsonPaths.Values query;
+  private JsonPaths.Values headers;
+  private boolean pageUrlRead;
+  private String pageUrl;
 
   EventFields(TrafficEvent event) {
     this.event = event;
-    this.body = object(event.body());
-    this.query = object(event.queryParams());
-    this.headers = object(event.headers());
   }
 
   TrafficEvent event() {
     return event;
   }
 
-  private static JsonNode object(String text) {
-    if (text == null || text.isEmpty() || text.charAt(0) != '{') {
-      return null;
+  /** A body field (top-level or at its dotted path) as text (strings, numbers), else null. */
+  String body(EventField f) {
+    if (body == null) {
+      body = BODY.read(event.body());
     }
-    try {
-      JsonNode n = JSON.readTree(text);
-      return n != null && n.isObject() ? n : null;
-    } catch (JsonProcessingException e) {
-      return null;
+    return body.text(f.ordinal());
+  }
+
+  /**
+   * Whether a body field is the JSON literal {@code false}, not a string or absent (PostHog's
+   * {@code $is_identified}).
+   */
+  boolean bodyIsFalse(EventField f) {
+    body(f);
+    return body.isFalse(f.ordinal());
+  }
+
+  /** The first value of a query parameter (a top-level name), else null. */
+  String param(EventField f) {
+    if (!f.topLevel()) {
+      throw new IllegalArgumentException("not a parameter name: " + f.path);
     }
-  }
-
-  /** A top-level body field as text (strings and numbers), else null. */
-  String body(String name) {
-    return scalar(body == null ? null : body.get(name));
-  }
-
-  /** A field at a dotted path in the body ({@code context.campaign.term}), else null. */
-  String bodyPath(String dotted) {
-    JsonNode n = body;
-    for (String part : dotted.split("\\.")) {
-      if (n == null || !n.isObject()) {
-        return null;
-      }
-      n = n.get(part);
+    if (query == null) {
+      query = QUERY.read(event.queryParams());
     }
-    return scalar(n);
+    return query.text(f.ordinal());
   }
 
-  /** A top-level body field as a JSON value (to tell {@code true} from {@code "true"}), or null. */
-  JsonNode bodyNode(String name) {
-    return body == null ? null : body.get(name);
-  }
-
-  /** The first value of a query parameter, else null. */
-  String param(String name) {
-    JsonNode n = query == null ? null : query.get(name);
-    if (n != null && n.isArray()) {
-      n = n.size() > 0 ? n.get(0) : null;
+  /** A request header, else null. */
+  String header(Header h) {
+    if (headers == null) {
+      headers = HEADERS.read(event.headers());
     }
-    return scalar(n);
-  }
-
-  /** A request header (lower-case name), else null. */
-  String header(String name) {
-    return scalar(headers == null ? null : headers.get(name));
+    return headers.text(h.ordinal());
   }
 
   /** The first non-empty of the body fields, then of the query parameters, with these names. */
-  String first(String... names) {
-    for (String n : names) {
+  String first(EventField... names) {
+    for (EventField n : names) {
       String v = body(n);
       if (v != null) {
         return v;
       }
     }
-    for (String n : names) {
+    for (EventField n : names) {
       String v = param(n);
       if (v != null) {
         return v;
@@ -109,17 +110,26 @@ final class EventFields {
    * The URL of the page the event happened on: the body's {@code url}, {@code page_url} or {@code
    * page}, Segment's {@code properties.url}, PostHog's {@code properties.$current_url}, an SDK's
    * {@code context.page.url}, or the same query parameters (pixels); null when none is a URL.
+   * Several enrichments read it; it is found once.
    */
   String pageUrl() {
-    String u = first("url", "page_url", "page");
+    if (!pageUrlRead) {
+      pageUrl = findPageUrl();
+      pageUrlRead = true;
+    }
+    return pageUrl;
+  }
+
+  private String findPageUrl() {
+    String u = first(PAGE_URL);
     if (u == null) {
-      u = bodyPath("properties.url");
+      u = body(EventField.PROPERTIES_URL);
     }
     if (u == null) {
-      u = bodyPath("properties.$current_url");
+      u = body(EventField.PROPERTIES_CURRENT_URL);
     }
     if (u == null) {
-      u = bodyPath("context.page.url");
+      u = body(EventField.CONTEXT_PAGE_URL);
     }
     return u != null && (u.startsWith("http://") || u.startsWith("https://")) ? u : null;
   }
@@ -167,13 +177,5 @@ final class EventFields {
       h = h.substring(0, h.length() - 1);
     }
     return h.isEmpty() ? null : h.startsWith("www.") ? h.substring(4) : h;
-  }
-
-  private static String scalar(JsonNode n) {
-    if (n == null || n.isNull() || n.isContainerNode()) {
-      return null;
-    }
-    String s = n.asText();
-    return s.isEmpty() ? null : s;
   }
 }

@@ -45,33 +45,36 @@ final class EventTimes {
     this.maxPastMillis = requireNonNull(maxPast, "maxPast is null").toMillis();
   }
 
+  private static final EventField[] CLIENT_PARAMS = {
+    EventField.TS, EventField.T, EventField.TIMESTAMP, EventField.DTM
+  };
+  // "sentAt" as a parameter: a batch envelope's send time (Segment's /v1/batch, analytics-node),
+  // kept with each of its events among the query parameters.
+  private static final EventField[] SENT_PARAMS = {
+    EventField.SENT_AT, EventField.SENT_AT_CAMEL, EventField.STM
+  };
+
   Times of(EventFields f) {
     long received = f.event().timestamp();
-    long client = time(f.body("originalTimestamp"));
+    long client = time(f.body(EventField.ORIGINAL_TIMESTAMP));
     if (client == NONE) {
-      client = time(f.body("timestamp"));
+      client = time(f.body(EventField.TIMESTAMP));
     }
-    for (String p : new String[] {"ts", "t", "timestamp", "dtm"}) {
-      if (client == NONE) {
-        client = time(f.param(p));
-      }
+    for (int i = 0; i < CLIENT_PARAMS.length && client == NONE; i++) {
+      client = time(f.param(CLIENT_PARAMS[i]));
     }
     if (client == NONE) {
-      client = time(f.body("dtm"));
+      client = time(f.body(EventField.DTM));
     }
-    long sent = time(f.body("sentAt"));
+    long sent = time(f.body(EventField.SENT_AT_CAMEL));
     if (sent == NONE) {
-      sent = time(f.body("sent_at"));
+      sent = time(f.body(EventField.SENT_AT));
     }
-    // "sentAt" as a parameter: a batch envelope's send time (Segment's /v1/batch, analytics-node),
-    // kept with each of its events among the query parameters.
-    for (String p : new String[] {"sent_at", "sentAt", "stm"}) {
-      if (sent == NONE) {
-        sent = time(f.param(p));
-      }
+    for (int i = 0; i < SENT_PARAMS.length && sent == NONE; i++) {
+      sent = time(f.param(SENT_PARAMS[i]));
     }
     if (sent == NONE) {
-      sent = time(f.body("stm"));
+      sent = time(f.body(EventField.STM));
     }
     if (client == NONE) {
       return new Times(NONE, sent, received, RECEIVED);
@@ -93,7 +96,8 @@ final class EventTimes {
 
   /**
    * Epoch milliseconds of an ISO-8601 time (with a zone or offset; without one it is UTC) or of an
-   * epoch number (seconds below 10^11, else milliseconds); {@link #NONE} when it is neither.
+   * epoch number (seconds below 10^11, else milliseconds); {@link #NONE} when it is neither. The
+   * common forms are read by {@link CommonTimes}, the others by {@code java.time}.
    */
   static long time(String s) {
     if (s == null) {
@@ -102,6 +106,10 @@ final class EventTimes {
     String t = s.trim();
     if (t.isEmpty()) {
       return NONE;
+    }
+    long epoch = CommonTimes.epoch(t);
+    if (epoch != CommonTimes.OTHER) {
+      return epoch;
     }
     char c0 = t.charAt(0);
     if (Character.isDigit(c0) && t.length() <= 16 && isNumber(t)) {
@@ -117,6 +125,12 @@ final class EventTimes {
       return NONE;
     }
     String iso = t.length() > 10 && t.charAt(10) == ' ' ? t.replace(' ', 'T') : t;
+    long common = CommonTimes.iso(iso);
+    return common != CommonTimes.OTHER ? common : javaTime(iso);
+  }
+
+  /** Epoch milliseconds of an ISO-8601 date-time by {@code java.time}'s parsers, else NONE. */
+  static long javaTime(String iso) {
     try {
       return OffsetDateTime.parse(iso).toInstant().toEpochMilli();
     } catch (DateTimeParseException e) {

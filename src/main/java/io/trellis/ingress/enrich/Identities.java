@@ -1,7 +1,5 @@
 package io.trellis.ingress.enrich;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 /**
  * Who the event is about: {@code user_id}, the identified user, and {@code anonymous_id}, the
  * device or browser before (and beside) identification, under the names the SDKs send.
@@ -21,9 +19,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class Identities {
   record Ids(String userId, String anonymousId) {}
 
-  private static final String[] USER = {"userId", "user_id", "uid"};
-  private static final String[] ANONYMOUS = {
-    "anonymousId", "anonymous_id", "visitor_id", "visitorId", "duid"
+  private static final EventField[] USER = {
+    EventField.USER_ID_CAMEL, EventField.USER_ID, EventField.UID
+  };
+  private static final EventField[] ANONYMOUS = {
+    EventField.ANONYMOUS_ID_CAMEL,
+    EventField.ANONYMOUS_ID,
+    EventField.VISITOR_ID,
+    EventField.VISITOR_ID_CAMEL,
+    EventField.DUID
+  };
+  private static final EventField[] DISTINCT = {
+    EventField.DISTINCT_ID, EventField.DISTINCT_ID_CAMEL
   };
 
   private Identities() {}
@@ -31,10 +38,10 @@ final class Identities {
   static Ids of(EventFields f) {
     String user = f.first(USER);
     String anonymous = f.first(ANONYMOUS);
-    String distinct = f.first("distinct_id", "distinctId");
+    String distinct = f.first(DISTINCT);
     if (distinct == null) {
       // posthog-js sends it among the event's properties, not beside them.
-      distinct = f.bodyPath("properties.distinct_id");
+      distinct = f.body(EventField.PROPERTIES_DISTINCT_ID);
     }
     if (distinct != null) {
       if (identified(f)) {
@@ -44,7 +51,7 @@ final class Identities {
       }
     }
     if (anonymous == null) {
-      anonymous = f.bodyPath("properties.$device_id");
+      anonymous = f.body(EventField.PROPERTIES_DEVICE_ID);
     }
     return new Ids(orEmpty(user), orEmpty(anonymous));
   }
@@ -55,9 +62,7 @@ final class Identities {
    * that property.
    */
   private static boolean identified(EventFields f) {
-    JsonNode props = f.bodyNode("properties");
-    JsonNode flag = props == null ? null : props.get("$is_identified");
-    return flag == null || !flag.isBoolean() || flag.booleanValue();
+    return !f.bodyIsFalse(EventField.PROPERTIES_IS_IDENTIFIED);
   }
 
   private static String orEmpty(String s) {

@@ -10,8 +10,8 @@ final class PrivacySignals {
   private PrivacySignals() {}
 
   static String of(EventFields f) {
-    boolean gpc = "1".equals(trim(f.header("sec-gpc")));
-    boolean dnt = "1".equals(trim(f.header("dnt")));
+    boolean gpc = "1".equals(trim(f.header(EventFields.Header.SEC_GPC)));
+    boolean dnt = "1".equals(trim(f.header(EventFields.Header.DNT)));
     return gpc && dnt ? "gpc,dnt" : gpc ? "gpc" : dnt ? "dnt" : "";
   }
 

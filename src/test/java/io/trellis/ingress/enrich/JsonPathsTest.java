@@ -1,0 +1,171 @@
+package io.trellis.ingress.enrich;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.util.List;
+import java.util.Random;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+
+/**
+ * The streaming read gives, for any text, what a Jackson tree of it gives at each path: random
+ * objects built from a few keys (so keys repeat and wanted paths hold every kind of value), some
+ * truncated or with a character replaced.
+ */
+class JsonPathsTest {
+  private static final List<String> PATHS = List.of("a", "b.c", "b.d.e", "b", "x.y", "n");
+  private static final List<String> NAMES = List.of("a", "b", "n", "q");
+  private static final String[] KEYS = {"a", "b", "c", "d", "e", "x", "y", "n", "q", "a\\u0062"};
+  private static final String[] SCALARS = {
+    "\"v\"",
+    "\"\"",
+    "\"false\"",
+    "\"\\u00e9\\\\\"",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-0",
+    "-0.0",
+    "42",
+    "2147483648",
+    "-9223372036854775809",
+    "1.5",
+    "1e3",
+    "1E+400",
+    "0.1",
+    "123456789012345678",
+    "1764867590.25",
+    "\"\\ud800\"",
+    "\"\\q\"",
+    "01",
+    "NaN",
+    "\"tab\t\""
+  };
+
+  /* The tree reading the stored event, as enrichment read it with Jackson trees. */
+  private static final ObjectMapper TREE =
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder().maxNestingDepth(1000).build())
+                  .build())
+          .build();
+
+  @Property(tries = 3000)
+  void objectPathsReadAsTheTreeGivesThem(@ForAll long seed) {
+    String text = text(new Random(seed));
+    JsonPaths.Values got = JsonPaths.of(PATHS).read(text);
+    JsonNode tree = tree(text);
+    for (int i = 0; i < PATHS.size(); i++) {
+      JsonNode n = at(tree, PATHS.get(i));
+      assertThat(got.text(i)).as("%s in %s", PATHS.get(i), text).isEqualTo(scalar(n));
+      assertThat(got.isFalse(i))
+          .as("%s false in %s", PATHS.get(i), text)
+          .isEqualTo(n != null && n.isBoolean() && !n.booleanValue());
+    }
+  }
+
+  @Property(tries = 3000)
+  void parametersReadAsTheTreeGivesTheirFirstValue(@ForAll long seed) {
+    String text = text(new Random(seed));
+    JsonPaths.Values got = JsonPaths.firstOfArrays(NAMES).read(text);
+    JsonNode tree = tree(text);
+    for (int i = 0; i < NAMES.size(); i++) {
+      JsonNode n = tree == null ? null : tree.get(NAMES.get(i));
+      if (n != null && n.isArray()) {
+        n = n.size() > 0 ? n.get(0) : null;
+      }
+      assertThat(got.text(i)).as("%s in %s", NAMES.get(i), text).isEqualTo(scalar(n));
+    }
+  }
+
+  @Example
+  void aStringLongerThanATreeReadsLeavesNoValueEvenWhereItIsSkipped() {
+    int max = StreamReadConstraints.defaults().getMaxStringLength();
+    String text = "{\"q\":\"" + "x".repeat(max + 1) + "\",\"a\":\"v\"}";
+
+    assertThat(tree(text)).isNull();
+    assertThat(JsonPaths.of(PATHS).read(text).text(0)).isNull();
+    assertThat(JsonPaths.of(PATHS).read("{\"q\":\"x\",\"a\":\"v\"}").text(0)).isEqualTo("v");
+  }
+
+  private static JsonNode tree(String text) {
+    if (text.isEmpty() || text.charAt(0) != '{') {
+      return null;
+    }
+    try {
+      return TREE.readTree(text);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  private static JsonNode at(JsonNode n, String path) {
+    for (String part : path.split("\\.")) {
+      if (n == null || !n.isObject()) {
+        return null;
+      }
+      n = n.get(part);
+    }
+    return n;
+  }
+
+  private static String scalar(JsonNode n) {
+    if (n == null || n.isNull() || n.isContainerNode()) {
+      return null;
+    }
+    String s = n.asText();
+    return s.isEmpty() ? null : s;
+  }
+
+  private static String text(Random r) {
+    StringBuilder b = new StringBuilder();
+    object(r, b, 0);
+    String s = b.toString();
+    switch (r.nextInt(6)) {
+      case 0 -> s = s.substring(0, r.nextInt(s.length() + 1));
+      case 1 -> {
+        int at = r.nextInt(s.length());
+        s = s.substring(0, at) + "{}[],:\" x1".charAt(r.nextInt(10)) + s.substring(at + 1);
+      }
+      case 2 -> s = s + (r.nextBoolean() ? " trailing" : "{\"a\":\"second\"}");
+      default -> {}
+    }
+    return s;
+  }
+
+  private static void object(Random r, StringBuilder b, int depth) {
+    b.append('{');
+    int n = r.nextInt(depth == 0 ? 7 : 4);
+    for (int i = 0; i < n; i++) {
+      b.append(i > 0 ? "," : "").append('"').append(KEYS[r.nextInt(KEYS.length)]).append("\":");
+      value(r, b, depth + 1);
+    }
+    b.append('}');
+  }
+
+  private static void value(Random r, StringBuilder b, int depth) {
+    int kind = depth > 4 ? 0 : r.nextInt(5);
+    if (kind <= 2) {
+      b.append(SCALARS[r.nextInt(SCALARS.length)]);
+    } else if (kind == 3) {
+      object(r, b, depth);
+    } else {
+      b.append('[');
+      int n = r.nextInt(3);
+      for (int i = 0; i < n; i++) {
+        b.append(i > 0 ? "," : "");
+        value(r, b, depth + 1);
+      }
+      b.append(']');
+    }
+  }
+}
