@@ -21,6 +21,7 @@ public record EnrichConfig(
     boolean referrer,
     Optional<String> referrerFile,
     List<String> geoipDatabases,
+    int geoipCacheSize,
     boolean privacySignal,
     Duration maxFuture,
     Duration maxPast) {
@@ -66,6 +67,12 @@ public record EnrichConfig(
                   + " several (a City and an ASN file, or IPv4 and IPv6 files), each fills what the"
                   + " earlier ones left empty. Empty switches geo off."),
           Setting.of(
+              "enrich.geoip.cache-size",
+              SettingType.INT,
+              "10000",
+              "Most distinct client addresses whose place is remembered (a lookup in the"
+                  + " databases costs about a microsecond)."),
+          Setting.of(
               "enrich.privacy-signal",
               SettingType.BOOLEAN,
               "true",
@@ -84,10 +91,8 @@ public record EnrichConfig(
                   + " in client_timestamp and event_time falls back to the receipt time."));
 
   public static EnrichConfig from(Config c) {
-    int cache = c.integer("enrich.user-agent.cache-size");
-    if (cache < 1) {
-      throw new ConfigException("enrich.user-agent.cache-size: must be at least 1");
-    }
+    int cache = atLeastOne(c, "enrich.user-agent.cache-size");
+    int geoCache = atLeastOne(c, "enrich.geoip.cache-size");
     boolean on = c.bool("enrich.enabled");
     return new EnrichConfig(
         on,
@@ -96,6 +101,7 @@ public record EnrichConfig(
         on && c.bool("enrich.referrer"),
         nonEmpty(c.string("enrich.referrer.file")),
         on ? c.list("enrich.geoip.database") : List.of(),
+        geoCache,
         on && c.bool("enrich.privacy-signal"),
         c.duration("enrich.time.max-future"),
         c.duration("enrich.time.max-past"));
@@ -110,6 +116,7 @@ public record EnrichConfig(
         true,
         Optional.empty(),
         List.of(),
+        10_000,
         true,
         Duration.ofMinutes(10),
         Duration.ofDays(30));
@@ -127,9 +134,18 @@ public record EnrichConfig(
         referrer,
         referrerFile,
         files,
+        geoipCacheSize,
         privacySignal,
         maxFuture,
         maxPast);
+  }
+
+  private static int atLeastOne(Config c, String name) {
+    int n = c.integer(name);
+    if (n < 1) {
+      throw new ConfigException(name + ": must be at least 1");
+    }
+    return n;
   }
 
   private static Optional<String> nonEmpty(String s) {

@@ -22,14 +22,14 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
   private final EventTimes times;
   private final Referrers referrers;
   private final UserAgents userAgents;
-  private final List<GeoIp> geo;
+  private final GeoPlaces geo;
 
   private Enricher(
       EnrichConfig config,
       EventTimes times,
       Referrers referrers,
       UserAgents userAgents,
-      List<GeoIp> geo) {
+      GeoPlaces geo) {
     this.config = config;
     this.times = times;
     this.referrers = referrers;
@@ -60,7 +60,7 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
         new EventTimes(config.maxFuture(), config.maxPast()),
         referrers,
         agents,
-        List.copyOf(geo));
+        new GeoPlaces(geo, config.geoipCacheSize()));
   }
 
   private static Referrers loadReferrers(Path file) throws IOException {
@@ -94,10 +94,7 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
                 event.medium());
     UserAgents.Agent agent =
         userAgents == null ? UserAgents.Agent.NONE : userAgents.of(event.userAgent());
-    GeoIp.Place place = GeoIp.Place.NONE;
-    for (int i = 0; i < geo.size() && !place.complete(); i++) {
-      place = place.or(geo.get(i).lookup(event.ip()));
-    }
+    GeoIp.Place place = geo.of(event.ip());
     return new Enrichment(
         t.clientTimestamp(),
         t.sentAt(),
@@ -142,9 +139,7 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
 
   @Override
   public void close() throws IOException {
-    for (GeoIp g : geo) {
-      g.close();
-    }
+    geo.close();
   }
 
   /** What runs, for the start-up log: a line a person reads, without paths' contents. */

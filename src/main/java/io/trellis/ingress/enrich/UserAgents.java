@@ -2,7 +2,6 @@ package io.trellis.ingress.enrich;
 
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import ua_parser.Client;
 import ua_parser.Parser;
@@ -52,32 +51,21 @@ final class UserAgents {
           Pattern.CASE_INSENSITIVE);
 
   private final Parser parser;
-  private final int cacheSize;
-  private final ConcurrentHashMap<String, Agent> cache = new ConcurrentHashMap<>();
+  private final ClearingCache<String, Agent> cache;
 
   /**
    * @param cacheSize most distinct user agents remembered; the cache starts over when full
    */
   UserAgents(int cacheSize) {
     this.parser = new Parser();
-    this.cacheSize = cacheSize;
+    this.cache = new ClearingCache<>(cacheSize);
   }
 
   Agent of(String userAgent) {
     if (userAgent == null || userAgent.isBlank()) {
       return Agent.NONE;
     }
-    Agent a = cache.get(userAgent);
-    if (a != null) {
-      return a;
-    }
-    a = parse(userAgent);
-    if (cache.size() >= cacheSize) {
-      // Cheaper than an LRU and enough: the popular strings are back within a few events.
-      cache.clear();
-    }
-    cache.put(userAgent, a);
-    return a;
+    return cache.get(userAgent, this::parse);
   }
 
   int cached() {

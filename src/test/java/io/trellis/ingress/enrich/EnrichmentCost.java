@@ -121,16 +121,33 @@ public final class EnrichmentCost {
     report("privacy_signal", fields, PrivacySignals::of);
     if (!geo.isEmpty()) {
       report(
-          "geo (" + geo.size() + " database(s))",
+          "geo, new address (" + geo.size() + " database(s))",
           events,
           e -> {
             for (GeoIp g : geo) {
               g.lookup(e.ip());
             }
           });
+      GeoPlaces places = new GeoPlaces(geo, d.geoipCacheSize());
+      report("geo, address seen before (cache hit)", events, e -> places.of(e.ip()));
     }
     Enricher all = Enricher.open(args.length == 0 ? d : d.withGeoipDatabases(List.of(args)));
     report("everything together (Enricher.enrich)", events, all::enrich);
+    // Every address new: each event's own, as in traffic whose visitors send one event each.
+    Enricher uncached =
+        Enricher.open(
+            new EnrichConfig(
+                true,
+                true,
+                d.userAgentCacheSize(),
+                true,
+                d.referrerFile(),
+                List.of(args),
+                1,
+                true,
+                d.maxFuture(),
+                d.maxPast()));
+    report("everything together, geo address new each time", events, uncached::enrich);
     System.out.printf("user agent parser start-up: %.0f ms CPU%n", uaStartMs);
   }
 

@@ -148,6 +148,7 @@ class EventTimeTest {
             d.referrer(),
             d.referrerFile(),
             d.geoipDatabases(),
+            d.geoipCacheSize(),
             d.privacySignal(),
             Duration.ofMinutes(1),
             Duration.ofDays(1));

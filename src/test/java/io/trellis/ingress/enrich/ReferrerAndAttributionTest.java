@@ -120,6 +120,7 @@ class ReferrerAndAttributionTest {
             true,
             Optional.of(file.toString()),
             d.geoipDatabases(),
+            d.geoipCacheSize(),
             d.privacySignal(),
             d.maxFuture(),
             d.maxPast());
