@@ -112,11 +112,16 @@ final class EventTimes {
       return epoch;
     }
     char c0 = t.charAt(0);
-    if (Character.isDigit(c0) && t.length() <= 16 && isNumber(t)) {
+    // Sixteen digits at most, and the same bound on a number written with an exponent.
+    boolean exponent = t.indexOf('E') >= 0;
+    if (Character.isDigit(c0) && t.length() <= (exponent ? 24 : 16) && isNumber(t)) {
       double v;
       try {
         v = Double.parseDouble(t);
       } catch (NumberFormatException e) {
+        return NONE;
+      }
+      if (exponent && !(v < 1e16)) {
         return NONE;
       }
       return (long) (v < 1e11 ? v * 1000 : v);
@@ -148,13 +153,35 @@ final class EventTimes {
     }
   }
 
+  /**
+   * Digits with at most one decimal point, or a number as Java prints a large double ({@code
+   * 1.76486759025E9}): a JSON number with a fraction ({@code 1764867590.25}, epoch seconds as
+   * Python's {@code time.time()} gives them) is read back from the stored body that way.
+   */
   private static boolean isNumber(String t) {
+    int end = t.length();
+    int e = t.indexOf('E');
+    if (e >= 0) {
+      if (e + 1 >= end || !digits(t, e + 1, end) || t.indexOf('.') < 0) {
+        return false;
+      }
+      end = e;
+    }
     boolean dot = false;
-    for (int i = 0; i < t.length(); i++) {
+    for (int i = 0; i < end; i++) {
       char c = t.charAt(i);
       if (c == '.' && !dot) {
         dot = true;
       } else if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return end > 0;
+  }
+
+  private static boolean digits(String t, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (t.charAt(i) < '0' || t.charAt(i) > '9') {
         return false;
       }
     }

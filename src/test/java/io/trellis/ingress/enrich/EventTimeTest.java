@@ -126,6 +126,21 @@ class EventTimeTest {
   }
 
   @Test
+  void epochSecondsWithAFractionAsAJsonNumberAreRead() {
+    // Python's time.time(): a JSON number, not a string, read back from the body as 1.7…E9.
+    String body = "{\"event\":\"x\",\"timestamp\":1796403590.25,\"sent_at\":1796403595.5}";
+    Enrichment e = enricher.enrich(Captured.post(Endpoint.EVENTS, body, RECEIVED));
+
+    assertThat(e.clientTimestamp()).isEqualTo(1_796_403_590_250L);
+    assertThat(e.sentAt()).isEqualTo(1_796_403_595_500L);
+    assertThat(e.eventTime()).isEqualTo(RECEIVED - 5_250);
+    assertThat(EventTimes.time("1.76486759025E9")).isEqualTo(1_764_867_590_250L);
+    assertThat(EventTimes.time("1.7E")).isEqualTo(EventTimes.NONE);
+    assertThat(EventTimes.time("1.7E5E5")).isEqualTo(EventTimes.NONE);
+    assertThat(EventTimes.time("1e9")).isEqualTo(EventTimes.NONE);
+  }
+
+  @Test
   void aTimeInTheFutureIsKeptAsTheClientsButNotUsedAndFlagged() {
     String body = "{\"event\":\"x\",\"timestamp\":\"2027-03-01T00:00:00.000Z\"}";
     Enrichment e = enricher.enrich(Captured.post(Endpoint.EVENTS, body, RECEIVED));
