@@ -39,8 +39,9 @@ Options:
   --runs N            repetitions of every measurement; medians are printed (default $runs)
   --duration S        seconds measured per scenario (default $duration)
   --warmup S          seconds of load before each measurement (default $warmup)
-  --jit-warmup S      seconds of load spread over the scenarios after each service start, before
-                      its first measurement: the JIT's compile burst is not measured (default $jit_warmup)
+  --jit-warmup S      seconds of load spread over the scenarios after each start of the service or
+                      the bare server, before its first measurement: the JIT's compile burst is
+                      not measured (default $jit_warmup)
   --connections N     wrk connections (default $connections)
   --scenarios LIST    events,batch,pixel (default $scenarios)
   --sinks LIST        files,clickhouse (default $sinks)
@@ -114,6 +115,7 @@ for run in $(seq 1 "$runs"); do
   log "run $run of $runs"
   probe_page_cache "$run"
   start_bare
+  warm_jit "$bare_port" bench-key-not-checked
   for s in "${scenario_list[@]}"; do
     measure "$run" "$s" bare-vertx "$bare_pid" "$bare_port" "bench-key-not-checked"
   done
@@ -128,7 +130,7 @@ for run in $(seq 1 "$runs"); do
 
   for sink in "${sink_list[@]}"; do
     start_service "$sink"
-    warm_jit "$sink"
+    warm_jit "$svc_port" "$svc_key" "$sink"
     for s in "${scenario_list[@]}"; do
       hook=""
       [ "$sink" = clickhouse ] && hook=ch_window_mark
