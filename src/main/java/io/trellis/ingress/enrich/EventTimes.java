@@ -9,6 +9,7 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
 
 /**
  * The event's own time, as the client saw it, corrected for the client's clock.
@@ -53,6 +54,13 @@ final class EventTimes {
   private static final EventField[] SENT_PARAMS = {
     EventField.SENT_AT, EventField.SENT_AT_CAMEL, EventField.STM
   };
+
+  /*
+   * Digits with at most one decimal point, or a number as Java prints a large double
+   * (1.76486759025E9): a JSON number with a fraction (1764867590.25, epoch seconds as Python's
+   * time.time() gives them) is read back from the stored body that way.
+   */
+  private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d*(E\\d+)?)?");
 
   Times of(EventFields f) {
     long received = f.event().timestamp();
@@ -111,10 +119,9 @@ final class EventTimes {
     if (epoch != CommonTimes.OTHER) {
       return epoch;
     }
-    char c0 = t.charAt(0);
     // Sixteen digits at most, and the same bound on a number written with an exponent.
     boolean exponent = t.indexOf('E') >= 0;
-    if (Character.isDigit(c0) && t.length() <= (exponent ? 24 : 16) && isNumber(t)) {
+    if (t.length() <= (exponent ? 24 : 16) && NUMBER.matcher(t).matches()) {
       double v;
       try {
         v = Double.parseDouble(t);
@@ -151,40 +158,5 @@ final class EventTimes {
     } catch (DateTimeParseException e) {
       return NONE;
     }
-  }
-
-  /**
-   * Digits with at most one decimal point, or a number as Java prints a large double ({@code
-   * 1.76486759025E9}): a JSON number with a fraction ({@code 1764867590.25}, epoch seconds as
-   * Python's {@code time.time()} gives them) is read back from the stored body that way.
-   */
-  private static boolean isNumber(String t) {
-    int end = t.length();
-    int e = t.indexOf('E');
-    if (e >= 0) {
-      if (e + 1 >= end || !digits(t, e + 1, end) || t.indexOf('.') < 0) {
-        return false;
-      }
-      end = e;
-    }
-    boolean dot = false;
-    for (int i = 0; i < end; i++) {
-      char c = t.charAt(i);
-      if (c == '.' && !dot) {
-        dot = true;
-      } else if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return end > 0;
-  }
-
-  private static boolean digits(String t, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (t.charAt(i) < '0' || t.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 }
