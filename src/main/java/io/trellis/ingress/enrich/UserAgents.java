@@ -36,7 +36,8 @@ final class UserAgents {
       Pattern.compile(
           "headless|phantomjs|puppeteer|playwright|selenium|webdriver|lighthouse|pagespeed"
               + "|bot\\b|bot/|crawler|spider|slurp|curl/|wget/|python-requests|python-urllib"
-              + "|aiohttp|httpx|go-http-client|java-http-client|okhttp|java/|apache-httpclient|node-fetch|axios/"
+              + "|aiohttp|httpx|go-http-client|java-http-client|okhttp|java/|apache-httpclient"
+              + "|node-fetch|axios/"
               + "|libwww|scrapy|httpclient|pingdom|uptimerobot|statuscake|datadog|newrelic"
               + "|facebookexternalhit|embedly",
           Pattern.CASE_INSENSITIVE);
