@@ -20,6 +20,11 @@ public record RequestData(
     String peerIp,
     long receivedAt) {
 
+  /** The same request with other query parameters (a form body's, or a batch envelope's too). */
+  public RequestData withQuery(List<Map.Entry<String, String>> params) {
+    return new RequestData(method, url, headers, params, peerIp, receivedAt);
+  }
+
   /** The first value of a header, case-insensitively, or null. */
   public String header(String name) {
     for (int i = 0; i < headers.size(); i++) {

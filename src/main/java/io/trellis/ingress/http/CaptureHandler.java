@@ -482,16 +482,7 @@ final class CaptureHandler {
     }
     // The head's headers, read once from Vert.x when the request arrived.
     RequestData head = p.head();
-    RequestData data =
-        params == p.query()
-            ? head
-            : new RequestData(
-                head.method(),
-                head.url(),
-                head.headers(),
-                params,
-                head.peerIp(),
-                head.receivedAt());
+    RequestData data = params == p.query() ? head : head.withQuery(params);
     // The client's address comes from the peer and the headers, which the body does not change.
     String clientIp = p.clientIp();
     long blocked = limits.clientRetryAfter(clientIp);
@@ -679,9 +670,7 @@ final class CaptureHandler {
       }
       List<Map.Entry<String, String>> params = new ArrayList<>(data.query());
       params.addAll(batch.envelope());
-      withEnvelope =
-          new RequestData(
-              data.method(), data.url(), data.headers(), params, data.peerIp(), data.receivedAt());
+      withEnvelope = data.withQuery(params);
     }
     EventCapture.SharedRequest shared = capture.request(withEnvelope, key, auth.relay(), org);
     for (BatchItems.Item item : items) {
