@@ -716,7 +716,7 @@ public final class EventCapture {
       }
       if (v == null) {
         for (String n : names) {
-          v = first(pageQuery, n);
+          v = UrlEncoding.first(pageQuery, n);
           if (v != null && !v.isEmpty()) {
             break;
           }
@@ -741,7 +741,7 @@ public final class EventCapture {
       v = nonEmpty(json.context(CONTEXT_UTM.get(name)));
     }
     if (v == null) {
-      v = first(pageQuery, names.get(0));
+      v = UrlEncoding.first(pageQuery, names.get(0));
     }
     return v;
   }
@@ -783,16 +783,6 @@ public final class EventCapture {
     // A list, looked up by scanning: a page URL has a few parameters, and a map of them cost more
     // to build than the fifteen lookups capture makes in it.
     return UrlEncoding.params(url, q + 1, end, Integer.MAX_VALUE);
-  }
-
-  /** The first value of the named parameter, or null. */
-  private static String first(List<Map.Entry<String, String>> params, String name) {
-    for (int i = 0; i < params.size(); i++) {
-      if (params.get(i).getKey().equals(name)) {
-        return params.get(i).getValue();
-      }
-    }
-    return null;
   }
 
   private static String first(JsonFields json, List<String> names) {

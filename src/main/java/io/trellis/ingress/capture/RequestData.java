@@ -45,13 +45,6 @@ public record RequestData(
 
   /** The first value of a query parameter, or null. */
   public String param(String name) {
-    // Indexed (the lists are array-backed): capture looks up a dozen names per event.
-    for (int i = 0; i < query.size(); i++) {
-      Map.Entry<String, String> q = query.get(i);
-      if (q.getKey().equals(name)) {
-        return q.getValue();
-      }
-    }
-    return null;
+    return UrlEncoding.first(query, name);
   }
 }

@@ -40,6 +40,18 @@ public final class UrlEncoding {
     return out;
   }
 
+  /** The value of the first pair named {@code name}, or null. */
+  public static String first(List<Map.Entry<String, String>> params, String name) {
+    // Indexed (the lists are array-backed): capture looks up a dozen names per event.
+    for (int i = 0; i < params.size(); i++) {
+      Map.Entry<String, String> p = params.get(i);
+      if (p.getKey().equals(name)) {
+        return p.getValue();
+      }
+    }
+    return null;
+  }
+
   /** The decoded text of {@code s}; {@code s} itself when nothing in it is encoded. */
   public static String decode(String s) {
     return decode(s, 0, s.length());

@@ -214,7 +214,7 @@ final class CaptureHandler {
     }
     String redirectTo = null;
     if (endpoint == Endpoint.REDIRECT) {
-      ClickRedirect.Verdict v = redirect.check(first(query, ClickRedirect.TARGET));
+      ClickRedirect.Verdict v = redirect.check(UrlEncoding.first(query, ClickRedirect.TARGET));
       if (v instanceof ClickRedirect.Refuse r) {
         refuse(outcome, req, deadlines, r.error());
         return;
@@ -758,7 +758,7 @@ final class CaptureHandler {
     if (header != null || p.endpoint() != Endpoint.POSTHOG) {
       return header;
     }
-    String compression = first(p.query(), "compression");
+    String compression = UrlEncoding.first(p.query(), "compression");
     boolean gzipBytes = raw.length > 2 && raw[0] == (byte) 0x1f && raw[1] == (byte) 0x8b;
     return gzipBytes || "gzip-js".equals(compression) || "gzip".equals(compression) ? "gzip" : null;
   }
@@ -870,15 +870,6 @@ final class CaptureHandler {
     }
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
     return new RequestData(req.method().name(), url, headers, params, peer, receivedAt);
-  }
-
-  private static String first(List<Map.Entry<String, String>> params, String name) {
-    for (Map.Entry<String, String> e : params) {
-      if (e.getKey().equals(name)) {
-        return e.getValue();
-      }
-    }
-    return null;
   }
 
   /** Runs the callbacks on the request's context; at once when the stage is already complete. */
