@@ -1,13 +1,5 @@
 package io.trellis.ingress.enrich;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,21 +16,10 @@ import java.util.Map;
  * (as the tree's number node prints them) and booleans; null for an absent path, JSON {@code null},
  * an object or array, and the empty string. A key that occurs twice counts once, its last value (as
  * in a tree). A text that does not start with <code>{</code> or is not well-formed JSON up to the
- * end of its first value has no values. Thread-safe (immutable).
+ * end of its first value has no values. The scan is {@link JsonPathReader}'s, strict as Jackson's
+ * default parser. Thread-safe (immutable).
  */
 final class JsonPaths {
-  /* Stored bodies passed the capture port's depth limit (at most 500 levels). */
-  private static final JsonFactory JSON =
-      JsonFactory.builder()
-          .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(1000).build())
-          .build();
-
-  /*
-   * A tree materializes every string and fails on one longer than this; a skipped string is never
-   * materialized, so a document that could hold one has its strings read (see skip).
-   */
-  private static final int MAX_STRING = JSON.streamReadConstraints().getMaxStringLength();
-
   /** What a read found: the text at each slot, and which slots hold the JSON literal false. */
   static final class Values {
     private final String[] text;
@@ -58,18 +39,68 @@ final class JsonPaths {
       return (falses & (1L << slot)) != 0;
     }
 
-    private void set(int slot, String value, boolean isFalse) {
+    void set(int slot, String value, boolean isFalse) {
       text[slot] = value;
       falses = isFalse ? falses | (1L << slot) : falses & ~(1L << slot);
     }
   }
 
-  /** One object level: the keys wanted there, each a value slot, a deeper level, or both. */
-  private static final class Level {
-    final Map<String, Level> children = new HashMap<>();
+  /**
+   * One object level: the keys wanted there, each a value slot, a deeper level, or both; found by
+   * the hash of a name's chars in an open-addressing table, so a name in the text is matched
+   * without making it a {@code String}.
+   */
+  static final class Level {
+    private final Map<String, Level> children = new HashMap<>();
     int slot = -1;
     /* Every slot at or under this key: a repeated key forgets what its earlier value gave. */
     int[] slots = new int[0];
+
+    private String[] names = new String[1];
+    private Level[] levels = new Level[1];
+    private int mask;
+
+    boolean hasChildren() {
+      return !children.isEmpty();
+    }
+
+    /**
+     * The child named by {@code len} chars of {@code s} from {@code start}, whose hash is given.
+     */
+    Level find(String s, int start, int len, int hash) {
+      for (int i = spread(hash) & mask; names[i] != null; i = (i + 1) & mask) {
+        String n = names[i];
+        if (n.length() == len && n.hashCode() == hash && s.regionMatches(start, n, 0, len)) {
+          return levels[i];
+        }
+      }
+      return null;
+    }
+
+    Level find(String name) {
+      return find(name, 0, name.length(), name.hashCode());
+    }
+
+    /** Builds the lookup table once every child is known. */
+    private void seal() {
+      int size = Integer.highestOneBit(Math.max(1, children.size()) * 4);
+      names = new String[size];
+      levels = new Level[size];
+      mask = size - 1;
+      for (Map.Entry<String, Level> e : children.entrySet()) {
+        int i = spread(e.getKey().hashCode()) & mask;
+        while (names[i] != null) {
+          i = (i + 1) & mask;
+        }
+        names[i] = e.getKey();
+        levels[i] = e.getValue();
+        e.getValue().seal();
+      }
+    }
+
+    private static int spread(int h) {
+      return h ^ (h >>> 16);
+    }
   }
 
   private static final int MAX_NAMES_SEARCHED = 4;
@@ -100,6 +131,7 @@ final class JsonPaths {
         l.slots = append(l.slots, slot);
       }
     }
+    root.seal();
     this.quotedNames =
         root.children.keySet().stream().map(n -> '"' + n + '"').toArray(String[]::new);
   }
@@ -124,16 +156,12 @@ final class JsonPaths {
     if (text == null || text.length() <= 2 || text.charAt(0) != '{' || absent(text)) {
       return new Values(size);
     }
-    boolean readStrings = text.length() > MAX_STRING;
-    try (JsonParser p = JSON.createParser(text)) {
-      p.nextToken();
-      Values values = new Values(size);
-      object(p, root, values, readStrings);
+    Values values = new Values(size);
+    try {
+      new JsonPathReader(text, firstOfArray, values).read(root);
       return values;
-    } catch (JsonProcessingException e) {
+    } catch (JsonPathReader.Malformed e) {
       return new Values(size);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a String is not read from a device
     }
   }
 
@@ -154,95 +182,6 @@ final class JsonPaths {
       }
     }
     return true;
-  }
-
-  /** The fields of the object whose START_OBJECT {@code p} is on, up to its END_OBJECT. */
-  private void object(JsonParser p, Level level, Values values, boolean readStrings)
-      throws IOException {
-    for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
-      Level wanted = level.children.get(p.currentName());
-      JsonToken value = p.nextToken();
-      if (wanted == null) {
-        skip(p, value, readStrings);
-        continue;
-      }
-      for (int s : wanted.slots) {
-        values.set(s, null, false);
-      }
-      if (value == JsonToken.START_OBJECT && !wanted.children.isEmpty()) {
-        object(p, wanted, values, readStrings);
-      } else if (wanted.slot >= 0) {
-        values.set(wanted.slot, value(p, value, readStrings), value == JsonToken.VALUE_FALSE);
-      } else {
-        skip(p, value, readStrings);
-      }
-    }
-    // A token other than FIELD_NAME or END_OBJECT here is a syntax error the parser has thrown.
-  }
-
-  private String value(JsonParser p, JsonToken t, boolean readStrings) throws IOException {
-    if (t == JsonToken.START_ARRAY && firstOfArray) {
-      JsonToken first = p.nextToken();
-      String v = first == JsonToken.END_ARRAY ? null : scalar(p, first);
-      if (first != JsonToken.END_ARRAY) {
-        skip(p, first, readStrings);
-        skipRest(p, readStrings);
-      }
-      return v;
-    }
-    String v = scalar(p, t);
-    skip(p, t, readStrings);
-    return v;
-  }
-
-  /** The text a tree's node gives for the current token; null for containers and null. */
-  private static String scalar(JsonParser p, JsonToken t) throws IOException {
-    String s =
-        switch (t) {
-          case VALUE_STRING -> p.getText();
-          case VALUE_NUMBER_INT ->
-              switch (p.getNumberType()) {
-                case INT -> Integer.toString(p.getIntValue());
-                case LONG -> Long.toString(p.getLongValue());
-                default -> p.getBigIntegerValue().toString();
-              };
-          case VALUE_NUMBER_FLOAT -> Double.toString(p.getDoubleValue());
-          case VALUE_TRUE -> "true";
-          case VALUE_FALSE -> "false";
-          default -> null;
-        };
-    return s == null || s.isEmpty() ? null : s;
-  }
-
-  /** Past the value whose first token is {@code t}, checking it as a tree would. */
-  private static void skip(JsonParser p, JsonToken t, boolean readStrings) throws IOException {
-    if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-      if (readStrings) {
-        skipRest(p, true);
-      } else {
-        p.skipChildren();
-      }
-    } else if (t == JsonToken.VALUE_STRING && readStrings) {
-      p.getText();
-    } else if (t == null) {
-      throw new JsonParseException(p, "unexpected end of input");
-    }
-  }
-
-  /** Past the END_OBJECT or END_ARRAY closing the container the parser is in. */
-  private static void skipRest(JsonParser p, boolean readStrings) throws IOException {
-    for (int depth = 1; depth > 0; ) {
-      JsonToken t = p.nextToken();
-      if (t == null) {
-        throw new JsonParseException(p, "unexpected end of input");
-      } else if (t.isStructStart()) {
-        depth++;
-      } else if (t.isStructEnd()) {
-        depth--;
-      } else if (t == JsonToken.VALUE_STRING && readStrings) {
-        p.getText();
-      }
-    }
   }
 
   private static int[] append(int[] a, int v) {

@@ -34,6 +34,8 @@ class JsonPathsTest {
     "0",
     "-0",
     "-0.0",
+    "-1",
+    "-75",
     "42",
     "2147483648",
     "-9223372036854775809",
@@ -47,8 +49,47 @@ class JsonPathsTest {
     "\"\\q\"",
     "01",
     "NaN",
-    "\"tab\t\""
+    "\"tab\t\"",
+    "tru",
+    "truex",
+    "true1",
+    "nul",
+    "fals",
+    "1.",
+    "-",
+    "-a",
+    "1e",
+    "1e+",
+    "1E-5",
+    "2e+2",
+    "+1",
+    ".5",
+    "-01",
+    "00",
+    "1.5e",
+    "\"\\u00zz\"",
+    "\"\\u12\"",
+    "\"\\/\\b\\f\\n\\r\\t\\\"\"",
+    "\"\\uD83D\\uDE00\\uABCD\\uabcd\"",
+    "\"x\\\"",
+    "\"é€😀\"",
+    "'single'",
+    "Infinity",
+    "-Infinity",
+    "/*c*/1",
+    " \t\n\r 7 \r\n",
+    "[1,]",
+    "[,1]",
+    "{,}",
+    "{\"a\":1,}",
+    "[false]",
+    "[[\"v\"],1]",
+    "\u000b1",
+    "\u00a01"
   };
+
+  /* What replaces one char of a text: structure, whitespace, number and escape chars. */
+  private static final String MUTATIONS = "{}[],:\" x1\t\n\r-.e+0\\/'tfnu\u0001\u00a0";
 
   /* The tree reading the stored event, as enrichment read it with Jackson trees. */
   private static final ObjectMapper TREE =
@@ -61,7 +102,47 @@ class JsonPathsTest {
 
   @Property(tries = 3000)
   void objectPathsReadAsTheTreeGivesThem(@ForAll long seed) {
-    String text = text(new Random(seed));
+    assertReadsAsTree(text(new Random(seed)));
+  }
+
+  /* Around Jackson's default limits: digits of a number, nesting, a name's length. */
+  @Example
+  void textsAtTheParsersLimitsReadAsTheTreeGivesThem() {
+    int digits = StreamReadConstraints.defaults().getMaxNumberLength();
+    int name = StreamReadConstraints.defaults().getMaxNameLength();
+    for (int d = digits - 2; d <= digits + 1; d++) {
+      String n = "1" + "0".repeat(d - 1);
+      for (String number :
+          List.of(
+              n,
+              "-" + n,
+              n + ".5",
+              "-" + n + ".5",
+              "1." + n,
+              "1e" + n,
+              "1e-" + n,
+              "-0." + n,
+              "0e" + n,
+              "1.5e" + n)) {
+        String text = "{\"a\":" + number + ",\"n\":1}";
+        assertReadsAsTree(text);
+        assertThat(JsonPaths.of(PATHS).read(text).text(5))
+            .as("%d digits", d)
+            .isEqualTo(tree(text) == null ? null : "1");
+      }
+    }
+    for (int depth = JsonPathReader.MAX_DEPTH - 1; depth <= JsonPathReader.MAX_DEPTH + 1; depth++) {
+      String nested = "[".repeat(depth - 1) + "]".repeat(depth - 1);
+      assertReadsAsTree("{\"a\":\"v\",\"q\":" + nested + "}");
+      assertReadsAsTree("{\"a\":\"v\",\"b\":{\"c\":" + nested + "}}");
+    }
+    for (int n = name - 1; n <= name + 1; n++) {
+      assertReadsAsTree("{\"a\":\"v\",\"" + "k".repeat(n) + "\":1}");
+      assertReadsAsTree("{\"a\":\"v\",\"" + "k".repeat(n - 1) + "\\u0062\":1}");
+    }
+  }
+
+  private static void assertReadsAsTree(String text) {
     JsonPaths.Values got = JsonPaths.of(PATHS).read(text);
     JsonNode tree = tree(text);
     for (int i = 0; i < PATHS.size(); i++) {
@@ -134,7 +215,10 @@ class JsonPathsTest {
       case 0 -> s = s.substring(0, r.nextInt(s.length() + 1));
       case 1 -> {
         int at = r.nextInt(s.length());
-        s = s.substring(0, at) + "{}[],:\" x1".charAt(r.nextInt(10)) + s.substring(at + 1);
+        s =
+            s.substring(0, at)
+                + MUTATIONS.charAt(r.nextInt(MUTATIONS.length()))
+                + s.substring(at + 1);
       }
       case 2 -> s = s + (r.nextBoolean() ? " trailing" : "{\"a\":\"second\"}");
       default -> {}
