@@ -47,11 +47,15 @@ enum EventField {
 
   final String path;
 
+  /* Asked on every parameter read: kept rather than searched for each time. */
+  private final boolean topLevel;
+
   EventField(String path) {
     this.path = path;
+    this.topLevel = path.indexOf('.') < 0;
   }
 
   boolean topLevel() {
-    return path.indexOf('.') < 0;
+    return topLevel;
   }
 }

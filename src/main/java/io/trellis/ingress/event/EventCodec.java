@@ -96,8 +96,34 @@ public final class EventCodec {
     return w.toByteArray();
   }
 
+  /**
+   * Decodes one event; throws on any malformed input. A version 3 record (every record a sink reads
+   * from a current spool) is read by index from the array, without a buffer view.
+   */
   public static TrafficEvent decode(byte[] bytes) {
-    return decode(ByteBuffer.wrap(bytes));
+    if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
+      return decode(ByteBuffer.wrap(bytes));
+    }
+    String[] s = new String[Field.LAST + 1];
+    int end = bytes.length;
+    int pos = HEAD_BYTES;
+    while (pos < end) {
+      long tag = varint(bytes, pos);
+      if ((int) tag == 0) {
+        throw new IllegalArgumentException("field tag 0 in event encoding");
+      }
+      long len = varint(bytes, (int) (tag >>> 32));
+      pos = (int) (len >>> 32);
+      int n = (int) len;
+      if (n > end - pos) {
+        throw new IllegalArgumentException("bad string length " + n + " in event encoding");
+      }
+      if ((int) tag <= Field.LAST) {
+        s[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
+      }
+      pos += n;
+    }
+    return event(timestampAt(bytes), s);
   }
 
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
@@ -123,28 +149,33 @@ public final class EventCodec {
           buf.position(buf.position() + len);
         }
       }
-      return new TrafficEvent(
-          orEmpty(s[Field.ORGANIZATION_ID]),
-          orEmpty(s[Field.EVENT_ID]),
-          ts,
-          s[Field.METHOD],
-          s[Field.URL],
-          s[Field.HEADERS],
-          s[Field.QUERY_PARAMS],
-          s[Field.BODY],
-          s[Field.IP],
-          s[Field.USER_AGENT],
-          s[Field.REFERER],
-          s[Field.EVENT_TYPE],
-          s[Field.CLICK_ID],
-          s[Field.SESSION_ID],
-          s[Field.SOURCE],
-          s[Field.MEDIUM],
-          s[Field.CAMPAIGN],
-          s[Field.BODY_BASE64]);
+      return event(ts, s);
     } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated event encoding", e);
     }
+  }
+
+  /** The event of the fields decoded by tag (or by position, 1 to 17). */
+  private static TrafficEvent event(long ts, String[] s) {
+    return new TrafficEvent(
+        orEmpty(s[Field.ORGANIZATION_ID]),
+        orEmpty(s[Field.EVENT_ID]),
+        ts,
+        s[Field.METHOD],
+        s[Field.URL],
+        s[Field.HEADERS],
+        s[Field.QUERY_PARAMS],
+        s[Field.BODY],
+        s[Field.IP],
+        s[Field.USER_AGENT],
+        s[Field.REFERER],
+        s[Field.EVENT_TYPE],
+        s[Field.CLICK_ID],
+        s[Field.SESSION_ID],
+        s[Field.SOURCE],
+        s[Field.MEDIUM],
+        s[Field.CAMPAIGN],
+        s[Field.BODY_BASE64]);
   }
 
   /**
@@ -154,6 +185,22 @@ public final class EventCodec {
    * @throws IllegalArgumentException when they are not
    */
   public static void check(byte[] bytes) {
+    if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
+      for (int pos = HEAD_BYTES; pos < bytes.length; ) {
+        long tag = varint(bytes, pos);
+        if ((int) tag == 0) {
+          throw new IllegalArgumentException("field tag 0 in event encoding");
+        }
+        long len = varint(bytes, (int) (tag >>> 32));
+        pos = (int) (len >>> 32);
+        if ((int) len > bytes.length - pos) {
+          throw new IllegalArgumentException(
+              "bad string length " + (int) len + " in event encoding");
+        }
+        pos += (int) len;
+      }
+      return;
+    }
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     try {
       byte version = buf.get();
@@ -194,7 +241,37 @@ public final class EventCodec {
 
   /** The timestamp (epoch milliseconds) of a well-formed encoding. */
   public static long timestamp(byte[] bytes) {
-    return ByteBuffer.wrap(bytes).getLong(1);
+    return timestampAt(bytes);
+  }
+
+  private static long timestampAt(byte[] b) {
+    long ts = 0;
+    for (int i = 1; i < HEAD_BYTES; i++) {
+      ts = ts << 8 | (b[i] & 0xff);
+    }
+    return ts;
+  }
+
+  /**
+   * The unsigned LEB128 varint of at most 31 bits at {@code pos}, as {@link #varint(ByteBuffer)}
+   * reads it: the value in the low 32 bits, the position after it in the high 32.
+   */
+  private static long varint(byte[] b, int pos) {
+    int value = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      if (pos >= b.length) {
+        throw new IllegalArgumentException("truncated event encoding");
+      }
+      byte x = b[pos++];
+      if (shift == 28 && (x & 0xf8) != 0) {
+        break;
+      }
+      value |= (x & 0x7f) << shift;
+      if (x >= 0) {
+        return (long) pos << 32 | (value & 0xffffffffL);
+      }
+    }
+    throw new IllegalArgumentException("varint too long in event encoding");
   }
 
   /** The number of strings of a positional version, which must be one of this codec's. */

@@ -1,7 +1,6 @@
 package io.trellis.ingress.spool;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
@@ -95,8 +94,9 @@ final class LogReader implements AutoCloseable {
     return scanner.recordOffset();
   }
 
-  ByteBuffer payload() {
-    return scanner.payload();
+  /** A copy of the last record's payload. */
+  byte[] payloadCopy() {
+    return scanner.payloadCopy();
   }
 
   int frameBytes() {

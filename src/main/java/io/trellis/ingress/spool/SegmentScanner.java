@@ -3,6 +3,7 @@ package io.trellis.ingress.spool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
@@ -160,6 +161,14 @@ final class SegmentScanner {
   /** The payload of the last record; valid until the next call on this scanner. */
   ByteBuffer payload() {
     return ByteBuffer.wrap(buf.array(), payloadPos, payloadLength);
+  }
+
+  /**
+   * A copy of the payload of the last record, for a reader that keeps it: one array, without a
+   * buffer view around it.
+   */
+  byte[] payloadCopy() {
+    return Arrays.copyOfRange(buf.array(), payloadPos, payloadPos + payloadLength);
   }
 
   /** Why the last {@link Status#CORRUPT} frame is bad. */

@@ -14,7 +14,6 @@ import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkContext;
 import io.trellis.ingress.sink.SinkException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -367,9 +366,7 @@ final class SinkDelivery implements Runnable {
           continue;
         }
         size = reader.frameBytes();
-        ByteBuffer p = reader.payload();
-        byte[] raw = new byte[p.remaining()];
-        p.get(raw);
+        byte[] raw = reader.payloadCopy();
         try {
           // Held encoded until the sink reads it (see SpooledEvent): a batch of decoded events
           // is many small objects that outlive the young collections while the batch fills.

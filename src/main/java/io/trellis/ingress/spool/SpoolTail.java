@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.event.SpooledEvent;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
 /**
@@ -50,9 +49,7 @@ public final class SpoolTail implements AutoCloseable {
         return n;
       }
       position = reader.offset() + 1;
-      ByteBuffer p = reader.payload();
-      byte[] raw = new byte[p.remaining()];
-      p.get(raw);
+      byte[] raw = reader.payloadCopy();
       SpooledEvent event;
       try {
         event = SpooledEvent.encoded(reader.offset(), raw);

@@ -67,9 +67,7 @@ class BatchFrameTest {
     List<String> out = new ArrayList<>();
     try (LogReader r = new LogReader(log, from)) {
       while (r.next()) {
-        byte[] raw = new byte[r.payload().remaining()];
-        r.payload().get(raw);
-        out.add(r.offset() + ":" + EventCodec.decode(java.nio.ByteBuffer.wrap(raw)).eventId());
+        out.add(r.offset() + ":" + EventCodec.decode(r.payloadCopy()).eventId());
       }
     }
     return out;
