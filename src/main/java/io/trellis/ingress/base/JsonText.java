@@ -12,14 +12,30 @@ public final class JsonText {
 
   public static StringBuilder quote(StringBuilder sb, String s) {
     sb.append('"');
-    ENCODER.quoteAsString(s, sb);
-    return sb.append('"');
+    return escape(sb, s).append('"');
   }
 
-  /** Appends the string's JSON escape, without quotes. */
+  /**
+   * Appends the string's JSON escape, without quotes: Jackson's, which escapes only the quote, the
+   * backslash and control characters. A string with none of them, as most header values and
+   * parameters are, is appended whole rather than char by char.
+   */
   public static StringBuilder escape(StringBuilder sb, String s) {
+    if (needsNoEscape(s)) {
+      return sb.append(s);
+    }
     ENCODER.quoteAsString(s, sb);
     return sb;
+  }
+
+  private static boolean needsNoEscape(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A JSON object of string values; a name seen more than once gets an array of its values. */
