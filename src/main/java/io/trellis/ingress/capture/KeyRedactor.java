@@ -39,24 +39,32 @@ final class KeyRedactor {
   /** The same forms as UTF-8, for {@link #mayOccurIn}. */
   private final byte[][] formBytes;
 
-  /** The first char of each form. */
-  private final String firstChars;
+  /** The first char of each form, three at most (the key, its two base64 runs). */
+  private final char firstChar0;
+
+  private final char firstChar1;
+  private final char firstChar2;
+
+  /** The first byte of each form, likewise. */
+  private final byte first0;
+
+  private final byte first1;
+  private final byte first2;
 
   private KeyRedactor(String[] forms, byte[][] formBytes) {
     this.forms = forms;
     this.formBytes = formBytes;
-    StringBuilder first = new StringBuilder(forms.length);
-    for (String f : forms) {
-      if (!f.isEmpty()) {
-        first.append(f.charAt(0));
-      }
-    }
-    this.firstChars = first.toString();
+    this.firstChar0 = forms[0].charAt(0);
+    this.firstChar1 = forms[forms.length > 1 ? 1 : 0].charAt(0);
+    this.firstChar2 = forms[forms.length > 2 ? 2 : 0].charAt(0);
+    this.first0 = formBytes[0][0];
+    this.first1 = formBytes[formBytes.length > 1 ? 1 : 0][0];
+    this.first2 = formBytes[formBytes.length > 2 ? 2 : 0][0];
   }
 
   /** A redactor for this key; null when there is no key to look for. */
   static KeyRedactor of(String key) {
-    if (key == null) {
+    if (key == null || key.isEmpty()) {
       return null;
     }
     byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
@@ -101,9 +109,14 @@ final class KeyRedactor {
     int copied = 0;
     int n = text.length();
     int i = 0;
+    // The forms' first chars (the key's, its base64 runs'), compared directly: this loop runs over
+    // every char of a text with an escape in it.
+    char c0 = firstChar0;
+    char c1 = firstChar1;
+    char c2 = firstChar2;
     while (i < n) {
       char c = text.charAt(i);
-      if (c != '%' && c != '\\' && c != '+' && c != ' ' && firstChars.indexOf(c) < 0) {
+      if (c != '%' && c != '\\' && c != '+' && c != ' ' && c != c0 && c != c1 && c != c2) {
         // No form can start here (see matchAt's first step): skip the per-form matching.
         i++;
         continue;
@@ -139,37 +152,39 @@ final class KeyRedactor {
    * form's bytes occur in the text's bytes exactly where the form occurs in the text).
    */
   boolean mayOccurIn(byte[] utf8, int offset, int length) {
+    // One pass over the bytes (this runs on every body and batch item of a request with a key):
+    // most bytes are none of the five that matter.
     int end = offset + length;
+    byte f0 = first0;
+    byte f1 = first1;
+    byte f2 = first2;
     for (int i = offset; i < end; i++) {
       byte b = utf8[i];
       if (b == '%' || b == '\\') {
         return true;
       }
-    }
-    for (byte[] form : formBytes) {
-      if (indexOf(utf8, offset, end, form) >= 0) {
-        return true;
+      if (b != f0 && b != f1 && b != f2) {
+        continue;
+      }
+      for (byte[] form : formBytes) {
+        if (startsWith(utf8, i, end, form)) {
+          return true;
+        }
       }
     }
     return false;
   }
 
-  private static int indexOf(byte[] in, int from, int end, byte[] what) {
-    int last = end - what.length;
-    byte first = what[0];
-    for (int i = from; i <= last; i++) {
-      if (in[i] != first) {
-        continue;
-      }
-      int k = 1;
-      while (k < what.length && in[i + k] == what[k]) {
-        k++;
-      }
-      if (k == what.length) {
-        return i;
+  private static boolean startsWith(byte[] in, int at, int end, byte[] what) {
+    if (end - at < what.length) {
+      return false;
+    }
+    for (int k = 0; k < what.length; k++) {
+      if (in[at + k] != what[k]) {
+        return false;
       }
     }
-    return -1;
+    return true;
   }
 
   /** The end of the form found at {@code start}, in any mix of its encodings; -1 when not there. */

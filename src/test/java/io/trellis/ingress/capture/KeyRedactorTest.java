@@ -4,20 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import org.junit.jupiter.api.Test;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 
 class KeyRedactorTest {
   private static final String KEY = "trk_abcdefghijkl_0123456789ABCDEFGHIJKLMNOPQRSTUV";
   private final KeyRedactor r = KeyRedactor.of(KEY);
 
-  @Test
+  @Example
   void textWithoutTheKeyIsReturnedAsTheSameInstance() {
     String text = "{\"a\":\"100%\",\"b\":\"\\u00e9 trk_other\"}";
 
     assertThat(r.scrub(text)).isSameAs(text);
   }
 
-  @Test
+  @Example
   void everyEncodingAndMixesOfThemAreReplacedWhole() {
     assertThat(r.scrub("k=" + KEY + "&x")).isEqualTo("k=[redacted]&x");
     assertThat(r.scrub("k=trk%5Fabcdefghijkl%5f0123456789ABCDEFGHIJKLMNOPQRSTUV&x"))
@@ -28,7 +33,7 @@ class KeyRedactorTest {
         .isEqualTo("[redacted]");
   }
 
-  @Test
+  @Example
   void basicCredentialsAreReplacedWithTheirPassword() {
     String basic =
         Base64.getEncoder().encodeToString((KEY + ":pw").getBytes(StandardCharsets.UTF_8));
@@ -39,10 +44,62 @@ class KeyRedactorTest {
     assertThat(r.scrub("t=" + urlSafe.replace("=", "%3D") + "&y=1")).isEqualTo("t=[redacted]&y=1");
   }
 
-  @Test
+  @Example
   void aNearMissIsKept() {
     String text = "trk%5Fabcdefghijkl%5F0123456789ABCDEFGHIJKLMNOPQRSTU";
 
     assertThat(r.scrub(text)).isEqualTo(text);
+  }
+
+  /**
+   * The byte check that lets capture copy a body as it is: whenever scrubbing would change the
+   * text, it must say the key may be there. Texts are built from pieces of the key's forms, escapes
+   * and other characters, so that near misses, forms at the very start and end, and multi-byte
+   * characters all occur.
+   */
+  @Property(tries = 3000)
+  void theByteCheckNeverMissesWhatScrubbingWouldReplace(
+      @ForAll("piecesOfKeys") java.util.List<String> pieces) {
+    String text = String.join("", pieces);
+    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+
+    if (!r.mayOccurIn(utf8, 0, utf8.length)) {
+      assertThat(r.scrub(text)).isSameAs(text);
+    }
+    if (text.contains(KEY) || text.indexOf('%') >= 0 || text.indexOf('\\') >= 0) {
+      assertThat(r.mayOccurIn(utf8, 0, utf8.length)).isTrue();
+    }
+    assertThat(r.scrub(text)).doesNotContain(KEY);
+    // A range in the middle is checked alone, not with what surrounds it.
+    byte[] framed = ("\\" + text + "%").getBytes(StandardCharsets.UTF_8);
+    assertThat(r.mayOccurIn(framed, 1, utf8.length)).isEqualTo(r.mayOccurIn(utf8, 0, utf8.length));
+  }
+
+  @Provide
+  Arbitrary<java.util.List<String>> piecesOfKeys() {
+    String basic =
+        Base64.getEncoder().encodeToString((KEY + ":pw").getBytes(StandardCharsets.UTF_8));
+    return Arbitraries.oneOf(
+            Arbitraries.of(
+                KEY,
+                KEY.substring(0, 12),
+                KEY.substring(1),
+                basic,
+                basic.substring(0, 20),
+                "t",
+                "trk_",
+                "%",
+                "%5F",
+                "\\",
+                "\\u005f",
+                "+",
+                " ",
+                "é",
+                "€",
+                "😀",
+                "\""),
+            Arbitraries.strings().ofMaxLength(6))
+        .list()
+        .ofMaxSize(8);
   }
 }
