@@ -495,15 +495,51 @@ public final class EventCapture {
       int length,
       JsonFields json,
       byte[] exactBody) {
+    return encode(s, null, organizationId, endpoint, utf8, offset, length, json, exactBody);
+  }
+
+  /**
+   * The fields every event of the request stores alike (method, URL, headers, query), encoded once
+   * for {@link #encode(SharedRequest, byte[], String, Endpoint, byte[], int, int, JsonFields,
+   * byte[])}: a batch's hundred records copy them instead of encoding the same text a hundred
+   * times.
+   */
+  public static byte[] sharedFields(SharedRequest s) {
+    return EventCodec.Writer.encodedFields(
+        SHARED_TAGS, s.method(), s.url(), orBraces(s.headers()), orBraces(s.queryParams()));
+  }
+
+  private static final int[] SHARED_TAGS = {
+    Field.METHOD, Field.URL, Field.HEADERS, Field.QUERY_PARAMS
+  };
+
+  /**
+   * {@link #encode(SharedRequest, String, Endpoint, byte[], int, int, JsonFields, byte[])} with the
+   * request's {@link #sharedFields} (null: encode them here).
+   */
+  public Encoded encode(
+      SharedRequest s,
+      byte[] sharedFields,
+      String organizationId,
+      Endpoint endpoint,
+      byte[] utf8,
+      int offset,
+      int length,
+      JsonFields json,
+      byte[] exactBody) {
     Extracted x = extract(s, endpoint, json);
     KeyRedactor key = s.redactor();
     EventCodec.Writer w = EventCodec.Writer.forThread(s.receivedAt());
     w.field(Field.ORGANIZATION_ID, organizationId);
     w.field(Field.EVENT_ID, x.eventId);
-    w.field(Field.METHOD, s.method());
-    w.field(Field.URL, s.url());
-    w.field(Field.HEADERS, orBraces(s.headers()));
-    w.field(Field.QUERY_PARAMS, orBraces(s.queryParams()));
+    if (sharedFields != null) {
+      w.fields(sharedFields);
+    } else {
+      w.field(Field.METHOD, s.method());
+      w.field(Field.URL, s.url());
+      w.field(Field.HEADERS, orBraces(s.headers()));
+      w.field(Field.QUERY_PARAMS, orBraces(s.queryParams()));
+    }
     if (s.anonymizeIp()) {
       // Relayed addresses are replaced in the text, as event() does.
       String body = new String(utf8, offset, length, StandardCharsets.UTF_8);

@@ -3,6 +3,7 @@ package io.trellis.ingress.event;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The spool's binary encoding of a {@link TrafficEvent}. The first byte is the version, and the
@@ -335,8 +336,16 @@ public final class EventCodec {
    * are. Empty fields are left out.
    */
   public static final class Writer {
-    private byte[] buf = new byte[4096];
+    private byte[] buf;
     private int pos;
+
+    Writer() {
+      this(4096);
+    }
+
+    private Writer(int capacity) {
+      buf = new byte[capacity];
+    }
 
     /** The writer of the calling thread, started on a new record. */
     public static Writer forThread(long timestamp) {
@@ -360,7 +369,7 @@ public final class EventCodec {
         return this;
       }
       int bytes = utf8Length(s);
-      ensure(10 + bytes);
+      ensure(varintBytes(tag) + varintBytes(bytes) + bytes);
       putVarint(tag);
       putVarint(bytes);
       byte[] b = buf;
@@ -405,12 +414,51 @@ public final class EventCodec {
       if (length == 0) {
         return this;
       }
-      ensure(10 + length);
+      ensure(varintBytes(tag) + varintBytes(length) + length);
       putVarint(tag);
       putVarint(length);
       System.arraycopy(utf8, offset, buf, pos, length);
       pos += length;
       return this;
+    }
+
+    /**
+     * Adds fields encoded before by {@link #encodedFields}, copied as they are: the fields that
+     * every event of one request shares are encoded once for all of them.
+     */
+    public Writer fields(byte[] encoded) {
+      ensure(encoded.length);
+      System.arraycopy(encoded, 0, buf, pos, encoded.length);
+      pos += encoded.length;
+      return this;
+    }
+
+    /**
+     * String fields as {@link #field(int, String)} adds them, in this order, for {@link #fields}.
+     */
+    public static byte[] encodedFields(int[] tags, String... values) {
+      if (tags.length != values.length) {
+        throw new IllegalArgumentException(tags.length + " tags for " + values.length + " values");
+      }
+      int size = 0;
+      for (int i = 0; i < tags.length; i++) {
+        int n = values[i].isEmpty() ? 0 : utf8Length(values[i]);
+        size += n == 0 ? 0 : varintBytes(tags[i]) + varintBytes(n) + n;
+      }
+      Writer w = new Writer(size);
+      for (int i = 0; i < tags.length; i++) {
+        w.field(tags[i], values[i]);
+      }
+      return w.pos == size ? w.buf : Arrays.copyOf(w.buf, w.pos);
+    }
+
+    private static int varintBytes(int v) {
+      int n = 1;
+      while ((v & ~0x7f) != 0) {
+        v >>>= 7;
+        n++;
+      }
+      return n;
     }
 
     /** The record, in an array of its size. */

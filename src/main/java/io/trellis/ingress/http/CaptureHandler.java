@@ -683,6 +683,7 @@ final class CaptureHandler {
       }
     }
     byte[] utf8 = body.utf8();
+    byte[] sharedFields = EventCapture.sharedFields(shared);
     List<byte[]> records = new ArrayList<>(items.size());
     List<String> ids = new ArrayList<>(items.size());
     List<BatchItems.Item> rejected = new ArrayList<>();
@@ -709,6 +710,7 @@ final class CaptureHandler {
         EventCapture.Encoded e =
             capture.encode(
                 shared,
+                sharedFields,
                 org,
                 p.endpoint(),
                 utf8,

@@ -86,11 +86,13 @@ public class CaptureBenchmark {
     if (!Utf8.isValid(batchBody)) {
       throw new IllegalStateException("the bench batch is valid UTF-8");
     }
+    byte[] sharedFields = EventCapture.sharedFields(shared);
     for (BatchItems.Item item : BatchItems.parse(batchBody, 10_000, 64)) {
       bh.consume(
           capture
               .encode(
                   shared,
+                  sharedFields,
                   "bench",
                   Endpoint.BATCH,
                   batchBody,

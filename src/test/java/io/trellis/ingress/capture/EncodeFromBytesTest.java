@@ -71,28 +71,34 @@ class EncodeFromBytesTest {
     EventCapture.Encoded encoded =
         capture.encode(s, "acme", endpoint, all, offset, length, json, exact);
     TrafficEvent e = capture.event(s, "acme", endpoint, text, json, exact);
-    TrafficEvent expected =
-        new TrafficEvent(
-            e.organizationId(),
-            encoded.eventId(),
-            e.timestamp(),
-            e.method(),
-            e.url(),
-            e.headers(),
-            e.queryParams(),
-            e.body(),
-            e.ip(),
-            e.userAgent(),
-            e.referer(),
-            e.eventType(),
-            e.clickId(),
-            e.sessionId(),
-            e.source(),
-            e.medium(),
-            e.campaign(),
-            e.bodyBase64());
+    assertThat(encoded.record()).isEqualTo(EventCodec.encode(withId(e, encoded.eventId())));
+    // A batch's records copy the request's fields encoded once: the same bytes.
+    EventCapture.Encoded shared =
+        capture.encode(
+            s, EventCapture.sharedFields(s), "acme", endpoint, all, offset, length, json, exact);
+    assertThat(shared.record()).isEqualTo(EventCodec.encode(withId(e, shared.eventId())));
+  }
 
-    assertThat(encoded.record()).isEqualTo(EventCodec.encode(expected));
+  private static TrafficEvent withId(TrafficEvent e, String eventId) {
+    return new TrafficEvent(
+        e.organizationId(),
+        eventId,
+        e.timestamp(),
+        e.method(),
+        e.url(),
+        e.headers(),
+        e.queryParams(),
+        e.body(),
+        e.ip(),
+        e.userAgent(),
+        e.referer(),
+        e.eventType(),
+        e.clickId(),
+        e.sessionId(),
+        e.source(),
+        e.medium(),
+        e.campaign(),
+        e.bodyBase64());
   }
 
   private static void assertSameRecord(
