@@ -240,15 +240,19 @@ public final class EventLines {
         room = buf.length / MAX_STRING_CHAR_BYTES;
       }
       int n = Math.min(len - from, room);
-      s.getChars(from, from + n, chars, 0);
-      pos = escape(chars, n, buf, pos);
+      pos = escape(s, from, from + n, buf, pos);
       from += n;
     }
   }
 
-  private static int escape(char[] cs, int n, byte[] b, int p) {
-    for (int i = 0; i < n; i++) {
-      char c = cs[i];
+  /**
+   * Chars {@code [from, to)} of {@code s} escaped into {@code b} at {@code p}; the new position.
+   * Read with {@code charAt} rather than copied out first: most chars are plain ASCII, written as
+   * they are by the first branch.
+   */
+  private static int escape(String s, int from, int to, byte[] b, int p) {
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
       if (c < 0x80) {
         byte esc = ESCAPES[c];
         if (esc == 0) {
