@@ -653,7 +653,7 @@ clickhouse_ceiling() {
 run_jmh() {
   classpath=$(bench_classpath)
   local args=("$@")
-  [ ${#args[@]} -gt 0 ] || args=(-f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc 'io.trellis.ingress.bench.*Benchmark')
+  [ ${#args[@]} -gt 0 ] || args=(-f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc 'io.trellis.ingress.(bench|spool).*Benchmark')
   log "JMH ${args[*]}"
   java -cp "$classpath" org.openjdk.jmh.Main -rf json -rff "$out/jmh.json" "${args[@]}" |
     tee "$out/jmh.txt"
