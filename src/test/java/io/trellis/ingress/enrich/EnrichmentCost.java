@@ -17,6 +17,7 @@ public final class EnrichmentCost {
   private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
 
   /* Enough calls (400,000) for the JIT to have compiled the path before it is measured. */
+  private static final long WARM_UP_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
   private static final int WARM_UP_ROUNDS = 200;
 
   private static final String[] AGENTS = {
@@ -159,8 +160,11 @@ public final class EnrichmentCost {
   }
 
   private static <T> void report(String what, List<T> items, Consumer<T> work) {
-    // Warm-up (the JIT compiles the path), then the median of five measured rounds.
-    for (int r = 0; r < WARM_UP_ROUNDS; r++) {
+    // Warm-up (the JIT compiles the path), then the median of five measured rounds. The warm-up
+    // also lasts some seconds: on a busy machine the compilers finish a large method (the body
+    // scanner's) long after the calls that queued it.
+    long warmUntil = System.nanoTime() + WARM_UP_NANOS;
+    for (int r = 0; r < WARM_UP_ROUNDS || System.nanoTime() < warmUntil; r++) {
       items.forEach(work);
     }
     double[] rounds = new double[5];
