@@ -5,6 +5,7 @@ import io.trellis.ingress.capture.Endpoint;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.capture.JsonFields;
 import io.trellis.ingress.event.TrafficEvent;
+import io.trellis.ingress.testing.TrafficEvents;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -31,25 +32,7 @@ public final class BenchEvents {
     List<TrafficEvent> events = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       TrafficEvent c = captured.get(i);
-      events.add(
-          new TrafficEvent(
-              c.organizationId(),
-              c.eventId(),
-              c.timestamp() + 3L * i,
-              c.method(),
-              c.url(),
-              c.headers(),
-              c.queryParams(),
-              c.body(),
-              c.ip(),
-              c.userAgent(),
-              c.referer(),
-              c.eventType(),
-              c.clickId(),
-              c.sessionId(),
-              c.source(),
-              c.medium(),
-              c.campaign()));
+      events.add(TrafficEvents.withTimestamp(c, c.timestamp() + 3L * i));
     }
     return events;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trellis.ingress.event.EventCodec;
 import io.trellis.ingress.event.TrafficEvent;
+import io.trellis.ingress.testing.TrafficEvents;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -71,34 +72,14 @@ class EncodeFromBytesTest {
     EventCapture.Encoded encoded =
         capture.encode(s, "acme", endpoint, all, offset, length, json, exact);
     TrafficEvent e = capture.event(s, "acme", endpoint, text, json, exact);
-    assertThat(encoded.record()).isEqualTo(EventCodec.encode(withId(e, encoded.eventId())));
+    assertThat(encoded.record())
+        .isEqualTo(EventCodec.encode(TrafficEvents.withEventId(e, encoded.eventId())));
     // A batch's records copy the request's fields encoded once: the same bytes.
     EventCapture.Encoded shared =
         capture.encode(
             s, EventCapture.sharedFields(s), "acme", endpoint, all, offset, length, json, exact);
-    assertThat(shared.record()).isEqualTo(EventCodec.encode(withId(e, shared.eventId())));
-  }
-
-  private static TrafficEvent withId(TrafficEvent e, String eventId) {
-    return new TrafficEvent(
-        e.organizationId(),
-        eventId,
-        e.timestamp(),
-        e.method(),
-        e.url(),
-        e.headers(),
-        e.queryParams(),
-        e.body(),
-        e.ip(),
-        e.userAgent(),
-        e.referer(),
-        e.eventType(),
-        e.clickId(),
-        e.sessionId(),
-        e.source(),
-        e.medium(),
-        e.campaign(),
-        e.bodyBase64());
+    assertThat(shared.record())
+        .isEqualTo(EventCodec.encode(TrafficEvents.withEventId(e, shared.eventId())));
   }
 
   private static void assertSameRecord(

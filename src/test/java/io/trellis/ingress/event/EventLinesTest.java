@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.bench.BenchEvents;
+import io.trellis.ingress.testing.TrafficEvents;
 import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
 import java.io.IOException;
@@ -46,7 +47,7 @@ class EventLinesTest {
   void benchEventsAreWrittenExactlyAsJacksonWroteThem() throws IOException {
     List<TrafficEvent> events = new ArrayList<>();
     for (TrafficEvent e : BenchEvents.captured(50)) {
-      events.add(withTimes(e, e.timestamp() + 997L * events.size()));
+      events.add(TrafficEvents.withTimestamp(e, e.timestamp() + 997L * events.size()));
     }
     long ingestedAt = T + 5_000;
 
@@ -113,7 +114,7 @@ class EventLinesTest {
           MAX_TIME,
           951_782_400_000L /* 2000-02-29 */
         }) {
-      events.add(withTimes(event("b", "{}", 0), t));
+      events.add(TrafficEvents.withTimestamp(event("b", "{}", 0), t));
     }
     byte[] actual = writeAll(new EventLines(), events, midnight + 1000);
 
@@ -278,27 +279,6 @@ class EventLinesTest {
         text,
         text,
         text);
-  }
-
-  private static TrafficEvent withTimes(TrafficEvent e, long ts) {
-    return new TrafficEvent(
-        e.organizationId(),
-        e.eventId(),
-        ts,
-        e.method(),
-        e.url(),
-        e.headers(),
-        e.queryParams(),
-        e.body(),
-        e.ip(),
-        e.userAgent(),
-        e.referer(),
-        e.eventType(),
-        e.clickId(),
-        e.sessionId(),
-        e.source(),
-        e.medium(),
-        e.campaign());
   }
 
   private static byte[] writeAll(EventLines lines, List<TrafficEvent> events, long ingestedAt)

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trellis.ingress.cli.Main;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.testing.Await;
+import io.trellis.ingress.testing.TrafficEvents;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -24,25 +25,7 @@ class SpoolStatusTest {
     List<TrafficEvent> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       TrafficEvent e = Events.event("e" + i);
-      out.add(
-          new TrafficEvent(
-              e.organizationId(),
-              e.eventId(),
-              System.currentTimeMillis() - millisAgo,
-              e.method(),
-              e.url(),
-              e.headers(),
-              e.queryParams(),
-              e.body(),
-              e.ip(),
-              e.userAgent(),
-              e.referer(),
-              e.eventType(),
-              e.clickId(),
-              e.sessionId(),
-              e.source(),
-              e.medium(),
-              e.campaign()));
+      out.add(TrafficEvents.withTimestamp(e, System.currentTimeMillis() - millisAgo));
     }
     return out;
   }
