@@ -3,6 +3,8 @@ package io.trellis.ingress.event;
 import static java.util.Objects.requireNonNull;
 
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The enrichment the schema's derived columns read. {@link EventSchema#EVENTS} is a constant that
@@ -16,6 +18,8 @@ import java.util.function.Function;
  * Thread-safe.
  */
 public final class Enrichments {
+  private static final Logger log = LoggerFactory.getLogger(Enrichments.class);
+
   private static volatile Function<TrafficEvent, Enrichment> enricher = Enrichment::none;
 
   private static final ThreadLocal<Last> LAST = ThreadLocal.withInitial(Last::new);
@@ -54,13 +58,32 @@ public final class Enrichments {
     Last last = LAST.get();
     Function<TrafficEvent, Enrichment> current = enricher;
     if (last.event != e || last.by != current) {
-      last.enrichment =
-          last.stored == e && last.cache != null
-              ? last.cache.get(last.offset, e, current)
-              : current.apply(e);
+      last.enrichment = enrich(e, last, current);
       last.event = e;
       last.by = current;
     }
     return last.enrichment;
+  }
+
+  /**
+   * One event's enrichment; nothing derived when deriving fails. A sink retries a batch that throws
+   * until it goes through, so one event that an enrichment cannot handle (a parser's defect, a body
+   * built to find one) would hold every sink on it while the spool fills. The event is written with
+   * its raw data and empty derived columns instead, which a replay derives again once the defect is
+   * fixed.
+   */
+  private static Enrichment enrich(
+      TrafficEvent e, Last last, Function<TrafficEvent, Enrichment> current) {
+    try {
+      return last.stored == e && last.cache != null
+          ? last.cache.get(last.offset, e, current)
+          : current.apply(e);
+    } catch (RuntimeException ex) {
+      log.warn(
+          "Enrichment failed for event {}; it is stored with its derived columns empty: {}",
+          e.eventId(),
+          ex.toString());
+      return Enrichment.none(e);
+    }
   }
 }
