@@ -106,9 +106,16 @@ public final class EventCodec {
       return decode(ByteBuffer.wrap(bytes));
     }
     String[] s = new String[Field.LAST + 1];
-    int end = bytes.length;
-    int pos = HEAD_BYTES;
-    while (pos < end) {
+    fields(bytes, s);
+    return event(timestamp(bytes), s);
+  }
+
+  /**
+   * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, and decodes
+   * those this version knows into {@code into} by tag; with {@code into} null, only checks.
+   */
+  private static void fields(byte[] bytes, String[] into) {
+    for (int pos = HEAD_BYTES; pos < bytes.length; ) {
       long tag = varint(bytes, pos);
       if ((int) tag == 0) {
         throw new IllegalArgumentException("field tag 0 in event encoding");
@@ -116,15 +123,14 @@ public final class EventCodec {
       long len = varint(bytes, (int) (tag >>> 32));
       pos = (int) (len >>> 32);
       int n = (int) len;
-      if (n > end - pos) {
+      if (n > bytes.length - pos) {
         throw new IllegalArgumentException("bad string length " + n + " in event encoding");
       }
-      if ((int) tag <= Field.LAST) {
-        s[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
+      if (into != null && (int) tag <= Field.LAST) {
+        into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
       }
       pos += n;
     }
-    return event(timestampAt(bytes), s);
   }
 
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
@@ -187,19 +193,7 @@ public final class EventCodec {
    */
   public static void check(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      for (int pos = HEAD_BYTES; pos < bytes.length; ) {
-        long tag = varint(bytes, pos);
-        if ((int) tag == 0) {
-          throw new IllegalArgumentException("field tag 0 in event encoding");
-        }
-        long len = varint(bytes, (int) (tag >>> 32));
-        pos = (int) (len >>> 32);
-        if ((int) len > bytes.length - pos) {
-          throw new IllegalArgumentException(
-              "bad string length " + (int) len + " in event encoding");
-        }
-        pos += (int) len;
-      }
+      fields(bytes, null);
       return;
     }
     ByteBuffer buf = ByteBuffer.wrap(bytes);
@@ -242,13 +236,9 @@ public final class EventCodec {
 
   /** The timestamp (epoch milliseconds) of a well-formed encoding. */
   public static long timestamp(byte[] bytes) {
-    return timestampAt(bytes);
-  }
-
-  private static long timestampAt(byte[] b) {
     long ts = 0;
     for (int i = 1; i < HEAD_BYTES; i++) {
-      ts = ts << 8 | (b[i] & 0xff);
+      ts = ts << 8 | (bytes[i] & 0xff);
     }
     return ts;
   }
