@@ -359,7 +359,7 @@ public final class EventCodec {
         return this;
       }
       int bytes = utf8Length(s);
-      ensure(varintBytes(tag) + varintBytes(bytes) + bytes);
+      ensure(10 + bytes);
       putVarint(tag);
       putVarint(bytes);
       byte[] b = buf;
@@ -404,7 +404,7 @@ public final class EventCodec {
       if (length == 0) {
         return this;
       }
-      ensure(varintBytes(tag) + varintBytes(length) + length);
+      ensure(10 + length);
       putVarint(tag);
       putVarint(length);
       System.arraycopy(utf8, offset, buf, pos, length);
@@ -430,25 +430,11 @@ public final class EventCodec {
       if (tags.length != values.length) {
         throw new IllegalArgumentException(tags.length + " tags for " + values.length + " values");
       }
-      int size = 0;
-      for (int i = 0; i < tags.length; i++) {
-        int n = values[i].isEmpty() ? 0 : utf8Length(values[i]);
-        size += n == 0 ? 0 : varintBytes(tags[i]) + varintBytes(n) + n;
-      }
-      Writer w = new Writer(size);
+      Writer w = new Writer(256);
       for (int i = 0; i < tags.length; i++) {
         w.field(tags[i], values[i]);
       }
-      return w.pos == size ? w.buf : Arrays.copyOf(w.buf, w.pos);
-    }
-
-    private static int varintBytes(int v) {
-      int n = 1;
-      while ((v & ~0x7f) != 0) {
-        v >>>= 7;
-        n++;
-      }
-      return n;
+      return Arrays.copyOf(w.buf, w.pos);
     }
 
     /** The record, in an array of its size. */
