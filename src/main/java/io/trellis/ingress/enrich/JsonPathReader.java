@@ -34,6 +34,9 @@ final class JsonPathReader {
     }
   }
 
+  /* An object none of whose names is wanted: it is only checked. */
+  private static final JsonPaths.Level NOTHING_WANTED = new JsonPaths.Level();
+
   private final String s;
   private final int len;
   private final boolean firstOfArray;
@@ -155,7 +158,7 @@ final class JsonPathReader {
       case '"' -> string(false);
       case '{' -> {
         enter();
-        skipObject();
+        object(NOTHING_WANTED);
       }
       case '[' -> {
         enter();
@@ -192,34 +195,6 @@ final class JsonPathReader {
         throw Malformed.INSTANCE;
       }
       skip(nonSpace());
-    }
-  }
-
-  /** Past an object none of whose names is wanted, whose <code>{</code> was just read. */
-  private void skipObject() throws Malformed {
-    int c = nonSpace();
-    if (c == '}') {
-      depth--;
-      return;
-    }
-    while (true) {
-      if (c != '"') {
-        throw Malformed.INSTANCE;
-      }
-      name();
-      if (nonSpace() != ':') {
-        throw Malformed.INSTANCE;
-      }
-      skip(nonSpace());
-      c = nonSpace();
-      if (c == '}') {
-        depth--;
-        return;
-      }
-      if (c != ',') {
-        throw Malformed.INSTANCE;
-      }
-      c = nonSpace();
     }
   }
 
