@@ -6,7 +6,6 @@ import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +32,6 @@ import org.openjdk.jmh.infra.Blackhole;
  * encoding ({@link SpooledEvent#encoded}). 10,000 of the bench's /events requests appended to a
  * real spool, one append each, read back from its segment file per invocation, reported per event.
  * A scanner (and its 1 MiB read buffer) per invocation, as a reader has one per segment.
- *
- * <ul>
- *   <li>{@code read}: the payload copied with {@link SegmentScanner#payloadCopy};
- *   <li>{@code readThroughView}: copied out of the {@link SegmentScanner#payload} buffer view.
- * </ul>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -101,21 +95,6 @@ public class SegmentReadBenchmark {
     int n = 0;
     while (s.next() == SegmentScanner.Status.RECORD) {
       bh.consume(SpooledEvent.encoded(s.recordOffset(), s.payloadCopy()));
-      n++;
-    }
-    return check(n);
-  }
-
-  @Benchmark
-  @OperationsPerInvocation(EVENTS)
-  public int readThroughView(Blackhole bh) throws IOException {
-    SegmentScanner s = scanner();
-    int n = 0;
-    while (s.next() == SegmentScanner.Status.RECORD) {
-      ByteBuffer p = s.payload();
-      byte[] raw = new byte[p.remaining()];
-      p.get(raw);
-      bh.consume(SpooledEvent.encoded(s.recordOffset(), raw));
       n++;
     }
     return check(n);
