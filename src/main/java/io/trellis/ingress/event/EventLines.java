@@ -1,11 +1,15 @@
 package io.trellis.ingress.event;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -75,6 +79,10 @@ public final class EventLines {
   }
 
   private static final byte[] HEX = ascii("0123456789ABCDEF");
+
+  /** Eight bytes of an array as one long, the first byte lowest. */
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private static final byte[] END = ascii("}\n");
 
@@ -231,6 +239,85 @@ public final class EventLines {
 
   /** A JSON string's content (the quotes are part of the constant runs around it). */
   private void string(String s) throws IOException {
+    byte[] utf8 = s.getBytes(UTF_8);
+    if (utf8.length == s.length()) {
+      // One byte per char: the string is ASCII, bar lone surrogates that getBytes made '?'.
+      asciiString(s, utf8);
+    } else {
+      charString(s);
+    }
+  }
+
+  /**
+   * A string whose UTF-8 has one byte per char, escaped from those bytes: runs of eight that need
+   * no escaping are copied as one long. A {@code '?'} is checked against the string, because a lone
+   * surrogate (written as {@code \}{@code uXXXX}) also became {@code '?'}.
+   */
+  private void asciiString(String s, byte[] utf8) throws IOException {
+    int len = utf8.length;
+    int from = 0;
+    while (from < len) {
+      int room = (buf.length - pos - Long.BYTES) / MAX_STRING_CHAR_BYTES;
+      if (room < MIN_CHUNK && room < len - from) {
+        flush();
+        room = (buf.length - Long.BYTES) / MAX_STRING_CHAR_BYTES;
+      }
+      int to = from + Math.min(len - from, room);
+      byte[] b = buf;
+      int p = pos;
+      int i = from;
+      while (i < to) {
+        if (i + Long.BYTES <= to) {
+          long x = (long) LONGS.get(utf8, i);
+          long special = special(x);
+          // Writes eight bytes (the room holds them) and keeps those before the first special.
+          LONGS.set(b, p, x);
+          if (special == 0) {
+            p += Long.BYTES;
+            i += Long.BYTES;
+            continue;
+          }
+          int plain = Long.numberOfTrailingZeros(special) >>> 3;
+          p += plain;
+          i += plain;
+        }
+        byte c = utf8[i];
+        byte esc = ESCAPES[c];
+        if (esc == 0 && (c != '?' || s.charAt(i) == '?')) {
+          b[p++] = c;
+        } else {
+          b[p++] = '\\';
+          if (esc > 0) {
+            b[p++] = esc;
+          } else {
+            p = hex4(c == '?' ? s.charAt(i) : (char) c, b, p);
+          }
+        }
+        i++;
+      }
+      pos = p;
+      from = to;
+    }
+  }
+
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGH_BITS = 0x8080808080808080L;
+
+  /**
+   * The high bit of each byte of {@code x} that is a control char, {@code "}, {@code \} or {@code
+   * ?}, for bytes below 0x80. A subtraction's borrow may also mark a byte above a marked one, never
+   * one below: the lowest mark is always a byte to look at.
+   */
+  private static long special(long x) {
+    return ((x - 0x20 * ONES)
+            | ((x ^ ('"' * ONES)) - ONES)
+            | ((x ^ ('\\' * ONES)) - ONES)
+            | ((x ^ ('?' * ONES)) - ONES))
+        & HIGH_BITS;
+  }
+
+  /** A string with chars beyond ASCII, escaped char by char. */
+  private void charString(String s) throws IOException {
     int len = s.length();
     int from = 0;
     while (from < len) {

@@ -151,6 +151,28 @@ class EventLinesTest {
   }
 
   @Example
+  void asciiStringsAreEscapedAtEveryPlaceInARunOfEight() throws IOException {
+    // A string that is ASCII but for lone surrogates has one UTF-8 byte per char, each surrogate
+    // a '?': those and the real '?', quotes and control chars at every offset of the runs read
+    // eight bytes at a time.
+    List<TrafficEvent> events = new ArrayList<>();
+    for (String special : List.of("?", "\ud800", "\udfff", "\"", "\\", "\u0000", "\u001f", "\n")) {
+      for (int at = 0; at < 17; at++) {
+        String s = "abcdefgh".repeat(3);
+        s = s.substring(0, at) + special + s.substring(at) + "?\ud83d";
+        events.add(event(s, "{}", T));
+      }
+    }
+    byte[] actual = writeAll(new EventLines(), events, T);
+
+    assertThat(actual).isEqualTo(reference(events, T));
+    assertThat(writeAll(new EventLines(384), events, T)).isEqualTo(actual);
+    assertThat(new String(actual, StandardCharsets.UTF_8))
+        .contains("\"body\":\"abc\\uD800defgh")
+        .contains("\"body\":\"abc?defgh");
+  }
+
+  @Example
   void oneLineAtATimeIsTheSameLine() throws IOException {
     TrafficEvent e = event("{\"a\":1}", "{}", T);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -236,6 +258,7 @@ class EventLinesTest {
                     "\"",
                     "\\",
                     "/",
+                    "?",
                     "\u007f",
                     "\u0080",
                     "\u07ff",
