@@ -352,51 +352,17 @@ public final class EventCodec {
       return this;
     }
 
-    /** Adds a field from a string, as UTF-8 (an unpaired surrogate becomes '?', as in Java). */
+    /**
+     * Adds a field from a string, as UTF-8 (an unpaired surrogate becomes '?', as in Java). The
+     * JDK's encoder copies an ASCII string's bytes in one go; a loop of our own read each char
+     * twice, once to size the field and once to encode it.
+     */
     public Writer field(int tag, String s) {
-      int n = s.length();
-      if (n == 0) {
+      if (s.isEmpty()) {
         return this;
       }
-      int bytes = utf8Length(s);
-      ensure(10 + bytes);
-      putVarint(tag);
-      putVarint(bytes);
-      byte[] b = buf;
-      int p = pos;
-      int i = 0;
-      for (; i < n; i++) {
-        char c = s.charAt(i);
-        if (c >= 0x80) {
-          break;
-        }
-        b[p++] = (byte) c;
-      }
-      for (; i < n; i++) {
-        char c = s.charAt(i);
-        if (c < 0x80) {
-          b[p++] = (byte) c;
-        } else if (c < 0x800) {
-          b[p++] = (byte) (0xc0 | c >> 6);
-          b[p++] = (byte) (0x80 | c & 0x3f);
-        } else if (Character.isHighSurrogate(c)
-            && i + 1 < n
-            && Character.isLowSurrogate(s.charAt(i + 1))) {
-          int cp = Character.toCodePoint(c, s.charAt(++i));
-          b[p++] = (byte) (0xf0 | cp >> 18);
-          b[p++] = (byte) (0x80 | cp >> 12 & 0x3f);
-          b[p++] = (byte) (0x80 | cp >> 6 & 0x3f);
-          b[p++] = (byte) (0x80 | cp & 0x3f);
-        } else if (Character.isSurrogate(c)) {
-          b[p++] = '?';
-        } else {
-          b[p++] = (byte) (0xe0 | c >> 12);
-          b[p++] = (byte) (0x80 | c >> 6 & 0x3f);
-          b[p++] = (byte) (0x80 | c & 0x3f);
-        }
-      }
-      pos = p;
-      return this;
+      byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+      return field(tag, utf8, 0, utf8.length);
     }
 
     /** Adds a field from bytes that are UTF-8 already, copied as they are. */
@@ -462,28 +428,6 @@ public final class EventCodec {
         System.arraycopy(buf, 0, bigger, 0, pos);
         buf = bigger;
       }
-    }
-
-    private static int utf8Length(String s) {
-      int n = s.length();
-      int bytes = n;
-      for (int i = 0; i < n; i++) {
-        char c = s.charAt(i);
-        if (c < 0x80) {
-          continue;
-        }
-        if (c < 0x800) {
-          bytes += 1;
-        } else if (Character.isHighSurrogate(c)
-            && i + 1 < n
-            && Character.isLowSurrogate(s.charAt(i + 1))) {
-          bytes += 2; // four bytes for two chars
-          i++;
-        } else if (!Character.isSurrogate(c)) {
-          bytes += 2;
-        }
-      }
-      return bytes;
     }
   }
 }
