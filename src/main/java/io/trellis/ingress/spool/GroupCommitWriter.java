@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -102,11 +103,19 @@ final class GroupCommitWriter implements Runnable {
     this.probeBytes = Math.min(PROBE_BYTES, RecordFrame.singleBatchBytes(config.maxRecordBytes()));
     this.appendedEvents = metrics.counter("trellis.spool.appended.events");
     this.appendedBytes = metrics.counter("trellis.spool.appended.bytes");
-    this.fsyncTimer = metrics.timer("trellis.spool.fsync");
-    this.ackTimer = metrics.timer("trellis.spool.ack.latency");
+    // Histograms: a request's latency tail is mostly these two tails, which a mean hides.
+    this.fsyncTimer = histogram("trellis.spool.fsync", metrics);
+    this.ackTimer = histogram("trellis.spool.ack.latency", metrics);
     this.groupEvents = metrics.summary("trellis.spool.group.events");
     this.thread = new Thread(this, "spool-writer");
     thread.setDaemon(true);
+  }
+
+  private static Timer histogram(String name, MeterRegistry metrics) {
+    return Timer.builder(name)
+        .publishPercentileHistogram()
+        .maximumExpectedValue(Duration.ofSeconds(30))
+        .register(metrics);
   }
 
   void start() {

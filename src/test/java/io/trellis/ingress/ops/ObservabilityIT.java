@@ -48,8 +48,9 @@ class ObservabilityIT {
           .contains("reason=\"not_an_object\"")
           .contains("reason=\"unauthorized\"")
           .contains("reason=\"payload_too_large\"")
-          // acknowledgement latency, spool size and per-sink lag
-          .contains("trellis_spool_ack_latency_seconds")
+          // acknowledgement and fsync latency histograms, spool size and per-sink lag
+          .contains("trellis_spool_ack_latency_seconds_bucket")
+          .contains("trellis_spool_fsync_seconds_bucket")
           .contains("trellis_spool_bytes")
           .contains("trellis_spool_segments")
           .contains("trellis_sink_lag_events{")
