@@ -300,6 +300,14 @@ print_table() {
     echo "scenario starts after that)."
     column -t -s $'\t' "$out/files-drain.tsv"
   fi
+  if [ -s "$out/spool-latency.tsv" ]; then
+    echo
+    echo "The spool's share of the latency, per run: from its histograms over the measured load, how long"
+    echo "requests waited for their events to be written and synced (ack), and the fsyncs behind that"
+    echo "(bucket bounds: 'p99 <= x ms'; the HTTP p99 above adds the event loops, the GC and wrk's own"
+    echo "scheduling on the same cores)."
+    column -t -s $'\t' "$out/spool-latency.tsv"
+  fi
   if [ -s "$out/page-cache.tsv" ]; then
     echo
     echo "Page cache, per run: kernel CPU seconds to write 1 GiB into new page-cache pages, then into"
@@ -579,9 +587,59 @@ await_files_drain() {
   [ "$drain_backlog" = 0 ] || log "files sink: lag $drain_lag after ${drain_s}s (backlog $drain_backlog)"
 }
 
+# measure's window hook for the service: its metrics when the measured load starts and ends, from
+# which spool_latency takes the percentiles of the window alone. Reads measure's run, scenario and
+# server.
+spool_window_mark() {
+  curl -s --max-time 5 "http://127.0.0.1:$svc_admin/metrics" >"$out/.metrics-$1" || true
+  if [ "$1" = end ]; then
+    spool_latency "$run" "$scenario" "$server" "$out/.metrics-start" "$out/.metrics-end"
+  fi
+}
+
+# Appends to spool-latency.tsv the p50, p99 and p99.9 bucket bounds (ms) of the spool's
+# acknowledgement and fsync histograms between two /metrics snapshots.
+spool_latency() {
+  local run=$1 scenario=$2 server=$3 before=$4 after=$5
+  [ -s "$out/spool-latency.tsv" ] || printf 'run\tscenario\tserver\tacks\tack_p50\tack_p99\tack_p999\tfsyncs\tfsync_p50\tfsync_p99\tfsync_p999\n' \
+    >"$out/spool-latency.tsv"
+  awk -v run="$run" -v sc="$scenario" -v sv="$server" '
+    function row(name,   n, i, j, t, le, tot, q, k, out, c) {
+      n = 0
+      for (k in count) if (index(k, name SUBSEP) == 1) { split(k, p, SUBSEP); les[++n] = p[2] }
+      # Sort the bounds numerically (+Inf last).
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && bound(les[j]) < bound(les[j - 1]); j--) {
+        t = les[j]; les[j] = les[j - 1]; les[j - 1] = t
+      }
+      tot = n ? count[name, les[n]] : 0
+      out = sprintf("%d", tot)
+      split("0.5 0.99 0.999", qs, " ")
+      for (q = 1; q <= 3; q++) {
+        c = "-"
+        for (i = 1; i <= n && tot > 0; i++) if (count[name, les[i]] >= qs[q] * tot) {
+          c = les[i] == "+Inf" ? "inf" : sprintf("%.2f", les[i] * 1000); break
+        }
+        out = out "\t" c
+      }
+      delete les
+      return out
+    }
+    function bound(le) { return le == "+Inf" ? 1e30 : le + 0 }
+    /^trellis_spool_(ack_latency|fsync)_seconds_bucket/ {
+      name = $0; sub(/_bucket.*/, "", name)
+      le = $0; sub(/.*le="/, "", le); sub(/".*/, "", le)
+      count[name, le] += (FILENAME == ARGV[1] ? -1 : 1) * $NF
+    }
+    END {
+      printf "%s\t%s\t%s\t%s\t%s\n", run, sc, sv, row("trellis_spool_ack_latency_seconds"),
+        row("trellis_spool_fsync_seconds")
+    }' "$before" "$after" >>"$out/spool-latency.tsv"
+}
+
 # measure's window hook for the ClickHouse sink: rows in ClickHouse when the measured load starts
 # and ends, for the rate the sink delivered while the load ran.
 ch_window_mark() {
+  spool_window_mark "$1"
   local rows
   rows=$(ch_query "SELECT count() FROM events" | tr -d '[:space:]')
   case "$1" in
