@@ -352,15 +352,43 @@ public final class EventCodec {
       return this;
     }
 
+    /** The longest string {@link #field(int, String)} tries to copy as ASCII in place. */
+    private static final int SHORT_ASCII = 127;
+
     /**
-     * Adds a field from a string, as UTF-8 (an unpaired surrogate becomes '?', as in Java). The
-     * JDK's encoder copies an ASCII string's bytes in one go; a loop of our own read each char
-     * twice, once to size the field and once to encode it.
+     * Adds a field from a string, as UTF-8 (an unpaired surrogate becomes '?', as in Java). A short
+     * ASCII string (most fields: ids, the method, the type, an address) is copied char by char
+     * behind a one-byte length, with no array of its own; anything longer or beyond ASCII goes
+     * through the JDK's encoder, which copies an ASCII string's bytes in one go.
      */
     public Writer field(int tag, String s) {
-      if (s.isEmpty()) {
+      int n = s.length();
+      if (n == 0) {
         return this;
       }
+      if (n <= SHORT_ASCII) {
+        ensure(6 + n);
+        int start = pos;
+        putVarint(tag);
+        int lengthAt = pos;
+        byte[] b = buf;
+        int p = lengthAt + 1;
+        for (int i = 0; i < n; i++) {
+          char c = s.charAt(i);
+          if (c >= 0x80) {
+            pos = start;
+            return encoded(tag, s);
+          }
+          b[p++] = (byte) c;
+        }
+        b[lengthAt] = (byte) n;
+        pos = p;
+        return this;
+      }
+      return encoded(tag, s);
+    }
+
+    private Writer encoded(int tag, String s) {
       byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
       return field(tag, utf8, 0, utf8.length);
     }

@@ -125,9 +125,16 @@ class EventCodecTest {
       0xdc00
     };
     for (int i = 0; i < 5_000; i++) {
-      char[] cs = new char[random.nextInt(12)];
+      // Short, around the 127 chars copied in place as ASCII, and long; mostly ASCII in half of
+      // them, so that a char beyond ASCII turns up anywhere, after part of a string is copied.
+      int[] lengths = {random.nextInt(12), 120 + random.nextInt(16), random.nextInt(300)};
+      char[] cs = new char[lengths[random.nextInt(lengths.length)]];
+      boolean mostlyAscii = random.nextBoolean();
       for (int j = 0; j < cs.length; j++) {
-        cs[j] = alphabet[random.nextInt(alphabet.length)];
+        cs[j] =
+            mostlyAscii && random.nextInt(100) > 0
+                ? (char) random.nextInt(0x80)
+                : alphabet[random.nextInt(alphabet.length)];
       }
       String s = new String(cs);
       byte[] record = EventCodec.Writer.forThread(0).field(7, s).toByteArray();
