@@ -367,7 +367,7 @@ public final class EventCodec {
         return this;
       }
       if (n <= SHORT_ASCII) {
-        ensure(6 + n);
+        ensure(6 + n); // a tag of at most five varint bytes, a one-byte length, the chars
         int start = pos;
         putVarint(tag);
         int lengthAt = pos;

@@ -103,7 +103,7 @@ final class GroupCommitWriter implements Runnable {
     this.probeBytes = Math.min(PROBE_BYTES, RecordFrame.singleBatchBytes(config.maxRecordBytes()));
     this.appendedEvents = metrics.counter("trellis.spool.appended.events");
     this.appendedBytes = metrics.counter("trellis.spool.appended.bytes");
-    // Histograms: a request's latency tail is mostly these two tails, which a mean hides.
+    // Histograms: the spool's share of a request's latency tail, which a mean and a max hide.
     this.fsyncTimer = histogram("trellis.spool.fsync", metrics);
     this.ackTimer = histogram("trellis.spool.ack.latency", metrics);
     this.groupEvents = metrics.summary("trellis.spool.group.events");

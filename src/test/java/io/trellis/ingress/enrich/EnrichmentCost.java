@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -17,7 +18,7 @@ public final class EnrichmentCost {
   private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
 
   /* Enough calls (400,000) for the JIT to have compiled the path before it is measured. */
-  private static final long WARM_UP_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+  private static final long WARM_UP_NANOS = TimeUnit.SECONDS.toNanos(3);
   private static final int WARM_UP_ROUNDS = 200;
 
   private static final String[] AGENTS = {
