@@ -601,8 +601,8 @@ spool_window_mark() {
 # acknowledgement and fsync histograms between two /metrics snapshots.
 spool_latency() {
   local run=$1 scenario=$2 server=$3 before=$4 after=$5
-  [ -s "$out/spool-latency.tsv" ] || printf 'run\tscenario\tserver\tacks\tack_p50\tack_p99\tack_p999\tfsyncs\tfsync_p50\tfsync_p99\tfsync_p999\n' \
-    >"$out/spool-latency.tsv"
+  local header="run scenario server acks ack_p50 ack_p99 ack_p999 fsyncs fsync_p50 fsync_p99 fsync_p999"
+  [ -s "$out/spool-latency.tsv" ] || echo "$header" | tr ' ' '\t' >"$out/spool-latency.tsv"
   awk -v run="$run" -v sc="$scenario" -v sv="$server" '
     function row(name,   n, i, j, t, le, tot, q, k, out, c) {
       n = 0

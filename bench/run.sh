@@ -149,16 +149,16 @@ for run in $(seq 1 "$runs"); do
       half=$(awk -v b="${bare_events_rps:-0}" -v o="${own:-0}" \
         'BEGIN { r = (o >= b / 2 && b > 0) ? b / 2 : o / 2; printf "%d", r }')
       log "paced /events at $half requests/s"
-      [ "${half:-0}" -gt 0 ] && BENCH_RATE="$half" window_hook=spool_window_mark measure "$run" events "trellis-files-paced" \
-        "$svc_pid" "$svc_port" "$svc_key" paced
+      [ "${half:-0}" -gt 0 ] && BENCH_RATE="$half" window_hook=spool_window_mark \
+        measure "$run" events "trellis-files-paced" "$svc_pid" "$svc_port" "$svc_key" paced
       await_files_drain "$run" events-paced
       printf '%s\t%s\n' "$run" "$half" >>"$out/paced-rates.tsv"
       # The target's own reading: half of 60% of the bare server's rate, whatever the service
       # reaches closed-loop (the row shows what it sustained at that offer).
       target_half=$(awk -v b="${bare_events_rps:-0}" 'BEGIN { printf "%d", b * 0.3 }')
       log "paced /events at $target_half requests/s (30% of bare)"
-      [ "${target_half:-0}" -gt 0 ] && BENCH_RATE="$target_half" window_hook=spool_window_mark measure "$run" events \
-        "trellis-files-paced-30%bare" "$svc_pid" "$svc_port" "$svc_key" paced
+      [ "${target_half:-0}" -gt 0 ] && BENCH_RATE="$target_half" window_hook=spool_window_mark \
+        measure "$run" events "trellis-files-paced-30%bare" "$svc_pid" "$svc_port" "$svc_key" paced
       await_files_drain "$run" events-paced-30%bare
       printf '%s\t%s\n' "$run" "$target_half" >>"$out/paced-target-rates.tsv"
     fi
