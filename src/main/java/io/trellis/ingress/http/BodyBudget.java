@@ -8,6 +8,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * buffer grows and gives all of it back once its request is answered; a body that would pass either
  * budget is refused instead of buffered, so many slow or unauthenticated uploads together cannot
  * exhaust the heap. Thread-safe: shared by every event loop.
+ *
+ * <p>Every request takes and gives back a share, from both event loops at once when one address (a
+ * proxy, a NAT) sends most of the traffic: the per-address counts are compare-and-set counters
+ * looked up without a lock, not entries updated under the map's bin lock.
  */
 final class BodyBudget {
   /** Why a body could not grow. */
@@ -16,11 +20,14 @@ final class BodyBudget {
     CLIENT
   }
 
+  /* A counter that fell to 0 and is being removed: whoever finds it helps remove it and retries. */
+  private static final long GONE = Long.MIN_VALUE;
+
   private final long totalMax;
   private final long perClientMax;
   private final AtomicLong total = new AtomicLong();
-  /* Only addresses holding memory are present: an entry goes when its count returns to 0. */
-  private final ConcurrentHashMap<String, Long> perClient = new ConcurrentHashMap<>();
+  /* Only addresses holding memory are present: a counter goes when it returns to 0. */
+  private final ConcurrentHashMap<String, AtomicLong> perClient = new ConcurrentHashMap<>();
 
   BodyBudget(long totalMax, long perClientMax) {
     this.totalMax = totalMax;
@@ -40,14 +47,60 @@ final class BodyBudget {
     return total.get();
   }
 
+  /** Addresses holding memory now. */
+  int clients() {
+    return perClient.size();
+  }
+
   /** A share for one body from this client address; starts empty. */
   Lease lease(String client) {
     return new Lease(client);
   }
 
+  /**
+   * Adds {@code bytes} to the address's count unless that passes the per-address budget; the
+   * counter added to, or null when refused. A counter is never taken once it reached {@link #GONE},
+   * so a count that went back to 0 and left the map is never added to again.
+   */
+  private AtomicLong take(String client, long bytes) {
+    while (true) {
+      AtomicLong c = perClient.get(client);
+      if (c == null) {
+        if (bytes > perClientMax) {
+          return null;
+        }
+        AtomicLong fresh = new AtomicLong(bytes);
+        if (perClient.putIfAbsent(client, fresh) == null) {
+          return fresh;
+        }
+        continue;
+      }
+      long now = c.get();
+      if (now == GONE) {
+        perClient.remove(client, c);
+        continue;
+      }
+      if (now + bytes > perClientMax) {
+        return null;
+      }
+      if (c.compareAndSet(now, now + bytes)) {
+        return c;
+      }
+    }
+  }
+
+  /** Gives {@code bytes} back to a counter; the last bytes out remove it. */
+  private void give(String client, AtomicLong c, long bytes) {
+    if (c.addAndGet(-bytes) == 0 && c.compareAndSet(0, GONE)) {
+      perClient.remove(client, c);
+    }
+  }
+
   /** One body's share. Used on one event loop; {@link #release} may be called more than once. */
   final class Lease {
     private final String client;
+    /* The address's counter while this lease holds bytes: it cannot fall to 0 meanwhile. */
+    private AtomicLong counter;
     private long held;
     private boolean released;
 
@@ -60,24 +113,28 @@ final class BodyBudget {
       if (released) {
         return Refusal.TOTAL;
       }
+      if (bytes <= 0) {
+        return null;
+      }
       if (total.addAndGet(bytes) > totalMax) {
         total.addAndGet(-bytes);
         return Refusal.TOTAL;
       }
-      boolean[] granted = {false};
-      perClient.compute(
-          client,
-          (k, v) -> {
-            long now = v == null ? 0 : v;
-            if (now + bytes > perClientMax) {
-              return v;
-            }
-            granted[0] = true;
-            return now + bytes;
-          });
-      if (!granted[0]) {
-        total.addAndGet(-bytes);
-        return Refusal.CLIENT;
+      if (counter != null) {
+        long now;
+        do {
+          now = counter.get();
+          if (now + bytes > perClientMax) {
+            total.addAndGet(-bytes);
+            return Refusal.CLIENT;
+          }
+        } while (!counter.compareAndSet(now, now + bytes));
+      } else {
+        counter = take(client, bytes);
+        if (counter == null) {
+          total.addAndGet(-bytes);
+          return Refusal.CLIENT;
+        }
       }
       held += bytes;
       return null;
@@ -94,7 +151,8 @@ final class BodyBudget {
       }
       long h = held;
       total.addAndGet(-h);
-      perClient.computeIfPresent(client, (k, v) -> v - h <= 0 ? null : v - h);
+      give(client, counter, h);
+      counter = null;
       held = 0;
     }
   }
