@@ -165,27 +165,12 @@ final class GroupCommitWriter implements Runnable {
     try {
       // Whether appends can be written at all, before the first request finds out.
       probe();
-      while (!Thread.currentThread().isInterrupted()) {
-        Pending first = queue.poll();
-        if (first == null) {
-          if (stopping) {
-            break;
-          }
-          if (trouble != null && System.nanoTime() - lastProbeNanos >= PROBE_INTERVAL_NANOS) {
-            probe();
-          }
-          // Announce the wait before the last look at the queue: an append either sees the
-          // flag and wakes this thread, or is seen here.
-          idle = true;
-          if (queue.isEmpty() && !stopping) {
-            LockSupport.parkNanos(this, IDLE_PARK_NANOS);
-          }
-          idle = false;
-          continue;
-        }
-        group.clear();
-        collect(first, group);
-        commit(group);
+      // Each turn is a method of its own: the JIT compiles a method after a few hundred calls,
+      // while a loop entered once runs interpreted until it is compiled on its own, which took
+      // over a minute of full load.
+      boolean more = true;
+      while (more && !Thread.currentThread().isInterrupted()) {
+        more = step(group);
       }
     } finally {
       exited = true;
@@ -193,6 +178,34 @@ final class GroupCommitWriter implements Runnable {
         fail(p, new SpoolFullException("the spool is closed"));
       }
     }
+  }
+
+  /**
+   * One turn of the writer: commits the group that starts with the next queued append, or waits for
+   * one. False when the writer is stopping and nothing is queued.
+   */
+  private boolean step(List<Pending> group) {
+    Pending first = queue.poll();
+    if (first == null) {
+      if (stopping) {
+        return false;
+      }
+      if (trouble != null && System.nanoTime() - lastProbeNanos >= PROBE_INTERVAL_NANOS) {
+        probe();
+      }
+      // Announce the wait before the last look at the queue: an append either sees the flag and
+      // wakes this thread, or is seen here.
+      idle = true;
+      if (queue.isEmpty() && !stopping) {
+        LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+      }
+      idle = false;
+      return true;
+    }
+    group.clear();
+    collect(first, group);
+    commit(group);
+    return true;
   }
 
   /** Gathers a group starting with {@code first}, writing each append as it is taken. */
