@@ -120,22 +120,12 @@ final class BodyBudget {
         total.addAndGet(-bytes);
         return Refusal.TOTAL;
       }
-      if (counter != null) {
-        long now;
-        do {
-          now = counter.get();
-          if (now + bytes > perClientMax) {
-            total.addAndGet(-bytes);
-            return Refusal.CLIENT;
-          }
-        } while (!counter.compareAndSet(now, now + bytes));
-      } else {
-        counter = take(client, bytes);
-        if (counter == null) {
-          total.addAndGet(-bytes);
-          return Refusal.CLIENT;
-        }
+      AtomicLong c = take(client, bytes);
+      if (c == null) {
+        total.addAndGet(-bytes);
+        return Refusal.CLIENT;
       }
+      counter = c;
       held += bytes;
       return null;
     }
