@@ -2,6 +2,7 @@ package io.trellis.ingress.sink.files;
 
 import static java.util.Objects.requireNonNull;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import io.trellis.ingress.event.EventLines;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
@@ -63,6 +64,14 @@ public final class FilesSink implements Sink {
   private final String runId = Long.toString(System.currentTimeMillis());
   private final Map<Path, OpenFile> currentFile = new HashMap<>();
   private final EventLines lines = new EventLines();
+
+  /** The direct-I/O buffer: a whole number of blocks of any file system with blocks up to it. */
+  static final int DIRECT_BUFFER_BYTES = 256 * 1024;
+
+  /** Null until the first append with direct I/O, and when there is none. */
+  private BlockAppender blocks;
+
+  private boolean directUnavailable;
   private int sequence;
 
   /** Files written since the last fsync, and directories that got a new file since. */
@@ -368,6 +377,11 @@ public final class FilesSink implements Sink {
     }
   }
 
+  /** Whether the appends so far went through direct I/O (tests). */
+  boolean writesDirect() {
+    return blocks != null;
+  }
+
   /** How many times the written files were forced to disk. */
   long syncs() {
     return syncs;
@@ -376,7 +390,7 @@ public final class FilesSink implements Sink {
   /**
    * Streams the lines through the writer's fixed buffer into the file: a batch (up to
    * spool.batch-max-bytes) is never held as one array, which on a small heap made every batch a
-   * humongous allocation.
+   * humongous allocation. With direct I/O, through {@link BlockAppender}.
    */
   private void append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
     OpenFile open = currentFile.get(dir);
@@ -390,20 +404,77 @@ public final class FilesSink implements Sink {
       newEntries.add(dir);
     }
     Path file = open.path;
+    BlockAppender blocks = blocks();
     try (FileChannel ch =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        blocks != null
+            ? FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)
+            : FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+      FileChannel direct = blocks != null ? openDirect(file) : null;
       long start = ch.size();
-      try {
-        lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
+      try (direct) {
+        if (direct != null) {
+          blocks.start(direct, ch, start);
+          lines.writeAll(blocks, events, ingestedAt);
+          open.size = blocks.finish();
+        } else {
+          lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
+          open.size = ch.size();
+        }
         unsynced.add(file);
-        open.size = ch.size();
         open.lastWriteNanos = System.nanoTime();
       } catch (IOException | RuntimeException e) {
         cutBack(ch, start, e);
         throw e;
       }
     }
+  }
+
+  /**
+   * The direct-I/O appender, made on the first append when {@code files.direct-io} is on and the
+   * file system's block size suits it; null for writes through the page cache only.
+   */
+  private BlockAppender blocks() {
+    if (!config.directIo() || directUnavailable) {
+      return null;
+    }
+    if (blocks == null) {
+      long blockSize;
+      try {
+        blockSize = Files.getFileStore(config.directory()).getBlockSize();
+      } catch (IOException | UnsupportedOperationException e) {
+        return noDirectIo("its block size is unknown (" + e + ")");
+      }
+      if (blockSize <= 0 || blockSize > DIRECT_BUFFER_BYTES || Long.bitCount(blockSize) != 1) {
+        return noDirectIo("its block size is " + blockSize + " bytes");
+      }
+      blocks = new BlockAppender((int) blockSize, DIRECT_BUFFER_BYTES);
+    }
+    return blocks;
+  }
+
+  /** The file opened for direct I/O, or null (and no more tries) when the file system refuses. */
+  private FileChannel openDirect(Path file) {
+    try {
+      return FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+    } catch (IOException | UnsupportedOperationException e) {
+      noDirectIo("it refused to open " + file.getFileName() + " for it (" + e + ")");
+      return null;
+    }
+  }
+
+  private BlockAppender noDirectIo(String why) {
+    directUnavailable = true;
+    blocks = null;
+    log.info(
+        "Files sink: no direct I/O under {}: {}; every write goes through the page cache",
+        config.directory(),
+        why);
+    return null;
   }
 
   /**

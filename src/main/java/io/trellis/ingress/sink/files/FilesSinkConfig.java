@@ -15,7 +15,8 @@ public record FilesSinkConfig(
     long maxFileBytes,
     boolean fsync,
     Duration fsyncInterval,
-    long fsyncMaxEvents) {
+    long fsyncMaxEvents,
+    boolean directIo) {
   static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofSeconds(1);
   static final long DEFAULT_FSYNC_MAX_EVENTS = 100_000;
 
@@ -48,11 +49,30 @@ public record FilesSinkConfig(
               SettingType.INT,
               "100000",
               "Written lines after which the files are forced to disk without waiting for"
-                  + " files.fsync-interval."));
+                  + " files.fsync-interval."),
+          Setting.of(
+              "files.direct-io",
+              SettingType.BOOLEAN,
+              "true",
+              "Write the files' whole blocks with direct I/O, past the page cache (the service"
+                  + " never reads them back), and only each append's last partial block through"
+                  + " it; false, or a file system without direct I/O: everything through the page"
+                  + " cache."));
 
   /** A configuration with the default fsync interval and event count. */
   public FilesSinkConfig(boolean enabled, Path directory, long maxFileBytes, boolean fsync) {
     this(enabled, directory, maxFileBytes, fsync, DEFAULT_FSYNC_INTERVAL, DEFAULT_FSYNC_MAX_EVENTS);
+  }
+
+  /** A configuration that writes with direct I/O where the file system allows it. */
+  public FilesSinkConfig(
+      boolean enabled,
+      Path directory,
+      long maxFileBytes,
+      boolean fsync,
+      Duration fsyncInterval,
+      long fsyncMaxEvents) {
+    this(enabled, directory, maxFileBytes, fsync, fsyncInterval, fsyncMaxEvents, true);
   }
 
   public FilesSinkConfig {
@@ -71,6 +91,7 @@ public record FilesSinkConfig(
         c.size("files.max-file-size"),
         c.bool("files.fsync"),
         c.duration("files.fsync-interval"),
-        c.integer("files.fsync-max-events"));
+        c.integer("files.fsync-max-events"),
+        c.bool("files.direct-io"));
   }
 }
