@@ -57,8 +57,11 @@ build_all() {
   log "building the service jar and the bench classes"
   (cd "$root" && { mvn -B -q -o -DskipTests -Dspotless.check.skip=true package 2>/dev/null ||
     mvn -B -q -DskipTests -Dspotless.check.skip=true package; }) >&2 || die "build failed"
-  (cd "$root" && mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$root/target/bench-classpath.txt") >&2 || die "classpath failed"
+  local cp=(dependency:build-classpath -Dmdep.includeScope=test
+    -Dmdep.outputFile="$root/target/bench-classpath.txt")
+  # Offline first; a fresh machine has not downloaded the dependency plugin yet.
+  (cd "$root" && { mvn -B -q -o "${cp[@]}" >/dev/null 2>&1 || mvn -B -q "${cp[@]}"; }) >&2 ||
+    die "classpath failed"
 }
 
 bench_classpath() {
