@@ -72,6 +72,10 @@ public final class FilesSink implements Sink {
   private BlockAppender blocks;
 
   private boolean directUnavailable;
+
+  /** A block size to align direct I/O to instead of the file system's (tests); 0: none. */
+  private final int blockSizeOverride;
+
   private int sequence;
 
   /** Files written since the last fsync, and directories that got a new file since. */
@@ -102,7 +106,12 @@ public final class FilesSink implements Sink {
   }
 
   public FilesSink(FilesSinkConfig config) {
+    this(config, 0);
+  }
+
+  FilesSink(FilesSinkConfig config, int blockSizeOverride) {
     this.config = requireNonNull(config, "config is null");
+    this.blockSizeOverride = blockSizeOverride;
   }
 
   @Override
@@ -429,9 +438,23 @@ public final class FilesSink implements Sink {
         open.lastWriteNanos = System.nanoTime();
       } catch (IOException | RuntimeException e) {
         cutBack(ch, start, e);
+        if (direct != null && refusedDirectIo(e)) {
+          noDirectIo("a write was refused (" + e + ")");
+        }
         throw e;
       }
     }
+  }
+
+  /**
+   * Whether a failed append failed because the file system opened the file for direct I/O but
+   * refuses its writes (EINVAL, or an alignment the JDK checks that differs from the block size):
+   * the retry of the batch then goes through the page cache, not into the same refusal forever.
+   */
+  private static boolean refusedDirectIo(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    return e instanceof IOException
+        && (m.contains("Invalid argument") || m.contains("multiple of the block size"));
   }
 
   /**
@@ -452,7 +475,9 @@ public final class FilesSink implements Sink {
       if (blockSize <= 0 || blockSize > DIRECT_BUFFER_BYTES || Long.bitCount(blockSize) != 1) {
         return noDirectIo("its block size is " + blockSize + " bytes");
       }
-      blocks = new BlockAppender((int) blockSize, DIRECT_BUFFER_BYTES);
+      blocks =
+          new BlockAppender(
+              blockSizeOverride > 0 ? blockSizeOverride : (int) blockSize, DIRECT_BUFFER_BYTES);
     }
     return blocks;
   }

@@ -216,6 +216,29 @@ class FilesSinkTest {
   }
 
   /**
+   * A file system that opens files for direct I/O but refuses the writes (here: aligned to 512
+   * bytes where the JDK checks the file system's 4096) fails one append; the retry goes through the
+   * page cache and every line is there once.
+   */
+  @Test
+  void aFileSystemThatRefusesDirectWritesFallsBackToThePageCache() throws Exception {
+    FilesSink sink = new FilesSink(new FilesSinkConfig(true, dir, 1 << 30, false), 512);
+    sink.start();
+    List<TrafficEvent> events = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      events.add(event("acme", "e" + i, DAY_1, "{\"pad\":\"" + "q".repeat(i) + "\"}"));
+    }
+    assertThatThrownBy(() -> sink.write(batch(events)))
+        .isInstanceOf(SinkException.class)
+        .hasStackTraceContaining("multiple of the block size");
+    assertThat(sink.writesDirect()).isFalse();
+
+    sink.write(batch(events));
+    assertThat(idsIn(dir.resolve("org=acme").resolve("date=2026-05-28")))
+        .containsExactlyElementsOf(events.stream().map(TrafficEvent::eventId).toList());
+  }
+
+  /**
    * Batches of many sizes (one line, lines ending inside and across blocks, more than the direct
    * I/O buffer), for two organizations: written with direct I/O they make files byte for byte those
    * written through the page cache.
