@@ -76,6 +76,13 @@ public final class FilesSink implements Sink {
   /** A block size to align direct I/O to instead of the file system's (tests); 0: none. */
   private final int blockSizeOverride;
 
+  /** Opens a file for direct I/O (a test's may refuse). */
+  interface DirectOpener {
+    FileChannel open(Path file) throws IOException;
+  }
+
+  private final DirectOpener directOpener;
+
   private int sequence;
 
   /** Files written since the last fsync, and directories that got a new file since. */
@@ -106,12 +113,16 @@ public final class FilesSink implements Sink {
   }
 
   public FilesSink(FilesSinkConfig config) {
-    this(config, 0);
+    this(
+        config,
+        0,
+        file -> FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT));
   }
 
-  FilesSink(FilesSinkConfig config, int blockSizeOverride) {
+  FilesSink(FilesSinkConfig config, int blockSizeOverride, DirectOpener directOpener) {
     this.config = requireNonNull(config, "config is null");
     this.blockSizeOverride = blockSizeOverride;
+    this.directOpener = requireNonNull(directOpener, "directOpener is null");
   }
 
   @Override
@@ -431,6 +442,8 @@ public final class FilesSink implements Sink {
           lines.writeAll(blocks, events, ingestedAt);
           open.size = blocks.finish();
         } else {
+          // At the end even when the channel was opened for direct I/O, without append mode.
+          ch.position(start);
           lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
           open.size = ch.size();
         }
@@ -485,7 +498,7 @@ public final class FilesSink implements Sink {
   /** The file opened for direct I/O, or null (and no more tries) when the file system refuses. */
   private FileChannel openDirect(Path file) {
     try {
-      return FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+      return directOpener.open(file);
     } catch (IOException | UnsupportedOperationException e) {
       noDirectIo("it refused to open " + file.getFileName() + " for it (" + e + ")");
       return null;

@@ -9,9 +9,12 @@ import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -222,7 +225,13 @@ class FilesSinkTest {
    */
   @Test
   void aFileSystemThatRefusesDirectWritesFallsBackToThePageCache() throws Exception {
-    FilesSink sink = new FilesSink(new FilesSinkConfig(true, dir, 1 << 30, false), 512);
+    FilesSink sink =
+        new FilesSink(
+            new FilesSinkConfig(true, dir, 1 << 30, false),
+            512,
+            f ->
+                FileChannel.open(
+                    f, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT));
     sink.start();
     List<TrafficEvent> events = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
@@ -234,6 +243,37 @@ class FilesSinkTest {
     assertThat(sink.writesDirect()).isFalse();
 
     sink.write(batch(events));
+    assertThat(idsIn(dir.resolve("org=acme").resolve("date=2026-05-28")))
+        .containsExactlyElementsOf(events.stream().map(TrafficEvent::eventId).toList());
+  }
+
+  /**
+   * A file system that stops opening files for direct I/O after some appends: the next append goes
+   * through the page cache, after the lines already in the file, not over them.
+   */
+  @Test
+  void aRefusedDirectOpenAppendsThroughThePageCacheAfterTheLinesThere() throws Exception {
+    int[] opens = {0};
+    FilesSink sink =
+        new FilesSink(
+            new FilesSinkConfig(true, dir, 1 << 30, false),
+            0,
+            f -> {
+              if (++opens[0] > 3) {
+                throw new IOException("Operation not supported");
+              }
+              return FileChannel.open(
+                  f, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+            });
+    sink.start();
+    List<TrafficEvent> events = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      events.add(event("acme", "e" + i, DAY_1, "{\"pad\":\"" + "r".repeat(i % 97) + "\"}"));
+    }
+    for (int from = 0; from < 500; from += 100) {
+      sink.write(batch(events.subList(from, from + 100)));
+      assertThat(sink.writesDirect()).isEqualTo(from < 300);
+    }
     assertThat(idsIn(dir.resolve("org=acme").resolve("date=2026-05-28")))
         .containsExactlyElementsOf(events.stream().map(TrafficEvent::eventId).toList());
   }
