@@ -53,10 +53,6 @@ final class BlockAppender extends OutputStream {
     buf.limit(capacity);
   }
 
-  int blockSize() {
-    return blockSize;
-  }
-
   /**
    * Starts an append at the end of the file, {@code size} bytes long: both channels are of that
    * file, {@code direct} opened with direct I/O, neither in append mode.

@@ -81,6 +81,11 @@ public final class FilesSink implements Sink {
     FileChannel open(Path file) throws IOException;
   }
 
+  /** The file opened for writing with direct I/O. */
+  static FileChannel directChannel(Path file) throws IOException {
+    return FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+  }
+
   private final DirectOpener directOpener;
 
   private int sequence;
@@ -113,10 +118,7 @@ public final class FilesSink implements Sink {
   }
 
   public FilesSink(FilesSinkConfig config) {
-    this(
-        config,
-        0,
-        file -> FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT));
+    this(config, 0, FilesSink::directChannel);
   }
 
   FilesSink(FilesSinkConfig config, int blockSizeOverride, DirectOpener directOpener) {
@@ -425,15 +427,10 @@ public final class FilesSink implements Sink {
     }
     Path file = open.path;
     BlockAppender blocks = blocks();
+    // Not in append mode: direct I/O writes at positions, and so does the page-cache way below.
     try (FileChannel ch =
-        blocks != null
-            ? FileChannel.open(
-                file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)
-            : FileChannel.open(
-                file,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND)) {
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       FileChannel direct = blocks != null ? openDirect(file) : null;
       long start = ch.size();
       try (direct) {
@@ -442,7 +439,6 @@ public final class FilesSink implements Sink {
           lines.writeAll(blocks, events, ingestedAt);
           open.size = blocks.finish();
         } else {
-          // At the end even when the channel was opened for direct I/O, without append mode.
           ch.position(start);
           lines.writeAll(Channels.newOutputStream(ch), events, ingestedAt);
           open.size = ch.size();

@@ -2,7 +2,6 @@ package io.trellis.ingress.sink.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import java.io.ByteArrayOutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -36,8 +35,7 @@ class BlockAppenderTest {
       byte[] data = bytes(random, size);
       try (FileChannel cached =
               FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-          FileChannel direct =
-              FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+          FileChannel direct = FilesSink.directChannel(file)) {
         appender.start(direct, cached, cached.size());
         if (round % 5 == 4) {
           for (byte b : data) {

@@ -1,6 +1,5 @@
 package io.trellis.ingress.sink.files;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
@@ -82,8 +81,7 @@ public final class DirectIoCost {
     long size = 0;
     try (FileChannel cached =
             FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileChannel direct =
-            FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+        FileChannel direct = FilesSink.directChannel(file)) {
       for (int appends = 1; lines * LINE < bytes; appends++) {
         appender.start(direct, cached, size);
         for (int i = 0; i < LINES_PER_APPEND; i++, lines++) {

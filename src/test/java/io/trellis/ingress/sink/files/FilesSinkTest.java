@@ -10,11 +10,9 @@ import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.SinkException;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -227,11 +225,7 @@ class FilesSinkTest {
   void aFileSystemThatRefusesDirectWritesFallsBackToThePageCache() throws Exception {
     FilesSink sink =
         new FilesSink(
-            new FilesSinkConfig(true, dir, 1 << 30, false),
-            512,
-            f ->
-                FileChannel.open(
-                    f, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT));
+            new FilesSinkConfig(true, dir, 1 << 30, false), 512, FilesSink::directChannel);
     sink.start();
     List<TrafficEvent> events = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
@@ -262,8 +256,7 @@ class FilesSinkTest {
               if (++opens[0] > 3) {
                 throw new IOException("Operation not supported");
               }
-              return FileChannel.open(
-                  f, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+              return FilesSink.directChannel(f);
             });
     sink.start();
     List<TrafficEvent> events = new ArrayList<>();
