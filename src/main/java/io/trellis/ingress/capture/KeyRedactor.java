@@ -1,5 +1,8 @@
 package io.trellis.ingress.capture;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
@@ -51,9 +54,33 @@ final class KeyRedactor {
   private final byte first1;
   private final byte first2;
 
+  /** Eight bytes of an array as one long, the first byte lowest. */
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  private static final long PERCENTS = repeated((byte) '%');
+  private static final long BACKSLASHES = repeated((byte) '\\');
+
+  /**
+   * Per form, its first and its second byte repeated in a long, for {@link #mayOccurIn}; null when
+   * a form is one byte long (a key of one character), which the bytes are then checked for one by
+   * one.
+   */
+  private final long[] pairs;
+
   private KeyRedactor(String[] forms, byte[][] formBytes) {
     this.forms = forms;
     this.formBytes = formBytes;
+    long[] p = new long[2 * formBytes.length];
+    for (int f = 0; f < formBytes.length; f++) {
+      if (formBytes[f].length < 2) {
+        p = null;
+        break;
+      }
+      p[2 * f] = repeated(formBytes[f][0]);
+      p[2 * f + 1] = repeated(formBytes[f][1]);
+    }
+    this.pairs = p;
     this.firstChar0 = forms[0].charAt(0);
     this.firstChar1 = forms[forms.length > 1 ? 1 : 0].charAt(0);
     this.firstChar2 = forms[forms.length > 2 ? 2 : 0].charAt(0);
@@ -152,13 +179,34 @@ final class KeyRedactor {
    * form's bytes occur in the text's bytes exactly where the form occurs in the text).
    */
   boolean mayOccurIn(byte[] utf8, int offset, int length) {
-    // One pass over the bytes (this runs on every body and batch item of a request with a key):
-    // most bytes are none of the five that matter.
+    // This runs on every body and batch item of a request with a key. Eight positions are checked
+    // at once, as two longs (the bytes at i and at i + 1): whether any is '%' or '\\', or starts
+    // one of the forms' first two bytes. A block with such a position (or a false alarm, which
+    // the zero-byte test allows above a true hit) is checked byte by byte; most blocks have none.
     int end = offset + length;
+    int i = offset;
+    if (pairs != null) {
+      for (; end - i >= Long.BYTES + 1; i += Long.BYTES) {
+        long here = (long) LONGS.get(utf8, i);
+        long next = (long) LONGS.get(utf8, i + 1);
+        long hit = zeroByte(here ^ PERCENTS) | zeroByte(here ^ BACKSLASHES);
+        for (int f = 0; f < pairs.length; f += 2) {
+          hit |= zeroByte((here ^ pairs[f]) | (next ^ pairs[f + 1]));
+        }
+        if (hit != 0 && mayOccurAt(utf8, i, i + Long.BYTES, end)) {
+          return true;
+        }
+      }
+    }
+    return mayOccurAt(utf8, i, end, end);
+  }
+
+  /** Whether '%', '\\' or a whole form (ending by {@code end}) starts in {@code [from, to)}. */
+  private boolean mayOccurAt(byte[] utf8, int from, int to, int end) {
     byte f0 = first0;
     byte f1 = first1;
     byte f2 = first2;
-    for (int i = offset; i < end; i++) {
+    for (int i = from; i < to; i++) {
       byte b = utf8[i];
       if (b == '%' || b == '\\') {
         return true;
@@ -173,6 +221,19 @@ final class KeyRedactor {
       }
     }
     return false;
+  }
+
+  /** Each byte of {@code b} in all eight bytes of a long. */
+  private static long repeated(byte b) {
+    return (b & 0xffL) * 0x0101010101010101L;
+  }
+
+  /**
+   * Non-zero when a byte of {@code x} is zero. The lowest such byte gets its top bit set; a byte
+   * above it may too (a borrow), never a byte when none is zero.
+   */
+  private static long zeroByte(long x) {
+    return (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
   }
 
   private static boolean startsWith(byte[] in, int at, int end, byte[] what) {

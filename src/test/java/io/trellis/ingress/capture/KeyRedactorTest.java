@@ -75,6 +75,69 @@ class KeyRedactorTest {
     assertThat(r.mayOccurIn(framed, 1, utf8.length)).isEqualTo(r.mayOccurIn(utf8, 0, utf8.length));
   }
 
+  /**
+   * The byte check reads eight positions at a time: it must say exactly what a plain search says,
+   * for every range, wherever a form, an escape or a near miss falls against its blocks.
+   */
+  @Property(tries = 3000)
+  void theByteCheckAnswersExactlyAsAPlainSearch(
+      @ForAll("piecesOfKeys") java.util.List<String> pieces,
+      @ForAll("piecesOfKeys") java.util.List<String> more,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 15) int cut) {
+    byte[] utf8 =
+        (String.join("", pieces) + String.join("", more)).getBytes(StandardCharsets.UTF_8);
+    int from = Math.min(cut, utf8.length);
+    int to = Math.max(from, utf8.length - cut / 2);
+
+    assertThat(r.mayOccurIn(utf8, from, to - from)).isEqualTo(plainSearch(KEY, utf8, from, to));
+    assertThat(KeyRedactor.of("t").mayOccurIn(utf8, from, to - from))
+        .isEqualTo(plainSearch("t", utf8, from, to));
+  }
+
+  @Example
+  void aFormIsFoundAtEveryPositionAgainstTheBlocks() {
+    byte[] key = KEY.getBytes(StandardCharsets.UTF_8);
+    for (int at = 0; at < 24; at++) {
+      byte[] text = new byte[at + key.length + 7];
+      java.util.Arrays.fill(text, (byte) 'x');
+      System.arraycopy(key, 0, text, at, key.length);
+
+      assertThat(r.mayOccurIn(text, 0, text.length)).as("key at %d", at).isTrue();
+      // One byte short of the whole key is a near miss.
+      assertThat(r.mayOccurIn(text, 0, at + key.length - 1)).as("cut at %d", at).isFalse();
+      text[at + 1] = 'x';
+      assertThat(r.mayOccurIn(text, 0, text.length)).as("broken at %d", at).isFalse();
+    }
+  }
+
+  /**
+   * '%', '\\' or a whole form of the key within {@code [from, to)}, found one position at a time.
+   * The forms: the key, and the base64 of its whole three-byte groups (standard and URL-safe) when
+   * that is at least eight characters.
+   */
+  private static boolean plainSearch(String key, byte[] utf8, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (utf8[i] == '%' || utf8[i] == '\\') {
+        return true;
+      }
+    }
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    java.util.List<byte[]> forms = new java.util.ArrayList<>(java.util.List.of(k));
+    byte[] head = java.util.Arrays.copyOf(k, k.length / 3 * 3);
+    if (head.length / 3 * 4 >= 8) {
+      forms.add(Base64.getEncoder().withoutPadding().encode(head));
+      forms.add(Base64.getUrlEncoder().withoutPadding().encode(head));
+    }
+    for (byte[] f : forms) {
+      for (int i = from; i + f.length <= to; i++) {
+        if (java.util.Arrays.equals(utf8, i, i + f.length, f, 0, f.length)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   @Provide
   Arbitrary<java.util.List<String>> piecesOfKeys() {
     String basic =
