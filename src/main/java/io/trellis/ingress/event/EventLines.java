@@ -54,6 +54,9 @@ public final class EventLines {
   /** The most bytes one raw char can become (3; a surrogate pair is 4 bytes for 2 chars). */
   private static final int MAX_RAW_CHAR_BYTES = 3;
 
+  /** Strings up to this long are first tried as plain ASCII, char by char. */
+  private static final int SHORT_STRING = 64;
+
   /** Below this many chars of room the buffer is flushed before a string is continued. */
   private static final int MIN_CHUNK = 64;
 
@@ -239,6 +242,26 @@ public final class EventLines {
 
   /** A JSON string's content (the quotes are part of the constant runs around it). */
   private void string(String s) throws IOException {
+    int n = s.length();
+    if (n <= SHORT_STRING) {
+      // Most values are short (ids, types, addresses, times' sources, empty): copied char by char
+      // when they are plain ASCII, with no array of their own.
+      ensure(n);
+      byte[] b = buf;
+      int p = pos;
+      int i = 0;
+      for (; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x80 || ESCAPES[c] != 0) {
+          break;
+        }
+        b[p + i] = (byte) c;
+      }
+      if (i == n) {
+        pos = p + n;
+        return;
+      }
+    }
     byte[] utf8 = s.getBytes(UTF_8);
     if (utf8.length == s.length()) {
       // One byte per char: the string is ASCII, bar lone surrogates that getBytes made '?'.
@@ -381,8 +404,41 @@ public final class EventLines {
     return p + 3;
   }
 
-  /** JSON text written as it is, in UTF-8. */
+  /**
+   * JSON text written as it is, in UTF-8. Text of one UTF-8 byte per char (the headers and query
+   * objects nearly always) is copied as the JDK encoded it, once each {@code '?'} in it is found to
+   * be one in the text and not a lone surrogate the encoder replaced; anything else is encoded
+   * here, char by char, refusing a malformed surrogate pair.
+   */
   private void raw(String s) throws IOException {
+    byte[] utf8 = s.getBytes(UTF_8);
+    if (utf8.length == s.length() && noReplacedSurrogate(s, utf8)) {
+      int from = 0;
+      while (from < utf8.length) {
+        if (pos == buf.length) {
+          flush();
+        }
+        int n = Math.min(utf8.length - from, buf.length - pos);
+        System.arraycopy(utf8, from, buf, pos, n);
+        pos += n;
+        from += n;
+      }
+      return;
+    }
+    encodeRaw(s);
+  }
+
+  /** Whether every {@code '?'} of the one-byte-per-char encoding is a {@code '?'} of the text. */
+  private static boolean noReplacedSurrogate(String s, byte[] utf8) {
+    for (int i = 0; i < utf8.length; i++) {
+      if (utf8[i] == '?' && s.charAt(i) != '?') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void encodeRaw(String s) throws IOException {
     int len = s.length();
     int from = 0;
     while (from < len) {
