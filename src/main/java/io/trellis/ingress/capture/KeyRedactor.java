@@ -1,8 +1,9 @@
 package io.trellis.ingress.capture;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import static io.trellis.ingress.base.ByteWords.repeated;
+import static io.trellis.ingress.base.ByteWords.zeroByte;
+
+import io.trellis.ingress.base.ByteWords;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
@@ -53,10 +54,6 @@ final class KeyRedactor {
 
   private final byte first1;
   private final byte first2;
-
-  /** Eight bytes of an array as one long, the first byte lowest. */
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private static final long PERCENTS = repeated((byte) '%');
   private static final long BACKSLASHES = repeated((byte) '\\');
@@ -187,8 +184,8 @@ final class KeyRedactor {
     int i = offset;
     if (pairs != null) {
       for (; end - i >= Long.BYTES + 1; i += Long.BYTES) {
-        long here = (long) LONGS.get(utf8, i);
-        long next = (long) LONGS.get(utf8, i + 1);
+        long here = ByteWords.get(utf8, i);
+        long next = ByteWords.get(utf8, i + 1);
         long hit = zeroByte(here ^ PERCENTS) | zeroByte(here ^ BACKSLASHES);
         for (int f = 0; f < pairs.length; f += 2) {
           hit |= zeroByte((here ^ pairs[f]) | (next ^ pairs[f + 1]));
@@ -221,19 +218,6 @@ final class KeyRedactor {
       }
     }
     return false;
-  }
-
-  /** Each byte of {@code b} in all eight bytes of a long. */
-  private static long repeated(byte b) {
-    return (b & 0xffL) * 0x0101010101010101L;
-  }
-
-  /**
-   * Non-zero when a byte of {@code x} is zero. The lowest such byte gets its top bit set; a byte
-   * above it may too (a borrow), never a byte when none is zero.
-   */
-  private static long zeroByte(long x) {
-    return (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
   }
 
   private static boolean startsWith(byte[] in, int at, int end, byte[] what) {

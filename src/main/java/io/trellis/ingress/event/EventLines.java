@@ -1,15 +1,15 @@
 package io.trellis.ingress.event;
 
+import static io.trellis.ingress.base.ByteWords.HIGH_BITS;
+import static io.trellis.ingress.base.ByteWords.ONES;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.trellis.ingress.base.ByteWords;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -82,10 +82,6 @@ public final class EventLines {
   }
 
   private static final byte[] HEX = ascii("0123456789ABCDEF");
-
-  /** Eight bytes of an array as one long, the first byte lowest. */
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private static final byte[] END = ascii("}\n");
 
@@ -291,10 +287,10 @@ public final class EventLines {
       int i = from;
       while (i < to) {
         if (i + Long.BYTES <= to) {
-          long x = (long) LONGS.get(utf8, i);
+          long x = ByteWords.get(utf8, i);
           long special = special(x);
           // Writes eight bytes (the room holds them) and keeps those before the first special.
-          LONGS.set(b, p, x);
+          ByteWords.set(b, p, x);
           if (special == 0) {
             p += Long.BYTES;
             i += Long.BYTES;
@@ -322,9 +318,6 @@ public final class EventLines {
       from = to;
     }
   }
-
-  private static final long ONES = 0x0101010101010101L;
-  private static final long HIGH_BITS = 0x8080808080808080L;
 
   /**
    * The high bit of each byte of {@code x} that is a control char, {@code "}, {@code \} or {@code
