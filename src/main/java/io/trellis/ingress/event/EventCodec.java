@@ -218,19 +218,38 @@ public final class EventCodec {
 
   /** The event id of a well-formed encoding. */
   public static String eventId(byte[] bytes) {
+    return string(bytes, Field.EVENT_ID);
+  }
+
+  /** The organization of a well-formed encoding. */
+  public static String organizationId(byte[] bytes) {
+    return string(bytes, Field.ORGANIZATION_ID);
+  }
+
+  /**
+   * One string field of a well-formed encoding, by its tag (its position in versions 1 and 2),
+   * without decoding the others; empty when absent. A tag given twice reads as its last value, as
+   * {@link #decode} reads it.
+   */
+  private static String string(byte[] bytes, int field) {
     ByteBuffer buf = ByteBuffer.wrap(bytes, HEAD_BYTES, bytes.length - HEAD_BYTES);
     if (bytes[0] == VERSION) {
+      int at = -1;
+      int atLength = 0;
       while (buf.hasRemaining()) {
         int tag = tag(buf);
         int len = length(buf, varint(buf));
-        if (tag == Field.EVENT_ID) {
-          return string(buf, len);
+        if (tag == field) {
+          at = buf.position();
+          atLength = len;
         }
         buf.position(buf.position() + len);
       }
-      return "";
+      return at < 0 ? "" : new String(bytes, at, atLength, StandardCharsets.UTF_8);
     }
-    skip(buf, buf.getInt());
+    for (int i = 1; i < field; i++) {
+      skip(buf, buf.getInt());
+    }
     return string(buf, length(buf, buf.getInt()));
   }
 

@@ -86,6 +86,11 @@ public final class SpooledEvent {
     return event != null ? event.eventId() : EventCodec.eventId(encoded);
   }
 
+  /** The event's organization, without decoding the rest. */
+  public String organizationId() {
+    return event != null ? event.organizationId() : EventCodec.organizationId(encoded);
+  }
+
   /** The event's time (epoch milliseconds), without decoding it. */
   public long timestamp() {
     return event != null ? event.timestamp() : EventCodec.timestamp(encoded);

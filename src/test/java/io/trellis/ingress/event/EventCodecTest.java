@@ -91,6 +91,8 @@ class EventCodecTest {
     assertThat(EventCodec.eventId(v1)).isEqualTo(plain.eventId());
     assertThat(EventCodec.eventId(v2)).isEqualTo(exact.eventId());
     assertThat(EventCodec.timestamp(v2)).isEqualTo(exact.timestamp());
+    assertThat(EventCodec.organizationId(v1)).isEqualTo(plain.organizationId());
+    assertThat(EventCodec.organizationId(v2)).isEqualTo(exact.organizationId());
   }
 
   @Test
@@ -207,6 +209,15 @@ class EventCodecTest {
       assertThat(rejects(() -> EventCodec.check(bad)))
           .as("byte %d set to %d", at, bad[at])
           .isEqualTo(rejects(() -> EventCodec.decode(bad)));
+      if (!rejects(() -> EventCodec.check(bad))) {
+        // What decode reads, even where damage repeated a tag: the fields read alone agree.
+        TrafficEvent read = EventCodec.decode(bad);
+        assertThat(EventCodec.eventId(bad)).as("byte %d", at).isEqualTo(read.eventId());
+        assertThat(EventCodec.organizationId(bad))
+            .as("byte %d", at)
+            .isEqualTo(read.organizationId());
+        assertThat(EventCodec.timestamp(bad)).as("byte %d", at).isEqualTo(read.timestamp());
+      }
     }
   }
 
@@ -216,6 +227,7 @@ class EventCodecTest {
     byte[] bytes = EventCodec.encode(e);
     assertThat(EventCodec.eventId(bytes)).isEqualTo(e.eventId());
     assertThat(EventCodec.timestamp(bytes)).isEqualTo(e.timestamp());
+    assertThat(EventCodec.organizationId(bytes)).isEqualTo(e.organizationId());
   }
 
   private static boolean rejects(Runnable r) {

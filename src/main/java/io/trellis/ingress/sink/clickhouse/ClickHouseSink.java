@@ -410,7 +410,7 @@ public final class ClickHouseSink implements Sink {
     } else {
       plan =
           new ArrayList<>(
-              InsertPlan.of(batch.events(), config.partitioning(), zone, maxPartitions, token)
+              InsertPlan.of(batch.items(), config.partitioning(), zone, maxPartitions, token)
                   .inserts());
       plannedToken = token;
       planned = plan;
@@ -430,7 +430,7 @@ public final class ClickHouseSink implements Sink {
               e.getMessage(),
               maxPartitions);
           plan.remove(i);
-          plan.addAll(i, InsertPlan.halve(insert, batch.events(), config.partitioning(), zone));
+          plan.addAll(i, InsertPlan.halve(insert, batch.items(), config.partitioning(), zone));
           i--;
         } else if (e.kind() == SinkException.Kind.PERMANENT && plan.size() > 1) {
           isolate(batch, insert.rows(), insert.token(), e, refused);

@@ -2,14 +2,17 @@ package io.trellis.ingress.sink.clickhouse;
 
 import static java.util.Objects.requireNonNull;
 
-import io.trellis.ingress.event.TrafficEvent;
+import io.trellis.ingress.event.SpooledEvent;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.RandomAccess;
 
 /**
  * Cuts a batch into inserts that each touch at most {@code maxPartitions} partitions of the table,
@@ -19,6 +22,10 @@ import java.util.Map;
  * groups in order of first appearance, and consecutive groups are packed into one insert up to the
  * limit. A batch within the limit is one insert, as it always was.
  *
+ * <p>Planning reads only each event's time and organization from its spool encoding (no event is
+ * decoded for it), and the usual plan, one insert of every row, holds no row index: the plan is
+ * kept until the batch is stored, which can take a second or more.
+ *
  * <p>The plan depends only on the batch, the partitioning, the zone and the limit, so the same
  * batch is always cut the same way and each insert keeps the same deduplication token across
  * retries. Immutable.
@@ -27,7 +34,26 @@ public final class InsertPlan {
   /** One insert: the batch indexes of its rows, and how many partitions they fall in. */
   public record Insert(List<Integer> rows, int partitions, String token) {
     public Insert {
-      rows = List.copyOf(rows);
+      rows = rows instanceof AllRows ? rows : List.copyOf(rows);
+    }
+  }
+
+  /** The rows 0 to {@code size - 1}, without a boxed index each. */
+  private static final class AllRows extends AbstractList<Integer> implements RandomAccess {
+    private final int size;
+
+    AllRows(int size) {
+      this.size = size;
+    }
+
+    @Override
+    public Integer get(int index) {
+      return Integer.valueOf(Objects.checkIndex(index, size));
+    }
+
+    @Override
+    public int size() {
+      return size;
     }
   }
 
@@ -43,30 +69,41 @@ public final class InsertPlan {
    * and the insert's position.
    */
   public static InsertPlan of(
-      List<TrafficEvent> events,
+      List<SpooledEvent> events,
       ClickHouseConfig.Partitioning partitioning,
       ZoneId zone,
       int maxPartitions,
       String token) {
     requireNonNull(partitioning, "partitioning is null");
     requireNonNull(zone, "zone is null");
-    Map<String, List<Integer>> groups = new LinkedHashMap<>();
+    // Each event's group first, by number: a batch is nearly always one group.
+    Map<String, Integer> numbers = new LinkedHashMap<>();
+    int[] groupOf = new int[events.size()];
+    Months months = new Months(zone);
+    String lastKey = null;
+    int lastGroup = -1;
     for (int i = 0; i < events.size(); i++) {
-      groups
-          .computeIfAbsent(partition(events.get(i), partitioning, zone), k -> new ArrayList<>())
-          .add(i);
-    }
-    if (maxPartitions <= 0 || groups.size() <= maxPartitions) {
-      List<Integer> all = new ArrayList<>(events.size());
-      for (int i = 0; i < events.size(); i++) {
-        all.add(i);
+      String key = partition(events.get(i), partitioning, months);
+      if (!key.equals(lastKey)) {
+        lastGroup = numbers.computeIfAbsent(key, k -> numbers.size());
+        lastKey = key;
       }
-      return new InsertPlan(List.of(new Insert(all, groups.size(), token)));
+      groupOf[i] = lastGroup;
+    }
+    if (maxPartitions <= 0 || numbers.size() <= maxPartitions) {
+      return new InsertPlan(List.of(new Insert(new AllRows(events.size()), numbers.size(), token)));
+    }
+    List<List<Integer>> groups = new ArrayList<>(numbers.size());
+    for (int g = 0; g < numbers.size(); g++) {
+      groups.add(new ArrayList<>());
+    }
+    for (int i = 0; i < groupOf.length; i++) {
+      groups.get(groupOf[i]).add(i);
     }
     List<Insert> out = new ArrayList<>();
     List<Integer> rows = new ArrayList<>();
     int partitions = 0;
-    for (List<Integer> group : groups.values()) {
+    for (List<Integer> group : groups) {
       if (partitions == maxPartitions) {
         out.add(new Insert(rows, partitions, token + "-p" + out.size()));
         rows = new ArrayList<>();
@@ -80,13 +117,39 @@ public final class InsertPlan {
   }
 
   /** The partition ClickHouse puts the event in, as text (equal text, same partition). */
-  static String partition(TrafficEvent e, ClickHouseConfig.Partitioning partitioning, ZoneId zone) {
-    ZonedDateTime t = Instant.ofEpochMilli(e.timestamp()).atZone(zone);
-    int yyyymm = t.getYear() * 100 + t.getMonthValue();
+  static String partition(
+      SpooledEvent e, ClickHouseConfig.Partitioning partitioning, Months months) {
+    int yyyymm = months.of(e.timestamp());
     return switch (partitioning) {
       case ORGANIZATION_MONTH -> yyyymm + "\u0000" + e.organizationId();
       case MONTH -> Integer.toString(yyyymm);
     };
+  }
+
+  /**
+   * The month (yyyymm) of a time in one zone, remembering the last month's bounds: a batch's events
+   * nearly all fall in one month.
+   */
+  static final class Months {
+    private final ZoneId zone;
+    private long start = 1;
+    private long end = 0;
+    private int yyyymm;
+
+    Months(ZoneId zone) {
+      this.zone = zone;
+    }
+
+    int of(long millis) {
+      if (millis < start || millis >= end) {
+        ZonedDateTime t = Instant.ofEpochMilli(millis).atZone(zone);
+        ZonedDateTime first = t.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+        start = first.toInstant().toEpochMilli();
+        end = first.plusMonths(1).toInstant().toEpochMilli();
+        yyyymm = t.getYear() * 100 + t.getMonthValue();
+      }
+      return yyyymm;
+    }
   }
 
   public List<Insert> inserts() {
@@ -96,13 +159,14 @@ public final class InsertPlan {
   /** The insert at {@code index} cut in two halves of its partitions (it had more than one). */
   public static List<Insert> halve(
       Insert insert,
-      List<TrafficEvent> events,
+      List<SpooledEvent> events,
       ClickHouseConfig.Partitioning partitioning,
       ZoneId zone) {
     Map<String, List<Integer>> groups = new LinkedHashMap<>();
+    Months months = new Months(zone);
     for (int i : insert.rows()) {
       groups
-          .computeIfAbsent(partition(events.get(i), partitioning, zone), k -> new ArrayList<>())
+          .computeIfAbsent(partition(events.get(i), partitioning, months), k -> new ArrayList<>())
           .add(i);
     }
     int half = groups.size() / 2;
