@@ -74,10 +74,18 @@ final class ApiKeyExtractor {
         add(keys, q.getValue());
       }
     }
+    addBodyKeys(keys, jsonBody, parsed);
+    return keys;
+  }
+
+  /**
+   * Adds the keys of a JSON body's top-level key fields ({@code jsonBody} null: none), the last
+   * step of {@link #candidates}, for a request whose other keys are known.
+   */
+  static void addBodyKeys(Set<String> keys, byte[] jsonBody, JsonFields parsed) {
     if (jsonBody != null && mayCarryKey(jsonBody, parsed)) {
       fromJsonBody(jsonBody, keys);
     }
-    return keys;
   }
 
   /**

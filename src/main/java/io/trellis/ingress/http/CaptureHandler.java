@@ -27,6 +27,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.internal.ContextInternal;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -495,8 +496,16 @@ final class CaptureHandler {
     }
     // A single event's JSON object is parsed once, here: key lookup and capture both read it.
     JsonFields parsed = json && !batch ? JsonFields.parse(body.utf8()) : null;
-    Set<String> found =
-        ApiKeyExtractor.candidates(data, p.pathKey(), json ? body.utf8() : null, parsed);
+    Set<String> found;
+    if (data == head) {
+      // No form fields: the path, headers and query gave the head's keys, which were found when
+      // the request arrived (checkedKey, or none); only the body can add one.
+      found = new LinkedHashSet<>(2);
+      ApiKeyExtractor.add(found, checkedKey);
+      ApiKeyExtractor.addBodyKeys(found, json ? body.utf8() : null, parsed);
+    } else {
+      found = ApiKeyExtractor.candidates(data, p.pathKey(), json ? body.utf8() : null, parsed);
+    }
     if (p.endpoint() == Endpoint.POSTHOG && parsed != null) {
       // PostHog's single-event form carries the project token in the event.
       ApiKeyExtractor.add(found, parsed.text("token"));
