@@ -232,21 +232,26 @@ public final class EventCodec {
    * {@link #decode} reads it.
    */
   private static String string(byte[] bytes, int field) {
-    ByteBuffer buf = ByteBuffer.wrap(bytes, HEAD_BYTES, bytes.length - HEAD_BYTES);
     if (bytes[0] == VERSION) {
       int at = -1;
       int atLength = 0;
-      while (buf.hasRemaining()) {
-        int tag = tag(buf);
-        int len = length(buf, varint(buf));
-        if (tag == field) {
-          at = buf.position();
-          atLength = len;
+      for (int pos = HEAD_BYTES; pos < bytes.length; ) {
+        long tag = varint(bytes, pos);
+        long len = varint(bytes, (int) (tag >>> 32));
+        pos = (int) (len >>> 32);
+        int n = (int) len;
+        if (n > bytes.length - pos) {
+          throw new IllegalArgumentException("bad string length " + n + " in event encoding");
         }
-        buf.position(buf.position() + len);
+        if ((int) tag == field) {
+          at = pos;
+          atLength = n;
+        }
+        pos += n;
       }
       return at < 0 ? "" : new String(bytes, at, atLength, StandardCharsets.UTF_8);
     }
+    ByteBuffer buf = ByteBuffer.wrap(bytes, HEAD_BYTES, bytes.length - HEAD_BYTES);
     for (int i = 1; i < field; i++) {
       skip(buf, buf.getInt());
     }
