@@ -85,6 +85,9 @@ done
 
 out="${BENCH_OUT:-$root/target/bench/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
+# A reused BENCH_OUT: the tables are appended to run by run, and an earlier bench's rows (its run 3
+# after this one's runs 1 and 2, say) would be read as this bench's.
+rm -f "$out"/*.tsv "$out"/table.txt
 export BENCH_LUA_DIR="$here/lua"
 export BENCH_PAYLOAD="$here/payloads/event.json"
 export BENCH_THREADS="$threads"
