@@ -106,15 +106,16 @@ public final class EventCodec {
       return decode(ByteBuffer.wrap(bytes));
     }
     String[] s = new String[Field.LAST + 1];
-    fields(bytes, s);
+    fields(bytes, s, 0);
     return event(timestamp(bytes), s);
   }
 
   /**
    * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, and decodes
-   * those this version knows into {@code into} by tag; with {@code into} null, only checks.
+   * those this version knows into {@code into} by tag (only tag {@code only}, unless it is 0); with
+   * {@code into} null, only checks.
    */
-  private static void fields(byte[] bytes, String[] into) {
+  private static void fields(byte[] bytes, String[] into, int only) {
     for (int pos = HEAD_BYTES; pos < bytes.length; ) {
       long tag = varint(bytes, pos);
       if ((int) tag == 0) {
@@ -126,7 +127,7 @@ public final class EventCodec {
       if (n > bytes.length - pos) {
         throw new IllegalArgumentException("bad string length " + n + " in event encoding");
       }
-      if (into != null && (int) tag <= Field.LAST) {
+      if (into != null && (int) tag <= Field.LAST && (only == 0 || (int) tag == only)) {
         into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
       }
       pos += n;
@@ -193,7 +194,7 @@ public final class EventCodec {
    */
   public static void check(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      fields(bytes, null);
+      fields(bytes, null, 0);
       return;
     }
     ByteBuffer buf = ByteBuffer.wrap(bytes);
@@ -233,23 +234,9 @@ public final class EventCodec {
    */
   private static String string(byte[] bytes, int field) {
     if (bytes[0] == VERSION) {
-      int at = -1;
-      int atLength = 0;
-      for (int pos = HEAD_BYTES; pos < bytes.length; ) {
-        long tag = varint(bytes, pos);
-        long len = varint(bytes, (int) (tag >>> 32));
-        pos = (int) (len >>> 32);
-        int n = (int) len;
-        if (n > bytes.length - pos) {
-          throw new IllegalArgumentException("bad string length " + n + " in event encoding");
-        }
-        if ((int) tag == field) {
-          at = pos;
-          atLength = n;
-        }
-        pos += n;
-      }
-      return at < 0 ? "" : new String(bytes, at, atLength, StandardCharsets.UTF_8);
+      String[] s = new String[Field.LAST + 1];
+      fields(bytes, s, field);
+      return orEmpty(s[field]);
     }
     ByteBuffer buf = ByteBuffer.wrap(bytes, HEAD_BYTES, bytes.length - HEAD_BYTES);
     for (int i = 1; i < field; i++) {
