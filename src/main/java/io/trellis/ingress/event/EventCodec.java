@@ -197,17 +197,11 @@ public final class EventCodec {
       fields(bytes, null, 0);
       return;
     }
+    // A version 1 or 2 record, or one shorter than its head (which the timestamp's read refuses).
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     try {
       byte version = buf.get();
       buf.getLong();
-      if (version == VERSION) {
-        while (buf.hasRemaining()) {
-          tag(buf);
-          skip(buf, varint(buf));
-        }
-        return;
-      }
       int strings = positionalStrings(version);
       for (int i = 0; i < strings; i++) {
         skip(buf, buf.getInt());
