@@ -67,18 +67,27 @@ final class JsonPaths {
     /**
      * The child named by {@code len} chars of {@code s} from {@code start}, whose hash is given.
      */
-    Level find(String s, int start, int len, int hash) {
+    Level find(char[] s, int start, int len, int hash) {
       for (int i = spread(hash) & mask; names[i] != null; i = (i + 1) & mask) {
         String n = names[i];
-        if (n.length() == len && n.hashCode() == hash && s.regionMatches(start, n, 0, len)) {
+        if (n.length() == len && n.hashCode() == hash && matches(s, start, n)) {
           return levels[i];
         }
       }
       return null;
     }
 
+    private static boolean matches(char[] s, int start, String n) {
+      for (int i = 0; i < n.length(); i++) {
+        if (s[start + i] != n.charAt(i)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     Level find(String name) {
-      return find(name, 0, name.length(), name.hashCode());
+      return find(name.toCharArray(), 0, name.length(), name.hashCode());
     }
 
     /** Builds the lookup table once every child is known. */
