@@ -36,9 +36,12 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code filesLines}: what the files sink's delivery does with a batch: decode, enrich and
  *       write the NDJSON line;
  *   <li>{@code enrich}: decode and {@link Enricher#enrich} alone;
+ *   <li>{@code decode}: decoding the record into a {@link TrafficEvent} alone;
  *   <li>{@code twoSinks}: the files sink's lines and ClickHouse's rows of the same records, one
  *       after the other, as two sinks' deliveries of one spool do (sharing the enrichments).
  * </ul>
+ *
+ * {@link LinesBenchmark} writes the same events' lines with nothing to decode or enrich.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -99,6 +102,14 @@ public class DeliveryBenchmark {
   public void enrich(Blackhole bh) {
     for (SpooledEvent e : batch.items()) {
       bh.consume(enricher.enrich(e.event()));
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public void decode(Blackhole bh) {
+    for (SpooledEvent e : batch.items()) {
+      bh.consume(e.event());
     }
   }
 
