@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 
 /**
  * Eight bytes of an array handled as one long, the first byte lowest, for scans that look at eight
- * bytes per step: JSON escaping of the files sink's lines, the key check of captured bodies.
+ * bytes per step: the JSON escaping of the files sink's lines.
  */
 public final class ByteWords {
   /** 0x01 in every byte. */
@@ -28,18 +28,5 @@ public final class ByteWords {
   /** Writes {@code v} as the eight bytes at {@code at}, the lowest first. */
   public static void set(byte[] b, int at, long v) {
     LONGS.set(b, at, v);
-  }
-
-  /** {@code b} in each of the eight bytes. */
-  public static long repeated(byte b) {
-    return (b & 0xffL) * ONES;
-  }
-
-  /**
-   * Non-zero when a byte of {@code x} is zero. The lowest such byte gets its top bit set; a byte
-   * above it may too (a borrow), never a byte when none is zero.
-   */
-  public static long zeroByte(long x) {
-    return (x - ONES) & ~x & HIGH_BITS;
   }
 }
