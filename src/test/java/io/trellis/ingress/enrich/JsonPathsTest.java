@@ -164,6 +164,27 @@ class JsonPathsTest {
     }
   }
 
+  /*
+   * Reads reuse one char array per thread: a text read after a longer one, whose chars are still in
+   * the array beyond it, reads as its own tree (cut from the end, each cut's stale tail would
+   * complete it); and a text too long for the reused array reads as well.
+   */
+  @Example
+  void aTextReadAfterALongerOneReadsOnlyItsOwnChars() {
+    String body =
+        "{\"a\":\"v\",\"b\":{\"c\":12,\"d\":{\"e\":\"w\"}},\"x\":{\"y\":\"z\"},\"n\":[1]}";
+    for (int cut = body.length(); cut >= 0; cut--) {
+      JsonPaths.of(PATHS).read(body);
+      assertReadsAsTree(body.substring(0, cut));
+    }
+    for (int filler : new int[] {1_000, 70_000, 200_000}) {
+      String longText = "{\"q\":\"" + "x".repeat(filler) + "\",\"a\":\"v" + filler + "\"}";
+      assertThat(JsonPaths.of(PATHS).read(longText).text(0)).isEqualTo("v" + filler);
+      assertReadsAsTree("{\"a\":\"short\"");
+      assertThat(JsonPaths.of(PATHS).read("{\"a\":\"short\"}").text(0)).isEqualTo("short");
+    }
+  }
+
   private static void assertReadsAsTree(String text) {
     JsonPaths.Values got = JsonPaths.of(PATHS).read(text);
     JsonNode tree = tree(text);
