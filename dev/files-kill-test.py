@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Kills the service (java -jar JAR serve) with SIGKILL under 4 concurrent /events clients, KILLS
-times at a random moment once each run has 300 acknowledged, restarts it, and counts every
-acknowledged event_id in the files sink's NDJSON files.
+times at a random moment once each run has 300 acknowledged (3,000 with BATCH), restarts it, and counts every
+acknowledged event_id in the files sink's NDJSON files. With BATCH, the clients send /batch
+requests of BATCH events of about 1 KB each, each with its own event_id: appends of the files sink
+then span several of its direct-I/O buffers.
 
-Usage: dev/files-kill-test.py target/trellis-ingress.jar /tmp/kill-test/data 6
+Usage: dev/files-kill-test.py target/trellis-ingress.jar /tmp/kill-test/data 6 [BATCH]
 """
-import glob, json, os, random, shutil, signal, socket, subprocess, sys, threading, time, http.client
+import glob, json, os, random, shutil, signal, socket, subprocess, sys, threading, time, uuid, http.client
 
 jar, data, kills = sys.argv[1], sys.argv[2], int(sys.argv[3])
+batch = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 shutil.rmtree(data, ignore_errors=True)
 os.makedirs(data)
 out = subprocess.run(["java", "-jar", jar, "keys", "create", "--data-dir", data, "--org", "crash"],
@@ -41,12 +44,21 @@ def client(port, stop, counter):
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             while not stop.is_set():
                 i += 1
-                c.request("POST", "/events", body=json.dumps({"event": "pageview", "n": i}),
-                          headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+                headers = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
+                if batch:
+                    ids = [str(uuid.uuid4()) for _ in range(batch)]
+                    items = [{"event": "pageview", "event_id": e, "n": i, "pad": "p" * 1000} for e in ids]
+                    c.request("POST", "/batch", body=json.dumps({"batch": items}), headers=headers)
+                else:
+                    c.request("POST", "/events", body=json.dumps({"event": "pageview", "n": i}),
+                              headers=headers)
                 r = c.getresponse(); body = r.read()
                 if r.status == 200:
                     with lock:
-                        acked.add(json.loads(body)["event_id"]); counter[0] += 1
+                        if batch:
+                            acked.update(ids); counter[0] += batch
+                        else:
+                            acked.add(json.loads(body)["event_id"]); counter[0] += 1
         except Exception:
             time.sleep(0.05)
 
@@ -55,7 +67,7 @@ for run in range(kills):
     stop, counter = threading.Event(), [0]
     ts = [threading.Thread(target=client, args=(port, stop, counter)) for _ in range(4)]
     [t.start() for t in ts]
-    while counter[0] < 300:
+    while counter[0] < (3000 if batch else 300):
         time.sleep(0.01)
     time.sleep(random.uniform(0, 1.5))
     os.kill(p.pid, signal.SIGKILL); p.wait()

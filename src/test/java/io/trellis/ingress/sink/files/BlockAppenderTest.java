@@ -1,8 +1,11 @@
 package io.trellis.ingress.sink.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +54,49 @@ class BlockAppenderTest {
       }
       assertThat(Files.readAllBytes(file)).isEqualTo(expected.toByteArray());
     }
+  }
+
+  /**
+   * A full buffer is written while the next one fills: a write that fails there is thrown by the
+   * append (by a later write or by finish), and after the caller cuts the file back, as the files
+   * sink does, the next append on the same appender leaves exactly its bytes.
+   */
+  @Test
+  void aDirectWriteThatFailsWhileTheNextBufferFillsFailsTheAppend() throws Exception {
+    int block = (int) Files.getFileStore(dir).getBlockSize();
+    BlockAppender appender = new BlockAppender(block, 2 * block);
+    Path file = dir.resolve("b.ndjson");
+    byte[] head = bytes(new Random(3), block + 5);
+    Files.write(file, head);
+
+    byte[] data = bytes(new Random(4), 7 * block);
+    try (FileChannel cached =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      FileChannel direct = FilesSink.directChannel(file);
+      appender.start(direct, cached, cached.size());
+      direct.close();
+      assertThatThrownBy(
+              () -> {
+                appender.write(data, 0, data.length);
+                appender.finish();
+              })
+          .isInstanceOf(IOException.class)
+          .isInstanceOf(ClosedChannelException.class);
+      cached.truncate(head.length);
+    }
+    assertThat(Files.readAllBytes(file)).isEqualTo(head);
+
+    try (FileChannel cached =
+            FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel direct = FilesSink.directChannel(file)) {
+      appender.start(direct, cached, cached.size());
+      appender.write(data, 0, data.length);
+      assertThat(appender.finish()).isEqualTo(head.length + data.length);
+    }
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    expected.write(head);
+    expected.write(data);
+    assertThat(Files.readAllBytes(file)).isEqualTo(expected.toByteArray());
   }
 
   private static byte[] bytes(Random random, int n) {
