@@ -57,7 +57,7 @@ final class BlockAppender extends OutputStream {
           TimeUnit.SECONDS,
           new LinkedBlockingQueue<>(),
           r -> {
-            Thread t = new Thread(r, "files-direct-write");
+            Thread t = new Thread(r, "deliver-files-write");
             t.setDaemon(true);
             return t;
           });
