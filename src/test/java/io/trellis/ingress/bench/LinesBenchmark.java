@@ -47,16 +47,18 @@ public class LinesBenchmark {
   @Benchmark
   @OperationsPerInvocation(EVENTS)
   public long line() throws IOException {
-    CountingStream out = new CountingStream();
-    lines.writeAll(out, events, 1_764_201_599_123L);
-    return out.count;
+    return write(lines);
   }
 
   @Benchmark
   @OperationsPerInvocation(EVENTS)
   public long body() throws IOException {
+    return write(body);
+  }
+
+  private long write(EventLines writer) throws IOException {
     CountingStream out = new CountingStream();
-    body.writeAll(out, events, 1_764_201_599_123L);
+    writer.writeAll(out, events, 1_764_201_599_123L);
     return out.count;
   }
 }
