@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Kills the service (java -jar JAR serve) with SIGKILL under 4 concurrent /events clients, KILLS
-times at a random moment once each run has 300 acknowledged (3,000 with BATCH), restarts it, and counts every
-acknowledged event_id in the files sink's NDJSON files. With BATCH, the clients send /batch
-requests of BATCH events of about 1 KB each, each with its own event_id: appends of the files sink
-then span several of its direct-I/O buffers.
+times at a random moment once each run has 300 acknowledged (3,000 with BATCH), restarts it, and
+counts every acknowledged event_id in the files sink's NDJSON files. With BATCH, the clients send
+/batch requests of BATCH events of about 1 KB each, each with its own event_id: appends of the
+files sink then span several of its direct-I/O buffers.
 
 Usage: dev/files-kill-test.py target/trellis-ingress.jar /tmp/kill-test/data 6 [BATCH]
 """
