@@ -1,5 +1,6 @@
 package io.trellis.ingress.enrich;
 
+import io.trellis.ingress.base.JsonPaths;
 import io.trellis.ingress.event.TrafficEvent;
 import java.util.List;
 import java.util.Locale;

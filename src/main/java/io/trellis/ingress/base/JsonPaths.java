@@ -1,0 +1,292 @@
+package io.trellis.ingress.base;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A fixed set of dotted paths ({@code url}, {@code context.page.url}) into a JSON object, read in
+ * one streaming pass that keeps the values at those paths and skips everything else. Capture reads
+ * a few dozen names out of every event it receives, enrichment out of every stored body, query and
+ * header set; a tree of each, or a general parser's token per name, cost more than all the work
+ * that uses them.
+ *
+ * <p>A value is what a Jackson tree of the same text gives at the path, as text: strings, numbers
+ * (as the tree's number node prints them) and booleans; null for an absent path, JSON {@code null},
+ * an object or array, and the empty string. A key that occurs twice counts once, its last value (as
+ * in a tree). A text that does not start with <code>{</code> or is not well-formed JSON up to the
+ * end of its first value has no values. The scan is {@link JsonScanner}'s, on UTF-8 bytes, strict
+ * as Jackson's default parser. Thread-safe (immutable).
+ */
+public final class JsonPaths {
+  /**
+   * What a read found: the text at each slot, which slots hold the JSON literal false, and which
+   * paths occur at all (whatever their value).
+   */
+  public static final class Values {
+    private final String[] text;
+    private final long[] falses;
+    private final long[] present;
+    private final boolean firstOfArray;
+
+    private Values(int size, boolean firstOfArray) {
+      text = new String[size];
+      falses = new long[(size + 63) >>> 6];
+      present = new long[falses.length];
+      this.firstOfArray = firstOfArray;
+    }
+
+    /** The value at a slot as text, or null. */
+    public String text(int slot) {
+      return text[slot];
+    }
+
+    /** Whether the value at a slot is {@code false} itself (not the string "false"). */
+    public boolean isFalse(int slot) {
+      return (falses[slot >>> 6] & (1L << slot)) != 0;
+    }
+
+    /** Whether the path of a slot occurs in the object, whatever its value (null, an object). */
+    public boolean has(int slot) {
+      return (present[slot >>> 6] & (1L << slot)) != 0;
+    }
+
+    void set(int slot, String value, boolean isFalse) {
+      text[slot] = value;
+      int w = slot >>> 6;
+      falses[w] = isFalse ? falses[w] | (1L << slot) : falses[w] & ~(1L << slot);
+    }
+
+    void present(int slot) {
+      present[slot >>> 6] |= 1L << slot;
+    }
+
+    boolean firstOfArray() {
+      return firstOfArray;
+    }
+  }
+
+  /**
+   * One object level: the keys wanted there, each a value slot, a deeper level, or both; found by
+   * the hash of a name's chars in an open-addressing table, so a name in the text is matched
+   * without making it a {@code String}.
+   */
+  static final class Level {
+    private final Map<String, Level> children = new HashMap<>();
+    int slot = -1;
+    /* Every slot at or under this key: a repeated key forgets what its earlier value gave. */
+    int[] slots = new int[0];
+
+    private String[] names = new String[1];
+    /* Each name's UTF-8 bytes, at the same index; what a name in the text is compared with. */
+    private byte[][] bytes = new byte[1][];
+    private int[] hashes = new int[1];
+    private Level[] levels = new Level[1];
+    private int mask;
+
+    boolean hasChildren() {
+      return !children.isEmpty();
+    }
+
+    /**
+     * The child named by the {@code len} ASCII bytes of {@code s} from {@code start}, whose hash
+     * (as a string's) is given.
+     */
+    Level find(byte[] s, int start, int len, int hash) {
+      for (int i = spread(hash) & mask; names[i] != null; i = (i + 1) & mask) {
+        byte[] n = bytes[i];
+        if (hashes[i] == hash
+            && n.length == len
+            && Arrays.equals(n, 0, len, s, start, start + len)) {
+          return levels[i];
+        }
+      }
+      return null;
+    }
+
+    Level find(String name) {
+      for (int i = spread(name.hashCode()) & mask; names[i] != null; i = (i + 1) & mask) {
+        if (names[i].equals(name)) {
+          return levels[i];
+        }
+      }
+      return null;
+    }
+
+    /** Builds the lookup table once every child is known. */
+    private void seal() {
+      int size = Integer.highestOneBit(Math.max(1, children.size()) * 4);
+      names = new String[size];
+      bytes = new byte[size][];
+      hashes = new int[size];
+      levels = new Level[size];
+      mask = size - 1;
+      for (Map.Entry<String, Level> e : children.entrySet()) {
+        int i = spread(e.getKey().hashCode()) & mask;
+        while (names[i] != null) {
+          i = (i + 1) & mask;
+        }
+        names[i] = e.getKey();
+        bytes[i] = e.getKey().getBytes(UTF_8);
+        hashes[i] = e.getKey().hashCode();
+        levels[i] = e.getValue();
+        e.getValue().seal();
+      }
+    }
+
+    private static int spread(int h) {
+      return h ^ (h >>> 16);
+    }
+  }
+
+  private static final int MAX_NAMES_SEARCHED = 4;
+
+  private final Level root = new Level();
+  private final String[] quotedNames;
+  private final int size;
+  private final boolean firstOfArray;
+
+  private JsonPaths(List<String> paths, boolean firstOfArray) {
+    this.size = paths.size();
+    this.firstOfArray = firstOfArray;
+    for (int slot = 0; slot < paths.size(); slot++) {
+      Level at = root;
+      List<Level> along = new ArrayList<>();
+      for (String name : paths.get(slot).split("\\.", -1)) {
+        at = at.children.computeIfAbsent(name, n -> new Level());
+        along.add(at);
+      }
+      if (at.slot >= 0) {
+        throw new IllegalArgumentException("path twice: " + paths.get(slot));
+      }
+      at.slot = slot;
+      for (Level l : along) {
+        l.slots = append(l.slots, slot);
+      }
+    }
+    root.seal();
+    this.quotedNames =
+        root.children.keySet().stream().map(n -> '"' + n + '"').toArray(String[]::new);
+  }
+
+  /**
+   * Paths into objects; an array's value is null, as in a body. Slot {@code i} is path {@code i}.
+   */
+  public static JsonPaths of(List<String> paths) {
+    return new JsonPaths(paths, false);
+  }
+
+  /**
+   * Top-level names of an object whose values may be arrays, the first element being the value: a
+   * query string's parameters as the capture step stores them.
+   */
+  public static JsonPaths firstOfArrays(List<String> names) {
+    return new JsonPaths(names, true);
+  }
+
+  /**
+   * The value at each path of the object that starts the text (its first char is <code>{</code>),
+   * by slot; all null when the text does not start with a well-formed object. What follows the
+   * object is not looked at.
+   */
+  public Values read(String text) {
+    if (text == null || text.length() <= 2 || text.charAt(0) != '{' || absent(text)) {
+      return new Values(size, firstOfArray);
+    }
+    byte[] utf8 = text.getBytes(UTF_8);
+    return read(utf8, 0, utf8.length);
+  }
+
+  /**
+   * The value at each path of the object that starts at {@code utf8[from]}, read no further than
+   * {@code to}; all null when no well-formed object starts there. What follows it is not looked at.
+   */
+  public Values read(byte[] utf8, int from, int to) {
+    Values values = new Values(size, firstOfArray);
+    if (to - from <= 2 || utf8[from] != '{') {
+      return values;
+    }
+    JsonScanner s = new JsonScanner(utf8, from + 1, to, JsonScanner.MAX_DEPTH);
+    try {
+      s.enter();
+      s.object(root, values);
+      return values;
+    } catch (JsonScanner.Malformed e) {
+      return new Values(size, firstOfArray);
+    }
+  }
+
+  /**
+   * The value at each path of {@code utf8[from, to)} when it is exactly one well-formed object,
+   * with nothing but whitespace around it; null when it is anything else.
+   */
+  public Values readWhole(byte[] utf8, int from, int to) {
+    try {
+      return readWhole(utf8, from, to, JsonScanner.MAX_DEPTH);
+    } catch (JsonScanner.TooDeep e) {
+      return null;
+    }
+  }
+
+  /**
+   * The same, with objects and arrays allowed {@code maxDepth} deep.
+   *
+   * @throws JsonScanner.TooDeep when they nest deeper before the text stops being JSON
+   */
+  public Values readWhole(byte[] utf8, int from, int to, int maxDepth) throws JsonScanner.TooDeep {
+    JsonScanner s = new JsonScanner(utf8, from, to, maxDepth);
+    try {
+      if (s.nonSpace() != '{') {
+        return null;
+      }
+      Values values = read(s);
+      return s.atEnd() ? values : null;
+    } catch (JsonScanner.TooDeep e) {
+      throw e;
+    } catch (JsonScanner.Malformed e) {
+      return null;
+    }
+  }
+
+  /**
+   * The value at each path of the object whose <code>{</code> the scanner just read, which it
+   * leaves past the object's <code>}</code>.
+   *
+   * @throws JsonScanner.Malformed when the object is not well-formed or nests too deep
+   */
+  public Values read(JsonScanner s) throws JsonScanner.Malformed {
+    Values values = new Values(size, firstOfArray);
+    s.enter();
+    s.object(root, values);
+    return values;
+  }
+
+  /**
+   * Whether no wanted top-level name can be in the text: none occurs as a quoted string, and there
+   * is no escape that could spell one. Then nothing is found, whether the text is well-formed or
+   * not, without parsing it. Looked for only when there are few names (the two headers enrichment
+   * reads, among a browser's dozen): a search per name is cheaper than a parse for a few names, not
+   * for dozens.
+   */
+  private boolean absent(String text) {
+    if (quotedNames.length > MAX_NAMES_SEARCHED || text.indexOf('\\') >= 0) {
+      return false;
+    }
+    for (String name : quotedNames) {
+      if (text.contains(name)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int[] append(int[] a, int v) {
+    int[] b = Arrays.copyOf(a, a.length + 1);
+    b[a.length] = v;
+    return b;
+  }
+}
