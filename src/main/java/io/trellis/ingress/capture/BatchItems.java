@@ -1,16 +1,10 @@
 package io.trellis.ingress.capture;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import java.io.IOException;
+import io.trellis.ingress.base.JsonScanner;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Splits a batch body, a JSON array or an object {@code {"batch": [...]}}, into its items. Each
@@ -20,10 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * JSON text: they describe every item, and are stored with each.
  */
 public final class BatchItems {
-  /* One parser factory per nesting limit (in practice one: limits.json-depth-max). */
-  private static final ConcurrentHashMap<Integer, JsonFactory> FACTORIES =
-      new ConcurrentHashMap<>();
-
   /**
    * One array element: the object's top-level fields and its bytes {@code body[start, end)}, or why
    * it was rejected (then {@code body} is null and the offsets 0).
@@ -94,125 +84,131 @@ public final class BatchItems {
     return split(body, field, maxItems, maxDepth).items();
   }
 
-  /** The same, with the envelope's other fields. */
+  /**
+   * The same, with the envelope's other fields. One pass of {@link JsonScanner} over the bytes
+   * checks the JSON, counts the nesting and reads each item's fields ({@link JsonFields}); the
+   * bytes are valid UTF-8 (the capture step checks every body first). As with a streaming parser,
+   * nothing after the batch's closing bracket or brace is read.
+   */
   public static Batch split(byte[] body, String field, int maxItems, int maxDepth)
       throws InvalidBatchException, TooManyItemsException, TooDeepException {
-    JsonFactory factory =
-        FACTORIES.computeIfAbsent(
-            maxDepth,
-            d ->
-                JsonFactory.builder()
-                    .streamReadConstraints(
-                        StreamReadConstraints.builder().maxNestingDepth(d).build())
-                    .build());
-    JsonParser parser;
+    JsonScanner s = new JsonScanner(body, 0, body.length, maxDepth);
     try {
-      parser = factory.createParser(body);
-    } catch (IOException e) {
-      throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
-    }
-    try (JsonParser p = parser) {
-      return items(p, body, field, maxItems);
-    } catch (StreamConstraintsException e) {
-      if (parser.getParsingContext().getNestingDepth() >= maxDepth) {
-        throw new TooDeepException(
-            "JSON objects and arrays may nest at most " + maxDepth + " deep");
-      }
-      throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
-    } catch (IOException e) {
-      throw new InvalidBatchException("invalid JSON: " + firstLine(e.getMessage()));
+      return items(s, body, field, maxItems);
+    } catch (JsonScanner.TooDeep e) {
+      throw new TooDeepException("JSON objects and arrays may nest at most " + maxDepth + " deep");
+    } catch (JsonScanner.Malformed e) {
+      throw new InvalidBatchException("invalid JSON: " + e.getMessage());
     }
   }
 
-  private static Batch items(JsonParser p, byte[] body, String field, int maxItems)
-      throws IOException, InvalidBatchException, TooManyItemsException {
-    JsonToken t = p.nextToken();
-    List<Map.Entry<String, String>> envelope = List.of();
-    if (t == JsonToken.START_OBJECT) {
-      envelope = new ArrayList<>(4);
-      if (!seekBatchArray(p, body, field, envelope)) {
-        throw new InvalidBatchException(
-            "expected a JSON array of events or an object with a \"" + field + "\" array");
-      }
-    } else if (t != JsonToken.START_ARRAY) {
-      throw new InvalidBatchException(
-          "expected a JSON array of events or an object with a \"" + field + "\" array");
+  private static Batch items(JsonScanner s, byte[] body, String field, int maxItems)
+      throws JsonScanner.Malformed, InvalidBatchException, TooManyItemsException {
+    int c = s.nonSpace();
+    if (c != '{' && c != '[') {
+      throw notABatch(field);
     }
-    List<Item> items = elements(p, body, maxItems);
-    if (t == JsonToken.START_OBJECT) {
-      // The fields after the array belong to the envelope as much as those before it.
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        envelopeField(p, body, envelope);
+    s.enter();
+    if (c == '[') {
+      return new Batch(elements(s, body, maxItems), List.of());
+    }
+    List<Map.Entry<String, String>> envelope = new ArrayList<>(4);
+    // The fields before the array, then the array, then the fields after it: the envelope holds
+    // both.
+    List<Item> items = null;
+    c = s.nonSpace();
+    if (c == '}') {
+      throw notABatch(field);
+    }
+    while (true) {
+      if (c != '"') {
+        throw new InvalidBatchException("invalid JSON: expected a name at byte " + at(s));
       }
-      if (t != JsonToken.END_OBJECT) {
-        throw new InvalidBatchException("unexpected end of JSON input");
+      String name = s.name();
+      if (s.nonSpace() != ':') {
+        throw new InvalidBatchException("invalid JSON: expected ':' at byte " + at(s));
       }
+      c = s.nonSpace();
+      if (items == null && c == '[' && name.equals(field)) {
+        s.enter();
+        items = elements(s, body, maxItems);
+      } else {
+        envelopeField(s, c, body, name, envelope);
+      }
+      c = s.nonSpace();
+      if (c == '}') {
+        s.leave();
+        break;
+      }
+      if (c != ',') {
+        throw new InvalidBatchException("invalid JSON: expected ',' or '}' at byte " + at(s));
+      }
+      c = s.nonSpace();
+    }
+    if (items == null) {
+      throw notABatch(field);
     }
     return new Batch(items, envelope);
   }
 
-  private static List<Item> elements(JsonParser p, byte[] body, int maxItems)
-      throws IOException, InvalidBatchException, TooManyItemsException {
-    JsonToken t;
+  private static InvalidBatchException notABatch(String field) {
+    return new InvalidBatchException(
+        "expected a JSON array of events or an object with a \"" + field + "\" array");
+  }
+
+  private static int at(JsonScanner s) {
+    return s.position() - 1;
+  }
+
+  /** The elements of the array whose <code>[</code> was just read, up to its <code>]</code>. */
+  private static List<Item> elements(JsonScanner s, byte[] body, int maxItems)
+      throws JsonScanner.Malformed, InvalidBatchException, TooManyItemsException {
     List<Item> items = new ArrayList<>();
+    int c = s.nonSpace();
+    if (c == ']') {
+      s.leave();
+      return items;
+    }
     int index = 0;
-    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-      if (t == null) {
-        throw new InvalidBatchException("unexpected end of JSON input");
-      }
+    while (true) {
       if (index >= maxItems) {
         throw new TooManyItemsException("a batch may hold at most " + maxItems + " events");
       }
-      int start = (int) p.currentTokenLocation().getByteOffset();
-      if (t == JsonToken.START_OBJECT) {
-        JsonFields fields = JsonFields.read(p);
-        int end = (int) p.currentLocation().getByteOffset();
-        items.add(new Item(index, fields, null, start, end, body));
+      int start = s.position() - 1;
+      if (c == '{') {
+        JsonFields fields = JsonFields.read(s);
+        items.add(new Item(index, fields, null, start, s.position(), body));
       } else {
-        p.skipChildren();
+        s.skip(c);
         items.add(new Item(index, null, "item is not a JSON object", 0, 0, null));
       }
       index++;
+      c = s.nonSpace();
+      if (c == ']') {
+        s.leave();
+        return items;
+      }
+      if (c != ',') {
+        throw new InvalidBatchException("invalid JSON: expected ',' or ']' at byte " + at(s));
+      }
+      c = s.nonSpace();
     }
-    return items;
   }
 
   /**
-   * Moves the parser into the value of the top-level array field, adding the fields before it to
-   * the envelope; false when there is none.
+   * Adds a field of the envelope, whose value's first byte {@code c} was just read: a string as its
+   * value, anything else as its exact JSON text.
    */
-  private static boolean seekBatchArray(
-      JsonParser p, byte[] body, String field, List<Map.Entry<String, String>> envelope)
-      throws IOException {
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      if (field.equals(p.currentName()) && p.nextToken() == JsonToken.START_ARRAY) {
-        return true;
-      }
-      envelopeField(p, body, envelope);
-    }
-    return false;
-  }
-
-  /** Reads the value of the current field (or of the field whose value is current) into env. */
   private static void envelopeField(
-      JsonParser p, byte[] body, List<Map.Entry<String, String>> envelope) throws IOException {
-    String name = p.currentName();
-    JsonToken t = p.currentToken() == JsonToken.FIELD_NAME ? p.nextToken() : p.currentToken();
-    if (t == JsonToken.VALUE_STRING) {
-      envelope.add(Map.entry(name, p.getText()));
+      JsonScanner s, int c, byte[] body, String name, List<Map.Entry<String, String>> envelope)
+      throws JsonScanner.Malformed {
+    if (c == '"') {
+      envelope.add(Map.entry(name, s.string()));
       return;
     }
-    int start = (int) p.currentTokenLocation().getByteOffset();
-    p.skipChildren();
-    int end = (int) p.currentLocation().getByteOffset();
-    envelope.add(Map.entry(name, new String(body, start, end - start, StandardCharsets.UTF_8)));
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "malformed";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
+    int start = s.position() - 1;
+    s.skip(c);
+    envelope.add(
+        Map.entry(name, new String(body, start, s.position() - start, StandardCharsets.UTF_8)));
   }
 }

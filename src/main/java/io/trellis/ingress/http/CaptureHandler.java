@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.auth.AuthResult;
 import io.trellis.ingress.auth.KeyResolver;
+import io.trellis.ingress.base.JsonScanner;
 import io.trellis.ingress.base.JsonText;
 import io.trellis.ingress.capture.BatchItems;
 import io.trellis.ingress.capture.Endpoint;
@@ -476,8 +477,20 @@ final class CaptureHandler {
     }
     boolean json = JsonDepth.looksLikeJson(body.utf8());
     boolean batch = p.endpoint().isBatch() && !singlePostHogEvent(p.endpoint(), body.utf8());
-    // A batch's nesting is checked by the parser that splits it, in the same pass.
-    if (json && !batch && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
+    // A single event's JSON object is parsed once, here: key lookup and capture both read it. Its
+    // nesting is checked in the same pass, and by a count of its brackets when it is not one
+    // well-formed object; a batch's, by the scanner that splits it.
+    JsonFields parsed;
+    try {
+      parsed = json && !batch ? JsonFields.parse(body.utf8(), clients.jsonDepthMax()) : null;
+    } catch (JsonScanner.TooDeep e) {
+      fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
+      return;
+    }
+    if (json
+        && !batch
+        && parsed == null
+        && JsonDepth.exceeds(body.utf8(), clients.jsonDepthMax())) {
       fail(p.outcome(), req, tooDeep(clients.jsonDepthMax()));
       return;
     }
@@ -494,8 +507,6 @@ final class CaptureHandler {
           HttpError.rateLimited("too many failed authentications from this address", blocked));
       return;
     }
-    // A single event's JSON object is parsed once, here: key lookup and capture both read it.
-    JsonFields parsed = json && !batch ? JsonFields.parse(body.utf8()) : null;
     Set<String> found;
     if (data == head) {
       // No form fields: the path, headers and query gave the head's keys, which were found when
