@@ -330,9 +330,13 @@ public final class JsonScanner {
         return keep ? new String(s, start, p - start, UTF_8) : null;
       }
       if (c == '\\') {
-        pos = start;
-        String v = text(MAX_STRING);
-        return keep ? v : null;
+        if (keep) {
+          pos = start;
+          return text(MAX_STRING);
+        }
+        pos = p;
+        skipEscaped(start);
+        return null;
       }
       if (c >= 0 && c < ' ') {
         pos = p;
@@ -341,6 +345,48 @@ public final class JsonScanner {
       p++;
     }
     pos = p;
+    throw malformed("unexpected end of input");
+  }
+
+  /**
+   * Past a string that starts at {@code start} (after its quote) and holds an escape at {@code
+   * pos}, checking it as {@link #text} does without decoding it: a skipped string costs no memory,
+   * however many escapes a client sends.
+   */
+  private void skipEscaped(int start) throws Malformed {
+    // Bytes of the escapes beyond the one char each stands for.
+    int saved = 0;
+    while (pos < end) {
+      byte c = b[pos];
+      if (c == '"') {
+        int p = pos++;
+        if (p - start - saved > MAX_STRING && charCount(start, p) - saved > MAX_STRING) {
+          throw malformed("string too long");
+        }
+        return;
+      }
+      if (c >= 0 && c < ' ') {
+        throw malformed("control character in a string");
+      }
+      if (c != '\\') {
+        pos++;
+        continue;
+      }
+      if (pos + 1 >= end) {
+        pos++;
+        throw malformed("unexpected end of input");
+      }
+      byte e = b[pos + 1];
+      pos += 2;
+      switch (e) {
+        case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> saved += 1;
+        case 'u' -> {
+          hex4();
+          saved += 5;
+        }
+        default -> throw malformed("unknown escape");
+      }
+    }
     throw malformed("unexpected end of input");
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.base.JsonScanner;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,6 +78,20 @@ class JsonFieldsTest {
     // brackets itself.
     assertThat(JsonFields.parse(bytes("{\"a\":x[[[[[[]]]]]]}"), 2)).isNull();
     assertThat(JsonFields.parse(bytes("{\"a\":" + "[".repeat(5000)))).isNull();
+  }
+
+  /* A client's escapes in a field capture does not read are checked, never decoded into memory. */
+  @Example
+  void aSkippedStringCostsNoMemoryHoweverManyEscapesItHolds() {
+    byte[] body = bytes("{\"pad\":\"" + "\\n\\u00e9".repeat(100_000) + "\",\"event\":\"e\"}");
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    JsonFields.parse(body);
+    long before = mx.getCurrentThreadAllocatedBytes();
+    JsonFields f = JsonFields.parse(body);
+    long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+    assertThat(f.text("event")).isEqualTo("e");
+    assertThat(allocated).as("bytes allocated for an 800 KB body").isLessThan(64 * 1024);
   }
 
   @Example
