@@ -31,13 +31,11 @@ public final class JsonPaths {
     private final String[] text;
     private final long[] falses;
     private final long[] present;
-    private final boolean firstOfArray;
 
-    private Values(int size, boolean firstOfArray) {
+    private Values(int size) {
       text = new String[size];
       falses = new long[(size + 63) >>> 6];
       present = new long[falses.length];
-      this.firstOfArray = firstOfArray;
     }
 
     /** The value at a slot as text, or null. */
@@ -64,10 +62,6 @@ public final class JsonPaths {
     void present(int slot) {
       present[slot >>> 6] |= 1L << slot;
     }
-
-    boolean firstOfArray() {
-      return firstOfArray;
-    }
   }
 
   /**
@@ -75,7 +69,7 @@ public final class JsonPaths {
    * the hash of a name's chars in an open-addressing table, so a name in the text is matched
    * without making it a {@code String}.
    */
-  static final class Level {
+  private static final class Level {
     private final Map<String, Level> children = new HashMap<>();
     int slot = -1;
     /* Every slot at or under this key: a repeated key forgets what its earlier value gave. */
@@ -195,7 +189,7 @@ public final class JsonPaths {
    */
   public Values read(String text) {
     if (text == null || text.length() <= 2 || text.charAt(0) != '{' || absent(text)) {
-      return new Values(size, firstOfArray);
+      return new Values(size);
     }
     byte[] utf8 = text.getBytes(UTF_8);
     return read(utf8, 0, utf8.length);
@@ -206,17 +200,17 @@ public final class JsonPaths {
    * {@code to}; all null when no well-formed object starts there. What follows it is not looked at.
    */
   public Values read(byte[] utf8, int from, int to) {
-    Values values = new Values(size, firstOfArray);
+    Values values = new Values(size);
     if (to - from <= 2 || utf8[from] != '{') {
       return values;
     }
     JsonScanner s = new JsonScanner(utf8, from + 1, to, JsonScanner.MAX_DEPTH);
     try {
       s.enter();
-      s.object(root, values);
+      object(s, root, values);
       return values;
     } catch (JsonScanner.Malformed e) {
-      return new Values(size, firstOfArray);
+      return new Values(size);
     }
   }
 
@@ -259,10 +253,82 @@ public final class JsonPaths {
    * @throws JsonScanner.Malformed when the object is not well-formed or nests too deep
    */
   public Values read(JsonScanner s) throws JsonScanner.Malformed {
-    Values values = new Values(size, firstOfArray);
+    Values values = new Values(size);
     s.enter();
-    s.object(root, values);
+    object(s, root, values);
     return values;
+  }
+
+  /**
+   * The fields of the object whose <code>{</code> the scanner just read (and entered), up to its
+   * <code>}</code>: each name {@code level} wants goes to its slot, every other value is only
+   * checked. A wanted plain ASCII name is found by its bytes' hash in the level's table, without
+   * becoming a {@code String}.
+   */
+  private void object(JsonScanner s, Level level, Values values) throws JsonScanner.Malformed {
+    int c = s.nonSpace();
+    if (c == '}') {
+      s.leave();
+      return;
+    }
+    while (true) {
+      if (c != '"') {
+        throw s.malformed("expected a name");
+      }
+      s.readName();
+      Level wanted =
+          s.decodedName == null
+              ? level.find(s.b, s.nameStart, s.nameEnd - s.nameStart, s.nameHash)
+              : level.find(s.decodedName);
+      if (s.nonSpace() != ':') {
+        throw s.malformed("expected ':'");
+      }
+      c = s.nonSpace();
+      if (wanted == null) {
+        s.skip(c);
+      } else {
+        for (int slot : wanted.slots) {
+          values.set(slot, null, false);
+        }
+        if (wanted.slot >= 0) {
+          values.present(wanted.slot);
+        }
+        if (c == '{' && wanted.hasChildren()) {
+          s.enter();
+          object(s, wanted, values);
+        } else if (wanted.slot >= 0) {
+          value(s, values, wanted.slot, c);
+        } else {
+          s.skip(c);
+        }
+      }
+      c = s.nonSpace();
+      if (c == '}') {
+        s.leave();
+        return;
+      }
+      if (c != ',') {
+        throw s.malformed("expected ',' or '}'");
+      }
+      c = s.nonSpace();
+    }
+  }
+
+  /** A wanted value, whose first byte {@code c} was just read, into {@code slot}. */
+  private void value(JsonScanner s, Values values, int slot, int c) throws JsonScanner.Malformed {
+    if (c == '[' && firstOfArray) {
+      s.enter();
+      c = s.nonSpace();
+      if (c == ']') {
+        s.leave();
+        return;
+      }
+      // The value's first token is the array, never false itself.
+      values.set(slot, s.scalar(c), false);
+      s.arrayRest();
+      return;
+    }
+    values.set(slot, s.scalar(c), c == 'f');
   }
 
   /**

@@ -6,10 +6,10 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 
 /**
  * A strict scanner of RFC 8259 JSON in UTF-8 bytes that builds nothing it is not asked for: it
- * checks a value it skips, and makes a {@code String} only of a value or name that is kept. {@link
- * JsonPaths} reads the values at a few paths with it; a caller that walks a structure itself (a
- * batch's array of events) moves through it with {@link #nonSpace}, {@link #name}, {@link #string}
- * and {@link #skip}.
+ * checks a value it skips, and makes a {@code String} only of a value or name that is kept. It
+ * knows no paths: the path reader of this package walks objects with it to read the values at a few
+ * paths, and a caller that walks a structure itself (a batch's array of events) moves through it
+ * with {@link #nonSpace}, {@link #name}, {@link #string} and {@link #skip}.
  *
  * <p>It accepts and refuses what Jackson's default parser does up to the end of the value read: no
  * comments, single quotes, unquoted names, leading zeros, trailing commas, {@code NaN}, unescaped
@@ -55,20 +55,17 @@ public final class JsonScanner {
     }
   }
 
-  /* An object none of whose names is wanted: it is only checked. */
-  private static final JsonPaths.Level NOTHING_WANTED = new JsonPaths.Level();
-
-  private final byte[] b;
+  final byte[] b;
   private final int end;
   private final int maxDepth;
   private int pos;
   private int depth;
 
-  /* Set by wantedName(): where a plain ASCII name is in b, and its hash; or the decoded name. */
-  private int nameStart;
-  private int nameEnd;
-  private int nameHash;
-  private String decodedName;
+  /* Set by readName(): where a plain ASCII name is in b, and its hash; or the decoded name. */
+  int nameStart;
+  int nameEnd;
+  int nameHash;
+  String decodedName;
 
   /**
    * A scanner of {@code b[from, to)}, starting at {@code from}, allowing containers {@code
@@ -133,7 +130,7 @@ public final class JsonScanner {
       case '"' -> string(false);
       case '{' -> {
         enter();
-        object(NOTHING_WANTED, null);
+        skipObject();
       }
       case '[' -> {
         enter();
@@ -168,11 +165,8 @@ public final class JsonScanner {
     return text(MAX_STRING);
   }
 
-  /**
-   * The fields of the object whose <code>{</code> was just read (and {@linkplain #enter entered}),
-   * up to its <code>}</code>: each name {@code level} wants goes to its slot in {@code values}.
-   */
-  void object(JsonPaths.Level level, JsonPaths.Values values) throws Malformed {
+  /** Past the fields of the object whose <code>{</code> was just read, checking them. */
+  private void skipObject() throws Malformed {
     int c = nonSpace();
     if (c == '}') {
       leave();
@@ -182,29 +176,11 @@ public final class JsonScanner {
       if (c != '"') {
         throw malformed("expected a name");
       }
-      JsonPaths.Level wanted = wantedName(level);
+      readName();
       if (nonSpace() != ':') {
         throw malformed("expected ':'");
       }
-      c = nonSpace();
-      if (wanted == null) {
-        skip(c);
-      } else {
-        for (int slot : wanted.slots) {
-          values.set(slot, null, false);
-        }
-        if (wanted.slot >= 0) {
-          values.present(wanted.slot);
-        }
-        if (c == '{' && wanted.hasChildren()) {
-          enter();
-          object(wanted, values);
-        } else if (wanted.slot >= 0) {
-          value(values, wanted.slot, c);
-        } else {
-          skip(c);
-        }
-      }
+      skip(nonSpace());
       c = nonSpace();
       if (c == '}') {
         leave();
@@ -217,28 +193,11 @@ public final class JsonScanner {
     }
   }
 
-  /** A wanted value, whose first byte {@code c} was just read, into {@code slot}. */
-  private void value(JsonPaths.Values values, int slot, int c) throws Malformed {
-    if (c == '[' && values.firstOfArray()) {
-      enter();
-      c = nonSpace();
-      if (c == ']') {
-        leave();
-        return;
-      }
-      // The value's first token is the array, never false itself.
-      values.set(slot, scalar(c), false);
-      arrayRest();
-      return;
-    }
-    values.set(slot, scalar(c), c == 'f');
-  }
-
   /**
    * The text of the value whose first byte {@code c} was just read, past its end: strings, numbers
    * and booleans as a tree prints them, null for null, an empty string and containers.
    */
-  private String scalar(int c) throws Malformed {
+  String scalar(int c) throws Malformed {
     switch (c) {
       case '"':
         String v = string(true);
@@ -259,7 +218,7 @@ public final class JsonScanner {
   }
 
   /** Past the elements after an array's first one, up to its <code>]</code>. */
-  private void arrayRest() throws Malformed {
+  void arrayRest() throws Malformed {
     while (true) {
       int c = nonSpace();
       if (c == ']') {
@@ -274,10 +233,11 @@ public final class JsonScanner {
   }
 
   /**
-   * The level a name whose opening quote was just read leads to, or null; past its closing quote. A
-   * plain ASCII name is matched by its bytes' hash, without becoming a {@code String}.
+   * A name whose opening quote was just read, past its closing quote: a plain ASCII name is left in
+   * the bytes ({@link #nameStart}, {@link #nameEnd}) with its hash as a string's ({@link
+   * #nameHash}), without becoming a {@code String}; any other is decoded ({@link #decodedName}).
    */
-  private JsonPaths.Level wantedName(JsonPaths.Level level) throws Malformed {
+  void readName() throws Malformed {
     int start = pos;
     int h = 0;
     byte[] s = b;
@@ -287,12 +247,16 @@ public final class JsonScanner {
         if (pos - start > MAX_NAME) {
           throw malformed("name too long");
         }
-        pos++;
-        return level.find(s, start, pos - 1 - start, h);
+        nameStart = start;
+        nameEnd = pos++;
+        nameHash = h;
+        decodedName = null;
+        return;
       }
       if (c == '\\' || c < 0) {
         pos = start;
-        return level.find(text(MAX_NAME));
+        decodedName = text(MAX_NAME);
+        return;
       }
       if (c < ' ') {
         throw malformed("control character in a name");
@@ -587,7 +551,7 @@ public final class JsonScanner {
     return p;
   }
 
-  private Malformed malformed(String reason) {
+  Malformed malformed(String reason) {
     return new Malformed(reason, Math.max(0, pos - 1));
   }
 }
