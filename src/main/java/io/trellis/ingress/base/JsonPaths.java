@@ -65,9 +65,9 @@ public final class JsonPaths {
   }
 
   /**
-   * One object level: the keys wanted there, each a value slot, a deeper level, or both; found by
-   * the hash of a name's chars in an open-addressing table, so a name in the text is matched
-   * without making it a {@code String}.
+   * One object level: the keys wanted there, each a value slot, a deeper level, or both; found by a
+   * name's hash in an open-addressing table and compared with its UTF-8 bytes, so a plain name in
+   * the text is matched without making it a {@code String}.
    */
   private static final class Level {
     private final Map<String, Level> children = new HashMap<>();
@@ -215,24 +215,14 @@ public final class JsonPaths {
   }
 
   /**
-   * The value at each path of {@code utf8[from, to)} when it is exactly one well-formed object,
-   * with nothing but whitespace around it; null when it is anything else.
-   */
-  public Values readWhole(byte[] utf8, int from, int to) {
-    try {
-      return readWhole(utf8, from, to, JsonScanner.MAX_DEPTH);
-    } catch (JsonScanner.TooDeep e) {
-      return null;
-    }
-  }
-
-  /**
-   * The same, with objects and arrays allowed {@code maxDepth} deep.
+   * The value at each path of {@code utf8} when it is exactly one well-formed object, with nothing
+   * but whitespace around it, whose objects and arrays nest at most {@code maxDepth} deep; null
+   * when it is anything else.
    *
    * @throws JsonScanner.TooDeep when they nest deeper before the text stops being JSON
    */
-  public Values readWhole(byte[] utf8, int from, int to, int maxDepth) throws JsonScanner.TooDeep {
-    JsonScanner s = new JsonScanner(utf8, from, to, maxDepth);
+  public Values readWhole(byte[] utf8, int maxDepth) throws JsonScanner.TooDeep {
+    JsonScanner s = new JsonScanner(utf8, 0, utf8.length, maxDepth);
     try {
       if (s.nonSpace() != '{') {
         return null;

@@ -33,18 +33,10 @@ public final class JsonScanner {
   private static final int MAX_NAME = LIMITS.getMaxNameLength();
   private static final int MAX_NUMBER = LIMITS.getMaxNumberLength();
 
-  /** Not well-formed JSON: where, and why. Thrown without a stack trace. */
+  /** Not well-formed JSON: why, and at which byte. Thrown without a stack trace. */
   public static class Malformed extends Exception {
-    private final int at;
-
     Malformed(String reason, int at) {
       super(reason + " at byte " + at, null, false, false);
-      this.at = at;
-    }
-
-    /** The offset in the bytes where the text stopped being JSON. */
-    public int at() {
-      return at;
     }
   }
 
@@ -157,12 +149,12 @@ public final class JsonScanner {
 
   /** A name or string value whose opening quote was just read, decoded, past its closing quote. */
   public String name() throws Malformed {
-    return text(MAX_NAME);
+    return text(MAX_NAME, true);
   }
 
   /** A string value whose opening quote was just read, decoded, past its closing quote. */
   public String string() throws Malformed {
-    return text(MAX_STRING);
+    return text(MAX_STRING, true);
   }
 
   /** Past the fields of the object whose <code>{</code> was just read, checking them. */
@@ -255,7 +247,7 @@ public final class JsonScanner {
       }
       if (c == '\\' || c < 0) {
         pos = start;
-        decodedName = text(MAX_NAME);
+        decodedName = text(MAX_NAME, true);
         return;
       }
       if (c < ' ') {
@@ -294,13 +286,8 @@ public final class JsonScanner {
         return keep ? new String(s, start, p - start, UTF_8) : null;
       }
       if (c == '\\') {
-        if (keep) {
-          pos = start;
-          return text(MAX_STRING);
-        }
-        pos = p;
-        skipEscaped(start);
-        return null;
+        pos = start;
+        return text(MAX_STRING, keep);
       }
       if (c >= 0 && c < ' ') {
         pos = p;
@@ -309,48 +296,6 @@ public final class JsonScanner {
       p++;
     }
     pos = p;
-    throw malformed("unexpected end of input");
-  }
-
-  /**
-   * Past a string that starts at {@code start} (after its quote) and holds an escape at {@code
-   * pos}, checking it as {@link #text} does without decoding it: a skipped string costs no memory,
-   * however many escapes a client sends.
-   */
-  private void skipEscaped(int start) throws Malformed {
-    // Bytes of the escapes beyond the one char each stands for.
-    int saved = 0;
-    while (pos < end) {
-      byte c = b[pos];
-      if (c == '"') {
-        int p = pos++;
-        if (p - start - saved > MAX_STRING && charCount(start, p) - saved > MAX_STRING) {
-          throw malformed("string too long");
-        }
-        return;
-      }
-      if (c >= 0 && c < ' ') {
-        throw malformed("control character in a string");
-      }
-      if (c != '\\') {
-        pos++;
-        continue;
-      }
-      if (pos + 1 >= end) {
-        pos++;
-        throw malformed("unexpected end of input");
-      }
-      byte e = b[pos + 1];
-      pos += 2;
-      switch (e) {
-        case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> saved += 1;
-        case 'u' -> {
-          hex4();
-          saved += 5;
-        }
-        default -> throw malformed("unknown escape");
-      }
-    }
     throw malformed("unexpected end of input");
   }
 
@@ -381,27 +326,29 @@ public final class JsonScanner {
   }
 
   /**
-   * A string from {@code pos} (after its quote), decoded, past its quote: runs of bytes without
-   * escapes are decoded as UTF-8 (an escape is ASCII, so no run splits a char), escapes char by
-   * char.
+   * A string from {@code pos} (after its quote), past its quote: decoded when {@code keep}, else
+   * only checked, so a skipped string costs no memory however many escapes a client sends. Runs of
+   * bytes without escapes are decoded as UTF-8 (an escape is ASCII, so no run splits a char),
+   * escapes char by char. Its length is counted in chars, as Jackson counts it.
    */
-  private String text(int max) throws Malformed {
+  private String text(int max, boolean keep) throws Malformed {
+    int start = pos;
     StringBuilder out = null;
     int run = pos;
+    // Bytes of the escapes beyond the one char each stands for.
+    int saved = 0;
     while (pos < end) {
       byte c = b[pos];
       if (c == '"') {
-        String v;
-        if (out == null) {
-          v = new String(b, run, pos - run, UTF_8);
-        } else {
-          v = out.append(new String(b, run, pos - run, UTF_8)).toString();
-        }
-        pos++;
-        if (v.length() > max) {
+        int p = pos++;
+        if (p - start - saved > max && charCount(start, p) - saved > max) {
           throw malformed("string too long");
         }
-        return v;
+        if (!keep) {
+          return null;
+        }
+        String last = new String(b, run, p - run, UTF_8);
+        return out == null ? last : out.append(last).toString();
       }
       if (c >= 0 && c < ' ') {
         throw malformed("control character in a string");
@@ -410,24 +357,31 @@ public final class JsonScanner {
         pos++;
         continue;
       }
-      if (out == null) {
-        out = new StringBuilder();
+      if (keep) {
+        if (out == null) {
+          out = new StringBuilder();
+        }
+        out.append(new String(b, run, pos - run, UTF_8));
       }
-      out.append(new String(b, run, pos - run, UTF_8));
       pos++;
       if (pos >= end) {
         throw malformed("unexpected end of input");
       }
       byte e = b[pos++];
-      switch (e) {
-        case '"', '\\', '/' -> out.append((char) e);
-        case 'b' -> out.append('\b');
-        case 'f' -> out.append('\f');
-        case 'n' -> out.append('\n');
-        case 'r' -> out.append('\r');
-        case 't' -> out.append('\t');
-        case 'u' -> out.append(hex4());
-        default -> throw malformed("unknown escape");
+      char decoded =
+          switch (e) {
+            case '"', '\\', '/' -> (char) e;
+            case 'b' -> '\b';
+            case 'f' -> '\f';
+            case 'n' -> '\n';
+            case 'r' -> '\r';
+            case 't' -> '\t';
+            case 'u' -> hex4();
+            default -> throw malformed("unknown escape");
+          };
+      saved += e == 'u' ? 5 : 1;
+      if (keep) {
+        out.append(decoded);
       }
       run = pos;
     }

@@ -115,7 +115,7 @@ public final class JsonFields {
     if (!startsAsObject(utf8)) {
       return null;
     }
-    JsonPaths.Values v = PATHS.readWhole(utf8, 0, utf8.length, maxDepth);
+    JsonPaths.Values v = PATHS.readWhole(utf8, maxDepth);
     return v == null ? null : new JsonFields(v);
   }
 
