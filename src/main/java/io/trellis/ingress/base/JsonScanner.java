@@ -505,7 +505,8 @@ public final class JsonScanner {
     return p;
   }
 
-  Malformed malformed(String reason) {
+  /** Not well-formed at the byte just read: for a caller that walks a structure itself. */
+  public Malformed malformed(String reason) {
     return new Malformed(reason, Math.max(0, pos - 1));
   }
 }

@@ -122,11 +122,11 @@ public final class BatchItems {
     }
     while (true) {
       if (c != '"') {
-        throw new InvalidBatchException("invalid JSON: expected a name at byte " + at(s));
+        throw s.malformed("expected a name");
       }
       String name = s.name();
       if (s.nonSpace() != ':') {
-        throw new InvalidBatchException("invalid JSON: expected ':' at byte " + at(s));
+        throw s.malformed("expected ':'");
       }
       c = s.nonSpace();
       if (items == null && c == '[' && name.equals(field)) {
@@ -141,7 +141,7 @@ public final class BatchItems {
         break;
       }
       if (c != ',') {
-        throw new InvalidBatchException("invalid JSON: expected ',' or '}' at byte " + at(s));
+        throw s.malformed("expected ',' or '}'");
       }
       c = s.nonSpace();
     }
@@ -154,10 +154,6 @@ public final class BatchItems {
   private static InvalidBatchException notABatch(String field) {
     return new InvalidBatchException(
         "expected a JSON array of events or an object with a \"" + field + "\" array");
-  }
-
-  private static int at(JsonScanner s) {
-    return s.position() - 1;
   }
 
   /** The elements of the array whose <code>[</code> was just read, up to its <code>]</code>. */
@@ -189,7 +185,7 @@ public final class BatchItems {
         return items;
       }
       if (c != ',') {
-        throw new InvalidBatchException("invalid JSON: expected ',' or ']' at byte " + at(s));
+        throw s.malformed("expected ',' or ']'");
       }
       c = s.nonSpace();
     }

@@ -112,9 +112,6 @@ public final class JsonFields {
    *     the text stops being JSON (if it does)
    */
   public static JsonFields parse(byte[] utf8, int maxDepth) throws JsonScanner.TooDeep {
-    if (!startsAsObject(utf8)) {
-      return null;
-    }
     JsonPaths.Values v = PATHS.readWhole(utf8, maxDepth);
     return v == null ? null : new JsonFields(v);
   }
