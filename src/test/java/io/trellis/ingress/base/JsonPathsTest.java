@@ -90,6 +90,8 @@ class JsonPathsTest {
   };
 
   /* What replaces one char of a text: structure, whitespace, number and escape chars. */
+  private static final RandomJson TEXTS = new RandomJson(KEYS, SCALARS, 4);
+
   private static final String MUTATIONS = "{}[],:\" x1\t\n\r-.e+0\\/'tfnu\u0001\u00a0";
 
   /* The tree reading the stored event, as enrichment read it with Jackson trees. */
@@ -200,8 +202,8 @@ class JsonPathsTest {
   private static void assertReadsAsTree(String text, JsonPaths.Values got) {
     JsonNode tree = tree(text);
     for (int i = 0; i < PATHS.size(); i++) {
-      JsonNode n = at(tree, PATHS.get(i));
-      assertThat(got.text(i)).as("%s in %s", PATHS.get(i), text).isEqualTo(scalar(n));
+      JsonNode n = RandomJson.at(tree, PATHS.get(i));
+      assertThat(got.text(i)).as("%s in %s", PATHS.get(i), text).isEqualTo(RandomJson.scalar(n));
       assertThat(got.isFalse(i))
           .as("%s false in %s", PATHS.get(i), text)
           .isEqualTo(n != null && n.isBoolean() && !n.booleanValue());
@@ -218,7 +220,7 @@ class JsonPathsTest {
       if (n != null && n.isArray()) {
         n = n.size() > 0 ? n.get(0) : null;
       }
-      assertThat(got.text(i)).as("%s in %s", NAMES.get(i), text).isEqualTo(scalar(n));
+      assertThat(got.text(i)).as("%s in %s", NAMES.get(i), text).isEqualTo(RandomJson.scalar(n));
     }
   }
 
@@ -249,67 +251,16 @@ class JsonPathsTest {
     }
   }
 
-  private static JsonNode at(JsonNode n, String path) {
-    for (String part : path.split("\\.")) {
-      if (n == null || !n.isObject()) {
-        return null;
-      }
-      n = n.get(part);
-    }
-    return n;
-  }
-
-  private static String scalar(JsonNode n) {
-    if (n == null || n.isNull() || n.isContainerNode()) {
-      return null;
-    }
-    String s = n.asText();
-    return s.isEmpty() ? null : s;
-  }
-
   private static String text(Random r) {
     StringBuilder b = new StringBuilder();
-    object(r, b, 0);
+    TEXTS.object(r, b, 0);
     String s = b.toString();
     switch (r.nextInt(6)) {
-      case 0 -> s = s.substring(0, r.nextInt(s.length() + 1));
-      case 1 -> {
-        int at = r.nextInt(s.length());
-        s =
-            s.substring(0, at)
-                + MUTATIONS.charAt(r.nextInt(MUTATIONS.length()))
-                + s.substring(at + 1);
-      }
+      case 0 -> s = RandomJson.cut(r, s);
+      case 1 -> s = RandomJson.changeOneChar(r, s, MUTATIONS);
       case 2 -> s = s + (r.nextBoolean() ? " trailing" : "{\"a\":\"second\"}");
       default -> {}
     }
     return s;
-  }
-
-  private static void object(Random r, StringBuilder b, int depth) {
-    b.append('{');
-    int n = r.nextInt(depth == 0 ? 7 : 4);
-    for (int i = 0; i < n; i++) {
-      b.append(i > 0 ? "," : "").append('"').append(KEYS[r.nextInt(KEYS.length)]).append("\":");
-      value(r, b, depth + 1);
-    }
-    b.append('}');
-  }
-
-  private static void value(Random r, StringBuilder b, int depth) {
-    int kind = depth > 4 ? 0 : r.nextInt(5);
-    if (kind <= 2) {
-      b.append(SCALARS[r.nextInt(SCALARS.length)]);
-    } else if (kind == 3) {
-      object(r, b, depth);
-    } else {
-      b.append('[');
-      int n = r.nextInt(3);
-      for (int i = 0; i < n; i++) {
-        b.append(i > 0 ? "," : "");
-        value(r, b, depth + 1);
-      }
-      b.append(']');
-    }
   }
 }

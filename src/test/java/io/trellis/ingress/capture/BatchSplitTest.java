@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.trellis.ingress.base.RandomJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -52,6 +53,8 @@ class BatchSplitTest {
     "[]",
     "{}"
   };
+
+  private static final RandomJson TEXTS = new RandomJson(NAMES, SCALARS, 7);
 
   private static final ObjectMapper TREE =
       JsonMapper.builder(
@@ -151,7 +154,7 @@ class BatchSplitTest {
       for (String name : List.of("event", "url", "type")) {
         assertThat(item.json().text(name))
             .as("%s of item %d of %s", name, i, text)
-            .isEqualTo(scalar(expected.get(name)));
+            .isEqualTo(RandomJson.scalar(expected.get(name)));
         assertThat(item.json().has(name)).isEqualTo(expected.has(name));
       }
     }
@@ -197,14 +200,6 @@ class BatchSplitTest {
     }
   }
 
-  private static String scalar(JsonNode n) {
-    if (n == null || !n.isValueNode() || n.isNull()) {
-      return null;
-    }
-    String s = n.asText();
-    return s.isEmpty() ? null : s;
-  }
-
   private static String text(Random r) {
     StringBuilder b = new StringBuilder();
     List<String> items = new ArrayList<>();
@@ -212,9 +207,9 @@ class BatchSplitTest {
     for (int i = 0; i < n; i++) {
       StringBuilder item = new StringBuilder();
       if (r.nextInt(5) == 0) {
-        value(r, item, 2);
+        TEXTS.value(r, item, 2);
       } else {
-        object(r, item, 2);
+        TEXTS.object(r, item, 2);
       }
       items.add(item.toString());
     }
@@ -225,55 +220,22 @@ class BatchSplitTest {
       b.append("{\"sentAt\":\"t\",");
       if (r.nextBoolean()) {
         b.append("\"context\":");
-        object(r, b, 2);
+        TEXTS.object(r, b, 2);
         b.append(',');
       }
       b.append("\"batch\":").append(array);
       if (r.nextBoolean()) {
         b.append(",\"n\":");
-        value(r, b, 2);
+        TEXTS.value(r, b, 2);
       }
       b.append('}');
     }
     String s = b.toString();
     switch (r.nextInt(5)) {
-      case 0 -> s = s.substring(0, r.nextInt(s.length() + 1));
-      case 1 -> {
-        int at = r.nextInt(s.length());
-        s =
-            s.substring(0, at)
-                + MUTATIONS.charAt(r.nextInt(MUTATIONS.length()))
-                + s.substring(at + 1);
-      }
+      case 0 -> s = RandomJson.cut(r, s);
+      case 1 -> s = RandomJson.changeOneChar(r, s, MUTATIONS);
       default -> {}
     }
     return s;
-  }
-
-  private static void object(Random r, StringBuilder b, int depth) {
-    b.append('{');
-    int n = r.nextInt(4);
-    for (int i = 0; i < n; i++) {
-      b.append(i > 0 ? "," : "").append('"').append(NAMES[r.nextInt(NAMES.length)]).append("\":");
-      value(r, b, depth + 1);
-    }
-    b.append('}');
-  }
-
-  private static void value(Random r, StringBuilder b, int depth) {
-    int kind = depth > 7 ? 0 : r.nextInt(5);
-    if (kind <= 2) {
-      b.append(SCALARS[r.nextInt(SCALARS.length)]);
-    } else if (kind == 3) {
-      object(r, b, depth);
-    } else {
-      b.append('[');
-      int n = r.nextInt(3);
-      for (int i = 0; i < n; i++) {
-        b.append(i > 0 ? "," : "");
-        value(r, b, depth + 1);
-      }
-      b.append(']');
-    }
   }
 }

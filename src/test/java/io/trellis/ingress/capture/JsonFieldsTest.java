@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.ingress.base.JsonScanner;
+import io.trellis.ingress.base.RandomJson;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -145,34 +146,16 @@ class JsonFieldsTest {
     for (String name : JsonFields.NAMES) {
       JsonNode n = tree.get(name);
       assertThat(fields.has(name)).as(name + " in " + json).isEqualTo(n != null);
-      assertThat(fields.text(name)).as(name + " in " + json).isEqualTo(scalar(n));
+      assertThat(fields.text(name)).as(name + " in " + json).isEqualTo(RandomJson.scalar(n));
     }
     for (String path : JsonFields.CONTEXT) {
-      JsonNode n = at(tree, "context." + path);
-      assertThat(fields.context(path)).as(path + " in " + json).isEqualTo(scalar(n));
+      JsonNode n = RandomJson.at(tree, "context." + path);
+      assertThat(fields.context(path)).as(path + " in " + json).isEqualTo(RandomJson.scalar(n));
     }
     for (String name : JsonFields.PROPERTIES) {
-      JsonNode n = at(tree, "properties." + name);
-      assertThat(fields.property(name)).as(name + " in " + json).isEqualTo(scalar(n));
+      JsonNode n = RandomJson.at(tree, "properties." + name);
+      assertThat(fields.property(name)).as(name + " in " + json).isEqualTo(RandomJson.scalar(n));
     }
-  }
-
-  private static JsonNode at(JsonNode n, String path) {
-    for (String part : path.split("\\.")) {
-      if (n == null || !n.isObject()) {
-        return null;
-      }
-      n = n.get(part);
-    }
-    return n;
-  }
-
-  private static String scalar(JsonNode n) {
-    if (n == null || !n.isValueNode() || n.isNull()) {
-      return null;
-    }
-    String s = n.asText();
-    return s.isEmpty() ? null : s;
   }
 
   @Provide
