@@ -5,13 +5,17 @@ package io.trellis.ingress.spool;
  *
  * <p><b>Adaptive</b> (the default): a group waits only while waiting pays, judged from two moving
  * averages the writer keeps: the time an fsync takes and the gap between arriving appends. When
- * appends arrive at least {@value #COMPANY} times per fsync, a short wait gathers several of them
- * into this fsync instead of the next one, and every fsync saved is CPU the writer and the kernel
- * do not spend; the wait ends as soon as appends stop arriving (no append for two average gaps),
- * and never lasts longer than one average fsync since the group opened, nor {@code
- * spool.fsync-max-delay}, so it at most doubles the wait a request has for its fsync anyway. With
- * appends further apart than that, a group is whatever is queued and nobody waits: a lone request
- * pays one fsync and nothing else.
+ * appends arrive at least {@value #COMPANY} times per fsync, the group waits once, until one
+ * average fsync has passed since it opened (never longer than {@code spool.fsync-max-delay}), and
+ * takes everything that came meanwhile: every fsync saved is CPU the writer and the kernel do not
+ * spend, and so is every wake-up. That at most doubles the wait a request has for its fsync anyway.
+ * With appends further apart, a group is whatever is queued and nobody waits: a lone request pays
+ * one fsync and nothing else.
+ *
+ * <p>The wait is one sleep, not a string of short ones that close the group at the first lull.
+ * Under load appends come in bursts (each group's answers bring the next requests together), so a
+ * group closed at a lull is followed by another fsync soon after, and each short sleep is a context
+ * switch more (docs/performance.md measures both).
  *
  * <p><b>Fixed</b>: every group waits until {@code spool.fsync-max-delay} after its oldest append,
  * closing earlier once no append has arrived for a tenth of the delay.
@@ -73,9 +77,7 @@ final class GroupWait {
     if (fsyncNanos == 0 || gapNanos * COMPANY > fsyncNanos) {
       return 0;
     }
-    long left = openedNanos + Math.min(maxDelayNanos, fsyncNanos) - now;
-    long patience = 2 * Math.max(gapNanos, 1) - (now - lastArrivalNanos);
-    return Math.max(0, Math.min(left, patience));
+    return Math.max(0, openedNanos + Math.min(maxDelayNanos, fsyncNanos) - now);
   }
 
   long fsyncNanos() {

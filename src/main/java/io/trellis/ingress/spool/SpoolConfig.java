@@ -66,8 +66,9 @@ public record SpoolConfig(
               SettingType.STRING,
               "adaptive",
               "adaptive: a group waits for more appends only while they arrive at least four"
-                  + " times per measured fsync, until they stop, for at most one fsync's time and"
-                  + " spool.fsync-max-delay; fixed: every group waits up to spool.fsync-max-delay."),
+                  + " times per measured fsync, then until one fsync's time since it opened (at"
+                  + " most spool.fsync-max-delay); fixed: every group waits up to"
+                  + " spool.fsync-max-delay."),
           Setting.of(
               "spool.fsync-max-delay",
               SettingType.DURATION,
