@@ -1,12 +1,16 @@
 package io.trellis.ingress.bench;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What one group commit costs the thread that makes it durable, with nothing of the spool around
@@ -14,7 +18,8 @@ import java.nio.file.StandardOpenOption;
  * bytes} and calling {@code fdatasync}, over a file that already has its blocks (as the spool's
  * reused segments do) or one that grows (a new segment). The spool writer cannot spend less per
  * group than this, so its cost per request is at least this divided by the requests a group holds.
- * Not a test.
+ * Over reused blocks it also measures the other ways of making a write durable: {@code O_DIRECT}
+ * then {@code fdatasync}, {@code O_DSYNC} writes, and both. Not a test.
  *
  * <pre>
  *   java -cp target/test-classes io.trellis.ingress.bench.FsyncCost [dir] [groups] [bytes...]
@@ -35,9 +40,12 @@ public final class FsyncCost {
     }
     Path file = Files.createTempFile(dir, "fsync-cost", ".dat");
     try {
-      for (boolean reuse : new boolean[] {true, false}) {
+      for (Mode mode : Mode.values()) {
         for (int bytes : sizes) {
-          measure(file, reuse, groups, bytes);
+          if (mode.direct && bytes % BLOCK != 0) {
+            continue;
+          }
+          measure(file, mode, groups, bytes);
         }
       }
     } finally {
@@ -45,35 +53,75 @@ public final class FsyncCost {
     }
   }
 
-  private static void measure(Path file, boolean reuse, int groups, int bytes) throws Exception {
-    Files.deleteIfExists(file);
-    if (reuse) {
-      fill(file, (long) groups * bytes + bytes);
+  private static final int BLOCK = 4096;
+
+  /** How each group is made durable. */
+  private enum Mode {
+    REUSED("reused", true, false, false),
+    GROWING("growing", false, false, false),
+    DIRECT("direct", true, true, false),
+    DSYNC("dsync", true, false, true),
+    DIRECT_DSYNC("direct+dsync", true, true, true);
+
+    final String label;
+    final boolean reuse;
+    final boolean direct;
+    final boolean dsync;
+
+    Mode(String label, boolean reuse, boolean direct, boolean dsync) {
+      this.label = label;
+      this.reuse = reuse;
+      this.direct = direct;
+      this.dsync = dsync;
     }
-    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    ByteBuffer data = ByteBuffer.allocateDirect(bytes);
-    try (FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      // Warm-up: the JIT compiles the loop, the file system's caches settle.
-      long at = write(ch, data, 0, Math.min(100, groups));
-      long cpu0 = threads.getCurrentThreadCpuTime();
-      long wall0 = System.nanoTime();
-      write(ch, data, at, groups);
-      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
-      long wall = System.nanoTime() - wall0;
-      System.out.printf(
-          "%-8s %7d B per group: %6.1f µs CPU, %7.1f µs wall per write + fdatasync%n",
-          reuse ? "reused" : "growing", bytes, cpu / 1e3 / groups, wall / 1e3 / groups);
+
+    OpenOption[] options() {
+      List<OpenOption> o =
+          new ArrayList<>(List.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+      if (direct) {
+        o.add(ExtendedOpenOption.DIRECT);
+      }
+      if (dsync) {
+        o.add(StandardOpenOption.DSYNC);
+      }
+      return o.toArray(OpenOption[]::new);
     }
   }
 
-  private static long write(FileChannel ch, ByteBuffer data, long at, int groups) throws Exception {
+  private static void measure(Path file, Mode mode, int groups, int bytes) throws Exception {
+    Files.deleteIfExists(file);
+    if (mode.reuse) {
+      fill(file, (long) (groups + 100) * bytes + bytes);
+    }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    // Aligned for O_DIRECT.
+    int blocks = (bytes + BLOCK - 1) / BLOCK * BLOCK;
+    ByteBuffer data = ByteBuffer.allocateDirect(blocks + BLOCK).alignedSlice(BLOCK).limit(bytes);
+    try (FileChannel ch = FileChannel.open(file, mode.options())) {
+      // Warm-up: the JIT compiles the loop, the file system's caches settle.
+      long at = write(ch, data, 0, Math.min(100, groups), !mode.dsync);
+      long cpu0 = threads.getCurrentThreadCpuTime();
+      long wall0 = System.nanoTime();
+      write(ch, data, at, groups, !mode.dsync);
+      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+      long wall = System.nanoTime() - wall0;
+      System.out.printf(
+          "%-12s %7d B per group: %6.1f µs CPU, %7.1f µs wall per durable write%n",
+          mode.label, bytes, cpu / 1e3 / groups, wall / 1e3 / groups);
+    }
+  }
+
+  private static long write(FileChannel ch, ByteBuffer data, long at, int groups, boolean sync)
+      throws Exception {
+    int bytes = data.limit();
     for (int g = 0; g < groups; g++) {
-      data.clear();
+      data.clear().limit(bytes);
       while (data.hasRemaining()) {
         at += ch.write(data, at);
       }
-      ch.force(false);
+      if (sync) {
+        ch.force(false);
+      }
     }
     return at;
   }
