@@ -112,30 +112,32 @@ cpu_ticks() {
   echo "$total"
 }
 
-# CPU ticks (user, kernel) of the process tree per group of threads, one "group user sys" line
-# each: the event loops, the spool writer, the sinks' delivery threads, the JIT compilers, the
-# garbage collector and everything else. nginx's worker processes count as its event loops.
+# CPU ticks (user, kernel) of the process tree: one "T tid group user sys" line per thread (the
+# event loops, the spool writer, the sinks' delivery threads, the JIT compilers, the garbage
+# collector, everything else; nginx's worker processes count as its event loops) and one
+# "P pid user sys" line per process, whose total keeps the time of threads that have exited.
 thread_ticks() {
   local p
   for p in $(proc_tree "$1"); do
+    sed 's/^.*) //; s/^/P '"$p"' /' "/proc/$p/stat" 2>/dev/null |
+      awk '{ print $1, $2, $14, $15 }' || true
     # The command name sits between the first "(" and the last ")" and may hold spaces.
-    cat "/proc/$p/task/"*/stat 2>/dev/null || true
-  done | awk '
-    {
-      lp = index($0, "("); rp = 0
-      for (i = length($0); i > 0; i--) if (substr($0, i, 1) == ")") { rp = i; break }
-      comm = substr($0, lp + 1, rp - lp - 1)
-      n = split(substr($0, rp + 2), f, " ")
-      if (comm ~ /^vert\.x-eventloo/) g = "loops"
-      else if (comm == "spool-writer") g = "spool_writer"
-      else if (comm ~ /^deliver-/) g = "delivery"
-      else if (comm ~ /^C[12] CompilerThre/) g = "jit"
-      else if (comm ~ /^(GC Thread|G1 )/) g = "gc"
-      else if (comm == "nginx") g = "loops"
-      else g = "other"
-      u[g] += f[12]; s[g] += f[13]
-    }
-    END { for (g in u) print g, u[g], s[g] }' | sort
+    cat "/proc/$p/task/"*/stat 2>/dev/null | awk '
+      {
+        lp = index($0, "("); rp = 0
+        for (i = length($0); i > 0; i--) if (substr($0, i, 1) == ")") { rp = i; break }
+        comm = substr($0, lp + 1, rp - lp - 1)
+        n = split(substr($0, rp + 2), f, " ")
+        if (comm ~ /^vert\.x-eventloo/) g = "loops"
+        else if (comm == "spool-writer") g = "spool_writer"
+        else if (comm ~ /^deliver-/) g = "delivery"
+        else if (comm ~ /^C[12] CompilerThre/) g = "jit"
+        else if (comm ~ /^(GC Thread|G1 )/) g = "gc"
+        else if (comm == "nginx") g = "loops"
+        else g = "other"
+        print "T", $1, g, f[12], f[13]
+      }' || true
+  done
 }
 
 # Resets the kernel's peak-RSS mark (VmHWM) so the next reading is the peak of one scenario.
@@ -223,7 +225,11 @@ measure() {
 }
 
 # Appends to threads.tsv the CPU of each thread group over the measured window, in microseconds
-# per request answered: run, scenario, server, group, user, kernel.
+# per request answered: run, scenario, server, group, user, kernel. Threads are matched by id: one
+# born in the window counts whole, and the time of those that ended in it (the files sink's writer
+# thread ends after a second without writes) is what the process total gained beyond its live
+# threads, given to the group of the threads that ended (to "other" when they were of several
+# groups, or born and ended between the two readings).
 record_threads() {
   local run=$1 scenario=$2 server=$3 line=$4 before=$5 after=$6
   [ -s "$out/threads.tsv" ] || printf 'run\tscenario\tserver\tgroup\tuser_us\tkernel_us\n' >"$out/threads.tsv"
@@ -233,11 +239,25 @@ record_threads() {
       for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
       reqs = v["requests"]
     }
-    FNR == NR { u0[$1] = $2; s0[$1] = $3; next }
-    reqs > 0 {
-      printf "%s\t%s\t%s\t%s\t%.2f\t%.2f\n", run, sc, sv, $1,
-        ($2 - u0[$1]) / tck * 1e6 / reqs, ($3 - s0[$1]) / tck * 1e6 / reqs
-    }' <(echo "$before") <(echo "$after") >>"$out/threads.tsv"
+    FNR == NR && $1 == "T" { tg0[$2] = $3; tu0[$2] = $4; ts0[$2] = $5; next }
+    FNR == NR && $1 == "P" { pu0[$2] = $3; ps0[$2] = $4; next }
+    $1 == "T" {
+      alive[$2] = 1
+      u[$3] += $4 - tu0[$2]; s[$3] += $5 - ts0[$2]
+      du += $4 - tu0[$2]; ds += $5 - ts0[$2]
+      next
+    }
+    $1 == "P" && ($2 in pu0) { pu += $3 - pu0[$2]; ps += $4 - ps0[$2] }
+    END {
+      if (reqs <= 0) exit
+      ended = ""
+      for (t in tg0) if (!(t in alive)) ended = (ended == "" || ended == tg0[t]) ? tg0[t] : "other"
+      if (ended == "") ended = "other"
+      if (pu > du) u[ended] += pu - du
+      if (ps > ds) s[ended] += ps - ds
+      for (g in u) printf "%s\t%s\t%s\t%s\t%.2f\t%.2f\n", run, sc, sv, g,
+        u[g] / tck * 1e6 / reqs, s[g] / tck * 1e6 / reqs
+    }' <(echo "$before") <(echo "$after") | sort -t$'\t' -k4,4 >>"$out/threads.tsv"
 }
 
 # Median of column COL over the lines of one scenario and server (optionally one run only).
