@@ -270,9 +270,7 @@ public final class JsonPaths {
           s.decodedName == null
               ? level.find(s.b, s.nameStart, s.nameEnd - s.nameStart, s.nameHash)
               : level.find(s.decodedName);
-      if (s.nonSpace() != ':') {
-        throw s.malformed("expected ':'");
-      }
+      s.colon();
       c = s.nonSpace();
       if (wanted == null) {
         s.skip(c);
@@ -292,13 +290,8 @@ public final class JsonPaths {
           s.skip(c);
         }
       }
-      c = s.nonSpace();
-      if (c == '}') {
-        s.leave();
+      if (!s.more('}')) {
         return;
-      }
-      if (c != ',') {
-        throw s.malformed("expected ',' or '}'");
       }
       c = s.nonSpace();
     }

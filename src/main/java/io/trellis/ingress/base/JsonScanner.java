@@ -169,20 +169,36 @@ public final class JsonScanner {
         throw malformed("expected a name");
       }
       readName();
-      if (nonSpace() != ':') {
-        throw malformed("expected ':'");
-      }
+      colon();
       skip(nonSpace());
-      c = nonSpace();
-      if (c == '}') {
-        leave();
+      if (!more('}')) {
         return;
-      }
-      if (c != ',') {
-        throw malformed("expected ',' or '}'");
       }
       c = nonSpace();
     }
+  }
+
+  /** Past the {@code :} after a name just read. */
+  public void colon() throws Malformed {
+    if (nonSpace() != ':') {
+      throw malformed("expected ':'");
+    }
+  }
+
+  /**
+   * After a member of the container just entered, whose closing bracket is {@code close}: true when
+   * a {@code ,} announces another member, false when the container ended (and was left).
+   */
+  public boolean more(char close) throws Malformed {
+    int c = nonSpace();
+    if (c == close) {
+      leave();
+      return false;
+    }
+    if (c != ',') {
+      throw malformed(close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+    return true;
   }
 
   /**
@@ -211,15 +227,7 @@ public final class JsonScanner {
 
   /** Past the elements after an array's first one, up to its <code>]</code>. */
   void arrayRest() throws Malformed {
-    while (true) {
-      int c = nonSpace();
-      if (c == ']') {
-        leave();
-        return;
-      }
-      if (c != ',') {
-        throw malformed("expected ',' or ']'");
-      }
+    while (more(']')) {
       skip(nonSpace());
     }
   }

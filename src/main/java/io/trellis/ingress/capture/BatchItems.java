@@ -125,9 +125,7 @@ public final class BatchItems {
         throw s.malformed("expected a name");
       }
       String name = s.name();
-      if (s.nonSpace() != ':') {
-        throw s.malformed("expected ':'");
-      }
+      s.colon();
       c = s.nonSpace();
       if (items == null && c == '[' && name.equals(field)) {
         s.enter();
@@ -135,13 +133,8 @@ public final class BatchItems {
       } else {
         envelopeField(s, c, body, name, envelope);
       }
-      c = s.nonSpace();
-      if (c == '}') {
-        s.leave();
+      if (!s.more('}')) {
         break;
-      }
-      if (c != ',') {
-        throw s.malformed("expected ',' or '}'");
       }
       c = s.nonSpace();
     }
@@ -179,13 +172,8 @@ public final class BatchItems {
         items.add(new Item(index, null, "item is not a JSON object", 0, 0, null));
       }
       index++;
-      c = s.nonSpace();
-      if (c == ']') {
-        s.leave();
+      if (!s.more(']')) {
         return items;
-      }
-      if (c != ',') {
-        throw s.malformed("expected ',' or ']'");
       }
       c = s.nonSpace();
     }
