@@ -63,6 +63,26 @@ public final class RandomJson {
     return s.substring(0, at) + chars.charAt(r.nextInt(chars.length())) + s.substring(at + 1);
   }
 
+  /** A check of one text. */
+  public interface Check {
+    void accept(String text) throws Exception;
+  }
+
+  /**
+   * Runs {@code check} on every cut of {@code s} and on every text with one of its chars replaced
+   * by one of {@code chars}.
+   */
+  public static void everyCutAndChange(String s, String chars, Check check) throws Exception {
+    for (int cut = 0; cut <= s.length(); cut++) {
+      check.accept(s.substring(0, cut));
+    }
+    for (int at = 0; at < s.length(); at++) {
+      for (int m = 0; m < chars.length(); m++) {
+        check.accept(s.substring(0, at) + chars.charAt(m) + s.substring(at + 1));
+      }
+    }
+  }
+
   /** The node at a dotted path of objects, or null. */
   public static JsonNode at(JsonNode n, String path) {
     for (String part : path.split("\\.")) {

@@ -105,14 +105,7 @@ class BatchSplitTest {
             + "\"a\\u0041é\",\"url\":\"https://x/?q=1\",\"x\":{\"y\":[true,null]}},7,{\"type\":-1e2}"
             + ",[]],\"n\":1}";
     assertThat(tree(body)).isNotNull();
-    for (int cut = 0; cut <= body.length(); cut++) {
-      assertSplitsAsTree(body.substring(0, cut));
-    }
-    for (int at = 0; at < body.length(); at++) {
-      for (int m = 0; m < MUTATIONS.length(); m++) {
-        assertSplitsAsTree(body.substring(0, at) + MUTATIONS.charAt(m) + body.substring(at + 1));
-      }
-    }
+    RandomJson.everyCutAndChange(body, MUTATIONS, BatchSplitTest::assertSplitsAsTree);
   }
 
   private static void assertSplitsAsTree(String text) throws Exception {
