@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * The one thread that writes to the log. It takes queued appends, writes their records, makes the
  * whole group durable with one fsync, publishes it to the sink readers and only then completes the
  * appends (which answers the HTTP requests), with one task per event loop. The group closes when
- * {@code spool.fsync-max-delay} has passed since its oldest append arrived, when no append has
- * arrived for a tenth of that delay, or when {@code spool.fsync-max-bytes} are written, so one
- * fsync serves many concurrent requests while no request waits longer than the delay plus one
+ * nothing is queued and {@link GroupWait} (the {@code spool.group-commit} policy) says waiting no
+ * longer pays, or when {@code spool.fsync-max-bytes} are written, so one fsync serves many
+ * concurrent requests while no request waits longer than {@code spool.fsync-max-delay} plus one
  * fsync. With {@code spool.fsync=none} there is no fsync and no waiting: whatever is queued is
  * written and acknowledged at once.
  *
@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * file back; a failed fsync stops the spool for good, because after it the kernel may have dropped
  * the dirty pages and nothing written since the last good fsync can be trusted.
  *
- * <p>While a group is open the writer sleeps through the idle gap and then takes whatever has
- * arrived, rather than being woken by every append: an append only wakes the writer when it is
- * waiting for work. Under load that saves a thread wake-up per request.
+ * <p>While a group waits the writer sleeps and then takes whatever has arrived, rather than being
+ * woken by every append: an append only wakes the writer when it is waiting for work. Under load
+ * that saves a thread wake-up per request.
  *
  * <p>Thread-safety: {@link #enqueue} is thread-safe and never blocks; the rest runs on the writer
  * thread.
