@@ -31,11 +31,28 @@ public final class JsonPaths {
     private final String[] text;
     private final long[] falses;
     private final long[] present;
+    /* Where each value starts in source, when the paths keep positions; else null. */
+    private final int[] starts;
+    private byte[] source;
 
-    private Values(int size) {
+    private Values(int size, boolean positions) {
       text = new String[size];
       falses = new long[(size + 63) >>> 6];
       present = new long[falses.length];
+      starts = positions ? new int[size] : null;
+    }
+
+    /**
+     * Where the value at a slot that has {@link #text} starts in {@link #source} (its first byte: a
+     * quote, digit, sign or letter), when the paths were made {@link #withPositions}; else -1.
+     */
+    public int start(int slot) {
+      return starts == null || text[slot] == null ? -1 : starts[slot];
+    }
+
+    /** The bytes that were read, when the paths keep positions and a read found an object. */
+    public byte[] source() {
+      return source;
     }
 
     /** The value at a slot as text, or null. */
@@ -143,10 +160,12 @@ public final class JsonPaths {
   private final String[] quotedNames;
   private final int size;
   private final boolean firstOfArray;
+  private final boolean positions;
 
-  private JsonPaths(List<String> paths, boolean firstOfArray) {
+  private JsonPaths(List<String> paths, boolean firstOfArray, boolean positions) {
     this.size = paths.size();
     this.firstOfArray = firstOfArray;
+    this.positions = positions;
     for (int slot = 0; slot < paths.size(); slot++) {
       Level at = root;
       List<Level> along = new ArrayList<>();
@@ -171,7 +190,12 @@ public final class JsonPaths {
    * Paths into objects; an array's value is null, as in a body. Slot {@code i} is path {@code i}.
    */
   public static JsonPaths of(List<String> paths) {
-    return new JsonPaths(paths, false);
+    return new JsonPaths(paths, false, false);
+  }
+
+  /** As {@link #of}, and each value read keeps where it starts ({@link Values#start}). */
+  public static JsonPaths withPositions(List<String> paths) {
+    return new JsonPaths(paths, false, true);
   }
 
   /**
@@ -179,7 +203,7 @@ public final class JsonPaths {
    * query string's parameters as the capture step stores them.
    */
   public static JsonPaths firstOfArrays(List<String> names) {
-    return new JsonPaths(names, true);
+    return new JsonPaths(names, true, false);
   }
 
   /**
@@ -189,7 +213,7 @@ public final class JsonPaths {
    */
   public Values read(String text) {
     if (text == null || text.length() <= 2 || text.charAt(0) != '{' || absent(text)) {
-      return new Values(size);
+      return new Values(size, positions);
     }
     byte[] utf8 = text.getBytes(UTF_8);
     return read(utf8, 0, utf8.length);
@@ -200,7 +224,7 @@ public final class JsonPaths {
    * {@code to}; all null when no well-formed object starts there. What follows it is not looked at.
    */
   public Values read(byte[] utf8, int from, int to) {
-    Values values = new Values(size);
+    Values values = new Values(size, positions);
     if (to - from <= 2 || utf8[from] != '{') {
       return values;
     }
@@ -208,9 +232,10 @@ public final class JsonPaths {
     try {
       s.enter();
       object(s, root, values);
+      values.source = utf8;
       return values;
     } catch (JsonScanner.Malformed e) {
-      return new Values(size);
+      return new Values(size, positions);
     }
   }
 
@@ -243,9 +268,42 @@ public final class JsonPaths {
    * @throws JsonScanner.Malformed when the object is not well-formed or nests too deep
    */
   public Values read(JsonScanner s) throws JsonScanner.Malformed {
-    Values values = new Values(size);
+    Values values = new Values(size, positions);
     s.enter();
     object(s, root, values);
+    values.source = s.b;
+    return values;
+  }
+
+  /**
+   * The values a read of the object in {@code utf8[from, to)} found, from where each one starts:
+   * {@code starts[i]} (from {@code from}) is where the value of {@code slots[i]} starts, as {@link
+   * Values#start} gave them for the same bytes. Each value is read as {@link #read} reads it, so
+   * the texts and {@link Values#isFalse} are the same for these slots, and every other slot is null
+   * ({@link Values#has} is true for these slots only). Null when a slot or start is out of range or
+   * no scalar starts there: an index that does not fit these bytes is not used.
+   */
+  public Values valuesAt(byte[] utf8, int from, int to, int[] slots, int[] starts, int n) {
+    Values values = new Values(size, false);
+    try {
+      for (int i = 0; i < n; i++) {
+        int slot = slots[i];
+        int at = from + starts[i];
+        if (slot < 0 || slot >= size || starts[i] < 0 || at >= to) {
+          return null;
+        }
+        int c = utf8[at];
+        JsonScanner s = new JsonScanner(utf8, at + 1, to, JsonScanner.MAX_DEPTH);
+        String text = s.scalar(c);
+        if (text == null) {
+          return null;
+        }
+        values.set(slot, text, c == 'f');
+        values.present(slot);
+      }
+    } catch (JsonScanner.Malformed e) {
+      return null;
+    }
     return values;
   }
 
@@ -311,7 +369,11 @@ public final class JsonPaths {
       s.arrayRest();
       return;
     }
+    int start = s.position() - 1;
     values.set(slot, s.scalar(c), c == 'f');
+    if (values.starts != null) {
+      values.starts[slot] = start;
+    }
   }
 
   /**

@@ -550,6 +550,9 @@ public final class EventCapture {
       }
     } else if (key == null || !key.mayOccurIn(utf8, offset, length)) {
       w.field(Field.BODY, utf8, offset, length);
+      if (json != null) {
+        json.writeIndex(w, utf8, offset, length);
+      }
     } else {
       w.field(Field.BODY, key.scrub(new String(utf8, offset, length, StandardCharsets.UTF_8)));
     }

@@ -2,6 +2,8 @@ package io.trellis.ingress.capture;
 
 import io.trellis.ingress.base.JsonPaths;
 import io.trellis.ingress.base.JsonScanner;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.EventField;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +24,10 @@ import java.util.stream.Stream;
  * they are, numbers in Java's notation ({@code 1e2} reads {@code "100.0"}), booleans as {@code
  * true}/{@code false}; an empty string, null, an object or an array reads null. A repeated name
  * keeps its last value, as a tree does. Asking for a name outside these is a programming error.
+ *
+ * <p>The same pass reads the {@link EventField}s, which the enrichments read from the stored body,
+ * and keeps where each value starts: {@link #writeIndex} stores those positions with the event, so
+ * the body is not parsed again when it is delivered.
  *
  * <p>Immutable once read.
  */
@@ -67,6 +73,8 @@ public final class JsonFields {
   private static final Map<String, Integer> NAME_SLOTS = new HashMap<>();
   private static final Map<String, Integer> CONTEXT_SLOTS = new HashMap<>();
   private static final Map<String, Integer> PROPERTY_SLOTS = new HashMap<>();
+  /* The slot of each EventField, by its ordinal. */
+  private static final int[] EVENT_FIELD_SLOTS = new int[EventField.values().length];
   private static final JsonPaths PATHS;
 
   static {
@@ -83,8 +91,20 @@ public final class JsonFields {
       PROPERTY_SLOTS.put(p, paths.size());
       paths.add("properties." + p);
     }
-    PATHS = JsonPaths.of(paths);
+    for (EventField f : EventField.values()) {
+      int slot = paths.indexOf(f.path());
+      if (slot < 0) {
+        slot = paths.size();
+        paths.add(f.path());
+      }
+      EVENT_FIELD_SLOTS[f.ordinal()] = slot;
+    }
+    PATHS = JsonPaths.withPositions(paths);
   }
+
+  /* Per thread: the list id, then a slot and a start for each EventField found. */
+  private static final ThreadLocal<int[]> INDEX =
+      ThreadLocal.withInitial(() -> new int[1 + 2 * EventField.values().length]);
 
   private final JsonPaths.Values values;
 
@@ -159,6 +179,35 @@ public final class JsonFields {
       throw new IllegalArgumentException("not a field capture reads: " + name);
     }
     return slot;
+  }
+
+  /**
+   * Adds to {@code record} where the value of each {@link EventField} found starts in the body
+   * ({@link EventCodec.Field#BODY_INDEX}), when the body stored is exactly {@code utf8[offset,
+   * offset + length)}, these fields were read from those bytes, and it starts with the object
+   * itself (as the enrichments read a stored body); otherwise adds nothing, and the body is parsed
+   * when it is delivered.
+   */
+  public void writeIndex(EventCodec.Writer record, byte[] utf8, int offset, int length) {
+    if (values.source() != utf8 || length < 2 || utf8[offset] != '{') {
+      return;
+    }
+    int end = offset + length;
+    int[] index = INDEX.get();
+    index[0] = EventField.LIST_ID;
+    int n = 1;
+    for (int i = 0; i < EVENT_FIELD_SLOTS.length; i++) {
+      int start = values.start(EVENT_FIELD_SLOTS[i]);
+      if (start < 0) {
+        continue;
+      }
+      if (start < offset || start >= end) {
+        return;
+      }
+      index[n++] = i;
+      index[n++] = start - offset;
+    }
+    record.varints(EventCodec.Field.BODY_INDEX, index, n);
   }
 
   /** True when the first byte after JSON whitespace opens an object. */

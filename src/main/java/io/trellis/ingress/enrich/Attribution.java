@@ -1,6 +1,7 @@
 package io.trellis.ingress.enrich;
 
 import io.trellis.ingress.capture.UrlEncoding;
+import io.trellis.ingress.event.EventField;
 
 /**
  * {@code term} and {@code content}, beside the {@code source}, {@code medium} and {@code campaign}

@@ -3,6 +3,7 @@ package io.trellis.ingress.enrich;
 import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.event.Enrichment;
+import io.trellis.ingress.event.EventField;
 import io.trellis.ingress.event.TrafficEvent;
 import java.io.Closeable;
 import java.io.IOException;

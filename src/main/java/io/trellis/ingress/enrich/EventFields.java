@@ -1,6 +1,9 @@
 package io.trellis.ingress.enrich;
 
 import io.trellis.ingress.base.JsonPaths;
+import io.trellis.ingress.event.Enrichments;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.EventField;
 import io.trellis.ingress.event.TrafficEvent;
 import java.util.List;
 import java.util.Locale;
@@ -8,17 +11,19 @@ import java.util.Locale;
 /**
  * A stored event read back for enrichment: the {@link EventField}s of its body (when a JSON object)
  * and of its query parameters, and two of its headers, each read in one streaming pass when first
- * asked for. Reads only the stored event, so the same event always gives the same columns. Not
- * thread-safe; one per event.
+ * asked for; the body's from where its record's index says they start, when it has one. Reads only
+ * the stored event, so the same event always gives the same columns. Not thread-safe; one per
+ * event.
  */
 final class EventFields {
   private static final List<EventField> FIELDS = List.of(EventField.values());
-  private static final JsonPaths BODY = JsonPaths.of(FIELDS.stream().map(f -> f.path).toList());
+  private static final JsonPaths BODY =
+      JsonPaths.of(FIELDS.stream().map(EventField::path).toList());
 
   /* The top-level names come first in EventField, so their slots are the same as the body's. */
   private static final JsonPaths QUERY =
       JsonPaths.firstOfArrays(
-          FIELDS.stream().takeWhile(EventField::topLevel).map(f -> f.path).toList());
+          FIELDS.stream().takeWhile(EventField::topLevel).map(EventField::path).toList());
 
   /** The request headers the enrichments read (stored with lower-case names). */
   enum Header {
@@ -57,7 +62,14 @@ final class EventFields {
   /** A body field (top-level or at its dotted path) as text (strings, numbers), else null. */
   String body(EventField f) {
     if (body == null) {
-      body = BODY.read(event.body());
+      // Capture read these fields already and stored where they start, when it could.
+      byte[] record = Enrichments.recordOf(event);
+      if (record != null) {
+        body = EventCodec.indexedBody(record, BODY);
+      }
+      if (body == null) {
+        body = BODY.read(event.body());
+      }
     }
     return body.text(f.ordinal());
   }
@@ -74,7 +86,7 @@ final class EventFields {
   /** The first value of a query parameter (a top-level name), else null. */
   String param(EventField f) {
     if (!f.topLevel()) {
-      throw new IllegalArgumentException("not a parameter name: " + f.path);
+      throw new IllegalArgumentException("not a parameter name: " + f.path());
     }
     if (query == null) {
       query = QUERY.read(event.queryParams());

@@ -3,6 +3,7 @@ package io.trellis.ingress.enrich;
 import static java.util.Objects.requireNonNull;
 
 import io.trellis.ingress.event.Enrichment;
+import io.trellis.ingress.event.EventField;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;

@@ -1,5 +1,7 @@
 package io.trellis.ingress.enrich;
 
+import io.trellis.ingress.event.EventField;
+
 /**
  * Who the event is about: {@code user_id}, the identified user, and {@code anonymous_id}, the
  * device or browser before (and beside) identification, under the names the SDKs send.

@@ -29,10 +29,14 @@ public final class Enrichments {
     private Function<TrafficEvent, Enrichment> by;
     private Enrichment enrichment;
 
-    /* The event a SpooledEvent decoded last on this thread, its offset and its spool's cache. */
+    /*
+     * The event a SpooledEvent decoded last on this thread, its offset, its spool's cache (or
+     * null) and its record.
+     */
     private TrafficEvent stored;
     private long offset;
     private EnrichmentCache cache;
+    private byte[] record;
   }
 
   private Enrichments() {}
@@ -42,12 +46,26 @@ public final class Enrichments {
     enricher = requireNonNull(e, "enricher is null");
   }
 
-  /** Notes that {@code e} was just decoded from the spool at {@code offset} on this thread. */
-  static void decoded(TrafficEvent e, long offset, EnrichmentCache cache) {
+  /**
+   * Notes that {@code e} was just decoded from {@code record}, read from the spool at {@code
+   * offset} on this thread; {@code cache} is the spool's shared enrichments, or null.
+   */
+  static void decoded(TrafficEvent e, long offset, EnrichmentCache cache, byte[] record) {
     Last last = LAST.get();
     last.stored = e;
     last.offset = offset;
     last.cache = cache;
+    last.record = record;
+  }
+
+  /**
+   * The spool record {@code e} was decoded from, when it is the event decoded last on this thread
+   * (a sink renders each event as it decodes it); else null. The enrichment reads the body's fields
+   * through the record's {@link EventCodec.Field#BODY_INDEX}.
+   */
+  public static byte[] recordOf(TrafficEvent e) {
+    Last last = LAST.get();
+    return last.stored == e ? last.record : null;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.trellis.ingress.event;
 
+import io.trellis.ingress.base.JsonPaths;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +21,15 @@ import java.util.Arrays;
  *   +---------+-----------+--------------------------------------------------------+
  * </pre>
  *
- * A field absent from a record is the empty string. A tag this decoder does not know is skipped by
- * its length, so a later release can add fields within version 3 and this one still reads its
+ * Tag 18 ({@link Field#BODY_INDEX}) is not a string: its bytes are varints, {@link
+ * EventField#LIST_ID} and then, for each {@link EventField} that has a value in the body, its
+ * ordinal and where its value starts, counted in bytes from the body's first. Capture writes it
+ * when it read those fields from the very bytes stored as the body; {@link #indexedBody} reads the
+ * values back from there without parsing the body again. A record without it (an earlier release's,
+ * or a body capture did not read as one object) is parsed instead.
+ *
+ * <p>A field absent from a record is the empty string. A tag this decoder does not know is skipped
+ * by its length, so a later release can add fields within version 3 and this one still reads its
  * records; a change that older decoders must not misread takes a new version. Varints are unsigned
  * LEB128 (7 bits a byte, low bits first).
  *
@@ -61,7 +69,10 @@ public final class EventCodec {
     public static final int CAMPAIGN = 16;
     public static final int BODY_BASE64 = 17;
 
-    /** The highest tag this decoder knows. */
+    /** Where the values of the {@link EventField}s start in the body; varints, not a string. */
+    public static final int BODY_INDEX = 18;
+
+    /** The highest tag of a string field this decoder knows. */
     static final int LAST = BODY_BASE64;
 
     private Field() {}
@@ -115,7 +126,8 @@ public final class EventCodec {
    * those this version knows into {@code into} by tag (only tag {@code only}, unless it is 0); with
    * {@code into} null, only checks.
    */
-  private static void fields(byte[] bytes, String[] into, int only) {
+  private static long fields(byte[] bytes, String[] into, int only) {
+    long organization = NO_ORGANIZATION;
     for (int pos = HEAD_BYTES; pos < bytes.length; ) {
       long tag = varint(bytes, pos);
       if ((int) tag == 0) {
@@ -130,8 +142,12 @@ public final class EventCodec {
       if (into != null && (int) tag <= Field.LAST && (only == 0 || (int) tag == only)) {
         into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
       }
+      if ((int) tag == Field.ORGANIZATION_ID) {
+        organization = (long) pos << 32 | n;
+      }
       pos += n;
     }
+    return organization;
   }
 
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
@@ -211,6 +227,28 @@ public final class EventCodec {
     }
   }
 
+  /** {@link #checkFindingOrganization} of a version 3 record without the field. */
+  public static final long NO_ORGANIZATION = -1;
+
+  /** {@link #checkFindingOrganization} of a record of version 1 or 2. */
+  public static final long POSITIONAL = -2;
+
+  /**
+   * {@link #check}, which reads every field of the record anyway, and where the organization's
+   * UTF-8 is in a version 3 record (the last of the field, as {@link #decode} reads it): its offset
+   * in the high 32 bits, its length in the low 32; {@link #NO_ORGANIZATION} when it has none,
+   * {@link #POSITIONAL} for a record of version 1 or 2.
+   *
+   * @throws IllegalArgumentException when the bytes are not one well-formed encoding
+   */
+  public static long checkFindingOrganization(byte[] bytes) {
+    if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
+      return fields(bytes, null, 0);
+    }
+    check(bytes);
+    return POSITIONAL;
+  }
+
   /** The event id of a well-formed encoding. */
   public static String eventId(byte[] bytes) {
     return string(bytes, Field.EVENT_ID);
@@ -237,6 +275,66 @@ public final class EventCodec {
       skip(buf, buf.getInt());
     }
     return string(buf, length(buf, buf.getInt()));
+  }
+
+  /**
+   * The values of the {@link EventField}s in the body of a well-formed encoding, read from where
+   * its {@link Field#BODY_INDEX} says they start: what {@code bodyPaths.read} of the body gives at
+   * those slots. {@code bodyPaths} must hold the paths of {@link EventField} in their order. Null
+   * when the record has no index, it was made for another list of fields, or it does not fit the
+   * body: then the body is to be parsed.
+   */
+  public static JsonPaths.Values indexedBody(byte[] bytes, JsonPaths bodyPaths) {
+    if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
+      return null;
+    }
+    int bodyFrom = -1;
+    int bodyTo = -1;
+    int indexFrom = -1;
+    int indexTo = -1;
+    for (int pos = HEAD_BYTES; pos < bytes.length; ) {
+      long tag = varint(bytes, pos);
+      long len = varint(bytes, (int) (tag >>> 32));
+      pos = (int) (len >>> 32);
+      int end = pos + (int) len;
+      if ((int) tag == Field.BODY) {
+        bodyFrom = pos;
+        bodyTo = end;
+      } else if ((int) tag == Field.BODY_INDEX) {
+        indexFrom = pos;
+        indexTo = end;
+      }
+      pos = end;
+    }
+    if (indexFrom < 0 || bodyFrom < 0) {
+      return null;
+    }
+    int max = EventField.values().length;
+    int[] slots = new int[max];
+    int[] starts = new int[max];
+    int n = 0;
+    try {
+      long v = varint(bytes, indexFrom);
+      if ((int) v != EventField.LIST_ID || (int) (v >>> 32) > indexTo) {
+        return null;
+      }
+      for (int pos = (int) (v >>> 32); pos < indexTo; n++) {
+        if (n == max) {
+          return null;
+        }
+        long slot = varint(bytes, pos);
+        long start = varint(bytes, (int) (slot >>> 32));
+        pos = (int) (start >>> 32);
+        if (pos > indexTo) {
+          return null;
+        }
+        slots[n] = (int) slot;
+        starts[n] = (int) start;
+      }
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    return bodyPaths.valuesAt(bytes, bodyFrom, bodyTo, slots, starts, n);
   }
 
   /** The timestamp (epoch milliseconds) of a well-formed encoding. */
@@ -409,6 +507,25 @@ public final class EventCodec {
       System.arraycopy(utf8, offset, buf, pos, length);
       pos += length;
       return this;
+    }
+
+    /** Adds a field whose bytes are the first {@code n} of {@code values}, each as a varint. */
+    public Writer varints(int tag, int[] values, int n) {
+      int length = 0;
+      for (int i = 0; i < n; i++) {
+        length += varintBytes(values[i]);
+      }
+      ensure(10 + length);
+      putVarint(tag);
+      putVarint(length);
+      for (int i = 0; i < n; i++) {
+        putVarint(values[i]);
+      }
+      return this;
+    }
+
+    private static int varintBytes(int v) {
+      return v == 0 ? 1 : (38 - Integer.numberOfLeadingZeros(v)) / 7;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.trellis.ingress.event;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -26,6 +27,9 @@ public final class SpooledEvent {
   /** The spool's enrichments shared by its sinks, or null. */
   private final EnrichmentCache enrichments;
 
+  /* Where the organization is in encoded (EventCodec.checkFindingOrganization). */
+  private final long organizationAt;
+
   /** An event already decoded (tests, tools). */
   public SpooledEvent(long offset, TrafficEvent event) {
     if (event == null) {
@@ -35,6 +39,7 @@ public final class SpooledEvent {
     this.event = event;
     this.encoded = null;
     this.enrichments = null;
+    this.organizationAt = EventCodec.POSITIONAL;
   }
 
   private SpooledEvent(long offset, byte[] encoded, EnrichmentCache enrichments) {
@@ -42,6 +47,7 @@ public final class SpooledEvent {
     this.event = null;
     this.encoded = encoded;
     this.enrichments = enrichments;
+    this.organizationAt = EventCodec.checkFindingOrganization(encoded);
   }
 
   /**
@@ -50,7 +56,6 @@ public final class SpooledEvent {
    * @throws IllegalArgumentException when the bytes are not a well-formed encoding
    */
   public static SpooledEvent encoded(long offset, byte[] encoded) {
-    EventCodec.check(encoded);
     return new SpooledEvent(offset, encoded, null);
   }
 
@@ -61,7 +66,6 @@ public final class SpooledEvent {
    * @throws IllegalArgumentException when the bytes are not a well-formed encoding
    */
   public static SpooledEvent encoded(long offset, byte[] encoded, EnrichmentCache enrichments) {
-    EventCodec.check(encoded);
     return new SpooledEvent(offset, encoded, requireNonNull(enrichments, "enrichments is null"));
   }
 
@@ -75,9 +79,7 @@ public final class SpooledEvent {
       return event;
     }
     TrafficEvent e = EventCodec.decode(encoded);
-    if (enrichments != null) {
-      Enrichments.decoded(e, offset, enrichments);
-    }
+    Enrichments.decoded(e, offset, enrichments, encoded);
     return e;
   }
 
@@ -86,9 +88,22 @@ public final class SpooledEvent {
     return event != null ? event.eventId() : EventCodec.eventId(encoded);
   }
 
-  /** The event's organization, without decoding the rest. */
+  /**
+   * The event's organization, without decoding the rest: from where the check of the record found
+   * it.
+   */
   public String organizationId() {
-    return event != null ? event.organizationId() : EventCodec.organizationId(encoded);
+    if (event != null) {
+      return event.organizationId();
+    }
+    if (organizationAt == EventCodec.POSITIONAL) {
+      return EventCodec.organizationId(encoded);
+    }
+    if (organizationAt == EventCodec.NO_ORGANIZATION) {
+      return "";
+    }
+    return new String(
+        encoded, (int) (organizationAt >>> 32), (int) organizationAt, StandardCharsets.UTF_8);
   }
 
   /** The event's time (epoch milliseconds), without decoding it. */

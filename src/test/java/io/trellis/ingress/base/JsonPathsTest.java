@@ -190,6 +190,52 @@ class JsonPathsTest {
     System.arraycopy(utf8, 0, padded, 3, utf8.length);
     System.arraycopy(tail, 0, padded, 3 + utf8.length, tail.length);
     assertReadsAsTree(text, JsonPaths.of(PATHS).read(padded, 3, 3 + utf8.length));
+    // Read again from where a read with positions found each value: the same values.
+    JsonPaths.Values kept = JsonPaths.withPositions(PATHS).read(padded, 3, 3 + utf8.length);
+    int[] slots = new int[PATHS.size()];
+    int[] starts = new int[PATHS.size()];
+    int n = 0;
+    for (int i = 0; i < PATHS.size(); i++) {
+      if (kept.start(i) >= 0) {
+        slots[n] = i;
+        starts[n++] = kept.start(i) - 3;
+      }
+    }
+    assertReadsAsTree(
+        text, JsonPaths.of(PATHS).valuesAt(padded, 3, 3 + utf8.length, slots, starts, n));
+  }
+
+  @Example
+  void valuesAreFoundFromWhereTheyStartAndAnIndexThatDoesNotFitIsRefused() {
+    byte[] b =
+        "{\"a\":\"v\",\"b\":{\"c\":-1.5e1,\"d\":{\"e\":false}},\"n\":true}"
+            .getBytes(StandardCharsets.UTF_8);
+    JsonPaths.Values kept = JsonPaths.withPositions(PATHS).read(b, 0, b.length);
+    assertThat(kept.source()).isSameAs(b);
+    assertThat(kept.start(0)).isEqualTo(5);
+    assertThat(kept.start(3)).isEqualTo(-1); // "b" is an object: no text, no start
+    JsonPaths paths = JsonPaths.of(PATHS);
+    JsonPaths.Values v =
+        paths.valuesAt(
+            b,
+            0,
+            b.length,
+            new int[] {0, 1, 2, 5},
+            new int[] {kept.start(0), kept.start(1), kept.start(2), kept.start(5)},
+            4);
+    assertThat(v.text(0)).isEqualTo("v");
+    assertThat(v.text(1)).isEqualTo("-15.0");
+    assertThat(v.text(2)).isEqualTo("false");
+    assertThat(v.isFalse(2)).isTrue();
+    assertThat(v.text(5)).isEqualTo("true");
+    assertThat(v.text(4)).isNull();
+    // Out of range, or a start where no scalar is: not used.
+    assertThat(paths.valuesAt(b, 0, b.length, new int[] {6}, new int[] {5}, 1)).isNull();
+    assertThat(paths.valuesAt(b, 0, b.length, new int[] {0}, new int[] {b.length}, 1)).isNull();
+    assertThat(paths.valuesAt(b, 0, b.length, new int[] {0}, new int[] {-1}, 1)).isNull();
+    assertThat(paths.valuesAt(b, 0, b.length, new int[] {0}, new int[] {0}, 1)).isNull();
+    assertThat(paths.valuesAt(b, 0, b.length, new int[] {0}, new int[] {4}, 1)).isNull();
+    assertThat(JsonPaths.of(PATHS).read(b, 0, b.length).start(0)).isEqualTo(-1);
   }
 
   private static void assertReadsAsTree(String text, JsonPaths.Values got) {

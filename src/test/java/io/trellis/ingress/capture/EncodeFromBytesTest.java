@@ -2,13 +2,16 @@ package io.trellis.ingress.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.trellis.ingress.base.JsonPaths;
 import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.EventField;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.testing.TrafficEvents;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -184,6 +187,118 @@ class EncodeFromBytesTest {
       assertSameRecord(
           c, POST, KEY, false, Endpoint.BATCH, body, item.start(), item.end() - item.start(), null);
     }
+  }
+
+  private static final JsonPaths BODY_PATHS =
+      JsonPaths.of(Stream.of(EventField.values()).map(EventField::path).toList());
+
+  /*
+   * Fields read from the very bytes stored as the body: the record also says where the values of the
+   * enrichments' fields start, and is otherwise the same record.
+   */
+  @Test
+  void aBodyReadFromItsOwnBytesAlsoStoresWhereItsFieldsStart() throws Exception {
+    EventCapture c = capture(false);
+    EventCapture.SharedRequest s = c.request(POST, KEY, false, "acme");
+    byte[] b =
+        ("{\"event\":\"x\",\"userId\":\"u\u00e9\",\"timestamp\":1764867590,"
+                + "\"properties\":{\"$is_identified\":false,\"url\":\"https://s.example/é\"}}")
+            .getBytes(StandardCharsets.UTF_8);
+    JsonFields json = JsonFields.parse(b);
+    EventCapture.Encoded encoded = c.encode(s, "acme", Endpoint.EVENTS, b, 0, b.length, json, null);
+    TrafficEvent e =
+        c.event(s, "acme", Endpoint.EVENTS, new String(b, StandardCharsets.UTF_8), json, null);
+    assertThat(withoutIndex(encoded.record()))
+        .isEqualTo(EventCodec.encode(TrafficEvents.withEventId(e, encoded.eventId())));
+    JsonPaths.Values v = EventCodec.indexedBody(encoded.record(), BODY_PATHS);
+    assertThat(v).isNotNull();
+    assertThat(v.text(EventField.USER_ID_CAMEL.ordinal())).isEqualTo("u\u00e9");
+    assertThat(v.text(EventField.TIMESTAMP.ordinal())).isEqualTo("1764867590");
+    assertThat(v.isFalse(EventField.PROPERTIES_IS_IDENTIFIED.ordinal())).isTrue();
+    assertThat(v.text(EventField.PROPERTIES_URL.ordinal())).isEqualTo("https://s.example/é");
+    assertThat(v.text(EventField.ANONYMOUS_ID.ordinal())).isNull();
+
+    // Each item of a batch, from its range of the request's bytes.
+    byte[] batch =
+        ("[{\"userId\":\"a\"}, {\"event\":\"b\",\"sentAt\":\"2026-12-04T17:00:00Z\"}]")
+            .getBytes(StandardCharsets.UTF_8);
+    List<BatchItems.Item> items = BatchItems.parse(batch, 100, 64);
+    BatchItems.Item second = items.get(1);
+    byte[] record =
+        c.encode(
+                s,
+                "acme",
+                Endpoint.BATCH,
+                batch,
+                second.start(),
+                second.end() - second.start(),
+                second.json(),
+                null)
+            .record();
+    JsonPaths.Values item = EventCodec.indexedBody(record, BODY_PATHS);
+    assertThat(item.text(EventField.SENT_AT_CAMEL.ordinal())).isEqualTo("2026-12-04T17:00:00Z");
+    assertThat(item.text(EventField.USER_ID_CAMEL.ordinal())).isNull();
+  }
+
+  /* Where the stored body is not those bytes, or not an object from its first byte: no index. */
+  @Test
+  void aBodyStoredOtherwiseThanReadHasNoIndex() {
+    EventCapture c = capture(false);
+    EventCapture.SharedRequest s = c.request(POST, KEY, false, "acme");
+    for (String body :
+        List.of(
+            " {\"userId\":\"u\"}", // the stored text does not start with the object
+            "{\"userId\":\"u\",\"k\":\"" + KEY + "\"}")) { // the key is removed from it
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      JsonFields json = JsonFields.parse(b);
+      assertThat(json).isNotNull();
+      byte[] record = c.encode(s, "acme", Endpoint.EVENTS, b, 0, b.length, json, null).record();
+      assertThat(EventCodec.indexedBody(record, BODY_PATHS)).as(body).isNull();
+      assertThat(withoutIndex(record)).isEqualTo(record);
+    }
+    // Fields read from a copy of the bytes.
+    byte[] b = "{\"userId\":\"u\"}".getBytes(StandardCharsets.UTF_8);
+    byte[] record =
+        c.encode(s, "acme", Endpoint.EVENTS, b, 0, b.length, JsonFields.parse(b.clone()), null)
+            .record();
+    assertThat(EventCodec.indexedBody(record, BODY_PATHS)).isNull();
+    // An organization that anonymizes addresses stores its body rewritten.
+    EventCapture.SharedRequest anonymized = capture(true).request(POST, KEY, false, "acme");
+    record =
+        capture(true)
+            .encode(anonymized, "acme", Endpoint.EVENTS, b, 0, b.length, JsonFields.parse(b), null)
+            .record();
+    assertThat(EventCodec.indexedBody(record, BODY_PATHS)).isNull();
+  }
+
+  /** The record without its body index (tag 18), the rest as it is. */
+  static byte[] withoutIndex(byte[] record) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(record, 0, 9);
+    for (int pos = 9; pos < record.length; ) {
+      int start = pos;
+      int tag = 0;
+      for (int shift = 0; ; shift += 7) {
+        byte x = record[pos++];
+        tag |= (x & 0x7f) << shift;
+        if (x >= 0) {
+          break;
+        }
+      }
+      int len = 0;
+      for (int shift = 0; ; shift += 7) {
+        byte x = record[pos++];
+        len |= (x & 0x7f) << shift;
+        if (x >= 0) {
+          break;
+        }
+      }
+      pos += len;
+      if (tag != EventCodec.Field.BODY_INDEX) {
+        out.write(record, start, pos - start);
+      }
+    }
+    return out.toByteArray();
   }
 
   @Test

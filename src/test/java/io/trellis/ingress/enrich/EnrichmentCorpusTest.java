@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trellis.ingress.base.JsonPaths;
 import io.trellis.ingress.event.Enrichment;
+import io.trellis.ingress.event.EventCodec;
+import io.trellis.ingress.event.EventField;
+import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
+import io.trellis.ingress.testing.TrafficEvents;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,8 +43,24 @@ class EnrichmentCorpusTest {
 
   @Test
   void everyColumnOfEveryCorpusEventIsAsExpected() throws IOException {
+    assertEveryColumnAsExpected(false);
+  }
+
+  /*
+   * The same events stored as capture stores them: the body's fields read from where the record's
+   * index says they start, for every body capture reads as one object.
+   */
+  @Test
+  void everyColumnIsTheSameWhenTheBodyIsReadThroughItsStoredIndex() throws IOException {
+    int indexed = assertEveryColumnAsExpected(true);
+    assertThat(indexed).isEqualTo(716);
+  }
+
+  /** Checks every case; returns how many were read through an index. */
+  private int assertEveryColumnAsExpected(boolean stored) throws IOException {
     List<String> differences = new ArrayList<>();
     int cases = 0;
+    int indexed = 0;
     try (Enricher enricher = Enricher.open(EnrichConfig.defaults());
         BufferedReader in =
             new BufferedReader(
@@ -49,7 +71,15 @@ class EnrichmentCorpusTest {
       for (String line; (line = in.readLine()) != null; ) {
         JsonNode c = JSON.readTree(line);
         cases++;
-        Enrichment actual = enricher.enrich(event(c));
+        TrafficEvent event = event(c);
+        if (stored) {
+          byte[] record = TrafficEvents.recordAsCaptured(event);
+          if (EventCodec.indexedBody(record, BODY) != null) {
+            indexed++;
+          }
+          event = SpooledEvent.encoded(cases, record).event();
+        }
+        Enrichment actual = enricher.enrich(event);
         RecordComponent[] columns = Enrichment.class.getRecordComponents();
         for (int i = 0; i < columns.length; i++) {
           Object got = value(columns[i], actual);
@@ -63,7 +93,11 @@ class EnrichmentCorpusTest {
     }
     assertThat(cases).isEqualTo(911);
     assertThat(differences).isEmpty();
+    return indexed;
   }
+
+  private static final JsonPaths BODY =
+      JsonPaths.of(Stream.of(EventField.values()).map(EventField::path).toList());
 
   private static TrafficEvent event(JsonNode c) {
     return new TrafficEvent(

@@ -1,6 +1,7 @@
 package io.trellis.ingress.enrich;
 
 import io.trellis.ingress.capture.Endpoint;
+import io.trellis.ingress.event.EventField;
 import io.trellis.ingress.event.TrafficEvent;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

@@ -3,11 +3,13 @@ package io.trellis.ingress.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.trellis.ingress.base.JsonPaths;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class EventCodecTest {
@@ -216,6 +218,9 @@ class EventCodecTest {
         assertThat(EventCodec.organizationId(bad))
             .as("byte %d", at)
             .isEqualTo(read.organizationId());
+        assertThat(SpooledEvent.encoded(0, bad).organizationId())
+            .as("byte %d", at)
+            .isEqualTo(read.organizationId());
         assertThat(EventCodec.timestamp(bad)).as("byte %d", at).isEqualTo(read.timestamp());
       }
     }
@@ -270,5 +275,58 @@ class EventCodecTest {
       }
     }
     return at.get(random.nextInt(at.size()));
+  }
+
+  private static final JsonPaths BODY_PATHS =
+      JsonPaths.of(Stream.of(EventField.values()).map(EventField::path).toList());
+
+  private static byte[] indexed(byte[] body, int... index) {
+    return EventCodec.Writer.forThread(0)
+        .field(EventCodec.Field.EVENT_ID, "e1")
+        .field(EventCodec.Field.BODY, body, 0, body.length)
+        .varints(EventCodec.Field.BODY_INDEX, index, index.length)
+        .toByteArray();
+  }
+
+  /*
+   * A body index is read only when it was made for this release's list of fields and fits the body;
+   * otherwise the body is parsed, never misread. The record decodes the same with or without it.
+   */
+  @Test
+  void aBodyIndexIsReadOnlyWhenItIsForTheseFieldsAndFitsTheBody() {
+    byte[] body = "{\"userId\":\"u\"}".getBytes(StandardCharsets.UTF_8);
+    int slot = EventField.USER_ID_CAMEL.ordinal();
+    int list = EventField.LIST_ID;
+
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 10), BODY_PATHS).text(slot))
+        .isEqualTo("u");
+    assertThat(EventCodec.indexedBody(indexed(body, list), BODY_PATHS).text(slot)).isNull();
+    assertThat(EventCodec.decode(indexed(body, list, slot, 10)))
+        .isEqualTo(EventCodec.decode(indexed(body, list)));
+    EventCodec.check(indexed(body, list, slot, 10));
+
+    assertThat(EventCodec.indexedBody(indexed(body, list ^ 1, slot, 10), BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 11), BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 99), BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, 999, 10), BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot), BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body), BODY_PATHS)).isNull();
+    byte[] none =
+        EventCodec.Writer.forThread(0)
+            .field(EventCodec.Field.BODY, body, 0, body.length)
+            .toByteArray();
+    assertThat(EventCodec.indexedBody(none, BODY_PATHS)).isNull();
+
+    // A damaged record that still reads is never misread into an exception: each byte, each value.
+    byte[] good = indexed(body, list, slot, 10);
+    for (int at = 0; at < good.length; at++) {
+      for (int v = 0; v < 256; v++) {
+        byte[] bad = good.clone();
+        bad[at] = (byte) v;
+        if (!rejects(() -> EventCodec.check(bad))) {
+          EventCodec.indexedBody(bad, BODY_PATHS);
+        }
+      }
+    }
   }
 }

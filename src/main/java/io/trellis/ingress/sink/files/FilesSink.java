@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import io.trellis.ingress.event.EventLines;
+import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
@@ -305,29 +306,32 @@ public final class FilesSink implements Sink {
   @Override
   public void write(SinkBatch batch) throws SinkException {
     // Events grouped by directory, in order; consecutive events of one organization and day (the
-    // usual case) share one directory lookup.
-    Map<Path, List<TrafficEvent>> byDir = new LinkedHashMap<>();
-    List<TrafficEvent> current = null;
+    // usual case) share one directory lookup. Grouped still encoded: each is decoded as its line
+    // is written, so its enrichment reads the body through the record's index (Enrichments).
+    Map<Path, List<SpooledEvent>> byDir = new LinkedHashMap<>();
+    List<SpooledEvent> current = null;
     String currentOrg = null;
     long currentDay = Long.MIN_VALUE;
-    for (TrafficEvent e : batch.events()) {
-      long day = Math.floorDiv(e.timestamp(), 86_400_000L);
-      if (current == null || day != currentDay || !e.organizationId().equals(currentOrg)) {
+    for (SpooledEvent e : batch.items()) {
+      long timestamp = e.timestamp();
+      long day = Math.floorDiv(timestamp, 86_400_000L);
+      String org = e.organizationId();
+      if (current == null || day != currentDay || !org.equals(currentOrg)) {
         Path dir =
             config
                 .directory()
-                .resolve("org=" + safeName(e.organizationId()))
-                .resolve("date=" + DATE.format(Instant.ofEpochMilli(e.timestamp())));
+                .resolve("org=" + safeName(org))
+                .resolve("date=" + DATE.format(Instant.ofEpochMilli(timestamp)));
         current = byDir.computeIfAbsent(dir, d -> new ArrayList<>());
-        currentOrg = e.organizationId();
+        currentOrg = org;
         currentDay = day;
       }
       current.add(e);
     }
     long now = System.currentTimeMillis();
     try {
-      for (Map.Entry<Path, List<TrafficEvent>> entry : byDir.entrySet()) {
-        append(entry.getKey(), entry.getValue(), now);
+      for (Map.Entry<Path, List<SpooledEvent>> entry : byDir.entrySet()) {
+        append(entry.getKey(), new SinkBatch(entry.getValue()).events(), now);
       }
     } catch (IOException | UncheckedIOException e) {
       throw SinkException.transientFailure("cannot write events under " + config.directory(), e);

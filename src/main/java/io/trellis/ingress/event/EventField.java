@@ -1,12 +1,20 @@
-package io.trellis.ingress.enrich;
+package io.trellis.ingress.event;
+
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
 
 /**
  * The body fields and query parameters the enrichments read, under the names SDKs send them: a
  * fixed set, so one streaming pass over the stored body and one over the query collect them all
- * ({@link EventFields}). Top-level names come first; they are looked for in the body and the query.
- * The dotted paths after them are looked for in the body only.
+ * (the enrichments' {@code EventFields}). Top-level names come first; they are looked for in the
+ * body and the query. The dotted paths after them are looked for in the body only.
+ *
+ * <p>Capture reads the same paths in its own pass over a JSON body and stores where each value
+ * starts ({@link EventCodec.Field#BODY_INDEX}), so the body is not parsed a second time for
+ * enrichment. A field's slot is its ordinal; {@link #LIST_ID} names the whole list, so an index
+ * stored under another list (an older or newer release) is not read by slot.
  */
-enum EventField {
+public enum EventField {
   ORIGINAL_TIMESTAMP("originalTimestamp"),
   TIMESTAMP("timestamp"),
   TS("ts"),
@@ -45,7 +53,13 @@ enum EventField {
   CONTEXT_PAGE_URL("context.page.url"),
   CONTEXT_PAGE_REFERRER("context.page.referrer");
 
-  final String path;
+  /**
+   * Names this list of paths, in this order: the CRC32C of the paths, each followed by a newline,
+   * in 31 bits.
+   */
+  public static final int LIST_ID = listId();
+
+  private final String path;
 
   /* Asked on every parameter read: kept rather than searched for each time. */
   private final boolean topLevel;
@@ -55,7 +69,21 @@ enum EventField {
     this.topLevel = path.indexOf('.') < 0;
   }
 
-  boolean topLevel() {
+  /** The dotted path into a JSON body; a top-level one is also a query parameter's name. */
+  public String path() {
+    return path;
+  }
+
+  /** Whether the path is one name, looked for in the query too. */
+  public boolean topLevel() {
     return topLevel;
+  }
+
+  private static int listId() {
+    CRC32C crc = new CRC32C();
+    for (EventField f : values()) {
+      crc.update((f.path + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    return (int) crc.getValue() & Integer.MAX_VALUE;
   }
 }
