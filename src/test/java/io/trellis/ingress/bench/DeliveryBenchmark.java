@@ -12,6 +12,7 @@ import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
 import io.trellis.ingress.sink.clickhouse.EventRows;
+import io.trellis.ingress.testing.TrafficEvents;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -29,8 +31,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * A sink delivery's work per stored event, with the service's default enrichment installed, on
- * 10,000 records of the bench's /events request as the spool holds them (encoded), reported per
- * event:
+ * 10,000 records of the bench's /events request as the spool holds them (encoded as capture encodes
+ * them, with the body's index), reported per event:
  *
  * <ul>
  *   <li>{@code filesLines}: what the files sink's delivery does with a batch: decode, enrich and
@@ -56,6 +58,14 @@ public class DeliveryBenchmark {
   private final long ingestedAt = System.currentTimeMillis();
   private long nextOffset;
   private List<byte[]> encoded;
+
+  /**
+   * Records as capture writes them, with the body's index, or without it (as earlier releases wrote
+   * them, and as capture writes a body it did not read as one object).
+   */
+  @Param({"true", "false"})
+  public boolean indexed;
+
   private final EnrichmentCache shared = new EnrichmentCache(32_768);
 
   @Setup
@@ -64,7 +74,7 @@ public class DeliveryBenchmark {
     Enrichments.install(enricher);
     encoded = new ArrayList<>(EVENTS);
     for (TrafficEvent e : BenchEvents.spreadOverTime(EVENTS)) {
-      encoded.add(EventCodec.encode(e));
+      encoded.add(indexed ? TrafficEvents.recordAsCaptured(e) : EventCodec.encode(e));
     }
     batch = stored(null);
   }
