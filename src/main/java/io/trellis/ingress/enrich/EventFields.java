@@ -17,8 +17,6 @@ import java.util.Locale;
  */
 final class EventFields {
   private static final List<EventField> FIELDS = List.of(EventField.values());
-  private static final JsonPaths BODY =
-      JsonPaths.of(FIELDS.stream().map(EventField::path).toList());
 
   /* The top-level names come first in EventField, so their slots are the same as the body's. */
   private static final JsonPaths QUERY =
@@ -65,10 +63,10 @@ final class EventFields {
       // Capture read these fields already and stored where they start, when it could.
       byte[] record = Enrichments.recordOf(event);
       if (record != null) {
-        body = EventCodec.indexedBody(record, BODY);
+        body = EventCodec.indexedBody(record);
       }
       if (body == null) {
-        body = BODY.read(event.body());
+        body = EventField.BODY_PATHS.read(event.body());
       }
     }
     return body.text(f.ordinal());

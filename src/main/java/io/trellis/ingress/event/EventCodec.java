@@ -122,12 +122,13 @@ public final class EventCodec {
   }
 
   /**
-   * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, and decodes
-   * those this version knows into {@code into} by tag (only tag {@code only}, unless it is 0); with
-   * {@code into} null, only checks.
+   * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, decodes
+   * those this version knows into {@code into} by tag (with {@code into} null, only checks), and
+   * answers where the last field of tag {@code find} is: its offset in the high 32 bits and its
+   * length in the low 32, or {@link #NOT_FOUND}.
    */
-  private static long fields(byte[] bytes, String[] into, int only) {
-    long organization = NO_ORGANIZATION;
+  private static long fields(byte[] bytes, String[] into, int find) {
+    long found = NOT_FOUND;
     for (int pos = HEAD_BYTES; pos < bytes.length; ) {
       long tag = varint(bytes, pos);
       if ((int) tag == 0) {
@@ -139,15 +140,15 @@ public final class EventCodec {
       if (n > bytes.length - pos) {
         throw new IllegalArgumentException("bad string length " + n + " in event encoding");
       }
-      if (into != null && (int) tag <= Field.LAST && (only == 0 || (int) tag == only)) {
+      if (into != null && (int) tag <= Field.LAST) {
         into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
       }
-      if ((int) tag == Field.ORGANIZATION_ID) {
-        organization = (long) pos << 32 | n;
+      if ((int) tag == find) {
+        found = (long) pos << 32 | n;
       }
       pos += n;
     }
-    return organization;
+    return found;
   }
 
   /** Decodes one event from the buffer's remaining bytes; throws on any malformed input. */
@@ -228,7 +229,7 @@ public final class EventCodec {
   }
 
   /** {@link #checkFindingOrganization} of a version 3 record without the field. */
-  public static final long NO_ORGANIZATION = -1;
+  public static final long NOT_FOUND = -1;
 
   /** {@link #checkFindingOrganization} of a record of version 1 or 2. */
   public static final long POSITIONAL = -2;
@@ -236,14 +237,14 @@ public final class EventCodec {
   /**
    * {@link #check}, which reads every field of the record anyway, and where the organization's
    * UTF-8 is in a version 3 record (the last of the field, as {@link #decode} reads it): its offset
-   * in the high 32 bits, its length in the low 32; {@link #NO_ORGANIZATION} when it has none,
-   * {@link #POSITIONAL} for a record of version 1 or 2.
+   * in the high 32 bits, its length in the low 32; {@link #NOT_FOUND} when it has none, {@link
+   * #POSITIONAL} for a record of version 1 or 2.
    *
    * @throws IllegalArgumentException when the bytes are not one well-formed encoding
    */
   public static long checkFindingOrganization(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      return fields(bytes, null, 0);
+      return fields(bytes, null, Field.ORGANIZATION_ID);
     }
     check(bytes);
     return POSITIONAL;
@@ -266,9 +267,10 @@ public final class EventCodec {
    */
   private static String string(byte[] bytes, int field) {
     if (bytes[0] == VERSION) {
-      String[] s = new String[Field.LAST + 1];
-      fields(bytes, s, field);
-      return orEmpty(s[field]);
+      long at = fields(bytes, null, field);
+      return at == NOT_FOUND
+          ? ""
+          : new String(bytes, (int) (at >>> 32), (int) at, StandardCharsets.UTF_8);
     }
     ByteBuffer buf = ByteBuffer.wrap(bytes, HEAD_BYTES, bytes.length - HEAD_BYTES);
     for (int i = 1; i < field; i++) {
@@ -279,12 +281,11 @@ public final class EventCodec {
 
   /**
    * The values of the {@link EventField}s in the body of a well-formed encoding, read from where
-   * its {@link Field#BODY_INDEX} says they start: what {@code bodyPaths.read} of the body gives at
-   * those slots. {@code bodyPaths} must hold the paths of {@link EventField} in their order. Null
-   * when the record has no index, it was made for another list of fields, or it does not fit the
-   * body: then the body is to be parsed.
+   * its {@link Field#BODY_INDEX} says they start: what {@link EventField#BODY_PATHS} reads of the
+   * body at those slots. Null when the record has no index, it was made for another list of fields,
+   * or it does not fit the body: then the body is to be parsed.
    */
-  public static JsonPaths.Values indexedBody(byte[] bytes, JsonPaths bodyPaths) {
+  public static JsonPaths.Values indexedBody(byte[] bytes) {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
       return null;
     }
@@ -334,7 +335,7 @@ public final class EventCodec {
     } catch (IllegalArgumentException e) {
       return null;
     }
-    return bodyPaths.valuesAt(bytes, bodyFrom, bodyTo, slots, starts, n);
+    return EventField.BODY_PATHS.valuesAt(bytes, bodyFrom, bodyTo, slots, starts, n);
   }
 
   /** The timestamp (epoch milliseconds) of a well-formed encoding. */

@@ -1,6 +1,8 @@
 package io.trellis.ingress.event;
 
+import io.trellis.ingress.base.JsonPaths;
 import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
@@ -58,6 +60,10 @@ public enum EventField {
    * in 31 bits.
    */
   public static final int LIST_ID = listId();
+
+  /** The paths into a JSON body, each at its field's ordinal as slot. */
+  public static final JsonPaths BODY_PATHS =
+      JsonPaths.of(Stream.of(values()).map(EventField::path).toList());
 
   private final String path;
 

@@ -99,7 +99,7 @@ public final class SpooledEvent {
     if (organizationAt == EventCodec.POSITIONAL) {
       return EventCodec.organizationId(encoded);
     }
-    if (organizationAt == EventCodec.NO_ORGANIZATION) {
+    if (organizationAt == EventCodec.NOT_FOUND) {
       return "";
     }
     return new String(

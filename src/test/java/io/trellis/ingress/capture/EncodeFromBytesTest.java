@@ -7,11 +7,11 @@ import io.trellis.ingress.event.EventCodec;
 import io.trellis.ingress.event.EventField;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.testing.TrafficEvents;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -189,9 +189,6 @@ class EncodeFromBytesTest {
     }
   }
 
-  private static final JsonPaths BODY_PATHS =
-      JsonPaths.of(Stream.of(EventField.values()).map(EventField::path).toList());
-
   /*
    * Fields read from the very bytes stored as the body: the record also says where the values of the
    * enrichments' fields start, and is otherwise the same record.
@@ -210,7 +207,7 @@ class EncodeFromBytesTest {
         c.event(s, "acme", Endpoint.EVENTS, new String(b, StandardCharsets.UTF_8), json, null);
     assertThat(withoutIndex(encoded.record()))
         .isEqualTo(EventCodec.encode(TrafficEvents.withEventId(e, encoded.eventId())));
-    JsonPaths.Values v = EventCodec.indexedBody(encoded.record(), BODY_PATHS);
+    JsonPaths.Values v = EventCodec.indexedBody(encoded.record());
     assertThat(v).isNotNull();
     assertThat(v.text(EventField.USER_ID_CAMEL.ordinal())).isEqualTo("u\u00e9");
     assertThat(v.text(EventField.TIMESTAMP.ordinal())).isEqualTo("1764867590");
@@ -235,7 +232,7 @@ class EncodeFromBytesTest {
                 second.json(),
                 null)
             .record();
-    JsonPaths.Values item = EventCodec.indexedBody(record, BODY_PATHS);
+    JsonPaths.Values item = EventCodec.indexedBody(record);
     assertThat(item.text(EventField.SENT_AT_CAMEL.ordinal())).isEqualTo("2026-12-04T17:00:00Z");
     assertThat(item.text(EventField.USER_ID_CAMEL.ordinal())).isNull();
   }
@@ -253,7 +250,7 @@ class EncodeFromBytesTest {
       JsonFields json = JsonFields.parse(b);
       assertThat(json).isNotNull();
       byte[] record = c.encode(s, "acme", Endpoint.EVENTS, b, 0, b.length, json, null).record();
-      assertThat(EventCodec.indexedBody(record, BODY_PATHS)).as(body).isNull();
+      assertThat(EventCodec.indexedBody(record)).as(body).isNull();
       assertThat(withoutIndex(record)).isEqualTo(record);
     }
     // Fields read from a copy of the bytes.
@@ -261,44 +258,42 @@ class EncodeFromBytesTest {
     byte[] record =
         c.encode(s, "acme", Endpoint.EVENTS, b, 0, b.length, JsonFields.parse(b.clone()), null)
             .record();
-    assertThat(EventCodec.indexedBody(record, BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(record)).isNull();
     // An organization that anonymizes addresses stores its body rewritten.
     EventCapture.SharedRequest anonymized = capture(true).request(POST, KEY, false, "acme");
     record =
         capture(true)
             .encode(anonymized, "acme", Endpoint.EVENTS, b, 0, b.length, JsonFields.parse(b), null)
             .record();
-    assertThat(EventCodec.indexedBody(record, BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(record)).isNull();
   }
 
   /** The record without its body index (tag 18), the rest as it is. */
   static byte[] withoutIndex(byte[] record) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(record, 0, 9);
     for (int pos = 9; pos < record.length; ) {
-      int start = pos;
-      int tag = 0;
-      for (int shift = 0; ; shift += 7) {
-        byte x = record[pos++];
-        tag |= (x & 0x7f) << shift;
-        if (x >= 0) {
-          break;
-        }
+      long tag = varint(record, pos);
+      long len = varint(record, (int) (tag >>> 32));
+      int end = (int) (len >>> 32) + (int) len;
+      if ((int) tag != EventCodec.Field.BODY_INDEX) {
+        out.write(record, pos, end - pos);
       }
-      int len = 0;
-      for (int shift = 0; ; shift += 7) {
-        byte x = record[pos++];
-        len |= (x & 0x7f) << shift;
-        if (x >= 0) {
-          break;
-        }
-      }
-      pos += len;
-      if (tag != EventCodec.Field.BODY_INDEX) {
-        out.write(record, start, pos - start);
-      }
+      pos = end;
     }
     return out.toByteArray();
+  }
+
+  /** The varint at {@code pos}: its value in the low 32 bits, the position after it in the high. */
+  private static long varint(byte[] b, int pos) {
+    int value = 0;
+    for (int shift = 0; ; shift += 7) {
+      byte x = b[pos++];
+      value |= (x & 0x7f) << shift;
+      if (x >= 0) {
+        return (long) pos << 32 | (value & 0xffffffffL);
+      }
+    }
   }
 
   @Test

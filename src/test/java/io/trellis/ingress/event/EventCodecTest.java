@@ -3,13 +3,11 @@ package io.trellis.ingress.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trellis.ingress.base.JsonPaths;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class EventCodecTest {
@@ -277,9 +275,6 @@ class EventCodecTest {
     return at.get(random.nextInt(at.size()));
   }
 
-  private static final JsonPaths BODY_PATHS =
-      JsonPaths.of(Stream.of(EventField.values()).map(EventField::path).toList());
-
   private static byte[] indexed(byte[] body, int... index) {
     return EventCodec.Writer.forThread(0)
         .field(EventCodec.Field.EVENT_ID, "e1")
@@ -298,24 +293,23 @@ class EventCodecTest {
     int slot = EventField.USER_ID_CAMEL.ordinal();
     int list = EventField.LIST_ID;
 
-    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 10), BODY_PATHS).text(slot))
-        .isEqualTo("u");
-    assertThat(EventCodec.indexedBody(indexed(body, list), BODY_PATHS).text(slot)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 10)).text(slot)).isEqualTo("u");
+    assertThat(EventCodec.indexedBody(indexed(body, list)).text(slot)).isNull();
     assertThat(EventCodec.decode(indexed(body, list, slot, 10)))
         .isEqualTo(EventCodec.decode(indexed(body, list)));
     EventCodec.check(indexed(body, list, slot, 10));
 
-    assertThat(EventCodec.indexedBody(indexed(body, list ^ 1, slot, 10), BODY_PATHS)).isNull();
-    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 11), BODY_PATHS)).isNull();
-    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 99), BODY_PATHS)).isNull();
-    assertThat(EventCodec.indexedBody(indexed(body, list, 999, 10), BODY_PATHS)).isNull();
-    assertThat(EventCodec.indexedBody(indexed(body, list, slot), BODY_PATHS)).isNull();
-    assertThat(EventCodec.indexedBody(indexed(body), BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list ^ 1, slot, 10))).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 11))).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot, 99))).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, 999, 10))).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body, list, slot))).isNull();
+    assertThat(EventCodec.indexedBody(indexed(body))).isNull();
     byte[] none =
         EventCodec.Writer.forThread(0)
             .field(EventCodec.Field.BODY, body, 0, body.length)
             .toByteArray();
-    assertThat(EventCodec.indexedBody(none, BODY_PATHS)).isNull();
+    assertThat(EventCodec.indexedBody(none)).isNull();
 
     // A damaged record that still reads is never misread into an exception: each byte, each value.
     byte[] good = indexed(body, list, slot, 10);
@@ -324,7 +318,7 @@ class EventCodecTest {
         byte[] bad = good.clone();
         bad[at] = (byte) v;
         if (!rejects(() -> EventCodec.check(bad))) {
-          EventCodec.indexedBody(bad, BODY_PATHS);
+          EventCodec.indexedBody(bad);
         }
       }
     }
