@@ -102,7 +102,8 @@ public record SpoolConfig(
               "spool.batch-max-rows",
               SettingType.INT,
               "2000",
-              "Most events in one sink batch (a batch is held decoded in memory until written)."),
+              "Most events in one sink batch (a batch is held in memory, as its spool records, until"
+                  + " written)."),
           Setting.of(
               "spool.batch-max-bytes",
               SettingType.SIZE,
