@@ -11,6 +11,8 @@ import com.clickhouse.client.api.insert.InsertSettings;
 import com.clickhouse.client.api.query.QueryResponse;
 import com.clickhouse.client.api.query.QuerySettings;
 import com.clickhouse.data.ClickHouseFormat;
+import io.trellis.ingress.config.Durations;
+import io.trellis.ingress.config.Sizes;
 import io.trellis.ingress.config.UrlSecrets;
 import io.trellis.ingress.event.EventSchema;
 import io.trellis.ingress.event.SpooledEvent;
@@ -191,12 +193,17 @@ public final class ClickHouseSink implements Sink {
     String limit =
         text(c, "SELECT value FROM system.settings WHERE name = 'max_partitions_per_insert_block'");
     int max = limit.isEmpty() ? 0 : (int) Math.min(Integer.MAX_VALUE, Long.parseLong(limit));
+    BatchLimits b = config.batchLimits();
     log.info(
-        "{} ({}; time zone {}, max_partitions_per_insert_block {})",
+        "{} ({}; time zone {}, max_partitions_per_insert_block {}; inserts of at most {} rows, {}"
+            + " or {} of waiting)",
         s.describe(),
         UrlSecrets.mask(config.urls().get(current).toString()),
         z,
-        max == 0 ? "unlimited" : max);
+        max == 0 ? "unlimited" : max,
+        b.maxRows(),
+        Sizes.format(b.maxBytes()),
+        Durations.format(b.maxAge()));
     if (config.createTable()) {
       if (s.clustered() && tablesExist(c, s)) {
         // Each ON CLUSTER statement is a task in the cluster's DDL queue that every node runs:
