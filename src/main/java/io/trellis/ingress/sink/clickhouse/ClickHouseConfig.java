@@ -157,10 +157,9 @@ public record ClickHouseConfig(
           Setting.of(
               "clickhouse.batch-max-bytes",
               SettingType.SIZE,
-              "0",
-              "Most encoded event bytes in one insert; 0 sizes it to the heap: a 32nd of the"
-                  + " JVM's maximum heap, from 4MiB to 64MiB (a batch is held on the heap until"
-                  + " its insert is stored)."),
+              "64MiB",
+              "Most encoded event bytes in one insert (a batch is held on the heap until its"
+                  + " insert is stored)."),
           Setting.of(
               "clickhouse.batch-max-age",
               SettingType.DURATION,
@@ -224,28 +223,10 @@ public record ClickHouseConfig(
       throw new ConfigException("clickhouse.batch-max-rows: must be at least 1");
     }
     long bytes = c.size("clickhouse.batch-max-bytes");
-    if (bytes < 0) {
-      throw new ConfigException(
-          "clickhouse.batch-max-bytes: must be 0 (sized to the heap) or more");
-    }
-    if (bytes == 0) {
-      bytes = heapSizedBatchBytes(Runtime.getRuntime().maxMemory());
+    if (bytes < 1) {
+      throw new ConfigException("clickhouse.batch-max-bytes: must be at least 1 byte");
     }
     return new BatchLimits(rows, bytes, c.duration("clickhouse.batch-max-age"));
-  }
-
-  static final long MIN_HEAP_SIZED_BATCH_BYTES = 4L << 20;
-  static final long MAX_HEAP_SIZED_BATCH_BYTES = 64L << 20;
-
-  /*
-   * A batch is held on the heap, as its spool records, from its first event until its insert is
-   * stored: up to a second and more. Every young collection in that time copies it, so its size
-   * against the heap sets what the sink costs in GC: with the bench's 256 MiB heap, 64 MiB batches
-   * cost the GC 1.9 µs per /events request and 8 MiB batches 0.8, against the files sink's 0.5.
-   */
-  static long heapSizedBatchBytes(long maxHeapBytes) {
-    return Math.max(
-        MIN_HEAP_SIZED_BATCH_BYTES, Math.min(MAX_HEAP_SIZED_BATCH_BYTES, maxHeapBytes / 32));
   }
 
   /** The qualified name inserts go to: {@code database.table}. */

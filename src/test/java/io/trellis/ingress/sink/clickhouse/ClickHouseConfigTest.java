@@ -38,27 +38,7 @@ class ClickHouseConfigTest {
     assertThat(c.deduplicationWindow()).isEqualTo(1000);
     assertThat(c.batchLimits().maxRows()).isEqualTo(50_000);
     assertThat(c.batchLimits().maxAge()).isEqualTo(Duration.ofSeconds(1));
-    assertThat(c.batchLimits().maxBytes())
-        .isEqualTo(ClickHouseConfig.heapSizedBatchBytes(Runtime.getRuntime().maxMemory()));
-  }
-
-  /*
-   * A batch is held on the heap until its insert is stored: by default its bytes are a 32nd of the
-   * heap, within 4 MiB and 64 MiB; a size the operator sets is kept as it is.
-   */
-  @Test
-  void batchBytesAreSizedToTheHeapUnlessSet() {
-    long mib = 1L << 20;
-    assertThat(ClickHouseConfig.heapSizedBatchBytes(256 * mib)).isEqualTo(8 * mib);
-    assertThat(ClickHouseConfig.heapSizedBatchBytes(1024 * mib)).isEqualTo(32 * mib);
-    assertThat(ClickHouseConfig.heapSizedBatchBytes(64 * mib)).isEqualTo(4 * mib);
-    assertThat(ClickHouseConfig.heapSizedBatchBytes(16 * 1024 * mib)).isEqualTo(64 * mib);
-
-    ClickHouseConfig set =
-        ClickHouseConfig.from(
-            ServiceSettings.config(
-                Map.of("clickhouse.url", "http://h:8123", "clickhouse.batch-max-bytes", "100MiB")));
-    assertThat(set.batchLimits().maxBytes()).isEqualTo(100 * mib);
+    assertThat(c.batchLimits().maxBytes()).isEqualTo(64L << 20);
   }
 
   @Test
