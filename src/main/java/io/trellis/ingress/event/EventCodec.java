@@ -289,27 +289,15 @@ public final class EventCodec {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
       return null;
     }
-    int bodyFrom = -1;
-    int bodyTo = -1;
-    int indexFrom = -1;
-    int indexTo = -1;
-    for (int pos = HEAD_BYTES; pos < bytes.length; ) {
-      long tag = varint(bytes, pos);
-      long len = varint(bytes, (int) (tag >>> 32));
-      pos = (int) (len >>> 32);
-      int end = pos + (int) len;
-      if ((int) tag == Field.BODY) {
-        bodyFrom = pos;
-        bodyTo = end;
-      } else if ((int) tag == Field.BODY_INDEX) {
-        indexFrom = pos;
-        indexTo = end;
-      }
-      pos = end;
-    }
-    if (indexFrom < 0 || bodyFrom < 0) {
+    long body = fields(bytes, null, Field.BODY);
+    long index = fields(bytes, null, Field.BODY_INDEX);
+    if (body == NOT_FOUND || index == NOT_FOUND) {
       return null;
     }
+    int bodyFrom = (int) (body >>> 32);
+    int bodyTo = bodyFrom + (int) body;
+    int indexFrom = (int) (index >>> 32);
+    int indexTo = indexFrom + (int) index;
     int max = EventField.values().length;
     int[] slots = new int[max];
     int[] starts = new int[max];
