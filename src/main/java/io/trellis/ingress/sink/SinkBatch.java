@@ -32,6 +32,11 @@ public record SinkBatch(List<SpooledEvent> items) {
 
   /** The events alone, as a view. */
   public List<TrafficEvent> events() {
+    return events(items);
+  }
+
+  /** The events of {@code items}, as a view: each is decoded when it is read. */
+  public static List<TrafficEvent> events(List<SpooledEvent> items) {
     return new AbstractList<>() {
       @Override
       public TrafficEvent get(int index) {

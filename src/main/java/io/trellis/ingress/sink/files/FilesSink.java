@@ -331,7 +331,7 @@ public final class FilesSink implements Sink {
     long now = System.currentTimeMillis();
     try {
       for (Map.Entry<Path, List<SpooledEvent>> entry : byDir.entrySet()) {
-        append(entry.getKey(), new SinkBatch(entry.getValue()).events(), now);
+        append(entry.getKey(), SinkBatch.events(entry.getValue()), now);
       }
     } catch (IOException | UncheckedIOException e) {
       throw SinkException.transientFailure("cannot write events under " + config.directory(), e);
