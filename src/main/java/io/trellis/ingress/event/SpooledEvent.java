@@ -14,15 +14,23 @@ import java.util.Arrays;
  * objects, and a batch of them outlived the young collections that ran while it filled, so the
  * collector copied it again and again. Held encoded, the same batch is two objects per event and
  * about half the bytes. {@link #event()} decodes anew on each call; sinks read each event once per
- * write attempt.
+ * write attempt. The delivery goes one step further and moves the record off the heap ({@link
+ * RecordArena#hold}); such an event may be read only until its batch is done.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe; one held in a {@link RecordArena} is read on the arena's thread.
  */
 public final class SpooledEvent {
   private final long offset;
   /* Exactly one of the two is set. */
   private final TrafficEvent event;
   private final byte[] encoded;
+
+  /* Or the record is in an arena: where, how long, and in which of its batches. */
+  private final RecordArena arena;
+  private final long at;
+  private final int length;
+  private final int generation;
+  private final long timestamp;
 
   /** The spool's enrichments shared by its sinks, or null. */
   private final EnrichmentCache enrichments;
@@ -40,6 +48,11 @@ public final class SpooledEvent {
     this.encoded = null;
     this.enrichments = null;
     this.organizationAt = EventCodec.POSITIONAL;
+    this.arena = null;
+    this.at = 0;
+    this.length = 0;
+    this.generation = 0;
+    this.timestamp = event.timestamp();
   }
 
   private SpooledEvent(long offset, byte[] encoded, EnrichmentCache enrichments) {
@@ -48,6 +61,40 @@ public final class SpooledEvent {
     this.encoded = encoded;
     this.enrichments = enrichments;
     this.organizationAt = EventCodec.checkFindingOrganization(encoded);
+    this.arena = null;
+    this.at = 0;
+    this.length = 0;
+    this.generation = 0;
+    this.timestamp = EventCodec.timestamp(encoded);
+  }
+
+  /** {@code heap}, whose record is now at {@code at} in batch {@code generation} of the arena. */
+  private SpooledEvent(SpooledEvent heap, RecordArena arena, int generation, long at) {
+    this.offset = heap.offset;
+    this.event = null;
+    this.encoded = null;
+    this.enrichments = heap.enrichments;
+    this.organizationAt = heap.organizationAt;
+    this.arena = arena;
+    this.at = at;
+    this.length = heap.encoded.length;
+    this.generation = generation;
+    this.timestamp = heap.timestamp;
+  }
+
+  /** The record, when it is held on the heap; else null. */
+  byte[] heapRecord() {
+    return encoded;
+  }
+
+  /** This event with its record held in {@code arena} ({@link RecordArena#hold}). */
+  SpooledEvent heldIn(RecordArena arena, int generation, long at) {
+    return new SpooledEvent(this, arena, generation, at);
+  }
+
+  /** The record's bytes: the array itself on the heap, a fresh copy of one in an arena. */
+  private byte[] record() {
+    return encoded != null ? encoded : arena.copy(generation, at, 0, length);
   }
 
   /**
@@ -78,14 +125,15 @@ public final class SpooledEvent {
     if (event != null) {
       return event;
     }
-    TrafficEvent e = EventCodec.decode(encoded);
-    Enrichments.decoded(e, offset, enrichments, encoded);
+    byte[] record = record();
+    TrafficEvent e = EventCodec.decode(record);
+    Enrichments.decoded(e, offset, enrichments, record);
     return e;
   }
 
   /** The event's id, without decoding the rest. */
   public String eventId() {
-    return event != null ? event.eventId() : EventCodec.eventId(encoded);
+    return event != null ? event.eventId() : EventCodec.eventId(record());
   }
 
   /**
@@ -97,18 +145,21 @@ public final class SpooledEvent {
       return event.organizationId();
     }
     if (organizationAt == EventCodec.POSITIONAL) {
-      return EventCodec.organizationId(encoded);
+      return EventCodec.organizationId(record());
     }
     if (organizationAt == EventCodec.NOT_FOUND) {
       return "";
     }
-    return new String(
-        encoded, (int) (organizationAt >>> 32), (int) organizationAt, StandardCharsets.UTF_8);
+    int from = (int) (organizationAt >>> 32);
+    int n = (int) organizationAt;
+    return encoded != null
+        ? new String(encoded, from, n, StandardCharsets.UTF_8)
+        : new String(arena.copy(generation, at, from, n), StandardCharsets.UTF_8);
   }
 
   /** The event's time (epoch milliseconds), without decoding it. */
   public long timestamp() {
-    return event != null ? event.timestamp() : EventCodec.timestamp(encoded);
+    return timestamp;
   }
 
   @Override
@@ -119,8 +170,8 @@ public final class SpooledEvent {
     if (!(o instanceof SpooledEvent other) || offset != other.offset) {
       return false;
     }
-    if (encoded != null && other.encoded != null) {
-      return Arrays.equals(encoded, other.encoded);
+    if (event == null && other.event == null) {
+      return Arrays.equals(record(), other.record());
     }
     return event().equals(other.event());
   }

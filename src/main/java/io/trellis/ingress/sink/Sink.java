@@ -32,6 +32,10 @@ public interface Sink extends AutoCloseable {
    * same batch (same events, same offsets) may be written again after a failure or a restart, so
    * sinks that can should deduplicate on {@link SinkBatch#firstOffset()} / {@link
    * SinkBatch#lastOffset()}.
+   *
+   * <p>The batch's events may be read during this call only: the delivery holds their records off
+   * the heap ({@link io.trellis.ingress.event.RecordArena}) and reuses that memory for the next
+   * batch. A sink that keeps events for later keeps what it read of them.
    */
   void write(SinkBatch batch) throws SinkException;
 

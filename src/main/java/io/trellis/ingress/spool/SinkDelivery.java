@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.trellis.ingress.event.EnrichmentCache;
+import io.trellis.ingress.event.RecordArena;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.sink.BatchLimits;
 import io.trellis.ingress.sink.Sink;
@@ -99,8 +100,11 @@ final class SinkDelivery implements Runnable {
   /** This thread's registration for the spool's wake-ups, while it runs. */
   private SegmentLog.Waiter waiter;
 
-  /** The pending record that did not fit the previous batch. */
+  /** The pending record that did not fit the previous batch (on the heap). */
   private SpooledEvent carried;
+
+  /** Where the records of the batch being filled and written are held, off the heap. */
+  private final RecordArena arena = new RecordArena();
 
   private int carriedBytes;
 
@@ -321,6 +325,8 @@ final class SinkDelivery implements Runnable {
   /** Reads one batch into {@code items}; returns its encoded size. */
   private long fill(LogReader reader, List<SpooledEvent> items)
       throws IOException, InterruptedException, NotDurableException {
+    // The previous batch is written or given up: its records' memory is free for this one.
+    arena.clear();
     long batchBytes = 0;
     long firstSeen = 0;
     long ageNanos = limits.maxAge().toNanos();
@@ -391,7 +397,7 @@ final class SinkDelivery implements Runnable {
         firstSeen = System.nanoTime();
         pendingSinceMillis = next.timestamp();
       }
-      items.add(next);
+      items.add(arena.hold(next));
       batchBytes += size;
     }
     if (!undecodable.isEmpty()) {

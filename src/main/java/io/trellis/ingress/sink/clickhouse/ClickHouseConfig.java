@@ -158,8 +158,8 @@ public record ClickHouseConfig(
               "clickhouse.batch-max-bytes",
               SettingType.SIZE,
               "64MiB",
-              "Most encoded event bytes in one insert (a batch is held on the heap until its"
-                  + " insert is stored)."),
+              "Most encoded event bytes in one insert (a batch's records are held in direct"
+                  + " memory, off the heap, until its insert is stored)."),
           Setting.of(
               "clickhouse.batch-max-age",
               SettingType.DURATION,

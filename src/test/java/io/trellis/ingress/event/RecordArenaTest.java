@@ -1,0 +1,134 @@
+package io.trellis.ingress.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RecordArenaTest {
+  /** An event whose body makes its record about {@code bodyBytes} long, numbered {@code n}. */
+  private static TrafficEvent event(int n, int bodyBytes) {
+    TrafficEvent s = EventCodecTest.sample();
+    return new TrafficEvent(
+        "org-" + (n % 7),
+        String.format("0190a6b0-0000-7000-8000-%012d", n),
+        s.timestamp() + n,
+        s.method(),
+        s.url(),
+        s.headers(),
+        s.queryParams(),
+        "{\"n\":" + n + ",\"pad\":\"" + "x".repeat(bodyBytes) + "\"}",
+        s.ip(),
+        s.userAgent(),
+        s.referer(),
+        s.eventType(),
+        s.clickId(),
+        s.sessionId(),
+        s.source(),
+        s.medium(),
+        s.campaign());
+  }
+
+  private static SpooledEvent spooled(long offset, TrafficEvent e) {
+    return SpooledEvent.encoded(offset, EventCodec.encode(e));
+  }
+
+  @Test
+  void heldEventsReadBackExactlyAcrossChunks() {
+    RecordArena arena = new RecordArena();
+    List<TrafficEvent> events = new ArrayList<>();
+    List<SpooledEvent> held = new ArrayList<>();
+    // Records of 1 to 20 KiB: about 30 MiB in all, so records meet chunk ends everywhere.
+    for (int i = 0; i < 3000; i++) {
+      TrafficEvent e = event(i, 1 + (i * 7919) % 20_000);
+      events.add(e);
+      SpooledEvent h = arena.hold(spooled(100 + i, e));
+      assertThat(h.heapRecord()).isNull();
+      held.add(h);
+    }
+    assertThat(arena.capacity()).isGreaterThan(RecordArena.CHUNK_BYTES);
+    for (int i = 0; i < held.size(); i++) {
+      SpooledEvent h = held.get(i);
+      TrafficEvent e = events.get(i);
+      assertThat(h.offset()).isEqualTo(100 + i);
+      assertThat(h.event()).isEqualTo(e);
+      assertThat(h.eventId()).isEqualTo(e.eventId());
+      assertThat(h.organizationId()).isEqualTo(e.organizationId());
+      assertThat(h.timestamp()).isEqualTo(e.timestamp());
+      assertThat(h).isEqualTo(spooled(100 + i, e));
+    }
+  }
+
+  @Test
+  void aClearedBatchCannotBeReadAndItsMemoryIsReused() {
+    RecordArena arena = new RecordArena();
+    List<SpooledEvent> first = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      first.add(arena.hold(spooled(i, event(i, 1000))));
+    }
+    long capacity = arena.capacity();
+    arena.clear();
+    assertThatThrownBy(() -> first.get(0).event())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("after its batch was done");
+    assertThatThrownBy(() -> first.get(1999).organizationId())
+        .isInstanceOf(IllegalStateException.class);
+
+    List<SpooledEvent> second = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      second.add(arena.hold(spooled(5000 + i, event(5000 + i, 1000))));
+    }
+    assertThat(arena.capacity()).isEqualTo(capacity);
+    assertThat(second.get(0).event()).isEqualTo(event(5000, 1000));
+    assertThat(second.get(1999).event()).isEqualTo(event(6999, 1000));
+  }
+
+  @Test
+  void largeAndDecodedEventsStayOnTheHeap() {
+    RecordArena arena = new RecordArena();
+    TrafficEvent big = event(1, RecordArena.CHUNK_BYTES / 2);
+    SpooledEvent large = spooled(1, big);
+    assertThat(arena.hold(large)).isSameAs(large);
+    SpooledEvent decoded = new SpooledEvent(2, event(2, 10));
+    assertThat(arena.hold(decoded)).isSameAs(decoded);
+    assertThat(arena.capacity()).isZero();
+    arena.clear();
+    assertThat(large.event()).isEqualTo(big);
+  }
+
+  @Test
+  void whenDirectMemoryRunsOutTheRestOfTheBatchStaysOnTheHeap() {
+    int[] allocations = {0};
+    RecordArena arena =
+        new RecordArena(
+            n -> {
+              allocations[0]++;
+              if (allocations[0] > 2) {
+                throw new OutOfMemoryError(
+                    "Cannot reserve " + n + " bytes of direct buffer memory");
+              }
+              return ByteBuffer.allocateDirect(n);
+            });
+    List<SpooledEvent> held = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      held.add(arena.hold(spooled(i, event(i, 1000))));
+    }
+    assertThat(arena.capacity()).isEqualTo(2L * RecordArena.CHUNK_BYTES);
+    // Two chunks hold the first records; the rest stayed on the heap, after one refused try.
+    assertThat(allocations[0]).isEqualTo(3);
+    assertThat(held.get(0).heapRecord()).isNull();
+    assertThat(held.get(2999).heapRecord()).isNotNull();
+    for (int i = 0; i < held.size(); i++) {
+      assertThat(held.get(i).event()).isEqualTo(event(i, 1000));
+    }
+    // The next batch tries again once it has filled the chunks it has.
+    arena.clear();
+    for (int i = 0; i < 3000; i++) {
+      arena.hold(spooled(i, event(i, 1000)));
+    }
+    assertThat(allocations[0]).isEqualTo(4);
+  }
+}
