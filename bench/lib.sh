@@ -181,6 +181,9 @@ measure() {
   local url="http://127.0.0.1:$port"
   local file="$out/wrk-$run-$scenario-${server//[^a-zA-Z0-9_.-]/_}.txt"
   : >"$file.warmup"
+  # The process's CPU before any of this scenario's load: with the sink's lag at zero here,
+  # record_stored divides what it spends until the lag is zero again by the events answered.
+  load_cpu0=$(cpu_ticks "$pid")
   if [ -z "$paced" ] && [ "$warmup" -gt 0 ]; then
     BENCH_KEY="$key" BENCH_RATE=0 timeout $((warmup + 30)) \
       wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >"$file.warmup" 2>&1 || true
@@ -302,6 +305,18 @@ print_table() {
     echo "Server CPU per request by thread, microseconds (medians): event loops (user, kernel), the"
     echo "spool writer, the sinks' delivery, the JIT compilers still at work, the GC, the rest."
     print_threads "$out/threads.tsv"
+  fi
+  if [ -s "$out/stored.tsv" ]; then
+    echo
+    echo "Server CPU per event stored, microseconds (medians): the service process from the start of"
+    echo "a scenario's warm-up until its sink held every event answered, over those events. Unlike the"
+    echo "table above it counts the delivery of a backlog that outlasts the load (/batch)."
+    printf '%-24s %-20s %10s\n' scenario server us_per_event
+    local k
+    for k in $(awk -F'\t' 'NR > 1 { print $2 "|" $3 }' "$out/stored.tsv" | awk '!seen[$0]++'); do
+      printf '%-24s %-20s %10s\n' "${k%%|*}" "${k#*|}" \
+        "$(median_of "$out/stored.tsv" "${k%%|*}" "${k#*|}" 6)"
+    done
   fi
   if [ -s "$out/drain.tsv" ]; then
     echo
@@ -586,6 +601,8 @@ await_lag_zero() {
     drain_lag=${drain_lag:-?}
   done
   t_zero=$(date +%s%N)
+  drained_cpu=""
+  [ -n "${svc_pid:-}" ] && drained_cpu=$(cpu_ticks "$svc_pid")
   drain_s=$(awk -v a="$t_end" -v b="$t_zero" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 }
 
@@ -607,7 +624,21 @@ await_files_drain() {
     printf 'run\tscenario\tbacklog_at_end\tdrain_s_after_load\tlag_after\n' >"$out/files-drain.tsv"
   printf '%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$drain_backlog" "$drain_s" "$drain_lag" \
     >>"$out/files-drain.tsv"
+  [ "$drain_lag" = 0 ] && record_stored "$run" "$scenario" trellis-files
   [ "$drain_backlog" = 0 ] || log "files sink: lag $drain_lag after ${drain_s}s (backlog $drain_backlog)"
+}
+
+# Appends to stored.tsv the service's CPU per event from the start of a scenario's load (warm-up
+# included) until its sink held every event: what an event costs once its delivery is counted
+# whole, where the measured window leaves out the delivery of a backlog that outlasts the load.
+record_stored() {
+  local run=$1 scenario=$2 server=$3
+  [ -n "${load_cpu0:-}" ] && [ -n "${drained_cpu:-}" ] && [ "${last_accepted_events:-0}" -gt 0 ] || return 0
+  [ -s "$out/stored.tsv" ] || printf 'run\tscenario\tserver\tevents\tcpu_s\tus_per_event\n' >"$out/stored.tsv"
+  awk -v r="$run" -v sc="$scenario" -v sv="$server" -v n="$last_accepted_events" \
+    -v t=$((drained_cpu - load_cpu0)) -v tck="$clk_tck" \
+    'BEGIN { printf "%s\t%s\t%s\t%d\t%.2f\t%.2f\n", r, sc, sv, n, t / tck, t / tck * 1e6 / n }' \
+    >>"$out/stored.tsv"
 }
 
 # measure's window hook for the service: its metrics when the measured load starts and ends, from
@@ -693,6 +724,7 @@ await_drain() {
     printf 'run\tscenario\tingest_events_s\tsink_rows_s_during_load\tclickhouse_ceiling_rows_s\tbacklog_at_end\tdrain_s_after_load\tlag_after\tevents_acknowledged\trows_in_clickhouse\n' >"$out/drain.tsv"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$scenario" "$ingest" "$during" "$ceiling" \
     "$drain_backlog" "$drain_s" "$drain_lag" "${last_accepted_events:-?}" "$rows" >>"$out/drain.tsv"
+  [ "$drain_lag" = 0 ] && record_stored "$run" "$scenario" trellis-clickhouse
   log "clickhouse sink: $during rows/s during the load; lag $drain_lag after ${drain_s}s; table holds $rows rows; ceiling $ceiling rows/s"
   ch_query "TRUNCATE TABLE events" >/dev/null || true
 }
