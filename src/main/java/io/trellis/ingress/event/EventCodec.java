@@ -250,6 +250,15 @@ public final class EventCodec {
     return POSITIONAL;
   }
 
+  /**
+   * Where the UTF-8 of string field {@code field} is in a well-formed version 3 record, as {@link
+   * #checkFindingOrganization} answers for the organization; {@link #POSITIONAL} for a record of
+   * version 1 or 2.
+   */
+  static long fieldAt(byte[] bytes, int field) {
+    return bytes[0] == VERSION ? fields(bytes, null, field) : POSITIONAL;
+  }
+
   /** The event id of a well-formed encoding. */
   public static String eventId(byte[] bytes) {
     return string(bytes, Field.EVENT_ID);

@@ -25,11 +25,15 @@ public final class SpooledEvent {
   private final TrafficEvent event;
   private final byte[] encoded;
 
-  /* Or the record is in an arena: where, how long, and in which of its batches. */
+  /*
+   * Or the record is in an arena: where, how long, in which of its batches, and where its event id
+   * is in it (EventCodec.fieldAt), so that reading the id copies only the id.
+   */
   private final RecordArena arena;
   private final long at;
   private final int length;
   private final int generation;
+  private final long eventIdAt;
   private final long timestamp;
 
   /** The spool's enrichments shared by its sinks, or null. */
@@ -52,6 +56,7 @@ public final class SpooledEvent {
     this.at = 0;
     this.length = 0;
     this.generation = 0;
+    this.eventIdAt = EventCodec.POSITIONAL;
     this.timestamp = event.timestamp();
   }
 
@@ -65,6 +70,7 @@ public final class SpooledEvent {
     this.at = 0;
     this.length = 0;
     this.generation = 0;
+    this.eventIdAt = EventCodec.POSITIONAL;
     this.timestamp = EventCodec.timestamp(encoded);
   }
 
@@ -79,6 +85,7 @@ public final class SpooledEvent {
     this.at = at;
     this.length = heap.encoded.length;
     this.generation = generation;
+    this.eventIdAt = EventCodec.fieldAt(heap.encoded, EventCodec.Field.EVENT_ID);
     this.timestamp = heap.timestamp;
   }
 
@@ -133,7 +140,13 @@ public final class SpooledEvent {
 
   /** The event's id, without decoding the rest. */
   public String eventId() {
-    return event != null ? event.eventId() : EventCodec.eventId(record());
+    if (event != null) {
+      return event.eventId();
+    }
+    if (encoded != null || eventIdAt == EventCodec.POSITIONAL) {
+      return EventCodec.eventId(record());
+    }
+    return held(eventIdAt);
   }
 
   /**
@@ -150,11 +163,21 @@ public final class SpooledEvent {
     if (organizationAt == EventCodec.NOT_FOUND) {
       return "";
     }
-    int from = (int) (organizationAt >>> 32);
-    int n = (int) organizationAt;
-    return encoded != null
-        ? new String(encoded, from, n, StandardCharsets.UTF_8)
-        : new String(arena.copy(generation, at, from, n), StandardCharsets.UTF_8);
+    if (encoded != null) {
+      return new String(
+          encoded, (int) (organizationAt >>> 32), (int) organizationAt, StandardCharsets.UTF_8);
+    }
+    return held(organizationAt);
+  }
+
+  /** The string at {@code fieldAt} (offset high, length low) of a record held in an arena. */
+  private String held(long fieldAt) {
+    if (fieldAt == EventCodec.NOT_FOUND) {
+      return "";
+    }
+    int from = (int) (fieldAt >>> 32);
+    int n = (int) fieldAt;
+    return new String(arena.copy(generation, at, from, n), StandardCharsets.UTF_8);
   }
 
   /** The event's time (epoch milliseconds), without decoding it. */

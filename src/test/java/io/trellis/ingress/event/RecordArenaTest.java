@@ -131,4 +131,41 @@ class RecordArenaTest {
     }
     assertThat(allocations[0]).isEqualTo(4);
   }
+
+  @Test
+  void heldRecordsOfEveryVersionAndWithoutAnOrganizationReadBackAsOnTheHeap() {
+    RecordArena arena = new RecordArena();
+    TrafficEvent s = event(1, 10);
+    TrafficEvent noOrganization =
+        new TrafficEvent(
+            "",
+            s.eventId(),
+            s.timestamp(),
+            s.method(),
+            s.url(),
+            s.headers(),
+            s.queryParams(),
+            s.body(),
+            s.ip(),
+            s.userAgent(),
+            s.referer(),
+            s.eventType(),
+            s.clickId(),
+            s.sessionId(),
+            s.source(),
+            s.medium(),
+            s.campaign());
+    List<byte[]> records =
+        List.of(
+            EventCodec.encode(s), EventCodec.encode(noOrganization), LegacyEventEncoding.encode(s));
+    for (int i = 0; i < records.size(); i++) {
+      SpooledEvent heap = SpooledEvent.encoded(i, records.get(i));
+      SpooledEvent held = arena.hold(heap);
+      assertThat(held.heapRecord()).as("record %d", i).isNull();
+      assertThat(held.eventId()).isEqualTo(heap.eventId());
+      assertThat(held.organizationId()).isEqualTo(heap.organizationId());
+      assertThat(held.timestamp()).isEqualTo(heap.timestamp());
+      assertThat(held.event()).isEqualTo(heap.event());
+    }
+  }
 }
