@@ -103,10 +103,10 @@ final class SinkDelivery implements Runnable {
   /** The pending record that did not fit the previous batch (on the heap). */
   private SpooledEvent carried;
 
+  private int carriedBytes;
+
   /** Where the records of the batch being filled and written are held, off the heap. */
   private final RecordArena arena = new RecordArena();
-
-  private int carriedBytes;
 
   SinkDelivery(
       Sink sink,
