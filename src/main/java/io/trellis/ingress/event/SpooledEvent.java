@@ -27,7 +27,8 @@ public final class SpooledEvent {
 
   /*
    * Or the record is in an arena: where, how long, in which of its batches, and where its event id
-   * is in it (EventCodec.fieldAt), so that reading the id copies only the id.
+   * is in it (EventCodec.fieldAt), so that reading the id copies only the id. An event on the heap
+   * finds its id when asked (eventIdAt POSITIONAL).
    */
   private final RecordArena arena;
   private final long at;
@@ -143,10 +144,7 @@ public final class SpooledEvent {
     if (event != null) {
       return event.eventId();
     }
-    if (encoded != null || eventIdAt == EventCodec.POSITIONAL) {
-      return EventCodec.eventId(record());
-    }
-    return held(eventIdAt);
+    return eventIdAt == EventCodec.POSITIONAL ? EventCodec.eventId(record()) : field(eventIdAt);
   }
 
   /**
@@ -157,27 +155,24 @@ public final class SpooledEvent {
     if (event != null) {
       return event.organizationId();
     }
-    if (organizationAt == EventCodec.POSITIONAL) {
-      return EventCodec.organizationId(record());
-    }
-    if (organizationAt == EventCodec.NOT_FOUND) {
-      return "";
-    }
-    if (encoded != null) {
-      return new String(
-          encoded, (int) (organizationAt >>> 32), (int) organizationAt, StandardCharsets.UTF_8);
-    }
-    return held(organizationAt);
+    return organizationAt == EventCodec.POSITIONAL
+        ? EventCodec.organizationId(record())
+        : field(organizationAt);
   }
 
-  /** The string at {@code fieldAt} (offset high, length low) of a record held in an arena. */
-  private String held(long fieldAt) {
+  /**
+   * The string at {@code fieldAt} of the record (offset high, length low; {@link
+   * EventCodec#NOT_FOUND}: empty), reading only its bytes from an arena.
+   */
+  private String field(long fieldAt) {
     if (fieldAt == EventCodec.NOT_FOUND) {
       return "";
     }
     int from = (int) (fieldAt >>> 32);
     int n = (int) fieldAt;
-    return new String(arena.copy(generation, at, from, n), StandardCharsets.UTF_8);
+    return encoded != null
+        ? new String(encoded, from, n, StandardCharsets.UTF_8)
+        : new String(arena.copy(generation, at, from, n), StandardCharsets.UTF_8);
   }
 
   /** The event's time (epoch milliseconds), without decoding it. */
