@@ -11,9 +11,13 @@ import org.junit.jupiter.api.Test;
 class RecordArenaTest {
   /** An event whose body makes its record about {@code bodyBytes} long, numbered {@code n}. */
   private static TrafficEvent event(int n, int bodyBytes) {
+    return event("org-" + (n % 7), n, bodyBytes);
+  }
+
+  private static TrafficEvent event(String organization, int n, int bodyBytes) {
     TrafficEvent s = EventCodecTest.sample();
     return new TrafficEvent(
-        "org-" + (n % 7),
+        organization,
         String.format("0190a6b0-0000-7000-8000-%012d", n),
         s.timestamp() + n,
         s.method(),
@@ -136,25 +140,7 @@ class RecordArenaTest {
   void heldRecordsOfEveryVersionAndWithoutAnOrganizationReadBackAsOnTheHeap() {
     RecordArena arena = new RecordArena();
     TrafficEvent s = event(1, 10);
-    TrafficEvent noOrganization =
-        new TrafficEvent(
-            "",
-            s.eventId(),
-            s.timestamp(),
-            s.method(),
-            s.url(),
-            s.headers(),
-            s.queryParams(),
-            s.body(),
-            s.ip(),
-            s.userAgent(),
-            s.referer(),
-            s.eventType(),
-            s.clickId(),
-            s.sessionId(),
-            s.source(),
-            s.medium(),
-            s.campaign());
+    TrafficEvent noOrganization = event("", 1, 10);
     List<byte[]> records =
         List.of(
             EventCodec.encode(s), EventCodec.encode(noOrganization), LegacyEventEncoding.encode(s));
