@@ -51,7 +51,11 @@ public final class EventSchema {
               request(Column.text("method", KEYWORD, TrafficEvent::method, "HTTP method")),
               request(
                   Column.text(
-                      "url", TEXT, TrafficEvent::url, "the full request URL, credentials removed")),
+                      "url",
+                      TEXT,
+                      TrafficEvent::url,
+                      "the full request URL: scheme, the `Host` the client named (no default port),"
+                          + " path and query; credentials removed")),
               request(
                   Column.text(
                       "headers",

@@ -63,6 +63,7 @@ final class CaptureHandler {
   private final ClickRedirect redirect;
   private final TrackerScript tracker = TrackerScript.load();
   private final BodyReader bodies;
+  private final RequestUrls urls;
   private final BodyBudget budget;
 
   CaptureHandler(
@@ -85,6 +86,7 @@ final class CaptureHandler {
     this.cors = new Cors(clients);
     this.redirect = new ClickRedirect(clients);
     this.bodies = new BodyReader(capacity.lingerTime(), capacity.lingerMaxBytes());
+    this.urls = new RequestUrls();
     this.budget = requireNonNull(budget, "budget is null");
   }
 
@@ -880,16 +882,12 @@ final class CaptureHandler {
     return best != null && best.startsWith("image/");
   }
 
-  private static RequestData requestData(
+  private RequestData requestData(
       HttpServerRequest req,
       long receivedAt,
       List<Map.Entry<String, String>> params,
       List<Map.Entry<String, String>> headers) {
-    String uri = req.uri();
-    String url = req.absoluteURI();
-    if (url == null) {
-      url = uri;
-    }
+    String url = urls.of(req);
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
     return new RequestData(req.method().name(), url, headers, params, peer, receivedAt);
   }

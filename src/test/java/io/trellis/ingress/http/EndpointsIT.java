@@ -3,11 +3,14 @@ package io.trellis.ingress.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.trellis.ingress.testing.RawHttp;
 import io.trellis.ingress.testing.RunningService;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +47,33 @@ class EndpointsIT {
     assertThat(stored.path("organization_id").asText()).isEqualTo("acme");
     assertThat(stored.path("event_type").asText()).isEqualTo("signup");
     assertThat(stored.path("method").asText()).isEqualTo("POST");
+  }
+
+  @Test
+  void theStoredUrlIsTheHostTheClientNamedWithoutADefaultPort() {
+    Map<String, String> urlByHost = new LinkedHashMap<>();
+    urlByHost.put("shop.example", "http://shop.example/events?src=a");
+    urlByHost.put("shop.example:80", "http://shop.example/events?src=a");
+    urlByHost.put("shop.example:8443", "http://shop.example:8443/events?src=a");
+    for (Map.Entry<String, String> e : urlByHost.entrySet()) {
+      String body = "{\"event\":\"hosted\"}";
+      String response =
+          RawHttp.exchange(
+              service.port(),
+              "POST /events?src=a HTTP/1.1\r\nHost: "
+                  + e.getKey()
+                  + "\r\nAuthorization: Bearer "
+                  + key
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + body.length()
+                  + "\r\nConnection: close\r\n\r\n"
+                  + body);
+      assertThat(RawHttp.status(response)).as(e.getKey()).isEqualTo(200);
+      String id = RunningService.json(RawHttp.body(response)).path("event_id").asText();
+      assertThat(service.awaitEvent(id).path("url").asText())
+          .as(e.getKey())
+          .isEqualTo(e.getValue());
+    }
   }
 
   @Test

@@ -1,0 +1,114 @@
+package io.trellis.ingress.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trellis.ingress.testing.RawHttp;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link RequestUrls} on a real Vert.x server with two event loops, over raw sockets: each form of
+ * host gives its URL, whether the event loop saw that host last (its kept prefix) or not, and a
+ * host without a port never gets the {@code :-1} that Vert.x's own {@code absoluteURI()} adds.
+ */
+class RequestUrlsIT {
+  static Vertx vertx;
+  static HttpServer server;
+  static final RequestUrls urls = new RequestUrls();
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    server =
+        vertx
+            .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
+            .requestHandler(req -> req.response().end(urls.of(req)))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close().await(10, TimeUnit.SECONDS);
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void eachFormOfHostGivesItsUrlWhetherSeenBeforeOrNot() {
+    int port = server.actualPort();
+    Map<String, String> expected = new LinkedHashMap<>();
+    expected.put(
+        "GET /events?x=1 HTTP/1.1\r\nHost: shop.example", "http://shop.example/events?x=1");
+    expected.put(
+        "GET /pixel?dl=https%3A%2F%2Fa.example%2F&e=pv HTTP/1.1\r\nHost: shop.example",
+        "http://shop.example/pixel?dl=https%3A%2F%2Fa.example%2F&e=pv");
+    expected.put("GET /events HTTP/1.1\r\nHost: shop.example:80", "http://shop.example/events");
+    expected.put(
+        "GET /events HTTP/1.1\r\nHost: shop.example:443", "http://shop.example:443/events");
+    expected.put(
+        "GET /events HTTP/1.1\r\nHost: shop.example:8080", "http://shop.example:8080/events");
+    expected.put("GET /events HTTP/1.1\r\nHost: Shop.EXAMPLE", "http://Shop.EXAMPLE/events");
+    expected.put("GET /events HTTP/1.1\r\nHost: shop.example:", "http://shop.example/events");
+    expected.put("GET /events HTTP/1.1\r\nHost: shop.example:0", "http://shop.example/events");
+    expected.put(
+        "GET /events HTTP/1.1\r\nHost: 127.0.0.1:" + port, "http://127.0.0.1:" + port + "/events");
+    expected.put("GET /events HTTP/1.1\r\nHost: [::1]:8080", "http://[::1]:8080/events");
+    expected.put("GET /events HTTP/1.1\r\nHost: [::1]", "http://[::1]/events");
+    expected.put(
+        "GET /p/%C3%A9?q=%E2%82%AC HTTP/1.1\r\nHost: shop.example",
+        "http://shop.example/p/%C3%A9?q=%E2%82%AC");
+    expected.put(
+        "GET http://other.example/x?y=1 HTTP/1.1\r\nHost: shop.example",
+        "http://other.example/x?y=1");
+    expected.put(
+        "GET https://other.example/x HTTP/1.1\r\nHost: shop.example", "https://other.example/x");
+    expected.put("OPTIONS * HTTP/1.1\r\nHost: shop.example", "*");
+    expected.put("GET /events HTTP/1.1\r\nHost: ", "http://127.0.0.1:" + port + "/events");
+    expected.put("GET /events HTTP/1.0", "http://127.0.0.1:" + port + "/events");
+    expected.put("GET /events HTTP/1.0\r\nHost: shop.example", "http://shop.example/events");
+    // Twice over, each request twice in a row, on new connections (so on both event loops): each
+    // host is met new and again, after another host and after itself.
+    for (int round = 0; round < 2; round++) {
+      for (Map.Entry<String, String> e : expected.entrySet()) {
+        for (int i = 0; i < 2; i++) {
+          String response = RawHttp.exchange(port, e.getKey() + "\r\nConnection: close\r\n\r\n");
+          assertThat(RawHttp.status(response)).as(e.getKey()).isEqualTo(200);
+          assertThat(RawHttp.body(response)).as(e.getKey()).isEqualTo(e.getValue());
+        }
+      }
+    }
+  }
+
+  @Test
+  void aKeptAliveConnectionThatChangesItsHostGetsTheNewHost() {
+    int port = server.actualPort();
+    StringBuilder pipelined = new StringBuilder();
+    for (String host : List.of("a.example", "a.example", "b.example:81", "a.example")) {
+      pipelined.append("GET /x HTTP/1.1\r\nHost: ").append(host).append("\r\n\r\n");
+    }
+    pipelined.append("GET /x HTTP/1.1\r\nHost: c.example\r\nConnection: close\r\n\r\n");
+    String all = RawHttp.exchange(port, pipelined.toString());
+    List<String> bodies = new ArrayList<>();
+    for (String part : all.split("HTTP/1\\.1 ")) {
+      if (!part.isEmpty()) {
+        bodies.add(RawHttp.body("HTTP/1.1 " + part));
+      }
+    }
+    assertThat(bodies)
+        .containsExactly(
+            "http://a.example/x",
+            "http://a.example/x",
+            "http://b.example:81/x",
+            "http://a.example/x",
+            "http://c.example/x");
+  }
+}
