@@ -304,6 +304,57 @@ class EventLinesTest {
         text);
   }
 
+  @Example
+  void eachEventsDerivedColumnsAreItsOwnEnrichmentsValues() throws IOException {
+    // Each event's enrichment differs, so a value taken from another event's shows.
+    Enrichments.install(
+        e ->
+            new Enrichment(
+                e.timestamp() - 2_000,
+                e.timestamp() - 1_000,
+                e.timestamp() - 500,
+                "skew_corrected",
+                "user-" + e.eventId(),
+                "",
+                "term-" + e.eventId(),
+                "",
+                "paid",
+                "Chrome",
+                "124",
+                "Windows",
+                "desktop",
+                false,
+                "",
+                "",
+                "",
+                "",
+                ""));
+    try {
+      List<TrafficEvent> events = new ArrayList<>();
+      for (TrafficEvent e : BenchEvents.captured(20)) {
+        events.add(TrafficEvents.withTimestamp(e, T + 1_000L * events.size()));
+      }
+      String[] lines =
+          new String(writeAll(new EventLines(), events, T), StandardCharsets.UTF_8).split("\n");
+      assertThat(lines).hasSize(events.size());
+      for (int i = 0; i < lines.length; i++) {
+        TrafficEvent e = events.get(i);
+        var line = JSON.readTree(lines[i]);
+        assertThat(line.path("user_id").asText()).isEqualTo("user-" + e.eventId());
+        assertThat(line.path("term").asText()).isEqualTo("term-" + e.eventId());
+        assertThat(line.path("client_timestamp").asText())
+            .isEqualTo(java.time.Instant.ofEpochMilli(e.timestamp() - 2_000).toString());
+        assertThat(line.path("event_time").asText())
+            .isEqualTo(java.time.Instant.ofEpochMilli(e.timestamp() - 500).toString());
+        assertThat(line.has("anonymous_id")).isTrue();
+        assertThat(line.path("anonymous_id").asText()).isEmpty();
+      }
+      assertThat(writeAll(new EventLines(), events, T)).isEqualTo(reference(events, T));
+    } finally {
+      Enrichments.install(Enrichment::none);
+    }
+  }
+
   private static byte[] writeAll(EventLines lines, List<TrafficEvent> events, long ingestedAt)
       throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
