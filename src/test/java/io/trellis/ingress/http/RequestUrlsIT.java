@@ -16,9 +16,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link RequestUrls} on a real Vert.x server with two event loops, over raw sockets: each form of
- * host gives its URL, whether the event loop saw that host last (its kept prefix) or not, and a
- * host without a port never gets the {@code :-1} that Vert.x's own {@code absoluteURI()} adds.
+ * {@link RequestUrls} on a real Vert.x server, over raw sockets: each form of host gives its URL,
+ * whether the server's event loop saw that host last (its kept prefix) or not, and a host without a
+ * port never gets the {@code :-1} that Vert.x's own {@code absoluteURI()} adds.
  */
 class RequestUrlsIT {
   static Vertx vertx;
@@ -75,7 +75,7 @@ class RequestUrlsIT {
     expected.put("GET /events HTTP/1.1\r\nHost: ", "http://127.0.0.1:" + port + "/events");
     expected.put("GET /events HTTP/1.0", "http://127.0.0.1:" + port + "/events");
     expected.put("GET /events HTTP/1.0\r\nHost: shop.example", "http://shop.example/events");
-    // Twice over, each request twice in a row, on new connections (so on both event loops): each
+    // Twice over, each request twice in a row, each on a new connection: each
     // host is met new and again, after another host and after itself.
     for (int round = 0; round < 2; round++) {
       for (Map.Entry<String, String> e : expected.entrySet()) {
