@@ -62,11 +62,11 @@ final class RequestUrls {
           HostAndPort.create(
               address.indexOf(':') >= 0 ? "[" + address + "]" : address, local.port());
     }
-    return prefix(req.scheme(), authority);
+    return origin(req.scheme(), authority);
   }
 
   /** {@code scheme://host}, and {@code :port} when the host names one other than the default. */
-  static String prefix(String scheme, HostAndPort authority) {
+  private static String origin(String scheme, HostAndPort authority) {
     int port = authority.port();
     int defaultPort = "https".equals(scheme) ? 443 : 80;
     String origin = scheme + "://" + authority.host();
