@@ -26,6 +26,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.HostAndPort;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -357,11 +358,13 @@ final class CaptureHandler {
    * read: they point analytics.js at the host and scheme the caller used.
    */
   private void answerSegmentSettings(HttpServerRequest req, String key, Outcome outcome) {
-    if (req.authority() == null) {
+    HostAndPort authority = RequestUrls.authority(req);
+    if (authority == null) {
       fail(
           outcome,
           req,
-          HttpError.badRequest("a Host header is needed: the settings name the host to send to"));
+          HttpError.badRequest(
+              "a Host header naming a host is needed: the settings name the host to send to"));
       return;
     }
     List<Map.Entry<String, String>> headers = headers(req, Integer.MAX_VALUE);
@@ -386,7 +389,7 @@ final class CaptureHandler {
             Responses.json(
                 req.response(),
                 200,
-                SdkConfig.segmentSettings(key, req.authority().toString(), scheme(req)));
+                SdkConfig.segmentSettings(key, authority.toString(), scheme(req)));
           } else {
             fail(outcome, req, authError(verdict));
           }

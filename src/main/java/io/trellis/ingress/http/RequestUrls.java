@@ -51,7 +51,7 @@ final class RequestUrls {
 
   /** The URL's part before the path: the host the request names, else the address it reached. */
   private static String prefix(HttpServerRequest req) {
-    HostAndPort authority = req.authority();
+    HostAndPort authority = authority(req);
     if (authority == null || authority.host().isEmpty()) {
       SocketAddress local = req.localAddress();
       String address = local == null ? null : local.hostAddress();
@@ -63,6 +63,20 @@ final class RequestUrls {
               address.indexOf(':') >= 0 ? "[" + address + "]" : address, local.port());
     }
     return origin(req.scheme(), authority);
+  }
+
+  /**
+   * The host and port the request names ({@code Host}, HTTP/2's {@code :authority}); null when it
+   * names none or one Vert.x cannot read. Vert.x 5.0's own {@link HttpServerRequest#authority()}
+   * throws for some hosts the URI syntax allows ({@code Host: a%41}: a percent-encoded octet at the
+   * end of the name), which would leave the request unanswered.
+   */
+  static HostAndPort authority(HttpServerRequest req) {
+    try {
+      return req.authority();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** {@code scheme://host}, and {@code :port} when the host names one other than the default. */

@@ -246,6 +246,13 @@ class LiveViewIT {
               "GET /live/events HTTP/1.1\r\nHost: rebound.example:9090\r\nConnection: close\r\n\r\n");
       assertThat(io.trellis.ingress.testing.RawHttp.status(answer)).isEqualTo(403);
       assertThat(io.trellis.ingress.testing.RawHttp.body(answer)).contains("host_not_allowed");
+      // A host Vert.x 5.0 cannot read (it throws on a percent-encoded octet at the end).
+      String odd =
+          io.trellis.ingress.testing.RawHttp.exchange(
+              service.adminPort(),
+              "GET /live/events HTTP/1.1\r\nHost: rebound%41\r\nConnection: close\r\n\r\n");
+      assertThat(io.trellis.ingress.testing.RawHttp.status(odd)).isEqualTo(403);
+      assertThat(io.trellis.ingress.testing.RawHttp.body(odd)).contains("host_not_allowed");
 
       HttpResponse<String> page =
           service.send(HttpRequest.newBuilder(service.adminUri("/live")).GET());
