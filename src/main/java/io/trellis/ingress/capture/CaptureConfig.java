@@ -51,7 +51,9 @@ public record CaptureConfig(
               "capture.trusted-proxies",
               SettingType.LIST,
               "",
-              "Peers (IPs or CIDR ranges) whose X-Forwarded-For, Forwarded and X-Real-IP are believed."),
+              "Peers (IPs or CIDR ranges) whose X-Forwarded-For, Forwarded and X-Real-IP are"
+                  + " believed for the client's address, and X-Forwarded-Proto, X-Forwarded-Host"
+                  + " and Forwarded for the scheme and host of the stored url."),
           Setting.of(
               "capture.secret-headers",
               SettingType.LIST,

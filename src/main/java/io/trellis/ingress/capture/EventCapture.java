@@ -848,6 +848,13 @@ public final class EventCapture {
     return null;
   }
 
+  /**
+   * True when {@code peer} is one of {@code capture.trusted-proxies}, whose headers are believed.
+   */
+  public boolean trustsPeer(String peer) {
+    return trustedProxies.contains(peer);
+  }
+
   /** The client's address: the peer, or what a trusted proxy in front of it says. */
   public String clientIp(RequestData req) {
     String peer = req.peerIp();

@@ -54,8 +54,10 @@ public final class EventSchema {
                       "url",
                       TEXT,
                       TrafficEvent::url,
-                      "the full request URL: scheme, the `Host` the client named (no default port),"
-                          + " path and query; credentials removed")),
+                      "the full request URL the client used: scheme and host (behind a trusted"
+                          + " proxy, those its `X-Forwarded-Proto` and `X-Forwarded-Host` or"
+                          + " `Forwarded` name; else the connection's and the `Host` header), no"
+                          + " default port, path and query; credentials removed")),
               request(
                   Column.text(
                       "headers",

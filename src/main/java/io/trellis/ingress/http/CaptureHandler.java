@@ -890,8 +890,8 @@ final class CaptureHandler {
       long receivedAt,
       List<Map.Entry<String, String>> params,
       List<Map.Entry<String, String>> headers) {
-    String url = urls.of(req);
     String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    String url = urls.of(req, capture.trustsPeer(peer));
     return new RequestData(req.method().name(), url, headers, params, peer, receivedAt);
   }
 

@@ -218,10 +218,14 @@ class ExtractionIT {
                 .header("Authorization", "Bearer " + key)
                 .header("X-Forwarded-For", "203.0.113.9")
                 .header("X-Real-IP", "203.0.113.10")
+                .header("X-Forwarded-Proto", "https")
+                .header("X-Forwarded-Host", "shop.example")
                 .POST(HttpRequest.BodyPublishers.ofString("{}")));
     JsonNode e = service.awaitEvent(RunningService.json(res.body()).path("event_id").asText());
     assertThat(e.path("ip").asText()).isEqualTo("127.0.0.1");
+    assertThat(e.path("url").asText()).isEqualTo("http://127.0.0.1:" + service.port() + "/events");
     assertThat(e.path("headers").path("x-forwarded-for").asText()).isEqualTo("203.0.113.9");
+    assertThat(e.path("headers").path("x-forwarded-proto").asText()).isEqualTo("https");
   }
 
   @Test
@@ -235,6 +239,8 @@ class ExtractionIT {
               HttpRequest.newBuilder(proxied.uri("/events"))
                   .header("Authorization", "Bearer " + k)
                   .header("X-Forwarded-For", "198.51.100.7, 127.0.0.5")
+                  .header("X-Forwarded-Proto", "https")
+                  .header("X-Forwarded-Host", "shop.example")
                   .POST(HttpRequest.BodyPublishers.ofString("{}")));
       HttpResponse<String> fwd =
           proxied.send(
@@ -252,12 +258,21 @@ class ExtractionIT {
       assertThat(ip(proxied, xff)).isEqualTo("198.51.100.7");
       assertThat(ip(proxied, fwd)).isEqualTo("2001:db8::1");
       assertThat(ip(proxied, real)).isEqualTo("192.0.2.44");
+      // The URL the client used: the proxy's scheme and host, else the request's own.
+      String own = "127.0.0.1:" + proxied.port();
+      assertThat(stored(proxied, xff, "url")).isEqualTo("https://shop.example/events");
+      assertThat(stored(proxied, fwd, "url")).isEqualTo("https://" + own + "/events");
+      assertThat(stored(proxied, real, "url")).isEqualTo("http://" + own + "/events");
     }
   }
 
   private static String ip(RunningService s, HttpResponse<String> res) {
+    return stored(s, res, "ip");
+  }
+
+  private static String stored(RunningService s, HttpResponse<String> res, String column) {
     return s.awaitEvent(RunningService.json(res.body()).path("event_id").asText())
-        .path("ip")
+        .path(column)
         .asText();
   }
 }

@@ -16,14 +16,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link RequestUrls} on a real Vert.x server, over raw sockets: each form of host gives its URL,
+ * {@link RequestUrls} on real Vert.x servers, over raw sockets: each form of host gives its URL,
  * whether the server's event loop saw that host last (its kept prefix) or not, and a host without a
- * port never gets the {@code :-1} that Vert.x's own {@code absoluteURI()} adds.
+ * port never gets the {@code :-1} that Vert.x's own {@code absoluteURI()} adds. One server takes
+ * its peer for a client, the other for a trusted proxy, whose scheme and host headers name the
+ * client's.
  */
 class RequestUrlsIT {
   static Vertx vertx;
   static HttpServer server;
+  static HttpServer behindProxy;
   static final RequestUrls urls = new RequestUrls();
+  static final RequestUrls proxiedUrls = new RequestUrls();
 
   @BeforeAll
   static void start() throws Exception {
@@ -31,7 +35,13 @@ class RequestUrlsIT {
     server =
         vertx
             .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
-            .requestHandler(req -> req.response().end(urls.of(req)))
+            .requestHandler(req -> req.response().end(urls.of(req, false)))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    behindProxy =
+        vertx
+            .createHttpServer()
+            .requestHandler(req -> req.response().end(proxiedUrls.of(req, true)))
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);
   }
@@ -39,6 +49,7 @@ class RequestUrlsIT {
   @AfterAll
   static void stop() throws Exception {
     server.close().await(10, TimeUnit.SECONDS);
+    behindProxy.close().await(10, TimeUnit.SECONDS);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
@@ -78,8 +89,66 @@ class RequestUrlsIT {
     // Hosts the URI syntax allows and Vert.x 5.0's parser throws on: the address reached.
     expected.put("GET /events HTTP/1.1\r\nHost: a%41", "http://127.0.0.1:" + port + "/events");
     expected.put("GET /events HTTP/1.1\r\nHost: %41:81", "http://127.0.0.1:" + port + "/events");
-    // Twice over, each request twice in a row, each on a new connection: each
-    // host is met new and again, after another host and after itself.
+    // A peer that is not a trusted proxy names no scheme or host but its own.
+    expected.put(
+        "GET /events HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Proto: https\r\n"
+            + "X-Forwarded-Host: other.example\r\nForwarded: proto=https;host=other.example",
+        "http://shop.example/events");
+    assertEachTwiceInARow(port, expected);
+  }
+
+  @Test
+  void aTrustedProxyNamesTheSchemeAndHostTheClientUsed() {
+    int port = behindProxy.actualPort();
+    String get = "GET /events?x=1 HTTP/1.1\r\nHost: ";
+    Map<String, String> expected = new LinkedHashMap<>();
+    expected.put(get + "shop.example", "http://shop.example/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Proto: https", "https://shop.example/events?x=1");
+    expected.put(
+        get + "shop.example:443\r\nX-Forwarded-Proto: https", "https://shop.example/events?x=1");
+    expected.put(
+        get + "shop.example:80\r\nX-Forwarded-Proto: https", "https://shop.example:80/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Proto: HTTPS", "https://shop.example/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Proto: https, http", "https://shop.example/events?x=1");
+    expected.put(get + "shop.example\r\nX-Forwarded-Proto: http", "http://shop.example/events?x=1");
+    expected.put(get + "shop.example\r\nX-Forwarded-Proto: ftp", "http://shop.example/events?x=1");
+    expected.put(get + "shop.example\r\nX-Forwarded-Proto: ", "http://shop.example/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example",
+        "https://shop.example/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nX-Forwarded-Host: shop.example:8443, 10.0.0.7",
+        "http://shop.example:8443/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nX-Forwarded-Host: not a/host", "http://10.0.0.7:8080/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nX-Forwarded-Host: a%41", "http://10.0.0.7:8080/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nForwarded: for=192.0.2.60;proto=https;host=\"shop.example\"",
+        "https://shop.example/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nForwarded: Proto=HTTPS;Host=shop.example:8443, proto=http",
+        "https://shop.example:8443/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Proto: http\r\nForwarded: proto=https",
+        "http://shop.example/events?x=1");
+    expected.put(
+        "GET /events HTTP/1.0\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example",
+        "https://shop.example/events");
+    expected.put(
+        "GET http://other.example/x HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Proto: https",
+        "http://other.example/x");
+    assertEachTwiceInARow(port, expected);
+  }
+
+  /*
+   * Twice over, each request twice in a row, each on a new connection: each host is met new and
+   * again, after another host and after itself.
+   */
+  private static void assertEachTwiceInARow(int port, Map<String, String> expected) {
     for (int round = 0; round < 2; round++) {
       for (Map.Entry<String, String> e : expected.entrySet()) {
         for (int i = 0; i < 2; i++) {
