@@ -12,7 +12,8 @@ import java.util.Objects;
  * A request's absolute URL, the stored {@code url} of every event: the scheme, the host the client
  * named ({@code Host}, or HTTP/2's {@code :authority}) with its port unless it is the scheme's
  * default, then the path and query as sent. A request in absolute form ({@code GET http://...}) is
- * its URI; one without a host (HTTP/1.0, an empty {@code Host}) gets the address it reached.
+ * its URI without any user name and password before the host; one without a host (HTTP/1.0, an
+ * empty {@code Host}) gets the address it reached.
  *
  * <p>Behind a proxy the client did not reach this port: the proxy did, often over plain HTTP for a
  * client that used HTTPS, and sometimes naming its upstream as the host. So when the peer is a
@@ -62,7 +63,7 @@ final class RequestUrls {
   String of(HttpServerRequest req, boolean fromTrustedProxy) {
     String uri = req.uri();
     if (uri.isEmpty() || uri.charAt(0) != '/') {
-      return orUri(req.absoluteURI(), uri);
+      return withoutUserInfo(orUri(req.absoluteURI(), uri));
     }
     MultiMap headers = req.headers();
     String proto = fromTrustedProxy ? headers.get(X_FORWARDED_PROTO) : null;
@@ -194,6 +195,24 @@ final class RequestUrls {
     int defaultPort = "https".equals(scheme) ? 443 : 80;
     String origin = scheme + "://" + authority.host();
     return port > 0 && port != defaultPort ? origin + ":" + port : origin;
+  }
+
+  /**
+   * The URL without the user name and password an absolute-form request may carry before its host
+   * ({@code http://user:secret@host/}): credentials are never stored.
+   */
+  static String withoutUserInfo(String url) {
+    int start = url.indexOf("://");
+    if (start < 0) {
+      return url;
+    }
+    start += 3;
+    int end = start;
+    while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+      end++;
+    }
+    int at = url.lastIndexOf('@', end - 1);
+    return at < start ? url : url.substring(0, start) + url.substring(at + 1);
   }
 
   private static String orUri(String url, String uri) {

@@ -82,6 +82,11 @@ class RequestUrlsIT {
         "http://other.example/x?y=1");
     expected.put(
         "GET https://other.example/x HTTP/1.1\r\nHost: shop.example", "https://other.example/x");
+    expected.put(
+        "GET http://user:secret@other.example:81/x?y=a@b HTTP/1.1\r\nHost: shop.example",
+        "http://other.example:81/x?y=a@b");
+    expected.put(
+        "GET http://a@b:c@other.example HTTP/1.1\r\nHost: shop.example", "http://other.example");
     expected.put("OPTIONS * HTTP/1.1\r\nHost: shop.example", "*");
     expected.put("GET /events HTTP/1.1\r\nHost: ", "http://127.0.0.1:" + port + "/events");
     expected.put("GET /events HTTP/1.0", "http://127.0.0.1:" + port + "/events");
