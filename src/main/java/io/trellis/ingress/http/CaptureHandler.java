@@ -355,10 +355,14 @@ final class CaptureHandler {
 
   /**
    * Segment's settings for the key in the path, checked like any key once the (dropped) body was
-   * read: they point analytics.js at the host and scheme the caller used.
+   * read: they point analytics.js at the host and scheme the caller used. The host behind a proxy
+   * is the one a trusted proxy names, as for the stored URL: a host header believed from anyone
+   * would let one request point a shared cache's copy of the settings at another server. The scheme
+   * is believed from anyone: a false one only breaks the caller's own SDK.
    */
   private void answerSegmentSettings(HttpServerRequest req, String key, Outcome outcome) {
-    HostAndPort authority = RequestUrls.authority(req);
+    String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    HostAndPort authority = RequestUrls.clientHost(req, capture.trustsPeer(peer));
     if (authority == null) {
       fail(
           outcome,

@@ -113,6 +113,22 @@ final class RequestUrls {
   }
 
   /**
+   * The host and port the client named: from a trusted proxy, the one its {@code X-Forwarded-Host}
+   * or {@code Forwarded: host=} names; else (or when those name none) {@link #authority}.
+   */
+  static HostAndPort clientHost(HttpServerRequest req, boolean fromTrustedProxy) {
+    if (fromTrustedProxy) {
+      MultiMap headers = req.headers();
+      HostAndPort proxied =
+          proxiedHost(first(headers.get(X_FORWARDED_HOST)), param(headers.get(FORWARDED), "host"));
+      if (proxied != null) {
+        return proxied;
+      }
+    }
+    return authority(req);
+  }
+
+  /**
    * The host and port the request names ({@code Host}, HTTP/2's {@code :authority}); null when it
    * names none or one Vert.x cannot read. Vert.x 5.0's own {@link HttpServerRequest#authority()}
    * throws for some hosts the URI syntax allows ({@code Host: a%41}: a percent-encoded octet at the

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.Map;
 import java.util.UUID;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -369,6 +370,47 @@ class SdkProtocolsIT {
     HttpResponse<String> odd = service.get("/v1/projects/%3Cscript%3E/settings");
     assertThat(odd.statusCode()).isEqualTo(404);
     assertThat(odd.body()).doesNotContain("script");
+  }
+
+  @Test
+  void segmentSettingsNameTheHostATrustedProxyNamesAndNoOtherPeers(@TempDir Path other) {
+    String settings = "/v1/projects/" + key + "/settings";
+    HttpResponse<String> untrusted =
+        service.send(
+            HttpRequest.newBuilder(service.uri(settings))
+                .header("X-Forwarded-Host", "elsewhere.example")
+                .GET());
+    assertThat(apiHost(untrusted)).isEqualTo("127.0.0.1:" + service.port() + "/v1");
+
+    try (RunningService proxied =
+        RunningService.start(other, Map.of("capture.trusted-proxies", "127.0.0.0/8"))) {
+      String k = proxied.createKey("acme");
+      String path = "/v1/projects/" + k + "/settings";
+      HttpResponse<String> forwarded =
+          proxied.send(
+              HttpRequest.newBuilder(proxied.uri(path))
+                  .header("X-Forwarded-Host", "collect.shop.example")
+                  .header("X-Forwarded-Proto", "https")
+                  .GET());
+      assertThat(apiHost(forwarded)).isEqualTo("collect.shop.example/v1");
+      HttpResponse<String> rfc7239 =
+          proxied.send(
+              HttpRequest.newBuilder(proxied.uri(path))
+                  .header("Forwarded", "for=192.0.2.1;host=collect.shop.example:8443")
+                  .GET());
+      assertThat(apiHost(rfc7239)).isEqualTo("collect.shop.example:8443/v1");
+      HttpResponse<String> plain = proxied.get(path);
+      assertThat(apiHost(plain)).isEqualTo("127.0.0.1:" + proxied.port() + "/v1");
+    }
+  }
+
+  private static String apiHost(HttpResponse<String> res) {
+    assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+    return RunningService.json(res.body())
+        .path("integrations")
+        .path("Segment.io")
+        .path("apiHost")
+        .asText();
   }
 
   @Test
