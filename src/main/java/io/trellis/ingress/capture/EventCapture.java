@@ -855,10 +855,14 @@ public final class EventCapture {
     return trustedProxies.contains(peer);
   }
 
-  /** The client's address: the peer, or what a trusted proxy in front of it says. */
+  /**
+   * The client's address: the peer, or what a trusted proxy in front of it says. A hop may carry a
+   * port or brackets ({@code 203.0.113.5:54321}, as Azure's Application Gateway writes it, {@code
+   * [2001:db8::1]:443}); the address is what is kept.
+   */
   public String clientIp(RequestData req) {
     String peer = req.peerIp();
-    if (!trustedProxies.contains(peer)) {
+    if (!trustsPeer(peer)) {
       return peer;
     }
     String xff = req.header("x-forwarded-for");
@@ -866,7 +870,7 @@ public final class EventCapture {
       String[] hops = xff.split(",");
       // The rightmost hop not operated by a trusted proxy is the client.
       for (int i = hops.length - 1; i >= 0; i--) {
-        String hop = hops[i].trim();
+        String hop = hopAddress(hops[i]);
         if (!hop.isEmpty() && !trustedProxies.contains(hop)) {
           return IpRanges.literal(hop) != null ? hop : peer;
         }
@@ -879,12 +883,7 @@ public final class EventCapture {
         for (String pair : elements[i].split(";")) {
           String p = pair.trim();
           if (p.regionMatches(true, 0, "for=", 0, 4)) {
-            String v = p.substring(4).replace("\"", "");
-            if (v.startsWith("[")) {
-              v = v.substring(1, v.indexOf(']') > 0 ? v.indexOf(']') : v.length());
-            } else if (v.indexOf(':') > 0 && v.indexOf(':') == v.lastIndexOf(':')) {
-              v = v.substring(0, v.indexOf(':'));
-            }
+            String v = hopAddress(p.substring(4));
             if (IpRanges.literal(v) != null && !trustedProxies.contains(v)) {
               return v;
             }
@@ -893,10 +892,24 @@ public final class EventCapture {
       }
     }
     String real = req.header("x-real-ip");
-    if (real != null && IpRanges.literal(real.trim()) != null) {
-      return real.trim();
+    if (real != null && IpRanges.literal(hopAddress(real)) != null) {
+      return hopAddress(real);
     }
     return peer;
+  }
+
+  /**
+   * The address of one hop as a proxy wrote it: without quotes, brackets and a port ({@code
+   * "[2001:db8::1]:443"}, {@code 203.0.113.5:54321}); a bare IPv6 address as it is.
+   */
+  static String hopAddress(String hop) {
+    String v = hop.trim().replace("\"", "");
+    if (v.startsWith("[")) {
+      int close = v.indexOf(']');
+      return v.substring(1, close > 0 ? close : v.length());
+    }
+    int colon = v.indexOf(':');
+    return colon > 0 && colon == v.lastIndexOf(':') ? v.substring(0, colon) : v;
   }
 
   /** The URL with the named query parameters removed; everything else kept byte for byte. */

@@ -258,6 +258,30 @@ class ExtractionIT {
       assertThat(ip(proxied, xff)).isEqualTo("198.51.100.7");
       assertThat(ip(proxied, fwd)).isEqualTo("2001:db8::1");
       assertThat(ip(proxied, real)).isEqualTo("192.0.2.44");
+      // Hops with ports and brackets, as some load balancers write them.
+      for (Map.Entry<String, String> hop :
+          Map.of(
+                  "203.0.113.5:54321", "203.0.113.5",
+                  "[2001:db8::7]:443, 127.0.0.9:80", "2001:db8::7",
+                  "\"[2001:db8::8]\"", "2001:db8::8",
+                  "2001:db8::9", "2001:db8::9",
+                  "not-an-address:80", "127.0.0.1")
+              .entrySet()) {
+        HttpResponse<String> res =
+            proxied.send(
+                HttpRequest.newBuilder(proxied.uri("/events"))
+                    .header("Authorization", "Bearer " + k)
+                    .header("X-Forwarded-For", hop.getKey())
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(ip(proxied, res)).as(hop.getKey()).isEqualTo(hop.getValue());
+      }
+      HttpResponse<String> realWithPort =
+          proxied.send(
+              HttpRequest.newBuilder(proxied.uri("/events"))
+                  .header("Authorization", "Bearer " + k)
+                  .header("X-Real-IP", "192.0.2.45:1234")
+                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      assertThat(ip(proxied, realWithPort)).isEqualTo("192.0.2.45");
       // The URL the client used: the proxy's scheme and host, else the request's own.
       String own = "127.0.0.1:" + proxied.port();
       assertThat(stored(proxied, xff, "url")).isEqualTo("https://shop.example/events");
