@@ -35,7 +35,8 @@ public record CapacityConfig(
               SettingType.INT,
               "0",
               "Most open connections from one client address (an IPv6 /64); more are answered"
-                  + " 429 and closed at once. 0 means an eighth of limits.connections-max."),
+                  + " 429 and closed at once. 0 means an eighth of limits.connections-max. A"
+                  + " trusted proxy (capture.trusted-proxies) has no such cap, only the total."),
           Setting.of(
               "limits.body-memory-max",
               SettingType.SIZE,

@@ -1,17 +1,22 @@
 package io.trellis.ingress.http;
 
+import static java.util.Objects.requireNonNull;
+
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * Counts the capture port's open connections, in total and per client address, and says whether one
  * more may open. Every connection holds a file descriptor: without a cap, thousands of idle
  * connections from one stranger take the descriptors the spool needs for its next segment. An IPv6
- * client is counted by its /64, the block one subscriber usually holds. Thread-safe: the acceptor
- * thread admits, any event loop releases.
+ * client is counted by its /64, the block one subscriber usually holds. A trusted proxy ({@code
+ * capture.trusted-proxies}) carries many clients' connections, so it has no share of its own: its
+ * connections count towards the total only. Thread-safe: the acceptor thread admits, any event loop
+ * releases.
  */
 final class ConnectionLimiter {
   /** Why a connection was refused. */
@@ -22,13 +27,18 @@ final class ConnectionLimiter {
 
   private final int totalMax;
   private final int perClientMax;
+  private final Predicate<InetAddress> proxy;
   private final AtomicInteger open = new AtomicInteger();
   /* Only addresses with open connections are present. */
   private final ConcurrentHashMap<String, Integer> perClient = new ConcurrentHashMap<>();
 
-  ConnectionLimiter(int totalMax, int perClientMax) {
+  /**
+   * @param proxy whether an address is a trusted proxy, whose connections have no per-client cap
+   */
+  ConnectionLimiter(int totalMax, int perClientMax, Predicate<InetAddress> proxy) {
     this.totalMax = totalMax;
     this.perClientMax = perClientMax;
+    this.proxy = requireNonNull(proxy, "proxy is null");
   }
 
   int open() {
@@ -48,6 +58,9 @@ final class ConnectionLimiter {
     if (open.incrementAndGet() > totalMax) {
       open.decrementAndGet();
       return Refusal.TOTAL;
+    }
+    if (proxy.test(address)) {
+      return null;
     }
     boolean[] granted = {false};
     perClient.compute(
@@ -70,6 +83,9 @@ final class ConnectionLimiter {
   /** Gives back the place of a connection admitted from this address; call once per admission. */
   void release(InetAddress address) {
     open.decrementAndGet();
+    if (proxy.test(address)) {
+      return;
+    }
     perClient.computeIfPresent(clientKey(address), (k, v) -> v <= 1 ? null : v - 1);
   }
 

@@ -66,7 +66,10 @@ public final class IngressServer implements AutoCloseable {
     this.capacity = requireNonNull(capacity, "capacity is null");
     this.registry = requireNonNull(registry, "registry is null");
     this.connections =
-        new ConnectionLimiter(capacity.connectionsMax(), capacity.connectionsPerClient());
+        new ConnectionLimiter(
+            capacity.connectionsMax(),
+            capacity.connectionsPerClient(),
+            address -> address != null && capture.trustsPeer(address.getHostAddress()));
     BodyBudget budget = new BodyBudget(capacity.bodyMemoryMax(), capacity.bodyMemoryPerClient());
     registry.gauge("trellis.http.connections.open", connections, ConnectionLimiter::open);
     registry.gauge("trellis.http.body.memory.bytes", budget, BodyBudget::held);

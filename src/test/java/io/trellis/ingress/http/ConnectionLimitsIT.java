@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Idle connections hold file descriptors: one address may hold a share, all together a total, and a
- * connection past either is answered and closed at once.
+ * connection past either is answered and closed at once. A trusted proxy, carrying many clients,
+ * has no share of its own.
  */
 class ConnectionLimitsIT {
   @TempDir static Path dir;
@@ -32,7 +33,14 @@ class ConnectionLimitsIT {
   static void start() {
     service =
         RunningService.start(
-            dir, Map.of("limits.connections-max", "12", "limits.connections-per-client", "4"));
+            dir,
+            Map.of(
+                "limits.connections-max",
+                "12",
+                "limits.connections-per-client",
+                "4",
+                "capture.trusted-proxies",
+                "127.0.0.9"));
     key = service.createKey("acme");
   }
 
@@ -73,6 +81,22 @@ class ConnectionLimitsIT {
     open.forEach(Sockets::close);
     Await.until(() -> openConnections() == 0);
     assertThat(RawHttp.status(track("127.0.0.5"))).isEqualTo(200);
+  }
+
+  @Test
+  void aTrustedProxyHoldsMoreThanAShareAndStillCountsTowardsTheTotal() throws Exception {
+    idle("127.0.0.9", 8);
+    assertThat(RawHttp.status(track("127.0.0.9"))).isEqualTo(200);
+    Await.until(() -> openConnections() == 8);
+
+    idle("127.0.0.9", 4);
+    String answer = Sockets.readAnswer(connect("127.0.0.9"));
+    assertThat(RawHttp.status(answer)).as(answer).isEqualTo(503);
+
+    open.forEach(Sockets::close);
+    Await.until(() -> openConnections() == 0);
+    idle("127.0.0.2", 4);
+    assertThat(RawHttp.status(Sockets.readAnswer(connect("127.0.0.2")))).isEqualTo(429);
   }
 
   /** Opens connections that send half a request line, and waits until the server holds them. */
