@@ -45,12 +45,16 @@ final class RequestUrls {
 
   private final ThreadLocal<Last> last = ThreadLocal.withInitial(Last::new);
 
-  /* The headers the prefix was made of: Host, and from a trusted proxy its scheme and host. */
+  /*
+   * What the prefix was made of: Host, and from a trusted proxy X-Forwarded-Proto and -Host and the
+   * proto= and host= of Forwarded (not the whole header: its for= differs from client to client).
+   */
   private static final class Last {
     private String host;
     private String proto;
     private String forwardedHost;
-    private String forwarded;
+    private String forwardedProtoParam;
+    private String forwardedHostParam;
     private String prefix;
   }
 
@@ -66,36 +70,52 @@ final class RequestUrls {
       return withoutUserInfo(orUri(req.absoluteURI(), uri));
     }
     MultiMap headers = req.headers();
-    String proto = fromTrustedProxy ? headers.get(X_FORWARDED_PROTO) : null;
-    String forwardedHost = fromTrustedProxy ? headers.get(X_FORWARDED_HOST) : null;
-    String forwarded = fromTrustedProxy ? headers.get(FORWARDED) : null;
+    String proto = null;
+    String forwardedHost = null;
+    String forwardedProtoParam = null;
+    String forwardedHostParam = null;
+    if (fromTrustedProxy) {
+      proto = headers.get(X_FORWARDED_PROTO);
+      forwardedHost = headers.get(X_FORWARDED_HOST);
+      String forwarded = headers.get(FORWARDED);
+      if (forwarded != null) {
+        forwardedProtoParam = param(forwarded, "proto");
+        forwardedHostParam = param(forwarded, "host");
+      }
+    }
     String host = req.version() == HttpVersion.HTTP_2 ? null : headers.get(HttpHeaders.HOST);
     if (host == null) {
-      return prefix(req, proto, forwardedHost, forwarded).concat(uri);
+      return prefix(req, proto, forwardedHost, forwardedProtoParam, forwardedHostParam).concat(uri);
     }
     Last seen = last.get();
     if (!host.equals(seen.host)
         || !Objects.equals(proto, seen.proto)
         || !Objects.equals(forwardedHost, seen.forwardedHost)
-        || !Objects.equals(forwarded, seen.forwarded)) {
-      seen.prefix = prefix(req, proto, forwardedHost, forwarded);
+        || !Objects.equals(forwardedProtoParam, seen.forwardedProtoParam)
+        || !Objects.equals(forwardedHostParam, seen.forwardedHostParam)) {
+      seen.prefix = prefix(req, proto, forwardedHost, forwardedProtoParam, forwardedHostParam);
       seen.host = host;
       seen.proto = proto;
       seen.forwardedHost = forwardedHost;
-      seen.forwarded = forwarded;
+      seen.forwardedProtoParam = forwardedProtoParam;
+      seen.forwardedHostParam = forwardedHostParam;
     }
     return seen.prefix.concat(uri);
   }
 
   /**
    * The URL's part before the path: the host the request names, else the address it reached; a
-   * trusted proxy's scheme and host when its headers name them (null when it is not trusted or they
-   * are absent).
+   * trusted proxy's scheme and host when its headers name them (each null when the peer is not
+   * trusted or the header is absent).
    */
   private static String prefix(
-      HttpServerRequest req, String proto, String forwardedHost, String forwarded) {
-    String scheme = scheme(first(proto), param(forwarded, "proto"));
-    HostAndPort authority = proxiedHost(first(forwardedHost), param(forwarded, "host"));
+      HttpServerRequest req,
+      String proto,
+      String forwardedHost,
+      String forwardedProtoParam,
+      String forwardedHostParam) {
+    String scheme = scheme(first(proto), forwardedProtoParam);
+    HostAndPort authority = proxiedHost(first(forwardedHost), forwardedHostParam);
     if (authority == null) {
       authority = authority(req);
     }

@@ -141,6 +141,12 @@ class RequestUrlsIT {
         get + "shop.example\r\nX-Forwarded-Proto: http\r\nForwarded: proto=https",
         "http://shop.example/events?x=1");
     expected.put(
+        get + "10.0.0.7:8080\r\nForwarded: for=192.0.2.61;proto=https;host=shop.example",
+        "https://shop.example/events?x=1");
+    expected.put(
+        get + "10.0.0.7:8080\r\nForwarded: for=192.0.2.61;proto=https;host=other.example",
+        "https://other.example/events?x=1");
+    expected.put(
         "GET /events HTTP/1.0\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example",
         "https://shop.example/events");
     expected.put(
