@@ -145,6 +145,11 @@ final class CaptureHandler {
               "the request has both Content-Length and Transfer-Encoding; send only one"));
       return;
     }
+    HttpError coding = transferCodingError(req);
+    if (coding != null) {
+      refuse(outcome, req, deadlines, coding);
+      return;
+    }
     if ("/openapi.yaml".equals(req.path()) && (m == HttpMethod.GET || m == HttpMethod.HEAD)) {
       outcome.endpoint = "openapi";
       Responses.openApi(req.response());
@@ -448,6 +453,47 @@ final class CaptureHandler {
       Outcome outcome, HttpServerRequest req, ConnectionDeadlines deadlines, HttpError error) {
     outcome.reason = error.code();
     bodies.refuse(req, deadlines, error);
+  }
+
+  /**
+   * Why an HTTP/1 request's {@code Transfer-Encoding} cannot be read, or null when it has none or
+   * it is {@code chunked} alone. RFC 9112 §6.1 and §6.3: when {@code chunked} is not the last
+   * coding (or is given twice) the body's length cannot be known, and a proxy in front may have
+   * framed it otherwise (request smuggling), so the answer is 400 and the connection closes; any
+   * other coding is not implemented here (501). A compressed body says so with {@code
+   * Content-Encoding}.
+   */
+  private static HttpError transferCodingError(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2) {
+      return null;
+    }
+    String first = req.headers().get(HttpHeaders.TRANSFER_ENCODING);
+    if (first == null) {
+      return null;
+    }
+    List<String> values = req.headers().getAll(HttpHeaders.TRANSFER_ENCODING);
+    List<String> codings = new ArrayList<>(2);
+    for (String value : values) {
+      for (String coding : value.split(",", -1)) {
+        codings.add(coding.trim().toLowerCase(Locale.ROOT));
+      }
+    }
+    if (codings.size() == 1 && codings.get(0).equals("chunked")) {
+      return null;
+    }
+    if (!codings.get(codings.size() - 1).equals("chunked")
+        || codings.indexOf("chunked") != codings.size() - 1) {
+      return new HttpError(
+          400,
+          "ambiguous_length",
+          "Transfer-Encoding must be chunked, once and last: the body's length cannot be known"
+              + " otherwise");
+    }
+    return new HttpError(
+        501,
+        "unsupported_transfer_coding",
+        "only Transfer-Encoding: chunked is supported; send a compressed body with"
+            + " Content-Encoding");
   }
 
   private static HttpError conflictingKeys() {

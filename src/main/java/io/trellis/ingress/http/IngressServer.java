@@ -132,7 +132,7 @@ public final class IngressServer implements AutoCloseable {
                         vertx
                             .createHttpServer(options)
                             .requestHandler(req -> handler.handle(req, deadlines))
-                            .invalidRequestHandler(IngressServer::invalidRequest);
+                            .invalidRequestHandler(req -> invalidRequest(req, deadlines));
                     servers.add(server);
                     server.listen().<Void>mapEmpty().onComplete(started);
                   }
@@ -157,8 +157,16 @@ public final class IngressServer implements AutoCloseable {
     return port;
   }
 
-  /** A request the HTTP decoder could not read: answered in JSON, then the connection closes. */
-  private static void invalidRequest(HttpServerRequest req) {
+  /**
+   * A request the HTTP decoder could not read: answered in JSON, then the connection closes. Bytes
+   * after a request that ends its connection (the rest of a body whose length could not be known)
+   * get no answer: a proxy in front expects one answer to its one request.
+   */
+  private static void invalidRequest(HttpServerRequest req, ConnectionDeadlines deadlines) {
+    if (deadlines.isClosing(req.connection())) {
+      req.connection().close();
+      return;
+    }
     Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
     HttpError error;
     if (cause instanceof TooLongHttpLineException) {
