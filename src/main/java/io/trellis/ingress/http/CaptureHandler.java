@@ -197,6 +197,15 @@ final class CaptureHandler {
               "a request may carry at most " + clients.headerCountMax() + " headers"));
       return;
     }
+    if (hostLines(headers) > 1) {
+      // RFC 9112 §3.2: a proxy in front may route by one and this server read the other.
+      refuse(
+          outcome,
+          req,
+          deadlines,
+          HttpError.badRequest("the request has more than one Host header"));
+      return;
+    }
     Endpoint endpoint = route.endpoint();
     long limit = endpoint.isBatch() ? config.batchBodyMaxBytes() : config.bodyMaxBytes();
     String contentLength = req.getHeader("content-length");
@@ -441,6 +450,16 @@ final class CaptureHandler {
               }
             });
     return headers.size() > max ? null : headers;
+  }
+
+  private static int hostLines(List<Map.Entry<String, String>> headers) {
+    int n = 0;
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.get(i).getKey().equalsIgnoreCase("host")) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Answers with the error and remembers its code as the reason the request was refused. */

@@ -95,6 +95,27 @@ class RequestSmugglingIT {
   }
 
   @Test
+  void twoHostHeadersAre400AndTheConnectionIsClosed() throws IOException {
+    String event = "{\"event\":\"two-hosts\"}";
+    String answer =
+        exchange(
+            "POST /events HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nAuthorization: Bearer "
+                + key
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + event.length()
+                + "\r\n\r\n"
+                + event);
+    assertThat(RawHttp.status(answer)).as(answer).isEqualTo(400);
+    assertThat(RunningService.json(RawHttp.body(answer)).path("message").asText())
+        .contains("more than one Host");
+    assertThat(answer).containsIgnoringCase("connection: close");
+    String marker = service.postJson("/events", key, "{\"event\":\"after-hosts\"}").body();
+    service.awaitEvent(RunningService.json(marker).path("event_id").asText());
+    assertThat(service.storedEvents())
+        .noneMatch(e -> e.path("event_type").asText().equals("two-hosts"));
+  }
+
+  @Test
   void chunkedInAnyCaseIsReadAsChunked() throws IOException {
     String event = "{\"event\":\"chunked-case\"}";
     String request =
