@@ -175,6 +175,10 @@ public final class IngressServer implements AutoCloseable {
               414, "uri_too_long", "the request line exceeds the limit; send less in the URL");
     } else if (cause instanceof TooLongHttpHeaderException) {
       error = new HttpError(431, "headers_too_large", "the request headers exceed the size limit");
+    } else if (cause instanceof StrictFraming.UnsupportedVersion) {
+      error =
+          new HttpError(
+              505, "http_version_not_supported", "this server speaks HTTP/1.0, HTTP/1.1 and h2c");
     } else {
       error = HttpError.badRequest("malformed HTTP request");
     }

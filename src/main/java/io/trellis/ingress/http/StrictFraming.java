@@ -85,15 +85,35 @@ final class StrictFraming extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Vert.x's decoder, keeping {@code Content-Length} beside {@code Transfer-Encoding}. */
+  /**
+   * Vert.x's decoder, keeping {@code Content-Length} beside {@code Transfer-Encoding}, and failing
+   * a request line whose version is not HTTP/1.0 or HTTP/1.1 (Vert.x would answer those with an
+   * empty 501 of its own, before any handler).
+   */
   static final class Decoder extends VertxHttpRequestDecoder {
     Decoder(HttpServerOptions options) {
       super(options);
     }
 
     @Override
+    protected HttpMessage createMessage(String[] initialLine) {
+      String version = initialLine[2];
+      if (!version.equalsIgnoreCase("HTTP/1.1") && !version.equalsIgnoreCase("HTTP/1.0")) {
+        throw new UnsupportedVersion(version);
+      }
+      return super.createMessage(initialLine);
+    }
+
+    @Override
     protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
       // Keep both headers: the body is still read as chunked, and the handler refuses the request.
+    }
+  }
+
+  /** A request line naming an HTTP version this server does not speak. */
+  static final class UnsupportedVersion extends IllegalArgumentException {
+    UnsupportedVersion(String version) {
+      super("unsupported HTTP version: " + version);
     }
   }
 }

@@ -512,6 +512,16 @@ class HostileInputIT {
   }
 
   @Test
+  void aRequestLineWithAnotherHttpVersionIs505WithAJsonError() {
+    for (String version : List.of("HTTP/1.2", "HTTP/2.0", "HTTP/9.9", "FOO/1.1")) {
+      String res =
+          RawHttp.exchange(
+              service.port(), rawRequest("POST /events " + version + "\r\nHost: x\r\n", "{}"));
+      assertError(505, "http_version_not_supported", RawHttp.status(res), RawHttp.body(res));
+    }
+  }
+
+  @Test
   void pipelinedRequestsAreAnsweredInOrderAndAllStored() throws Exception {
     StringBuilder reqs = new StringBuilder();
     for (int i = 0; i < 3; i++) {
