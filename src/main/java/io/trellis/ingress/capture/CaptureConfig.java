@@ -43,6 +43,11 @@ public record CaptureConfig(
         || (organizationId != null && ipAnonymizeOrganizations.contains(organizationId));
   }
 
+  /** True when the address of any organization's clients is anonymized. */
+  public boolean anonymizesAnyIp() {
+    return ipAnonymize || !ipAnonymizeOrganizations.isEmpty();
+  }
+
   private static final String COOKIE = "cookie";
 
   public static final List<Setting> SETTINGS =

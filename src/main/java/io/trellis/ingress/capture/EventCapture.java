@@ -849,6 +849,14 @@ public final class EventCapture {
   }
 
   /**
+   * True when the address of any organization's clients is anonymized: a record that is not tied to
+   * one organization (an access-log line) anonymizes then too.
+   */
+  public boolean anonymizesAnyIp() {
+    return config.anonymizesAnyIp();
+  }
+
+  /**
    * True when {@code peer} is one of {@code capture.trusted-proxies}, whose headers are believed.
    */
   public boolean trustsPeer(String peer) {

@@ -1,5 +1,6 @@
 package io.trellis.ingress.http;
 
+import io.trellis.ingress.capture.IpAnonymizer;
 import io.trellis.ingress.ops.LogSetup;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Locale;
@@ -9,8 +10,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One line per capture request when {@code log.access} is on: method, path (never the query, which
- * may carry a key; a key in the path is redacted), status, refusal reason, bytes written and
- * latency. Headers, bodies and credentials are never logged.
+ * may carry a key; a key in the path is redacted), status, refusal reason, bytes written, latency
+ * and the socket peer's address, anonymized like the stored {@code ip} whenever any organization's
+ * addresses are ({@code capture.ip-anonymize}, {@code capture.ip-anonymize-organizations}): a line
+ * is not tied to one organization. Headers, bodies and credentials are never logged.
  */
 final class AccessLog {
   private static final Logger log = LoggerFactory.getLogger(LogSetup.ACCESS_LOGGER);
@@ -20,12 +23,16 @@ final class AccessLog {
 
   private AccessLog() {}
 
-  static void record(HttpServerRequest req, HttpMetrics.Outcome outcome, int status) {
+  static void record(
+      HttpServerRequest req, HttpMetrics.Outcome outcome, int status, boolean anonymize) {
     if (!log.isInfoEnabled()) {
       return;
     }
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - outcome.startNanos);
     String peer = req.remoteAddress() == null ? "-" : req.remoteAddress().hostAddress();
+    if (anonymize && !peer.equals("-")) {
+      peer = IpAnonymizer.anonymizeOrEmpty(peer);
+    }
     String path = loggedPath(req.path());
     String version =
         switch (req.version()) {

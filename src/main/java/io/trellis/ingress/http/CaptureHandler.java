@@ -128,7 +128,7 @@ final class CaptureHandler {
         v -> {
           exchange.done();
           metrics.finished(outcome, response.getStatusCode());
-          AccessLog.record(req, outcome, response.getStatusCode());
+          AccessLog.record(req, outcome, response.getStatusCode(), capture.anonymizesAnyIp());
         });
     response.closeHandler(v -> exchange.done());
     // Both framing headers: see StrictFraming, which keeps them both for this check.

@@ -39,7 +39,8 @@ public record OpsConfig(
               "log.access",
               SettingType.BOOLEAN,
               "false",
-              "Log one line per capture request (method, path, status, bytes, latency; no query,"
+              "Log one line per capture request (method, path, status, bytes, latency, peer"
+                  + " address, anonymized when any capture.ip-anonymize setting is on; no query,"
                   + " no credentials)."),
           Setting.of(
               "log.max-errors-per-second",

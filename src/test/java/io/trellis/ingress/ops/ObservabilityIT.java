@@ -115,6 +115,39 @@ class ObservabilityIT {
   }
 
   @Test
+  void theAccessLogAnonymizesThePeerWhenAddressesAreAnonymized() {
+    Logger access =
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    try (RunningService s =
+        RunningService.start(
+            dir,
+            Map.of("log.access", "true", "capture.ip-anonymize-organizations", "someone-else"))) {
+      String key = s.createKey("acme");
+      s.postJson("/events", key, "{}");
+      s.get("/no-such-endpoint");
+      long deadline = System.currentTimeMillis() + 5000;
+      while (lines.list.size() < 2 && System.currentTimeMillis() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(lines.list).hasSizeGreaterThanOrEqualTo(2);
+      for (ILoggingEvent line : lines.list) {
+        assertThat(line.getFormattedMessage()).endsWith(" peer=127.0.0.0");
+        assertThat(line.getKeyValuePairs())
+            .anySatisfy(
+                kv -> {
+                  assertThat(kv.key).isEqualTo("peer");
+                  assertThat(kv.value).isEqualTo("127.0.0.0");
+                });
+      }
+    } finally {
+      access.detachAppender(lines);
+    }
+  }
+
+  @Test
   void theAccessLogIsOffByDefault() {
     Logger access =
         ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
