@@ -26,6 +26,16 @@ public final class IpAnonymizer {
           "true-client-ip",
           "fastly-client-ip",
           "x-original-forwarded-for",
+          "cf-connecting-ipv6",
+          "x-envoy-external-address",
+          "x-azure-clientip",
+          "x-azure-socketip",
+          "x-appengine-user-ip",
+          "x-vercel-forwarded-for",
+          "x-nf-client-connection-ip",
+          "fly-client-ip",
+          "x-forwarded",
+          "forwarded-for",
           EventCapture.SOCKET_IP_HEADER);
 
   private IpAnonymizer() {}
