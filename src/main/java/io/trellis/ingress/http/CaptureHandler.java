@@ -349,7 +349,7 @@ final class CaptureHandler {
               req.method() + " is not allowed here; use " + config.allowHeader()));
       return;
     }
-    String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    String peer = peer(req);
     String segmentKey = SdkConfig.segmentKey(req.path());
     exchange.lease = budget.lease(peer);
     bodies.read(
@@ -375,7 +375,7 @@ final class CaptureHandler {
    * is believed from anyone: a false one only breaks the caller's own SDK.
    */
   private void answerSegmentSettings(HttpServerRequest req, String key, Outcome outcome) {
-    String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    String peer = peer(req);
     HostAndPort authority = RequestUrls.clientHost(req, capture.trustsPeer(peer));
     if (authority == null) {
       fail(
@@ -407,7 +407,8 @@ final class CaptureHandler {
             Responses.json(
                 req.response(),
                 200,
-                SdkConfig.segmentSettings(key, authority.toString(), scheme(req)));
+                SdkConfig.segmentSettings(
+                    key, authority.toString(), RequestUrls.callerScheme(req)));
           } else {
             fail(outcome, req, authError(verdict));
           }
@@ -417,22 +418,6 @@ final class CaptureHandler {
           log.warn("Key resolution failed: {}", err.toString());
           fail(outcome, req, HttpError.unavailable("cannot verify the API key now", 5));
         });
-  }
-
-  /**
-   * The scheme the caller used: a TLS-terminating proxy's {@code X-Forwarded-Proto} when it says
-   * http or https, else the connection's. A caller that claims another scheme only misdirects its
-   * own SDK, and the answer is never cached.
-   */
-  private static String scheme(HttpServerRequest req) {
-    String forwarded = req.getHeader("x-forwarded-proto");
-    if (forwarded != null) {
-      String first = forwarded.split(",", 2)[0].trim().toLowerCase(Locale.ROOT);
-      if (first.equals("http") || first.equals("https")) {
-        return first;
-      }
-    }
-    return req.isSSL() ? "https" : "http";
   }
 
   /**
@@ -450,6 +435,11 @@ final class CaptureHandler {
               }
             });
     return headers.size() > max ? null : headers;
+  }
+
+  /** The socket peer's address, or the empty string when the connection has none. */
+  private static String peer(HttpServerRequest req) {
+    return req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
   }
 
   private static int hostLines(List<Map.Entry<String, String>> headers) {
@@ -959,7 +949,7 @@ final class CaptureHandler {
       long receivedAt,
       List<Map.Entry<String, String>> params,
       List<Map.Entry<String, String>> headers) {
-    String peer = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    String peer = peer(req);
     String url = urls.of(req, capture.trustsPeer(peer));
     return new RequestData(req.method().name(), url, headers, params, peer, receivedAt);
   }

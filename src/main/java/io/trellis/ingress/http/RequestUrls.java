@@ -115,10 +115,7 @@ final class RequestUrls {
       String forwardedProtoParam,
       String forwardedHostParam) {
     String scheme = scheme(first(proto), forwardedProtoParam);
-    HostAndPort authority = proxiedHost(first(forwardedHost), forwardedHostParam);
-    if (authority == null) {
-      authority = authority(req);
-    }
+    HostAndPort authority = host(req, first(forwardedHost), forwardedHostParam);
     if (authority == null || authority.host().isEmpty()) {
       SocketAddress local = req.localAddress();
       String address = local == null ? null : local.hostAddress();
@@ -137,15 +134,31 @@ final class RequestUrls {
    * or {@code Forwarded: host=} names; else (or when those name none) {@link #authority}.
    */
   static HostAndPort clientHost(HttpServerRequest req, boolean fromTrustedProxy) {
-    if (fromTrustedProxy) {
-      MultiMap headers = req.headers();
-      HostAndPort proxied =
-          proxiedHost(first(headers.get(X_FORWARDED_HOST)), param(headers.get(FORWARDED), "host"));
-      if (proxied != null) {
-        return proxied;
-      }
+    if (!fromTrustedProxy) {
+      return authority(req);
     }
-    return authority(req);
+    MultiMap headers = req.headers();
+    return host(req, first(headers.get(X_FORWARDED_HOST)), param(headers.get(FORWARDED), "host"));
+  }
+
+  /**
+   * The scheme the caller used, believed from any peer: {@code X-Forwarded-Proto} when it says http
+   * or https, else the connection's. For answers that go back to the caller alone (the Segment
+   * settings), where a false scheme only misdirects the caller's own SDK; never for stored data.
+   */
+  static String callerScheme(HttpServerRequest req) {
+    String scheme = scheme(first(req.getHeader(X_FORWARDED_PROTO)));
+    return scheme != null ? scheme : req.isSSL() ? HTTPS : HTTP;
+  }
+
+  /**
+   * The host a proxy's {@code X-Forwarded-Host} value or {@code Forwarded: host=} names (null when
+   * absent or unreadable), else the request's own {@link #authority}.
+   */
+  private static HostAndPort host(
+      HttpServerRequest req, String forwardedHost, String forwardedHostParam) {
+    HostAndPort proxied = proxiedHost(forwardedHost, forwardedHostParam);
+    return proxied != null ? proxied : authority(req);
   }
 
   /**
