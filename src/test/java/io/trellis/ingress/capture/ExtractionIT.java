@@ -213,14 +213,17 @@ class ExtractionIT {
   @Test
   void forwardedHeadersAreIgnoredFromUntrustedPeers() {
     HttpResponse<String> res =
-        service.send(
-            HttpRequest.newBuilder(service.uri("/events"))
-                .header("Authorization", "Bearer " + key)
-                .header("X-Forwarded-For", "203.0.113.9")
-                .header("X-Real-IP", "203.0.113.10")
-                .header("X-Forwarded-Proto", "https")
-                .header("X-Forwarded-Host", "shop.example")
-                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        postEvent(
+            service,
+            key,
+            "X-Forwarded-For",
+            "203.0.113.9",
+            "X-Real-IP",
+            "203.0.113.10",
+            "X-Forwarded-Proto",
+            "https",
+            "X-Forwarded-Host",
+            "shop.example");
     JsonNode e = service.awaitEvent(RunningService.json(res.body()).path("event_id").asText());
     assertThat(e.path("ip").asText()).isEqualTo("127.0.0.1");
     assertThat(e.path("url").asText()).isEqualTo("http://127.0.0.1:" + service.port() + "/events");
@@ -235,25 +238,18 @@ class ExtractionIT {
         RunningService.start(other, Map.of("capture.trusted-proxies", "127.0.0.0/8, ::1"))) {
       String k = proxied.createKey("acme");
       HttpResponse<String> xff =
-          proxied.send(
-              HttpRequest.newBuilder(proxied.uri("/events"))
-                  .header("Authorization", "Bearer " + k)
-                  .header("X-Forwarded-For", "198.51.100.7, 127.0.0.5")
-                  .header("X-Forwarded-Proto", "https")
-                  .header("X-Forwarded-Host", "shop.example")
-                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
+          postEvent(
+              proxied,
+              k,
+              "X-Forwarded-For",
+              "198.51.100.7, 127.0.0.5",
+              "X-Forwarded-Proto",
+              "https",
+              "X-Forwarded-Host",
+              "shop.example");
       HttpResponse<String> fwd =
-          proxied.send(
-              HttpRequest.newBuilder(proxied.uri("/events"))
-                  .header("Authorization", "Bearer " + k)
-                  .header("Forwarded", "for=\"[2001:db8::1]:4711\";proto=https")
-                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
-      HttpResponse<String> real =
-          proxied.send(
-              HttpRequest.newBuilder(proxied.uri("/events"))
-                  .header("Authorization", "Bearer " + k)
-                  .header("X-Real-IP", "192.0.2.44")
-                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
+          postEvent(proxied, k, "Forwarded", "for=\"[2001:db8::1]:4711\";proto=https");
+      HttpResponse<String> real = postEvent(proxied, k, "X-Real-IP", "192.0.2.44");
 
       assertThat(ip(proxied, xff)).isEqualTo("198.51.100.7");
       assertThat(ip(proxied, fwd)).isEqualTo("2001:db8::1");
@@ -267,20 +263,10 @@ class ExtractionIT {
                   "2001:db8::9", "2001:db8::9",
                   "not-an-address:80", "127.0.0.1")
               .entrySet()) {
-        HttpResponse<String> res =
-            proxied.send(
-                HttpRequest.newBuilder(proxied.uri("/events"))
-                    .header("Authorization", "Bearer " + k)
-                    .header("X-Forwarded-For", hop.getKey())
-                    .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        HttpResponse<String> res = postEvent(proxied, k, "X-Forwarded-For", hop.getKey());
         assertThat(ip(proxied, res)).as(hop.getKey()).isEqualTo(hop.getValue());
       }
-      HttpResponse<String> realWithPort =
-          proxied.send(
-              HttpRequest.newBuilder(proxied.uri("/events"))
-                  .header("Authorization", "Bearer " + k)
-                  .header("X-Real-IP", "192.0.2.45:1234")
-                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      HttpResponse<String> realWithPort = postEvent(proxied, k, "X-Real-IP", "192.0.2.45:1234");
       assertThat(ip(proxied, realWithPort)).isEqualTo("192.0.2.45");
       // The URL the client used: the proxy's scheme and host, else the request's own.
       String own = "127.0.0.1:" + proxied.port();
@@ -288,6 +274,16 @@ class ExtractionIT {
       assertThat(stored(proxied, fwd, "url")).isEqualTo("https://" + own + "/events");
       assertThat(stored(proxied, real, "url")).isEqualTo("http://" + own + "/events");
     }
+  }
+
+  /** A POST of {@code {}} to /events with the key and the given header names and values. */
+  private static HttpResponse<String> postEvent(RunningService s, String key, String... headers) {
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(s.uri("/events")).header("Authorization", "Bearer " + key);
+    for (int i = 0; i < headers.length; i += 2) {
+      req.header(headers[i], headers[i + 1]);
+    }
+    return s.send(req.POST(HttpRequest.BodyPublishers.ofString("{}")));
   }
 
   private static String ip(RunningService s, HttpResponse<String> res) {

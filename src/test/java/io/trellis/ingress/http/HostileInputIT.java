@@ -551,36 +551,7 @@ class HostileInputIT {
   void http2ClearTextWithPriorKnowledgeIsServed() throws Exception {
     Vertx vx = Vertx.vertx();
     try {
-      HttpClientAgent client =
-          vx.createHttpClient(
-              new HttpClientOptions()
-                  .setProtocolVersion(HttpVersion.HTTP_2)
-                  .setHttp2ClearTextUpgrade(false));
-      String[] result =
-          client
-              .request(
-                  new RequestOptions()
-                      .setMethod(HttpMethod.POST)
-                      .setHost("127.0.0.1")
-                      .setPort(service.port())
-                      .setURI("/events")
-                      .putHeader("Authorization", "Bearer " + key))
-              .compose(
-                  req ->
-                      req.send("{\"event\":\"h2_prior\"}")
-                          .compose(
-                              resp ->
-                                  resp.body()
-                                      .map(
-                                          b ->
-                                              new String[] {
-                                                resp.version().name(),
-                                                Integer.toString(resp.statusCode()),
-                                                b.toString()
-                                              })))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(20, TimeUnit.SECONDS);
+      String[] result = h2Send(h2PriorKnowledge(vx), postEvents(), "{\"event\":\"h2_prior\"}");
 
       assertThat(result[0]).isEqualTo("HTTP_2");
       assertThat(result[1]).isEqualTo("200");
@@ -601,18 +572,8 @@ class HostileInputIT {
     // the service go on.
     Vertx vx = Vertx.vertx();
     try {
-      HttpClientAgent client =
-          vx.createHttpClient(
-              new HttpClientOptions()
-                  .setProtocolVersion(HttpVersion.HTTP_2)
-                  .setHttp2ClearTextUpgrade(false));
-      RequestOptions post =
-          new RequestOptions()
-              .setMethod(HttpMethod.POST)
-              .setHost("127.0.0.1")
-              .setPort(service.port())
-              .setURI("/events")
-              .putHeader("Authorization", "Bearer " + key);
+      HttpClientAgent client = h2PriorKnowledge(vx);
+      RequestOptions post = postEvents();
       Throwable refused =
           client
               .request(post)
@@ -629,30 +590,55 @@ class HostileInputIT {
       }
       assertThat(refused).isInstanceOf(io.vertx.core.http.HttpClosedException.class);
 
-      String[] next =
-          client
-              .request(post)
-              .compose(
-                  req ->
-                      req.send("{\"event\":\"h2_after_reset\"}")
-                          .compose(
-                              resp ->
-                                  resp.body()
-                                      .map(
-                                          b ->
-                                              new String[] {
-                                                Integer.toString(resp.statusCode()), b.toString()
-                                              })))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(20, TimeUnit.SECONDS);
-      assertThat(next[0]).as(next[1]).isEqualTo("200");
-      String id = RunningService.json(next[1]).path("event_id").asText();
+      String[] next = h2Send(client, post, "{\"event\":\"h2_after_reset\"}");
+      assertThat(next[1]).as(next[2]).isEqualTo("200");
+      String id = RunningService.json(next[2]).path("event_id").asText();
       acknowledged.add(id);
       assertThat(service.awaitEvent(id).path("event_type").asText()).isEqualTo("h2_after_reset");
     } finally {
       vx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** A Vert.x client speaking HTTP/2 over clear text from the first byte (prior knowledge). */
+  private static HttpClientAgent h2PriorKnowledge(Vertx vx) {
+    return vx.createHttpClient(
+        new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false));
+  }
+
+  /** POST /events with the test key. */
+  private static RequestOptions postEvents() {
+    return new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost("127.0.0.1")
+        .setPort(service.port())
+        .setURI("/events")
+        .putHeader("Authorization", "Bearer " + key);
+  }
+
+  /** Sends {@code body}; the answer's protocol version, status and body. */
+  private static String[] h2Send(HttpClientAgent client, RequestOptions post, String body)
+      throws Exception {
+    return client
+        .request(post)
+        .compose(
+            req ->
+                req.send(body)
+                    .compose(
+                        resp ->
+                            resp.body()
+                                .map(
+                                    b ->
+                                        new String[] {
+                                          resp.version().name(),
+                                          Integer.toString(resp.statusCode()),
+                                          b.toString()
+                                        })))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
   }
 
   @Test
