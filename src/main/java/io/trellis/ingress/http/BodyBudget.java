@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The memory held by request bodies, in total and per client address. A body takes its share as its
  * buffer grows and gives all of it back once its request is answered; a body that would pass either
  * budget is refused instead of buffered, so many slow or unauthenticated uploads together cannot
- * exhaust the heap. Thread-safe: shared by every event loop.
+ * exhaust the heap. An HTTP/2 stream takes a share for itself and its headers from the moment they
+ * arrive: one connection holds up to a hundred requests at once. Thread-safe: shared by every event
+ * loop.
  *
  * <p>Every request takes and gives back a share, from both event loops at once when one address (a
  * proxy, a NAT) sends most of the traffic: the per-address counts are compare-and-set counters
@@ -55,6 +57,14 @@ final class BodyBudget {
   /** A share for one body from this client address; starts empty. */
   Lease lease(String client) {
     return new Lease(client);
+  }
+
+  /**
+   * A share counted towards the total only: for what a trusted proxy holds on behalf of its many
+   * clients, which no one address's budget describes.
+   */
+  Lease leaseOfTotal() {
+    return new Lease(null);
   }
 
   /**
@@ -120,12 +130,14 @@ final class BodyBudget {
         total.addAndGet(-bytes);
         return Refusal.TOTAL;
       }
-      AtomicLong c = take(client, bytes);
-      if (c == null) {
-        total.addAndGet(-bytes);
-        return Refusal.CLIENT;
+      if (client != null) {
+        AtomicLong c = take(client, bytes);
+        if (c == null) {
+          total.addAndGet(-bytes);
+          return Refusal.CLIENT;
+        }
+        counter = c;
       }
-      counter = c;
       held += bytes;
       return null;
     }
@@ -141,7 +153,9 @@ final class BodyBudget {
       }
       long h = held;
       total.addAndGet(-h);
-      give(client, counter, h);
+      if (client != null) {
+        give(client, counter, h);
+      }
       counter = null;
       held = 0;
     }

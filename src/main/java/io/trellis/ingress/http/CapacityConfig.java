@@ -41,13 +41,15 @@ public record CapacityConfig(
               "limits.body-memory-max",
               SettingType.SIZE,
               "0",
-              "Most memory held by request bodies being read or handled; a body that would pass"
-                  + " it is answered 503. 0 means an eighth of the maximum heap."),
+              "Most memory held by request bodies being read or handled, and by open HTTP/2"
+                  + " streams (8KiB and twice their headers' characters each); a body or stream"
+                  + " that would pass it is answered 503. 0 means an eighth of the maximum heap."),
           Setting.of(
               "limits.body-memory-per-client",
               SettingType.SIZE,
               "0",
-              "Most memory held by the request bodies of one client address; 429 above. 0 means"
+              "Most memory held by the request bodies and HTTP/2 streams of one client address"
+                  + " (a trusted proxy's streams count towards the total only); 429 above. 0 means"
                   + " half of limits.body-memory-max, or limits.batch-body-max if that is more"
                   + " (up to limits.body-memory-max)."),
           Setting.of(

@@ -126,11 +126,25 @@ final class CaptureHandler {
     HttpServerResponse response = req.response();
     response.endHandler(
         v -> {
+          if (req.version() == HttpVersion.HTTP_2 && !req.isEnded()) {
+            // RFC 9113 §8.1: the answer is whole, so the client may stop sending without error.
+            // Else the stream stays open until it does, holding memory and a stream slot.
+            response.reset(0);
+          }
           exchange.done();
           metrics.finished(outcome, response.getStatusCode());
           AccessLog.record(req, outcome, response.getStatusCode(), capture.anonymizesAnyIp());
         });
     response.closeHandler(v -> exchange.done());
+    if (req.version() == HttpVersion.HTTP_2) {
+      String peer = peer(req);
+      exchange.stream = capture.trustsPeer(peer) ? budget.leaseOfTotal() : budget.lease(peer);
+      BodyBudget.Refusal refusal = exchange.stream.grow(streamBytes(req));
+      if (refusal != null) {
+        fail(outcome, req, streamsOverBudget(refusal));
+        return;
+      }
+    }
     // Both framing headers: see StrictFraming, which keeps them both for this check.
     if (req.version() != HttpVersion.HTTP_2
         && req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
@@ -320,15 +334,42 @@ final class CaptureHandler {
     req.resume();
   }
 
-  /** What one request holds until it is answered: its body memory. */
+  /** What one request holds until it is answered: its body memory, and an HTTP/2 stream's own. */
   private static final class Exchange {
     BodyBudget.Lease lease;
+    BodyBudget.Lease stream;
 
     void done() {
       if (lease != null) {
         lease.release();
       }
+      if (stream != null) {
+        stream.release();
+      }
     }
+  }
+
+  /*
+   * What an open HTTP/2 stream holds besides its body, measured with thousands of streams open and
+   * waiting for their bodies: about 8 KiB of Netty and Vert.x state (half of it the stream's queue
+   * of inbound frames), and two bytes per character of its headers.
+   */
+  static final long STREAM_BYTES = 8 * 1024;
+
+  private static long streamBytes(HttpServerRequest req) {
+    long chars = 0;
+    for (Map.Entry<String, String> h : req.headers()) {
+      chars += h.getKey().length() + h.getValue().length();
+    }
+    return STREAM_BYTES + 2 * chars;
+  }
+
+  private static HttpError streamsOverBudget(BodyBudget.Refusal refusal) {
+    return refusal == BodyBudget.Refusal.CLIENT
+        ? HttpError.rateLimited(
+            "this address has too many requests open; retry when they are answered", 1)
+        : HttpError.unavailable(
+            "the service holds as many open requests as it can; retry in a moment", 1);
   }
 
   /** An SDK's configuration call: its body is read within the limits and dropped. */

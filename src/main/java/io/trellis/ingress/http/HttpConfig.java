@@ -14,7 +14,8 @@ public record HttpConfig(
     long batchBodyMaxBytes,
     int batchItemsMax,
     int maxHeaderBytes,
-    int maxUrlBytes) {
+    int maxUrlBytes,
+    int streamsPerConnection) {
 
   public static final List<Setting> SETTINGS =
       List.of(
@@ -49,13 +50,25 @@ public record HttpConfig(
               "limits.url-max",
               SettingType.SIZE,
               "16KiB",
-              "Longest request line, URL included (414 above)."));
+              "Longest request line, URL included (414 above)."),
+          Setting.of(
+              "limits.streams-per-connection",
+              SettingType.INT,
+              "100",
+              "Most requests open at once on one HTTP/2 connection (its"
+                  + " SETTINGS_MAX_CONCURRENT_STREAMS); a stream past it is reset with"
+                  + " REFUSED_STREAM, which clients retry."));
 
   public static HttpConfig from(Config c) {
     int loops = c.integer("http.event-loops");
     if (loops < 0) {
       throw new io.trellis.ingress.config.ConfigException(
           "http.event-loops: must be 0 or more, got " + loops);
+    }
+    int streams = c.integer("limits.streams-per-connection");
+    if (streams < 1) {
+      throw new io.trellis.ingress.config.ConfigException(
+          "limits.streams-per-connection: must be 1 or more, got " + streams);
     }
     return new HttpConfig(
         c.string("host"),
@@ -65,6 +78,7 @@ public record HttpConfig(
         c.size("limits.batch-body-max"),
         c.integer("limits.batch-items-max"),
         (int) Math.min(Integer.MAX_VALUE, c.size("limits.header-max")),
-        (int) Math.min(Integer.MAX_VALUE, c.size("limits.url-max")));
+        (int) Math.min(Integer.MAX_VALUE, c.size("limits.url-max")),
+        streams);
   }
 }

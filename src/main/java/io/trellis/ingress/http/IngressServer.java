@@ -97,7 +97,10 @@ public final class IngressServer implements AutoCloseable {
             .setMaxInitialLineLength(config.maxUrlBytes())
             .setMaxHeaderSize(config.maxHeaderBytes())
             .setHttp2ClearTextEnabled(true)
-            .setInitialSettings(new Http2Settings().setMaxHeaderListSize(config.maxHeaderBytes()))
+            .setInitialSettings(
+                new Http2Settings()
+                    .setMaxHeaderListSize(config.maxHeaderBytes())
+                    .setMaxConcurrentStreams(config.streamsPerConnection()))
             .setIdleTimeout((int) Math.max(1, clients.requestTimeout().toSeconds()))
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setTcpNoDelay(true)

@@ -18,7 +18,9 @@ final class MetricHelp {
           Map.entry(
               "trellis.http.connections.refused",
               "Connections closed at once because a connection limit was reached, by limit."),
-          Map.entry("trellis.http.body.memory.bytes", "Memory held by request bodies being read."),
+          Map.entry(
+              "trellis.http.body.memory.bytes",
+              "Memory held by request bodies being read and by open HTTP/2 streams."),
           Map.entry("trellis.events.accepted", "Events acknowledged (on disk), by endpoint."),
           Map.entry("trellis.events.rejected", "Events refused, by endpoint and reason."),
           Map.entry("trellis.auth.failures", "Failed authentications, by outcome."),

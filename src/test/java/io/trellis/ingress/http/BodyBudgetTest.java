@@ -44,6 +44,26 @@ class BodyBudgetTest {
   }
 
   @Test
+  void aLeaseOfTheTotalPassesTheAddressBudgetButNotTheTotal() {
+    BodyBudget budget = new BodyBudget(1_000, 300);
+    BodyBudget.Lease proxy = budget.leaseOfTotal();
+    BodyBudget.Lease client = budget.lease("10.0.0.1");
+
+    assertThat(proxy.grow(800)).isNull();
+    assertThat(budget.clients()).isZero();
+    assertThat(client.grow(201)).isEqualTo(BodyBudget.Refusal.TOTAL);
+    assertThat(client.grow(200)).isNull();
+    assertThat(proxy.grow(1)).isEqualTo(BodyBudget.Refusal.TOTAL);
+
+    proxy.release();
+    assertThat(budget.held()).isEqualTo(200);
+    assertThat(client.grow(101)).isEqualTo(BodyBudget.Refusal.CLIENT);
+    client.release();
+    assertThat(budget.held()).isZero();
+    assertThat(budget.clients()).isZero();
+  }
+
+  @Test
   void aLeaseThatTookNothingLeavesNoTrace() {
     BodyBudget budget = new BodyBudget(1_000, 600);
     BodyBudget.Lease a = budget.lease("10.0.0.1");

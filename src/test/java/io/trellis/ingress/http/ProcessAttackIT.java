@@ -7,6 +7,7 @@ import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.testing.AttackedProcess;
 import io.trellis.ingress.testing.Await;
 import io.trellis.ingress.testing.RawHttp;
+import io.trellis.ingress.testing.RawHttp2;
 import io.trellis.ingress.testing.Sockets;
 import io.trellis.ingress.testing.StoredFiles;
 import java.io.IOException;
@@ -190,6 +191,51 @@ class ProcessAttackIT {
 
   @Test
   @Order(5)
+  void http2StreamsWaitingForTheirBodiesDoNotExhaustTheHeap() throws Exception {
+    // Each stream: a request without a key (it may come in the body), whose body never comes,
+    // with 30,000 characters of headers. 9,000 of them would hold over 600 MiB.
+    String pad = "p".repeat(30_000);
+    List<RawHttp2> conns = new ArrayList<>();
+    Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
+    try {
+      for (String source : List.of("127.0.0.50", "127.0.0.51", "127.0.0.52")) {
+        for (int c = 0; c < 30 && service.isAlive(); c++) {
+          RawHttp2 h2 = RawHttp2.open(source, service.port());
+          conns.add(h2);
+          List<byte[]> streams = new ArrayList<>();
+          for (int i = 0; i < 100; i++) {
+            streams.add(
+                RawHttp2.request(
+                    1 + 2 * i, "POST", "/events", false, "content-length", "100", "x-pad", pad));
+          }
+          try {
+            h2.send(streams);
+          } catch (java.io.UncheckedIOException e) {
+            break; // the connection is gone: checked below
+          }
+        }
+      }
+      Await.until(
+          () -> !service.isAlive() || conns.stream().mapToInt(h -> h.statuses().size()).sum() > 0,
+          Duration.ofSeconds(30),
+          () -> "no stream answered");
+      Thread.sleep(2_000); // let the streams that were granted be read and held
+      assertThat(service.isAlive()).as("the service survived").isTrue();
+      for (RawHttp2 h2 : conns) {
+        h2.statuses().values().forEach(s -> count(answers, s));
+      }
+      System.out.printf(
+          "HTTP/2 attack: %d connections, answers by status %s, %.1f MiB of request memory held%n",
+          conns.size(), answers, bodyMemory() / 1024 / 1024);
+      assertThat(answers.keySet()).as("answers %s", answers).contains(429, 503);
+      assertLegitimateClientServed();
+    } finally {
+      conns.forEach(RawHttp2::close);
+    }
+  }
+
+  @Test
+  @Order(6)
   void afterTheAttacksTheServiceIsWholeAndLostNothing() throws Exception {
     stopLoad.set(true);
     load.join();
@@ -247,7 +293,7 @@ class ProcessAttackIT {
     }
   }
 
-  private static void count(Map<String, AtomicInteger> m, String outcome) {
+  private static <K> void count(Map<K, AtomicInteger> m, K outcome) {
     m.computeIfAbsent(outcome, k -> new AtomicInteger()).incrementAndGet();
   }
 
