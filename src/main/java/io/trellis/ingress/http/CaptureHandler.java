@@ -513,13 +513,19 @@ final class CaptureHandler {
    * other coding is not implemented here (501). A compressed body says so with {@code
    * Content-Encoding}.
    */
-  private static HttpError transferCodingError(HttpServerRequest req) {
+  static HttpError transferCodingError(HttpServerRequest req) {
     if (req.version() == HttpVersion.HTTP_2) {
       return null;
     }
     String first = req.headers().get(HttpHeaders.TRANSFER_ENCODING);
     if (first == null) {
       return null;
+    }
+    if (req.version() == HttpVersion.HTTP_1_0) {
+      return new HttpError(
+          400,
+          "ambiguous_length",
+          "Transfer-Encoding is defined from HTTP/1.1 on: the body's length cannot be known");
     }
     List<String> values = req.headers().getAll(HttpHeaders.TRANSFER_ENCODING);
     List<String> codings = new ArrayList<>(2);

@@ -183,7 +183,9 @@ public final class IngressServer implements AutoCloseable {
           new HttpError(
               505, "http_version_not_supported", "this server speaks HTTP/1.0, HTTP/1.1 and h2c");
     } else {
-      error = HttpError.badRequest("malformed HTTP request");
+      // Netty refuses a Transfer-Encoding it cannot frame by (RFC 9112 §6.1); the answer says why.
+      HttpError coding = CaptureHandler.transferCodingError(req);
+      error = coding != null ? coding : HttpError.badRequest("malformed HTTP request");
     }
     Responses.errorAndClose(req.response(), error).onComplete(ar -> req.connection().close());
   }

@@ -95,6 +95,26 @@ class RequestSmugglingIT {
   }
 
   @Test
+  void transferEncodingInHttp10Is400AndTheConnectionIsClosed() throws IOException {
+    // RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding, so its framing is faulty.
+    String event = "{\"event\":\"framed\"}";
+    String answer =
+        exchange(
+            "POST /events HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer "
+                + key
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(event.length())
+                + "\r\n"
+                + event
+                + "\r\n0\r\n\r\n");
+
+    assertThat(answer).startsWith("HTTP/1.0 400").containsIgnoringCase("connection: close");
+    assertThat(RunningService.json(RawHttp.body(answer)).path("error").asText())
+        .isEqualTo("ambiguous_length");
+    assertThat(responses(answer)).isEqualTo(1);
+  }
+
+  @Test
   void twoHostHeadersAre400AndTheConnectionIsClosed() throws IOException {
     String event = "{\"event\":\"two-hosts\"}";
     String answer =
