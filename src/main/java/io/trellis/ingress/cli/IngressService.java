@@ -92,18 +92,21 @@ public final class IngressService implements AutoCloseable {
     LogSetup.apply(c.ops(), registry);
     log.info(
         "Open files: soft limit {}, hard limit {} (the JVM raises the soft limit to the hard one),"
-            + " {} open at start; maximum heap {}",
+            + " {} open at start; maximum heap {}, direct memory {}",
         process.openFilesSoft(),
         process.openFilesHard(),
         process.openFiles(),
-        io.trellis.ingress.config.Sizes.format(process.maxHeap()));
+        io.trellis.ingress.config.Sizes.format(process.maxHeap()),
+        io.trellis.ingress.config.Sizes.format(process.maxDirectMemory()));
     CapacityConfig capacity =
         c.capacity()
             .resolve(
                 process.effectiveOpenFileLimit(),
                 Math.max(0, process.openFiles()),
                 process.maxHeap(),
-                http.batchBodyMaxBytes());
+                process.maxDirectMemory(),
+                http.batchBodyMaxBytes(),
+                (long) http.maxHeaderBytes() + http.maxUrlBytes());
     EventCapture capture = new EventCapture(c.capture());
     Enricher enricher;
     try {

@@ -29,7 +29,9 @@ public record CapacityConfig(
               "0",
               "Most open connections on the capture port; more are answered 503 and closed at"
                   + " once. 0 derives it from the open-file limit, keeping files in reserve for"
-                  + " the spool, sinks and admin port."),
+                  + " the spool, sinks and admin port, and from the direct memory: half of it"
+                  + " over twice the largest request head (limits.url-max plus"
+                  + " limits.header-max), which a connection may hold unread."),
           Setting.of(
               "limits.connections-per-client",
               SettingType.INT,
@@ -96,19 +98,38 @@ public record CapacityConfig(
   }
 
   /**
+   * The direct memory one connection may hold: the bytes of a request head not yet whole sit in its
+   * network buffer, up to the request line and header limits, in buffers up to twice as large.
+   * Without a bound, 8,400 connections each holding 60 KB of an unfinished header took all 256 MiB,
+   * and the event loops then spent their time failing to allocate read buffers: no connection was
+   * served or closed again.
+   */
+  static long connectionBytes(long requestHeadMax) {
+    return 2 * Math.max(1, requestHeadMax);
+  }
+
+  /**
    * The settings with every 0 replaced by its derived value.
    *
    * @param openFileLimit the process's soft open-file limit
    * @param openAtStart files the process holds before the capture port opens
    * @param maxHeap the JVM's maximum heap in bytes
+   * @param maxDirectMemory the JVM's direct-memory limit in bytes
    * @param batchBodyMax the largest /batch body accepted
+   * @param requestHeadMax the longest request line plus the largest headers accepted
    */
   public CapacityConfig resolve(
-      long openFileLimit, long openAtStart, long maxHeap, long batchBodyMax) {
+      long openFileLimit,
+      long openAtStart,
+      long maxHeap,
+      long maxDirectMemory,
+      long batchBodyMax,
+      long requestHeadMax) {
     int conns = connectionsMax;
     if (conns == 0) {
       long free = openFileLimit - openAtStart - reservedFiles(openFileLimit);
-      conns = (int) Math.max(16, Math.min(Integer.MAX_VALUE, free));
+      long fit = maxDirectMemory / 2 / connectionBytes(requestHeadMax);
+      conns = (int) Math.max(16, Math.min(Integer.MAX_VALUE, Math.min(free, fit)));
     }
     int perClient = connectionsPerClient == 0 ? Math.max(8, conns / 8) : connectionsPerClient;
     long memory = bodyMemoryMax == 0 ? maxHeap / 8 : bodyMemoryMax;

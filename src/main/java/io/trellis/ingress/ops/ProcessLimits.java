@@ -13,8 +13,12 @@ import java.util.stream.Stream;
  * -XX:+MaxFDLimit}, on by default on Linux), so no native call is needed for that; the hard limit
  * is the operator's (systemd {@code LimitNOFILE}, {@code docker run --ulimit nofile=…}, {@code
  * ulimit -Hn}). Where {@code /proc} is missing the open-file figures are -1.
+ *
+ * <p>The direct-memory limit is {@code -XX:MaxDirectMemorySize}, or the maximum heap when it is not
+ * set, as the JVM itself decides. The network buffers of every connection come out of it.
  */
-public record ProcessLimits(long openFilesSoft, long openFilesHard, long openFiles, long maxHeap) {
+public record ProcessLimits(
+    long openFilesSoft, long openFilesHard, long openFiles, long maxHeap, long maxDirectMemory) {
 
   /** Assumed when the limit cannot be read: the usual Linux default soft limit. */
   static final long UNKNOWN_LIMIT_FALLBACK = 1024;
@@ -33,7 +37,22 @@ public record ProcessLimits(long openFilesSoft, long openFilesHard, long openFil
     } catch (IOException | RuntimeException e) {
       // Not Linux: the limits stay unknown.
     }
-    return new ProcessLimits(soft, hard, countOpenFiles(), Runtime.getRuntime().maxMemory());
+    long heap = Runtime.getRuntime().maxMemory();
+    return new ProcessLimits(soft, hard, countOpenFiles(), heap, maxDirectMemory(heap));
+  }
+
+  private static long maxDirectMemory(long maxHeap) {
+    try {
+      long set =
+          Long.parseLong(
+              java.lang.management.ManagementFactory.getPlatformMXBean(
+                      com.sun.management.HotSpotDiagnosticMXBean.class)
+                  .getVMOption("MaxDirectMemorySize")
+                  .getValue());
+      return set > 0 ? set : maxHeap;
+    } catch (RuntimeException e) {
+      return maxHeap; // not HotSpot: its default
+    }
   }
 
   /** Files this process holds open now, or -1 when unknown. */

@@ -11,11 +11,14 @@ import org.junit.jupiter.api.Test;
 
 class CapacityConfigTest {
   private static final long MIB = 1L << 20;
+  /* The default limits.url-max plus limits.header-max. */
+  private static final long HEAD = 80 * 1024;
 
   @Test
   void defaultsAreDerivedFromTheProcess() {
     CapacityConfig c =
-        CapacityConfig.from(ServiceSettings.defaults()).resolve(1024, 150, 256 * MIB, 20 * MIB);
+        CapacityConfig.from(ServiceSettings.defaults())
+            .resolve(1024, 150, 256 * MIB, 256 * MIB, 20 * MIB, HEAD);
 
     // 1024 files, 150 open, 128 kept in reserve.
     assertThat(c.connectionsMax()).isEqualTo(746);
@@ -30,11 +33,28 @@ class CapacityConfigTest {
   @Test
   void aLargeFileLimitKeepsAnEighthInReserve() {
     CapacityConfig c =
-        CapacityConfig.from(ServiceSettings.defaults()).resolve(65536, 100, 4096 * MIB, 20 * MIB);
+        CapacityConfig.from(ServiceSettings.defaults())
+            .resolve(65536, 100, 4096 * MIB, 64 * 1024 * MIB, 20 * MIB, HEAD);
 
     assertThat(c.connectionsMax()).isEqualTo(65536 - 100 - 8192);
     assertThat(c.connectionsPerClient()).isEqualTo((65536 - 100 - 8192) / 8);
     assertThat(c.bodyMemoryPerClient()).isEqualTo(256 * MIB);
+  }
+
+  @Test
+  void connectionsAtTheirLargestRequestHeadsFitInHalfTheDirectMemory() {
+    CapacityConfig c =
+        CapacityConfig.from(ServiceSettings.defaults())
+            .resolve(20_000, 150, 256 * MIB, 256 * MIB, 20 * MIB, HEAD);
+
+    // 128 MiB over 160 KiB: far fewer than the 17,350 the files would allow.
+    assertThat(c.connectionsMax()).isEqualTo(819);
+    assertThat(c.connectionsPerClient()).isEqualTo(102);
+    assertThat(
+            CapacityConfig.from(ServiceSettings.defaults())
+                .resolve(20_000, 150, 256 * MIB, 1024 * MIB, 20 * MIB, HEAD)
+                .connectionsMax())
+        .isEqualTo(3276);
   }
 
   @Test
@@ -49,7 +69,7 @@ class CapacityConfigTest {
                         "limits.body-memory-per-client", "1MiB",
                         "limits.linger-time", "5s",
                         "limits.linger-max", "1MiB")))
-            .resolve(1024, 150, 256 * MIB, 20 * MIB);
+            .resolve(1024, 150, 256 * MIB, 256 * MIB, 20 * MIB, HEAD);
 
     assertThat(c.connectionsMax()).isEqualTo(100);
     assertThat(c.connectionsPerClient()).isEqualTo(100);
