@@ -107,6 +107,12 @@ public final class IngressService implements AutoCloseable {
                 process.maxDirectMemory(),
                 http.batchBodyMaxBytes(),
                 (long) http.maxHeaderBytes() + http.maxUrlBytes());
+    String tooMany =
+        capacity.directMemoryWarning(
+            process.maxDirectMemory(), (long) http.maxHeaderBytes() + http.maxUrlBytes());
+    if (tooMany != null) {
+      log.warn(tooMany);
+    }
     EventCapture capture = new EventCapture(c.capture());
     Enricher enricher;
     try {

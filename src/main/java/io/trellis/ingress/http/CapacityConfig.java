@@ -109,6 +109,25 @@ public record CapacityConfig(
   }
 
   /**
+   * A warning when a configured connection limit lets the connections' unfinished request heads
+   * take more than half the direct memory, or null. Derived limits never do.
+   */
+  public String directMemoryWarning(long maxDirectMemory, long requestHeadMax) {
+    long fit = maxDirectMemory / 2 / connectionBytes(requestHeadMax);
+    if (connectionsMax <= fit) {
+      return null;
+    }
+    return "limits.connections-max "
+        + connectionsMax
+        + " is more than the "
+        + fit
+        + " connections whose unfinished request heads fit in half the direct memory ("
+        + io.trellis.ingress.config.Sizes.format(maxDirectMemory)
+        + "): a flood of them can leave no memory to read any connection. Raise"
+        + " -XX:MaxDirectMemorySize, or lower limits.header-max and limits.url-max.";
+  }
+
+  /**
    * The settings with every 0 replaced by its derived value.
    *
    * @param openFileLimit the process's soft open-file limit

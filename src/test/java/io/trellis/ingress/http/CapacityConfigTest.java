@@ -58,6 +58,22 @@ class CapacityConfigTest {
   }
 
   @Test
+  void aConfiguredLimitPastTheDirectMemoryIsWarnedAbout() {
+    CapacityConfig derived =
+        CapacityConfig.from(ServiceSettings.defaults())
+            .resolve(20_000, 150, 256 * MIB, 256 * MIB, 20 * MIB, HEAD);
+    assertThat(derived.directMemoryWarning(256 * MIB, HEAD)).isNull();
+
+    CapacityConfig configured =
+        CapacityConfig.from(ServiceSettings.config(Map.of("limits.connections-max", "5000")))
+            .resolve(20_000, 150, 256 * MIB, 256 * MIB, 20 * MIB, HEAD);
+    assertThat(configured.directMemoryWarning(256 * MIB, HEAD))
+        .startsWith("limits.connections-max 5000 is more than the 819 connections")
+        .contains("256 MiB");
+    assertThat(configured.directMemoryWarning(2048 * MIB, HEAD)).isNull();
+  }
+
+  @Test
   void explicitSettingsAreKeptAndAShareNeverExceedsTheTotal() {
     CapacityConfig c =
         CapacityConfig.from(
