@@ -98,6 +98,7 @@ public final class IngressService implements AutoCloseable {
         process.openFiles(),
         io.trellis.ingress.config.Sizes.format(process.maxHeap()),
         io.trellis.ingress.config.Sizes.format(process.maxDirectMemory()));
+    long requestHeadMax = (long) http.maxHeaderBytes() + http.maxUrlBytes();
     CapacityConfig capacity =
         c.capacity()
             .resolve(
@@ -106,10 +107,8 @@ public final class IngressService implements AutoCloseable {
                 process.maxHeap(),
                 process.maxDirectMemory(),
                 http.batchBodyMaxBytes(),
-                (long) http.maxHeaderBytes() + http.maxUrlBytes());
-    String tooMany =
-        capacity.directMemoryWarning(
-            process.maxDirectMemory(), (long) http.maxHeaderBytes() + http.maxUrlBytes());
+                requestHeadMax);
+    String tooMany = capacity.directMemoryWarning(process.maxDirectMemory(), requestHeadMax);
     if (tooMany != null) {
       log.warn(tooMany);
     }

@@ -98,14 +98,14 @@ public record CapacityConfig(
   }
 
   /**
-   * The direct memory one connection may hold: the bytes of a request head not yet whole sit in its
-   * network buffer, up to the request line and header limits, in buffers up to twice as large.
-   * Without a bound, 8,400 connections each holding 60 KB of an unfinished header took all 256 MiB,
-   * and the event loops then spent their time failing to allocate read buffers: no connection was
-   * served or closed again.
+   * The connections that fit in half the direct memory, each holding what one may: the bytes of a
+   * request head not yet whole sit in its network buffer, up to the request line and header limits,
+   * in buffers up to twice as large. Without a bound, 8,400 connections each holding 60 KB of an
+   * unfinished header would take all 256 MiB, and the event loops would then spend their time
+   * failing to allocate read buffers, serving and closing no connection again.
    */
-  static long connectionBytes(long requestHeadMax) {
-    return 2 * Math.max(1, requestHeadMax);
+  static long connectionsFitting(long maxDirectMemory, long requestHeadMax) {
+    return maxDirectMemory / 2 / (2 * Math.max(1, requestHeadMax));
   }
 
   /**
@@ -113,7 +113,7 @@ public record CapacityConfig(
    * take more than half the direct memory, or null. Derived limits never do.
    */
   public String directMemoryWarning(long maxDirectMemory, long requestHeadMax) {
-    long fit = maxDirectMemory / 2 / connectionBytes(requestHeadMax);
+    long fit = connectionsFitting(maxDirectMemory, requestHeadMax);
     if (connectionsMax <= fit) {
       return null;
     }
@@ -147,7 +147,7 @@ public record CapacityConfig(
     int conns = connectionsMax;
     if (conns == 0) {
       long free = openFileLimit - openAtStart - reservedFiles(openFileLimit);
-      long fit = maxDirectMemory / 2 / connectionBytes(requestHeadMax);
+      long fit = connectionsFitting(maxDirectMemory, requestHeadMax);
       conns = (int) Math.max(16, Math.min(Integer.MAX_VALUE, Math.min(free, fit)));
     }
     int perClient = connectionsPerClient == 0 ? Math.max(8, conns / 8) : connectionsPerClient;
