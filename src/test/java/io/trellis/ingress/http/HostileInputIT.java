@@ -548,6 +548,43 @@ class HostileInputIT {
   }
 
   @Test
+  void twoHundredPipelinedRequestsInOneWriteAreAnsweredInOrder() throws Exception {
+    // Events (answered once on disk) between unknown paths (answered at once): each request is
+    // decoded only once the one before it is answered, from the bytes already received.
+    StringBuilder reqs = new StringBuilder();
+    for (int i = 0; i < 200; i++) {
+      if (i % 2 == 1) {
+        reqs.append("GET /nowhere/").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+        continue;
+      }
+      String body = "{\"event\":\"ahead" + i + "\"}";
+      reqs.append("POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ")
+          .append(key)
+          .append("\r\nContent-Length: ")
+          .append(body.length())
+          .append("\r\n\r\n")
+          .append(body);
+    }
+    reqs.append("GET /nowhere/last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    String res = RawHttp.exchange(service.port(), reqs.toString());
+
+    String[] answers = res.split("HTTP/1.1 ");
+    assertThat(answers).hasSize(202);
+    for (int i = 1; i <= 200; i++) {
+      if (i % 2 == 0) {
+        assertThat(answers[i]).startsWith("404");
+        continue;
+      }
+      assertThat(answers[i]).startsWith("200");
+      String id =
+          RunningService.json(RawHttp.body("HTTP/1.1 " + answers[i])).path("event_id").asText();
+      acknowledged.add(id);
+      assertThat(service.awaitEvent(id).path("event_type").asText()).isEqualTo("ahead" + (i - 1));
+    }
+    assertThat(answers[201]).startsWith("404");
+  }
+
+  @Test
   void http2ClearTextWithPriorKnowledgeIsServed() throws Exception {
     Vertx vx = Vertx.vertx();
     try {
