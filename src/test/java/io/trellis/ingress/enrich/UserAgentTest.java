@@ -99,4 +99,21 @@ class UserAgentTest {
       assertThat(small.cached()).isLessThanOrEqualTo(3);
     }
   }
+
+  @Test
+  void onlyTheFirstThousandCharsAreReadAndCached() {
+    UserAgents fresh = new UserAgents(100);
+    String chrome =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            + " Chrome/131.0.0.0 Safari/537.36 ";
+    String pad = "x".repeat(UserAgents.MAX_CHARS - chrome.length());
+
+    UserAgents.Agent first = fresh.of(chrome + pad + "a".repeat(60_000));
+    UserAgents.Agent second = fresh.of(chrome + pad + "b".repeat(60_000) + " Firefox/133.0");
+
+    assertThat(first)
+        .isEqualTo(new UserAgents.Agent("Chrome", "131.0", "Windows", "desktop", false));
+    assertThat(second).as("the same first %d chars", UserAgents.MAX_CHARS).isSameAs(first);
+    assertThat(fresh.cached()).isEqualTo(1);
+  }
 }
