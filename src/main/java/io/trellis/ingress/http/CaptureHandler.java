@@ -211,13 +211,20 @@ final class CaptureHandler {
               "a request may carry at most " + clients.headerCountMax() + " headers"));
       return;
     }
-    if (hostLines(headers) > 1) {
+    int hosts = hostLines(headers);
+    if (hosts > 1) {
       // RFC 9112 §3.2: a proxy in front may route by one and this server read the other.
       refuse(
           outcome,
           req,
           deadlines,
           HttpError.badRequest("the request has more than one Host header"));
+      return;
+    }
+    if (hosts == 0 && req.version() == HttpVersion.HTTP_1_1) {
+      // RFC 9112 §3.2: an HTTP/1.1 request without one must be answered 400.
+      refuse(
+          outcome, req, deadlines, HttpError.badRequest("an HTTP/1.1 request needs a Host header"));
       return;
     }
     Endpoint endpoint = route.endpoint();

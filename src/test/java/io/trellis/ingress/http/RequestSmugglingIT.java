@@ -136,6 +136,30 @@ class RequestSmugglingIT {
   }
 
   @Test
+  void anHttp11RequestWithoutHostIs400AndHttp10NeedsNone() throws IOException {
+    String event = "{\"event\":\"no-host\"}";
+    String request =
+        " /events HTTP/1.1\r\nAuthorization: Bearer "
+            + key
+            + "\r\nContent-Type: application/json\r\nContent-Length: "
+            + event.length()
+            + "\r\n\r\n"
+            + event;
+    String answer = exchange("POST" + request);
+    assertThat(RawHttp.status(answer)).as(answer).isEqualTo(400);
+    assertThat(RunningService.json(RawHttp.body(answer)).path("message").asText())
+        .contains("needs a Host header");
+
+    String http10 = exchange("POST" + request.replace("HTTP/1.1", "HTTP/1.0"));
+    assertThat(RawHttp.status(http10)).as(http10).isEqualTo(200);
+    String id = RunningService.json(RawHttp.body(http10)).path("event_id").asText();
+    assertThat(service.awaitEvent(id).path("event_type").asText()).isEqualTo("no-host");
+    assertThat(service.storedEvents())
+        .filteredOn(e -> e.path("event_type").asText().equals("no-host"))
+        .hasSize(1);
+  }
+
+  @Test
   void chunkedInAnyCaseIsReadAsChunked() throws IOException {
     String event = "{\"event\":\"chunked-case\"}";
     String request =
