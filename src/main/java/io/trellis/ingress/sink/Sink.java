@@ -22,7 +22,9 @@ public interface Sink extends AutoCloseable {
 
   /**
    * Hands the sink its spool context, on the delivery thread, before the first {@link #write}: the
-   * committed cursor and the note saved with it ({@link SinkContext}).
+   * committed cursor and the note saved with it ({@link SinkContext}). Called again after {@link
+   * #preCommit} failed, before the events from the cursor are written again: a sink that can puts
+   * its store back to the cursor, as after a restart.
    */
   default void open(SinkContext context) throws SinkException {}
 
@@ -48,8 +50,8 @@ public interface Sink extends AutoCloseable {
    * inside {@link #write} returns {@code written} (the default).
    *
    * @param flush make everything written durable now (the spool is draining or stopping)
-   * @throws SinkException when the written events cannot be made durable: the spool then writes
-   *     every event from the cursor again
+   * @throws SinkException when the written events cannot be made durable: the spool then opens the
+   *     sink again ({@link #open}) and writes every event from the cursor again
    */
   default long preCommit(long written, boolean flush) throws SinkException {
     return written;

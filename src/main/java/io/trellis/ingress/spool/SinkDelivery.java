@@ -84,6 +84,9 @@ final class SinkDelivery implements Runnable {
   /** The sink's note, stored with every cursor ({@link SinkContext}). */
   private volatile String metadata;
 
+  /** The note a sink set for the next cursor, stored with it; null when there is none. */
+  private String nextMetadata;
+
   private volatile long pendingSinceMillis;
   private volatile boolean draining;
   private volatile boolean stopNow;
@@ -215,7 +218,8 @@ final class SinkDelivery implements Runnable {
             break;
           }
         } catch (NotDurableException e) {
-          // What the sink wrote since the cursor may not be in the store: write it all again.
+          // What the sink wrote since the cursor may not be in the store: the sink is handed the
+          // cursor and its note again, to put its store back there, and gets it all again.
           failures.get(SinkException.Kind.TRANSIENT).increment();
           long delay = backoff.delayMillis(0);
           log.warn(
@@ -226,6 +230,8 @@ final class SinkDelivery implements Runnable {
               delay,
               e.getCause().getMessage());
           Thread.sleep(delay);
+          nextMetadata = null;
+          open();
         }
       }
     } catch (InterruptedException e) {
@@ -267,7 +273,7 @@ final class SinkDelivery implements Runnable {
             if (note.indexOf('\n') >= 0 || note.indexOf('\r') >= 0) {
               throw new IllegalArgumentException("a sink's note is one line");
             }
-            metadata = note;
+            nextMetadata = note;
           }
         };
     for (int attempt = 0; !stopNow; attempt++) {
@@ -532,7 +538,10 @@ final class SinkDelivery implements Runnable {
   private void commit(long cursor) {
     boolean interrupted = Thread.interrupted();
     try {
-      cursors.store(sink.name(), cursor, metadata);
+      String note = nextMetadata != null ? nextMetadata : metadata;
+      cursors.store(sink.name(), cursor, note);
+      metadata = note;
+      nextMetadata = null;
       committed = cursor;
       pendingSinceMillis = 0;
       onCommit.accept(cursor);

@@ -19,8 +19,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -137,6 +139,38 @@ class FilesSinkRestartTest {
         .containsAll(events("p", 50).stream().map(TrafficEvent::eventId).toList());
   }
 
+  @Test
+  void aFileRemovedBeforeItsLinesWereForcedGetsThemAgainOnceAndDeliveryGoesOn() throws Exception {
+    Path live = dir.resolve("live");
+    try (DiskSpool spool = open(live, new FilesSink(files(live)))) {
+      spool.start();
+      spool.append(events("d", 100)).get();
+      Await.until(() -> cursor(live) == 100);
+      spool.append(events("p", 50)).get();
+      Await.until(() -> linesSoFar(live).size() == 150);
+      // Someone moves a file away (a shipper, a cleanup) before its last lines were forced.
+      Path removed = ndjson(live).get(0);
+      Set<String> removedIds = new HashSet<>(idsOf(removed));
+      Files.delete(removed);
+
+      // The next 50 lines make the sink force its files: the removed one fails it.
+      spool.append(events("q", 50)).get();
+      Await.until(() -> cursor(live) == 200);
+
+      Map<String, Integer> counts = new HashMap<>();
+      lines(live).forEach(id -> counts.merge(id, 1, Integer::sum));
+      assertThat(counts.values()).as("no event twice").containsOnly(1);
+      List<String> again = new ArrayList<>();
+      events("p", 50).forEach(e -> again.add(e.eventId()));
+      events("q", 50).forEach(e -> again.add(e.eventId()));
+      assertThat(counts.keySet())
+          .as("every event from the cursor on, the removed file's among them")
+          .containsAll(again)
+          .doesNotContainAnyElementsOf(
+              removedIds.stream().filter(id -> id.startsWith("d")).toList());
+    }
+  }
+
   private static long cursor(Path data) {
     try {
       Path f = data.resolve("spool/cursors/files.cursor");
@@ -152,6 +186,15 @@ class FilesSinkRestartTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The event ids of the lines of one file. */
+  private static List<String> idsOf(Path file) throws IOException {
+    List<String> ids = new ArrayList<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      ids.add(JSON.readTree(line).path("event_id").asText());
+    }
+    return ids;
   }
 
   /** The event ids of every line of every file; every byte must belong to a whole line. */

@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * cursor the spool stores the sink's note ({@link FilesNote}): the size of every open file at that
  * fsync. A crash before the next fsync leaves lines beyond those sizes, whose events the spool
  * delivers again; {@link #open} cuts them off first, so each event is in the files once. New files'
- * directories are forced with them.
+ * directories are forced with them. When an fsync fails (or a file written since the last one is
+ * gone: moved or deleted by someone else), the spool opens the sink again, which cuts the files
+ * back the same way before the events are written again.
  *
  * <p>Not thread-safe: one delivery thread writes.
  */
@@ -157,6 +159,13 @@ public final class FilesSink implements Sink {
   @Override
   public void open(SinkContext context) throws SinkException {
     FilesNote saved = FilesNote.parse(context.metadata());
+    // Opened again after lines could not be forced to disk: what was written since the cursor is
+    // cut off with the rest, and the next lines go to new files.
+    currentFile.clear();
+    unsynced.clear();
+    newEntries.clear();
+    unsyncedEvents = 0;
+    durable = context.committedOffset();
     try {
       if (saved != null) {
         restore(saved);
@@ -329,11 +338,23 @@ public final class FilesSink implements Sink {
       current.add(e);
     }
     long now = System.currentTimeMillis();
+    // Each file appended to by this batch, and its size before: a failed append cuts its own file
+    // back, and these are cut back too, so the batch's retry writes each of its lines once.
+    Map<OpenFile, Long> appended = new LinkedHashMap<>();
     try {
       for (Map.Entry<Path, List<SpooledEvent>> entry : byDir.entrySet()) {
-        append(entry.getKey(), SinkBatch.events(entry.getValue()), now);
+        long start = append(entry.getKey(), SinkBatch.events(entry.getValue()), now);
+        appended.putIfAbsent(currentFile.get(entry.getKey()), start);
       }
     } catch (IOException | UncheckedIOException e) {
+      for (Map.Entry<OpenFile, Long> done : appended.entrySet()) {
+        try (FileChannel ch = FileChannel.open(done.getKey().path, StandardOpenOption.WRITE)) {
+          cutBack(ch, done.getValue(), e);
+          done.getKey().size = done.getValue();
+        } catch (IOException | RuntimeException cut) {
+          e.addSuppressed(cut);
+        }
+      }
       throw SinkException.transientFailure("cannot write events under " + config.directory(), e);
     }
     if (unsyncedEvents == 0) {
@@ -416,9 +437,10 @@ public final class FilesSink implements Sink {
   /**
    * Streams the lines through the writer's fixed buffer into the file: a batch (up to
    * spool.batch-max-bytes) is never held as one array, which on a small heap made every batch a
-   * humongous allocation. With direct I/O, through {@link BlockAppender}.
+   * humongous allocation. With direct I/O, through {@link BlockAppender}. Answers the file's size
+   * before the append.
    */
-  private void append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
+  private long append(Path dir, List<TrafficEvent> events, long ingestedAt) throws IOException {
     OpenFile open = currentFile.get(dir);
     if (open == null || !Files.exists(open.path) || open.size >= config.maxFileBytes()) {
       for (Path d = dir; d != null && !Files.isDirectory(d); d = d.getParent()) {
@@ -449,6 +471,7 @@ public final class FilesSink implements Sink {
         }
         unsynced.add(file);
         open.lastWriteNanos = System.nanoTime();
+        return start;
       } catch (IOException | RuntimeException e) {
         cutBack(ch, start, e);
         if (direct != null && refusedDirectIo(e)) {

@@ -216,6 +216,53 @@ class FilesSinkTest {
     assertThat(sink.writesDirect()).isEqualTo(directIo);
   }
 
+  @Test
+  void aBatchFailingInItsSecondFileLeavesItsFirstFileAsItWas() throws Exception {
+    FilesSink sink =
+        new FilesSink(
+            new FilesSinkConfig(
+                true,
+                dir,
+                1 << 30,
+                false,
+                FilesSinkConfig.DEFAULT_FSYNC_INTERVAL,
+                FilesSinkConfig.DEFAULT_FSYNC_MAX_EVENTS,
+                true));
+    sink.start();
+    sink.write(batch(List.of(event("acme", "before", DAY_1))));
+    Path acme = dir.resolve("org=acme").resolve("date=2026-05-28");
+    // The batch's acme lines are written whole before globex's headers (a lone surrogate, which
+    // cannot be written as UTF-8) fail the batch.
+    TrafficEvent bad =
+        new TrafficEvent(
+            "globex",
+            "bad",
+            DAY_1,
+            "POST",
+            "",
+            "{\"h\":\"\ud800\"}",
+            "{}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "");
+    TrafficEvent acmeToo = event("acme", "acme-too", DAY_1);
+
+    assertThatThrownBy(() -> sink.write(batch(List.of(acmeToo, bad))))
+        .isInstanceOf(SinkException.class);
+    assertThat(idsIn(acme)).containsExactly("before");
+
+    sink.write(batch(List.of(acmeToo, event("globex", "good", DAY_1))));
+    assertThat(idsIn(acme)).containsExactly("before", "acme-too");
+    assertThat(idsIn(dir.resolve("org=globex").resolve("date=2026-05-28"))).containsExactly("good");
+  }
+
   /**
    * A file system that opens files for direct I/O but refuses the writes (here: aligned to 512
    * bytes where the JDK checks the file system's 4096) fails one append; the retry goes through the
