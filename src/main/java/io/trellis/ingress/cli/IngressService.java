@@ -8,6 +8,7 @@ import io.trellis.ingress.auth.LocalKeyStore;
 import io.trellis.ingress.auth.warden.WardenKeyResolver;
 import io.trellis.ingress.capture.EventCapture;
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.config.Sizes;
 import io.trellis.ingress.enrich.Enricher;
 import io.trellis.ingress.event.Enrichments;
 import io.trellis.ingress.http.CapacityConfig;
@@ -96,8 +97,8 @@ public final class IngressService implements AutoCloseable {
         process.openFilesSoft(),
         process.openFilesHard(),
         process.openFiles(),
-        io.trellis.ingress.config.Sizes.format(process.maxHeap()),
-        io.trellis.ingress.config.Sizes.format(process.maxDirectMemory()));
+        Sizes.format(process.maxHeap()),
+        Sizes.format(process.maxDirectMemory()));
     long requestHeadMax = (long) http.maxHeaderBytes() + http.maxUrlBytes();
     CapacityConfig capacity =
         c.capacity()

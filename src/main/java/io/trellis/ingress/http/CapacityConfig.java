@@ -4,6 +4,7 @@ import io.trellis.ingress.config.Config;
 import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
+import io.trellis.ingress.config.Sizes;
 import java.time.Duration;
 import java.util.List;
 
@@ -122,7 +123,7 @@ public record CapacityConfig(
         + " is more than the "
         + fit
         + " connections whose unfinished request heads fit in half the direct memory ("
-        + io.trellis.ingress.config.Sizes.format(maxDirectMemory)
+        + Sizes.format(maxDirectMemory)
         + "): a flood of them can leave no memory to read any connection. Raise"
         + " -XX:MaxDirectMemorySize, or lower limits.header-max and limits.url-max.";
   }

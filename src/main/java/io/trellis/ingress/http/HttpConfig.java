@@ -1,6 +1,7 @@
 package io.trellis.ingress.http;
 
 import io.trellis.ingress.config.Config;
+import io.trellis.ingress.config.ConfigException;
 import io.trellis.ingress.config.Setting;
 import io.trellis.ingress.config.SettingType;
 import java.util.List;
@@ -62,13 +63,11 @@ public record HttpConfig(
   public static HttpConfig from(Config c) {
     int loops = c.integer("http.event-loops");
     if (loops < 0) {
-      throw new io.trellis.ingress.config.ConfigException(
-          "http.event-loops: must be 0 or more, got " + loops);
+      throw new ConfigException("http.event-loops: must be 0 or more, got " + loops);
     }
     int streams = c.integer("limits.streams-per-connection");
     if (streams < 1) {
-      throw new io.trellis.ingress.config.ConfigException(
-          "limits.streams-per-connection: must be 1 or more, got " + streams);
+      throw new ConfigException("limits.streams-per-connection: must be 1 or more, got " + streams);
     }
     return new HttpConfig(
         c.string("host"),

@@ -40,7 +40,8 @@ import java.util.List;
  * choose HTTP/1 with a blank line (which the decoder skips), swaps the decoder while it holds no
  * bytes, passes the real bytes on and leaves. A connection that sends the preface is left alone.
  * Relies on Vert.x's decoder name and class and its encoder's name (internal API of the Vert.x
- * version in the build; RequestSmugglingIT and PipeliningIT fail if they change).
+ * version in the build; RequestSmugglingIT and the pipelining tests of HostileInputIT and
+ * ProcessAttackIT fail if they change).
  */
 final class StrictFraming extends ChannelInboundHandlerAdapter {
   static final String NAME = "strictFraming";

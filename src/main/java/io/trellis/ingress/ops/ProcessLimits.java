@@ -1,6 +1,8 @@
 package io.trellis.ingress.ops;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -45,8 +47,7 @@ public record ProcessLimits(
     try {
       long set =
           Long.parseLong(
-              java.lang.management.ManagementFactory.getPlatformMXBean(
-                      com.sun.management.HotSpotDiagnosticMXBean.class)
+              ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
                   .getVMOption("MaxDirectMemorySize")
                   .getValue());
       return set > 0 ? set : maxHeap;
