@@ -89,10 +89,7 @@ class FilesSinkRestartTest {
     List<TrafficEvent> pending = events("p", 50);
     try (DiskSpool spool = open(live, new FilesSink(files(live)))) {
       spool.start();
-      spool.append(durable).get();
-      Await.until(() -> cursor(live) == 100);
-      spool.append(pending).get();
-      Await.until(() -> linesSoFar(live).size() == 150);
+      durableThenUnforced(spool, live);
       assertThat(cursor(live)).as("the last 50 lines are not forced yet").isEqualTo(100);
       copy(live, crashed);
     }
@@ -114,10 +111,7 @@ class FilesSinkRestartTest {
     Path crashed = dir.resolve("crashed");
     try (DiskSpool spool = open(live, new FilesSink(files(live)))) {
       spool.start();
-      spool.append(events("d", 100)).get();
-      Await.until(() -> cursor(live) == 100);
-      spool.append(events("p", 50)).get();
-      Await.until(() -> linesSoFar(live).size() == 150);
+      durableThenUnforced(spool, live);
       copy(live, crashed);
     }
     // Someone cuts one file by hand to its first line, below what the cursor's note says.
@@ -131,8 +125,7 @@ class FilesSinkRestartTest {
     assertThat(cursor(crashed)).isEqualTo(150);
 
     assertThat(Files.readString(edited, StandardCharsets.UTF_8)).isEqualTo(first);
-    Map<String, Integer> counts = new HashMap<>();
-    lines(crashed).forEach(id -> counts.merge(id, 1, Integer::sum));
+    Map<String, Integer> counts = counts(crashed);
     assertThat(counts.values()).as("no event twice").containsOnly(1);
     assertThat(counts.keySet())
         .as("the 50 delivered again are there")
@@ -144,10 +137,7 @@ class FilesSinkRestartTest {
     Path live = dir.resolve("live");
     try (DiskSpool spool = open(live, new FilesSink(files(live)))) {
       spool.start();
-      spool.append(events("d", 100)).get();
-      Await.until(() -> cursor(live) == 100);
-      spool.append(events("p", 50)).get();
-      Await.until(() -> linesSoFar(live).size() == 150);
+      durableThenUnforced(spool, live);
       // Someone moves a file away (a shipper, a cleanup) before its last lines were forced.
       Path removed = ndjson(live).get(0);
       Set<String> removedIds = new HashSet<>(idsOf(removed));
@@ -157,8 +147,7 @@ class FilesSinkRestartTest {
       spool.append(events("q", 50)).get();
       Await.until(() -> cursor(live) == 200);
 
-      Map<String, Integer> counts = new HashMap<>();
-      lines(live).forEach(id -> counts.merge(id, 1, Integer::sum));
+      Map<String, Integer> counts = counts(live);
       assertThat(counts.values()).as("no event twice").containsOnly(1);
       List<String> again = new ArrayList<>();
       events("p", 50).forEach(e -> again.add(e.eventId()));
@@ -169,6 +158,24 @@ class FilesSinkRestartTest {
           .doesNotContainAnyElementsOf(
               removedIds.stream().filter(id -> id.startsWith("d")).toList());
     }
+  }
+
+  /**
+   * 100 events ("d0".."d99") delivered and forced, then 50 more ("p0".."p49") written but not yet
+   * forced.
+   */
+  private static void durableThenUnforced(DiskSpool spool, Path data) throws Exception {
+    spool.append(events("d", 100)).get();
+    Await.until(() -> cursor(data) == 100);
+    spool.append(events("p", 50)).get();
+    Await.until(() -> linesSoFar(data).size() == 150);
+  }
+
+  /** How many lines each event id has in the files. */
+  private static Map<String, Integer> counts(Path data) {
+    Map<String, Integer> counts = new HashMap<>();
+    lines(data).forEach(id -> counts.merge(id, 1, Integer::sum));
+    return counts;
   }
 
   private static long cursor(Path data) {
@@ -190,8 +197,12 @@ class FilesSinkRestartTest {
 
   /** The event ids of the lines of one file. */
   private static List<String> idsOf(Path file) throws IOException {
+    return ids(Files.readString(file, StandardCharsets.UTF_8));
+  }
+
+  private static List<String> ids(String text) throws IOException {
     List<String> ids = new ArrayList<>();
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+    for (String line : text.lines().toList()) {
       ids.add(JSON.readTree(line).path("event_id").asText());
     }
     return ids;
@@ -221,9 +232,7 @@ class FilesSinkRestartTest {
         if (growing) {
           text = text.substring(0, text.lastIndexOf('\n') + 1);
         }
-        for (String line : text.lines().toList()) {
-          ids.add(JSON.readTree(line).path("event_id").asText());
-        }
+        ids.addAll(ids(text));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -49,6 +49,44 @@ class FilesSinkTest {
         "");
   }
 
+  /** An event whose headers hold a lone surrogate: its line cannot be written as UTF-8. */
+  private static TrafficEvent unwritableHeaders(String org) {
+    return new TrafficEvent(
+        org,
+        "bad",
+        DAY_1,
+        "POST",
+        "",
+        "{\"h\":\"\ud800\"}",
+        "{}",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "");
+  }
+
+  /** A started sink that never forces its files, with or without direct I/O. */
+  private FilesSink startedWithoutFsync(boolean directIo) throws Exception {
+    FilesSink sink =
+        new FilesSink(
+            new FilesSinkConfig(
+                true,
+                dir,
+                1 << 30,
+                false,
+                FilesSinkConfig.DEFAULT_FSYNC_INTERVAL,
+                FilesSinkConfig.DEFAULT_FSYNC_MAX_EVENTS,
+                directIo));
+    sink.start();
+    return sink;
+  }
+
   private static SinkBatch batch(List<TrafficEvent> events) {
     List<SpooledEvent> items = new ArrayList<>();
     for (int i = 0; i < events.size(); i++) {
@@ -163,17 +201,7 @@ class FilesSinkTest {
   @ValueSource(booleans = {true, false})
   void aBatchThatFailsHalfWrittenLeavesOnlyWholeLinesAndItsRetryAppendsCleanly(boolean directIo)
       throws Exception {
-    FilesSink sink =
-        new FilesSink(
-            new FilesSinkConfig(
-                true,
-                dir,
-                1 << 30,
-                false,
-                FilesSinkConfig.DEFAULT_FSYNC_INTERVAL,
-                FilesSinkConfig.DEFAULT_FSYNC_MAX_EVENTS,
-                directIo));
-    sink.start();
+    FilesSink sink = startedWithoutFsync(directIo);
     sink.write(batch(List.of(event("acme", "before", DAY_1))));
     Path partition = dir.resolve("org=acme").resolve("date=2026-05-28");
     Path file;
@@ -185,25 +213,7 @@ class FilesSinkTest {
     // batch reaches the file before the bad one (headers that cannot be written as UTF-8) fails
     // it.
     TrafficEvent big = event("acme", "big", DAY_1, "{\"pad\":\"" + "z".repeat(400_000) + "\"}");
-    TrafficEvent bad =
-        new TrafficEvent(
-            "acme",
-            "bad",
-            DAY_1,
-            "POST",
-            "",
-            "{\"h\":\"\ud800\"}",
-            "{}",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "");
+    TrafficEvent bad = unwritableHeaders("acme");
 
     assertThatThrownBy(() -> sink.write(batch(List.of(big, bad))))
         .isInstanceOf(SinkException.class)
@@ -218,40 +228,12 @@ class FilesSinkTest {
 
   @Test
   void aBatchFailingInItsSecondFileLeavesItsFirstFileAsItWas() throws Exception {
-    FilesSink sink =
-        new FilesSink(
-            new FilesSinkConfig(
-                true,
-                dir,
-                1 << 30,
-                false,
-                FilesSinkConfig.DEFAULT_FSYNC_INTERVAL,
-                FilesSinkConfig.DEFAULT_FSYNC_MAX_EVENTS,
-                true));
-    sink.start();
+    FilesSink sink = startedWithoutFsync(true);
     sink.write(batch(List.of(event("acme", "before", DAY_1))));
     Path acme = dir.resolve("org=acme").resolve("date=2026-05-28");
     // The batch's acme lines are written whole before globex's headers (a lone surrogate, which
     // cannot be written as UTF-8) fail the batch.
-    TrafficEvent bad =
-        new TrafficEvent(
-            "globex",
-            "bad",
-            DAY_1,
-            "POST",
-            "",
-            "{\"h\":\"\ud800\"}",
-            "{}",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "");
+    TrafficEvent bad = unwritableHeaders("globex");
     TrafficEvent acmeToo = event("acme", "acme-too", DAY_1);
 
     assertThatThrownBy(() -> sink.write(batch(List.of(acmeToo, bad))))
