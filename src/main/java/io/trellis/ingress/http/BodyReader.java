@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -14,9 +15,10 @@ import org.slf4j.LoggerFactory;
  * Reads a request body within its byte limit, its deadline and the memory budget of bodies. A body
  * over the limit is answered 413 at once; a body not complete by the deadline (a client sending one
  * byte a second) is answered 408; a body that would pass the memory budget is answered 503 (all
- * bodies) or 429 (this client's bodies). Each refusal closes the connection after a bounded
- * lingering read, so the answer is not lost to a reset. A client that disconnects mid-body gets
- * nothing delivered: the body is dropped before anything is captured.
+ * bodies) or 429 (this client's bodies); a body in too many tiny pieces is answered 400. Each
+ * refusal closes the connection after a bounded lingering read, so the answer is not lost to a
+ * reset; on HTTP/1 the connection's decoder drops those bytes unparsed. A client that disconnects
+ * mid-body gets nothing delivered: the body is dropped before anything is captured.
  *
  * <p>The body is gathered in one array that grows by doubling, up to the declared Content-Length:
  * memory follows what arrived, not what was announced, and the budget counts the array itself.
@@ -25,6 +27,20 @@ final class BodyReader {
   private static final Logger log = LoggerFactory.getLogger(BodyReader.class);
   private static final byte[] EMPTY = new byte[0];
   private static final int FIRST_CAPACITY = 8192;
+
+  /**
+   * A body may come in this many pieces (HTTP/1 chunks or reads, HTTP/2 DATA frames) whatever their
+   * size; past them, its pieces must average {@link #MIN_PIECE_BYTES}.
+   */
+  static final int FREE_PIECES = 256;
+
+  /**
+   * The least average size of a body's pieces past {@link #FREE_PIECES}. Each piece costs about a
+   * microsecond of the event loop, whatever its size: a stream of one-byte chunks made each byte
+   * cost 30 times what a byte of a small event costs, and kept a loop busy for as long as a client
+   * sent.
+   */
+  static final int MIN_PIECE_BYTES = 32;
 
   private final long lingerMillis;
   private final long lingerMaxBytes;
@@ -56,6 +72,7 @@ final class BodyReader {
     long declared = declaredLength(req);
     byte[][] buf = {EMPTY};
     int[] len = {0};
+    long[] pieces = {0};
     ConnectionDeadlines.Body body =
         deadlines.bodyStarted(
             deadlineMillis,
@@ -76,6 +93,11 @@ final class BodyReader {
           }
           int n = chunk.length();
           long need = (long) len[0] + n;
+          if (++pieces[0] > FREE_PIECES && need < pieces[0] * MIN_PIECE_BYTES) {
+            body.finished();
+            refuse(req, deadlines, tooManyPieces());
+            return;
+          }
           if (need > limit) {
             body.finished();
             refuse(
@@ -115,6 +137,17 @@ final class BodyReader {
             then.accept(len[0] == b.length ? b : Arrays.copyOf(b, len[0]));
           }
         });
+  }
+
+  static HttpError tooManyPieces() {
+    return new HttpError(
+        400,
+        "chunks_too_small",
+        "the request body comes in more than "
+            + FREE_PIECES
+            + " pieces averaging under "
+            + MIN_PIECE_BYTES
+            + " bytes; send it in larger chunks");
   }
 
   static HttpError overBudget(BodyBudget.Refusal refusal) {
@@ -168,8 +201,15 @@ final class BodyReader {
       conn.close();
       return;
     }
-    long[] dropped = {0};
     long timer = vertx.setTimer(lingerMillis, id -> conn.close());
+    if (conn instanceof ConnectionBase c
+        && c.channel().pipeline().get(StrictFraming.DECODER) instanceof StrictFraming.Decoder d) {
+      // The rest is dropped as it is read, not parsed: a chunked body of tiny chunks would cost
+      // the loop as much as before its refusal.
+      d.discard(lingerMaxBytes, () -> vertx.cancelTimer(timer));
+      return;
+    }
+    long[] dropped = {0};
     // Closing twice is harmless, as is cancelling a timer that already fired.
     Runnable close =
         () -> {

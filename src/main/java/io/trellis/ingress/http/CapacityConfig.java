@@ -65,8 +65,8 @@ public record CapacityConfig(
               "limits.linger-max",
               SettingType.SIZE,
               "64MiB",
-              "Most bytes of a refused request body read and dropped before the connection"
-                  + " closes."));
+              "Most bytes read and dropped after a refused request's answer before the"
+                  + " connection closes, counted as sent (chunk framing included)."));
 
   public CapacityConfig {
     if (connectionsMax < 0 || connectionsPerClient < 0) {

@@ -32,7 +32,9 @@ import java.util.List;
  * requests it never reads the answers to had about 360 bytes of heap held for every 29 bytes it
  * sent, until the heap ran out. Here, once a whole request is decoded and until its answer is
  * written, the decoder leaves the next bytes undecoded and stops reading the socket, so what a
- * client sends ahead waits in the kernel's buffers (TCP flow control), as nginx has it wait.
+ * client sends ahead waits in the kernel's buffers (TCP flow control), as nginx has it wait. Once a
+ * request was refused and answered with the connection's closing, the decoder drops what still
+ * comes without parsing it ({@link Decoder#discard}).
  *
  * <p>Vert.x adds its decoder only once the first bytes of a connection show HTTP/1 rather than the
  * HTTP/2 preface. This handler sits first in each new connection's pipeline (placed by {@link
@@ -45,7 +47,7 @@ import java.util.List;
  */
 final class StrictFraming extends ChannelInboundHandlerAdapter {
   static final String NAME = "strictFraming";
-  private static final String DECODER = "httpDecoder";
+  static final String DECODER = "httpDecoder";
   private static final String ENCODER = "httpEncoder";
   private static final byte[] PREFACE =
       "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -121,14 +123,55 @@ final class StrictFraming extends ChannelInboundHandlerAdapter {
 
     private ChannelHandlerContext ctx;
 
+    /**
+     * Bytes still to drop unread before the connection closes, once {@link #discard} was called.
+     */
+    private long discarding = -1;
+
     Decoder(HttpServerOptions options) {
       super(options);
+    }
+
+    /**
+     * From now on, drops what the client sends without decoding it, and closes the connection once
+     * more than {@code maxBytes} came or the client closed its side; then runs {@code onClose}. For
+     * a connection whose request was refused and answered with its closing (a lingering close).
+     * Call on the connection's event loop.
+     */
+    void discard(long maxBytes, Runnable onClose) {
+      discarding = maxBytes;
+      ChannelHandlerContext c = ctx;
+      c.channel().closeFuture().addListener(f -> onClose.run());
+      // Vert.x may have paused the socket for the refused request, and this decoder for the next.
+      c.channel().config().setAutoRead(true);
+      if (holding) {
+        holding = false;
+        c.executor()
+            .execute(
+                () -> {
+                  if (!c.isRemoved()) {
+                    try {
+                      channelRead(c, Unpooled.EMPTY_BUFFER);
+                    } catch (Exception e) {
+                      c.fireExceptionCaught(e);
+                    }
+                  }
+                });
+      }
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out)
         throws Exception {
       this.ctx = ctx;
+      if (discarding >= 0) {
+        discarding -= in.readableBytes();
+        in.skipBytes(in.readableBytes());
+        if (discarding < 0) {
+          ctx.close();
+        }
+        return;
+      }
       if (unanswered > 0 && ended) {
         holding = true;
         ctx.channel().config().setAutoRead(false);
@@ -150,7 +193,7 @@ final class StrictFraming extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-      if (holding) {
+      if (holding || discarding >= 0) {
         // Netty's decoder would ask for more bytes, as it decoded nothing: not while holding.
         ctx.fireChannelReadComplete();
         return;
