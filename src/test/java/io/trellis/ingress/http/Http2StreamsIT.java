@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What one HTTP/2 connection may hold: streams past the limit are refused even from a client that
  * never acknowledges it, a stream answered before its body ended is reset so it holds nothing, and
- * open streams take their share of the request memory of their address. Frames go over a raw
- * socket, as a stranger would send them.
+ * open streams take their share of the request memory of their address, and a body in one-byte DATA
+ * frames is refused. Frames go over a raw socket, as a stranger would send them.
  */
 class Http2StreamsIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
@@ -102,6 +102,26 @@ class Http2StreamsIT {
     assertThat(Set.copyOf(h2.statuses().values())).containsExactly(404);
     assertThat(Set.copyOf(h2.resets().values())).containsExactly(RawHttp2.NO_ERROR);
     assertThat(h2.goAway()).isEqualTo(-1);
+  }
+
+  @Test
+  void aBodyOfOneByteDataFramesIsRefusedAndItsStreamReset() {
+    RawHttp2 h2 = connect("127.0.0.6");
+    List<byte[]> frames = new ArrayList<>();
+    frames.add(RawHttp2.request(1, "POST", "/batch", false, "authorization", "Bearer " + key));
+    for (int i = 0; i < BodyReader.FREE_PIECES + 10; i++) {
+      frames.add(RawHttp2.data(1, " "));
+    }
+    h2.send(frames);
+    Await.until(
+        () -> h2.statuses().containsKey(1) && h2.resets().containsKey(1),
+        WAIT,
+        () -> "answers " + h2.statuses() + ", resets " + h2.resets());
+
+    assertThat(h2.statuses()).containsEntry(1, 400);
+    assertThat(RunningService.json(h2.bodies().get(1)).path("error").asText())
+        .isEqualTo("chunks_too_small");
+    assertThat(h2.resets()).containsEntry(1, RawHttp2.NO_ERROR);
   }
 
   @Test

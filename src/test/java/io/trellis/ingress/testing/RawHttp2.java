@@ -101,6 +101,11 @@ public final class RawHttp2 implements AutoCloseable {
     return frames.toByteArray();
   }
 
+  /** A DATA frame that does not end its stream. */
+  public static byte[] data(int stream, String body) {
+    return frame(DATA, 0, stream, body.getBytes(StandardCharsets.UTF_8));
+  }
+
   /** A DATA frame ending its stream. */
   public static byte[] lastData(int stream, String body) {
     return frame(DATA, 0x1, stream, body.getBytes(StandardCharsets.UTF_8));
