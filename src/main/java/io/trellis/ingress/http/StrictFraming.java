@@ -140,23 +140,11 @@ final class StrictFraming extends ChannelInboundHandlerAdapter {
      */
     void discard(long maxBytes, Runnable onClose) {
       discarding = maxBytes;
-      ChannelHandlerContext c = ctx;
-      c.channel().closeFuture().addListener(f -> onClose.run());
+      ctx.channel().closeFuture().addListener(f -> onClose.run());
       // Vert.x may have paused the socket for the refused request, and this decoder for the next.
-      c.channel().config().setAutoRead(true);
+      ctx.channel().config().setAutoRead(true);
       if (holding) {
-        holding = false;
-        c.executor()
-            .execute(
-                () -> {
-                  if (!c.isRemoved()) {
-                    try {
-                      channelRead(c, Unpooled.EMPTY_BUFFER);
-                    } catch (Exception e) {
-                      c.fireExceptionCaught(e);
-                    }
-                  }
-                });
+        takeUpHeldBytes();
       }
     }
 
@@ -209,6 +197,11 @@ final class StrictFraming extends ChannelInboundHandlerAdapter {
       if (unanswered > 0 || !holding) {
         return;
       }
+      takeUpHeldBytes();
+    }
+
+    /** Reads the socket again, and decodes the bytes held on a task of the loop. */
+    private void takeUpHeldBytes() {
       holding = false;
       ChannelHandlerContext c = ctx;
       c.channel().config().setAutoRead(true);
