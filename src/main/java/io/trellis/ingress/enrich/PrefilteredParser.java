@@ -37,11 +37,8 @@ import ua_parser.UserAgentParser;
 final class PrefilteredParser {
   private static final String REGEXES = "/ua_parser/regexes.yaml";
 
-  /**
-   * A pattern and what it needs ({@link RegexLiterals.Needs}): for each clause, alternatives of
-   * strings, all of one of which the user agent must hold (lowered, when so marked).
-   */
-  private record Entry<R>(Function<String, R> match, String[][][] needs, boolean lowered) {}
+  /** A pattern and what it needs to be tried. */
+  private record Entry<R>(Function<String, R> match, RegexLiterals.Needs needs) {}
 
   private final List<Entry<UserAgent>> agents;
   private final List<Entry<OS>> systems;
@@ -76,12 +73,9 @@ final class PrefilteredParser {
       List<Map<String, String>> list, Function<Map<String, String>, Function<String, R>> factory) {
     List<Entry<R>> out = new ArrayList<>(list.size());
     for (Map<String, String> m : list) {
-      RegexLiterals.Needs needs = RegexLiterals.of(m.get("regex"), "i".equals(m.get("regex_flag")));
-      String[][][] clauses =
-          needs.clauses().stream()
-              .map(c -> c.stream().map(all -> all.toArray(new String[0])).toArray(String[][]::new))
-              .toArray(String[][][]::new);
-      out.add(new Entry<>(factory.apply(m), clauses, needs.lowered()));
+      out.add(
+          new Entry<>(
+              factory.apply(m), RegexLiterals.of(m.get("regex"), "i".equals(m.get("regex_flag")))));
     }
     return List.copyOf(out);
   }
@@ -121,14 +115,15 @@ final class PrefilteredParser {
     }
 
     boolean holds(Entry<?> e) {
+      String[][][] clauses = e.needs().clauses();
       String in = ua;
-      if (e.lowered() && e.needs().length > 0) {
+      if (e.needs().lowered() && clauses.length > 0) {
         if (lower == null) {
           lower = RegexLiterals.asciiLower(ua);
         }
         in = lower;
       }
-      for (String[][] clause : e.needs()) {
+      for (String[][] clause : clauses) {
         if (!meets(in, clause)) {
           return false;
         }

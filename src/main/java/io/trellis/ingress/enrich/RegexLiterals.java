@@ -1,10 +1,10 @@
 package io.trellis.ingress.enrich;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Text that every match of a regular expression (Java's syntax) must contain, as clauses: a match
@@ -31,10 +31,11 @@ final class RegexLiterals {
   }
 
   /**
-   * What every match needs: the clauses, most selective first, each a list of alternatives, each
-   * the strings that alternative needs; and whether they are lowered.
+   * What every match needs: the clauses, most selective first, each an array of alternatives, each
+   * the strings that alternative needs; and whether they are lowered. The arrays are not copied:
+   * read them only.
    */
-  record Needs(List<List<List<String>>> clauses, boolean lowered) {}
+  record Needs(String[][][] clauses, boolean lowered) {}
 
   /**
    * What every match of {@code regex} contains (no clause when nothing is certain).
@@ -58,15 +59,14 @@ final class RegexLiterals {
     }
     boolean lower = ignoreCase || INLINE_FLAGS_WITH_I.matcher(regex).find() || r.folds;
     found.sort(Comparator.comparingInt(RegexLiterals::score).reversed());
-    List<List<List<String>>> clauses = new ArrayList<>();
-    for (String[][] clause : found) {
-      List<List<String>> alternatives = new ArrayList<>();
-      for (String[] all : clause) {
-        alternatives.add(Stream.of(all).map(a -> lower ? asciiLower(a) : a).toList());
+    if (lower) {
+      for (String[][] clause : found) {
+        for (String[] all : clause) {
+          Arrays.setAll(all, k -> asciiLower(all[k]));
+        }
       }
-      clauses.add(List.copyOf(alternatives));
     }
-    return new Needs(List.copyOf(clauses), lower);
+    return new Needs(found.toArray(new String[0][][]), lower);
   }
 
   /** How selective a clause is: the longest string of its weakest alternative. */
@@ -82,7 +82,7 @@ final class RegexLiterals {
     return weakest;
   }
 
-  private static final Needs NOTHING = new Needs(List.of(), false);
+  private static final Needs NOTHING = new Needs(new String[0][][], false);
 
   /** An inline flag group that sets or clears {@code i}: "(?i)", "(?im:", "(?-i)". */
   private static final Pattern INLINE_FLAGS_WITH_I = Pattern.compile("\\(\\?[a-zA-Z-]*i");

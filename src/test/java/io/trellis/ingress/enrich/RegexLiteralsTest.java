@@ -3,13 +3,14 @@ package io.trellis.ingress.enrich;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class RegexLiteralsTest {
   /** The clauses, each as its alternatives joined by "|", each as its strings joined by "+". */
   private static List<String> needs(String regex, boolean ignoreCase) {
-    return RegexLiterals.of(regex, ignoreCase).clauses().stream()
-        .map(c -> String.join("|", c.stream().map(all -> String.join("+", all)).toList()))
+    return Stream.of(RegexLiterals.of(regex, ignoreCase).clauses())
+        .map(c -> String.join("|", Stream.of(c).map(all -> String.join("+", all)).toList()))
         .toList();
   }
 
