@@ -47,11 +47,8 @@ class ChunkFloodIT {
       s.setSoTimeout(20_000);
       OutputStream out = s.getOutputStream();
       out.write(head("/events", key).getBytes(StandardCharsets.ISO_8859_1));
-      StringBuilder chunks = new StringBuilder();
-      for (int i = 0; i < BodyReader.FREE_PIECES + 10; i++) {
-        chunks.append("1\r\n \r\n");
-      }
-      out.write(chunks.toString().getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          "1\r\n \r\n".repeat(BodyReader.FREE_PIECES + 10).getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       String answer = Sockets.readAnswer(s);
 
@@ -65,7 +62,7 @@ class ChunkFloodIT {
   @Test
   void aBatchStreamedItemByItemWithOneByteSeparatorsIsStored() throws Exception {
     String run = UUID.randomUUID().toString();
-    int items = 200; // 401 pieces: far past the free ones, averaging about 50 bytes
+    int items = 200; // 401 pieces: far past the free ones, averaging about 36 bytes
     StringBuilder chunks = new StringBuilder(chunk("["));
     for (int i = 0; i < items; i++) {
       chunks.append(chunk((i == 0 ? "" : ",")));
