@@ -12,9 +12,9 @@ import ua_parser.Client;
  * tries only the patterns whose text the string holds. Parsing one new string costs 50–90 µs (1–1.3
  * ms with uap-java's own parser); traffic repeats a few thousand strings, so results are cached by
  * the exact string. Only a string's first {@value #MAX_CHARS} chars are read: the parse costs time
- * in proportion to the length (uap-java's own took 400 ms for the 60,000 chars a header may hold,
- * stalling every sink's delivery), and the cache would hold every such string whole. Real user
- * agents are a few hundred chars at most. Thread-safe.
+ * in proportion to the length (uap-java's parser alone takes 400 ms for the 60,000 chars a header
+ * may hold, which would stall every sink's delivery), and the cache would hold every such string
+ * whole. Real user agents are a few hundred chars at most. Thread-safe.
  *
  * <p>Device classes: {@code bot}, {@code mobile}, {@code tablet}, {@code desktop}, {@code other} (a
  * library, a TV, a console, anything unrecognized), empty without a user agent.

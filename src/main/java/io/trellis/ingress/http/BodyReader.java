@@ -37,7 +37,7 @@ final class BodyReader {
   /**
    * The least average size of a body's pieces past {@link #FREE_PIECES}. Each piece costs the event
    * loop 0.4 µs or more whatever its size (Netty parses it, Vert.x copies it and calls a handler):
-   * one connection streaming one-byte chunks kept a core busy for as long as it sent.
+   * parsed, one connection streaming one-byte chunks keeps a core busy for as long as it sends.
    */
   static final int MIN_PIECE_BYTES = 32;
 
