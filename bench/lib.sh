@@ -414,15 +414,28 @@ probe_page_cache() {
   log "page cache: 1 GiB written cost $first s of kernel CPU, $again s into the pages just freed"
 }
 
+# The bare Vert.x server; with a directory, the same server answering once the service's records
+# for each request are durable in a spool there (BareVertxServer's floor of a durable answer).
 start_bare() {
+  local spool_dir=${1:-} name=bare-vertx spool_args=() i
   bare_port=$(free_port)
   classpath=$(bench_classpath)
+  if [ -n "$spool_dir" ]; then
+    name=bare-vertx-spool
+    rm -rf "$spool_dir"
+    mkdir -p "$spool_dir"
+    # The service's spool settings given with --set, so the floor stores as the service does.
+    spool_args=("$spool_dir")
+    for ((i = 1; i < ${#service_sets[@]}; i += 2)); do
+      [[ "${service_sets[i]}" == spool.* ]] && spool_args+=("${service_sets[i]}")
+    done
+  fi
   # shellcheck disable=SC2086
-  java $java_opts -cp "$classpath" io.trellis.ingress.bench.BareVertxServer "$bare_port" \
-    >"$out/bare-vertx.log" 2>&1 &
+  java $java_opts -cp "$classpath" io.trellis.ingress.bench.BareVertxServer "$bare_port" 0 \
+    ${spool_args[@]+"${spool_args[@]}"} >"$out/$name.log" 2>&1 &
   bare_pid=$!
   started_pids+=("$bare_pid")
-  wait_port "$bare_port" "$bare_pid" "the bare Vert.x server"
+  wait_port "$bare_port" "$bare_pid" "the $name server"
 }
 
 start_nginx() {

@@ -130,6 +130,17 @@ for run in $(seq 1 "$runs"); do
   stop_pid "$bare_pid"
   bare_events_rps=$(median_of "$results" events bare-vertx 4 "$run")
 
+  # The floor of a durable answer: the bare server storing the service's records in its spool.
+  start_bare "$out/bare-spool"
+  svc_admin=$bare_port svc_pid=$bare_pid warm_jit "$bare_port" bench-key-not-checked discard
+  for s in "${scenario_list[@]}"; do
+    measure "$run" "$s" bare-vertx-spool "$bare_pid" "$bare_port" "bench-key-not-checked"
+    svc_admin=$bare_port svc_pid=$bare_pid await_lag_zero discard &&
+      record_stored "$run" "$s" bare-vertx-spool
+  done
+  stop_pid "$bare_pid"
+  rm -rf "$out/bare-spool"
+
   if [[ ",$scenarios," == *,pixel,* ]]; then
     start_nginx
     measure "$run" pixel nginx-empty_gif "$nginx_master" "$nginx_port" "bench-key-not-checked"

@@ -1,6 +1,14 @@
 package io.trellis.ingress.bench;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.trellis.ingress.cli.ServiceSettings;
+import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.http.TransparentGif;
+import io.trellis.ingress.sink.Sink;
+import io.trellis.ingress.sink.SinkBatch;
+import io.trellis.ingress.spool.DiskSpool;
+import io.trellis.ingress.spool.SpoolConfig;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Handler;
@@ -10,6 +18,12 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.ContextInternal;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +33,17 @@ import java.util.concurrent.TimeUnit;
  * without doing anything with it (the GIF for {@code /pixel}, a small JSON body otherwise). The
  * bench compares every capture figure against this server measured in the same run.
  *
- * <pre>java -cp ... io.trellis.ingress.bench.BareVertxServer PORT [EVENT_LOOPS]</pre>
+ * <p>With a spool directory it is the floor of a durable answer instead: each request appends the
+ * records the service would write for the bench's request of that path (made once at start by the
+ * service's own capture, so the sizes are the same), through the service's spool with its default
+ * settings (group commit, {@code fdatasync}), and is answered when its group is durable, on its
+ * event loop as the service answers. The spool's one sink reads and discards, so segments are
+ * consumed and their files reused as in the service. What the service does beyond this server is
+ * capture, enrichment and its sinks.
+ *
+ * <pre>
+ *   java -cp ... io.trellis.ingress.bench.BareVertxServer PORT [EVENT_LOOPS [SPOOL_DIR [spool.KEY=VALUE...]]]
+ * </pre>
  */
 public final class BareVertxServer {
   private static final Buffer OK = Buffer.buffer("{\"status\":\"ok\"}");
@@ -29,7 +53,8 @@ public final class BareVertxServer {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: BareVertxServer PORT [EVENT_LOOPS]");
+      System.err.println(
+          "usage: BareVertxServer PORT [EVENT_LOOPS [SPOOL_DIR [spool.KEY=VALUE...]]]");
       System.exit(2);
     }
     int port = Integer.parseInt(args[0]);
@@ -49,7 +74,16 @@ public final class BareVertxServer {
             .setTcpNoDelay(true)
             .setPerFrameWebSocketCompressionSupported(false)
             .setPerMessageWebSocketCompressionSupported(false);
-    Handler<HttpServerRequest> handler = BareVertxServer::handle;
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Map<String, String> settings = new HashMap<>();
+    for (int i = 3; i < args.length; i++) {
+      String[] kv = args[i].split("=", 2);
+      settings.put(kv[0], kv.length > 1 ? kv[1] : "");
+    }
+    DiskSpool spool =
+        args.length > 2 ? DurableAnswers.openSpool(Path.of(args[2]), settings, metrics) : null;
+    Handler<HttpServerRequest> handler =
+        spool == null ? BareVertxServer::handle : new DurableAnswers(spool, metrics)::handle;
     vertx
         .deployVerticle(
             () ->
@@ -68,24 +102,110 @@ public final class BareVertxServer {
         .toCompletionStage()
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    System.out.println("bare Vert.x server listening on 127.0.0.1:" + port);
+    System.out.println(
+        (spool == null ? "bare Vert.x server" : "bare Vert.x server with the spool")
+            + " listening on 127.0.0.1:"
+            + port);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
     stop.await();
     vertx.close();
+    if (spool != null) {
+      spool.close();
+    }
   }
 
   private static void handle(HttpServerRequest req) {
     Buffer body = Buffer.buffer();
     req.handler(body::appendBuffer);
-    req.endHandler(
-        v -> {
-          boolean pixel = "/pixel".equals(req.path());
-          req.response()
-              .putHeader("Content-Type", pixel ? "image/gif" : "application/json")
-              .putHeader("Cache-Control", "no-store")
-              .setStatusCode(200)
-              .end(pixel ? GIF : OK);
-        });
+    req.endHandler(v -> answer(req));
+  }
+
+  private static void answer(HttpServerRequest req) {
+    boolean pixel = "/pixel".equals(req.path());
+    req.response()
+        .putHeader("Content-Type", pixel ? "image/gif" : "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .setStatusCode(200)
+        .end(pixel ? GIF : OK);
+  }
+
+  /** Answers each request once the records of its path are durable in the spool. */
+  private static final class DurableAnswers {
+    private final DiskSpool spool;
+    private final PrometheusMeterRegistry metrics;
+    private final List<byte[]> event;
+    private final List<byte[]> pixel;
+    private final List<byte[]> batch;
+
+    DurableAnswers(DiskSpool spool, PrometheusMeterRegistry metrics) throws Exception {
+      this.spool = spool;
+      this.metrics = metrics;
+      CaptureBenchmark capture = new CaptureBenchmark();
+      capture.setUp();
+      this.event = List.of(capture.event());
+      this.pixel = List.of(capture.pixel());
+      this.batch = capture.batch100Records();
+    }
+
+    /** The spool in {@code dir} with the service's defaults, or the spool {@code settings}. */
+    static DiskSpool openSpool(
+        Path dir, Map<String, String> settings, PrometheusMeterRegistry metrics)
+        throws IOException {
+      DiskSpool spool =
+          DiskSpool.open(
+              dir.resolve("spool"),
+              dir.resolve("dead-letters"),
+              SpoolConfig.from(ServiceSettings.config(settings)),
+              List.of(new Discard()),
+              metrics);
+      spool.start();
+      return spool;
+    }
+
+    /** A request; {@code GET /metrics} gives the spool's metrics (the sink's lag) instead. */
+    void handle(HttpServerRequest req) {
+      if ("/metrics".equals(req.path())) {
+        req.response().end(metrics.scrape());
+        return;
+      }
+      Buffer body = Buffer.buffer();
+      req.handler(body::appendBuffer);
+      req.endHandler(
+          v -> {
+            String path = req.path();
+            List<byte[]> records =
+                "/pixel".equals(path) ? pixel : "/batch".equals(path) ? batch : event;
+            ContextInternal context = (ContextInternal) Vertx.currentContext();
+            spool.appendRecords(
+                records,
+                context.nettyEventLoop(),
+                failure ->
+                    context.emit(
+                        failure,
+                        f -> {
+                          if (f == null) {
+                            answer(req);
+                          } else {
+                            req.response().setStatusCode(503).end();
+                          }
+                        }));
+          });
+    }
+  }
+
+  /** The spool's one sink: it reads each batch's events and keeps nothing. */
+  private static final class Discard implements Sink {
+    @Override
+    public String name() {
+      return "discard";
+    }
+
+    @Override
+    public void write(SinkBatch batch) {
+      for (SpooledEvent e : batch.items()) {
+        e.eventId();
+      }
+    }
   }
 }
