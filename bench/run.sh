@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance bench in one command: builds the service, starts it on loopback with each sink
-# configuration, drives it with wrk, measures the baselines (a bare Vert.x server, nginx empty_gif
-# with a JSON access log) in the same run, and prints one table with ratios.
+# configuration, drives it with wrk, measures the baselines (a bare Vert.x server, the same server
+# answering only once the service's records are durable in its spool, nginx empty_gif with a JSON
+# access log) in the same run, and prints one table with ratios.
 #
 #   bench/run.sh                       3 runs of every scenario, files and ClickHouse sinks
 #   bench/run.sh --runs 1 --duration 5 --sinks files      a quick look
