@@ -25,7 +25,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.HostAndPort;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -1027,24 +1026,8 @@ final class CaptureHandler {
             });
   }
 
-  /**
-   * Appends the events; the outcome runs on the request's event loop, in its context. The spool
-   * completes the requests of one group and one event loop with one task on that loop.
-   */
+  /** Appends the events; the outcome runs on the request's event loop ({@link LoopAppends}). */
   private void append(List<byte[]> records, Context ctx, Runnable onOk, Consumer<Throwable> onErr) {
-    ContextInternal context = (ContextInternal) ctx;
-    spool.appendRecords(
-        records,
-        context.nettyEventLoop(),
-        failure ->
-            context.emit(
-                failure,
-                f -> {
-                  if (f == null) {
-                    onOk.run();
-                  } else {
-                    onErr.accept(f);
-                  }
-                }));
+    LoopAppends.append(spool, records, ctx, onOk, onErr);
   }
 }

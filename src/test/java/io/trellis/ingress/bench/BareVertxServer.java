@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.trellis.ingress.cli.ServiceSettings;
 import io.trellis.ingress.event.SpooledEvent;
+import io.trellis.ingress.http.LoopAppends;
 import io.trellis.ingress.http.TransparentGif;
 import io.trellis.ingress.sink.Sink;
 import io.trellis.ingress.sink.SinkBatch;
@@ -18,7 +19,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.internal.ContextInternal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -37,9 +37,9 @@ import java.util.concurrent.TimeUnit;
  * records the service would write for the bench's request of that path (made once at start by the
  * service's own capture, so the sizes are the same), through the service's spool with its default
  * settings (group commit, {@code fdatasync}), and is answered when its group is durable, on its
- * event loop as the service answers. The spool's one sink reads and discards, so segments are
- * consumed and their files reused as in the service. What the service does beyond this server is
- * capture, enrichment and its sinks.
+ * event loop through the capture port's own {@link LoopAppends}. The spool's one sink reads and
+ * discards, so segments are consumed and their files reused as in the service. What the service
+ * does beyond this server is capture, enrichment and its sinks.
  *
  * <pre>
  *   java -cp ... io.trellis.ingress.bench.BareVertxServer PORT [EVENT_LOOPS [SPOOL_DIR [spool.KEY=VALUE...]]]
@@ -176,20 +176,12 @@ public final class BareVertxServer {
             String path = req.path();
             List<byte[]> records =
                 "/pixel".equals(path) ? pixel : "/batch".equals(path) ? batch : event;
-            ContextInternal context = (ContextInternal) Vertx.currentContext();
-            spool.appendRecords(
+            LoopAppends.append(
+                spool,
                 records,
-                context.nettyEventLoop(),
-                failure ->
-                    context.emit(
-                        failure,
-                        f -> {
-                          if (f == null) {
-                            answer(req);
-                          } else {
-                            req.response().setStatusCode(503).end();
-                          }
-                        }));
+                Vertx.currentContext(),
+                () -> answer(req),
+                failure -> req.response().setStatusCode(503).end());
           });
     }
   }
