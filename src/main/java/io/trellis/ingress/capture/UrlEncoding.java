@@ -62,14 +62,60 @@ public final class UrlEncoding {
     for (int i = start; i < end; i++) {
       char c = s.charAt(i);
       if (c == '%' || c == '+') {
-        String part = s.substring(start, end);
-        try {
-          return URLDecoder.decode(part, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-          return part;
-        }
+        return decodeAscii(s, start, end);
       }
     }
     return start == 0 && end == s.length() ? s : s.substring(start, end);
+  }
+
+  /**
+   * {@link #decode} of text that holds an escape: its bytes gathered in one array and read as UTF-8
+   * once. This is URLDecoder's result: it reads each run of escapes as UTF-8 on its own, but runs
+   * are separated by ASCII chars, which no UTF-8 sequence spans, so reading all the bytes at once
+   * replaces the same malformed bytes. Text with a char beyond ASCII, or an escape that is not two
+   * hex digits, goes to URLDecoder itself (its sign handling, its refusals).
+   */
+  private static String decodeAscii(String s, int start, int end) {
+    byte[] out = new byte[end - start];
+    int n = 0;
+    int i = start;
+    while (i < end) {
+      char c = s.charAt(i);
+      if (c == '+') {
+        out[n++] = ' ';
+        i++;
+      } else if (c == '%') {
+        int v = i + 2 < end ? hex(s.charAt(i + 1)) << 4 | hex(s.charAt(i + 2)) : -1;
+        if (v < 0) {
+          return viaUrlDecoder(s, start, end);
+        }
+        out[n++] = (byte) v;
+        i += 3;
+      } else if (c < 0x80) {
+        out[n++] = (byte) c;
+        i++;
+      } else {
+        return viaUrlDecoder(s, start, end);
+      }
+    }
+    return new String(out, 0, n, StandardCharsets.UTF_8);
+  }
+
+  /** The value of an ASCII hex digit, or a negative number. */
+  private static int hex(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    char lower = (char) (c | 0x20);
+    return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -0x100;
+  }
+
+  private static String viaUrlDecoder(String s, int start, int end) {
+    String part = s.substring(start, end);
+    try {
+      return URLDecoder.decode(part, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return part;
+    }
   }
 }

@@ -3,10 +3,15 @@ package io.trellis.ingress.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.CharRange;
 import net.jqwik.api.constraints.Chars;
 
@@ -37,5 +42,51 @@ class UrlEncodingTest {
       expected = s;
     }
     assertThat(UrlEncoding.decode(s)).isEqualTo(expected);
+  }
+
+  /**
+   * Text as pixels and forms send it: escapes of any byte (so UTF-8 sequences whole, cut, overlong
+   * or out of order), escapes of whole characters of one to four bytes, '+', plain ASCII, a char
+   * beyond ASCII sent unescaped, and broken escapes ("%", "%4", "%zz", "%+1", "%-0").
+   */
+  @Property(tries = 2000)
+  void decodesEscapedBytesAsUrlDecoderDoes(@ForAll("escapedText") String s) {
+    String expected;
+    try {
+      expected = URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      expected = s;
+    }
+    assertThat(UrlEncoding.decode(s)).isEqualTo(expected);
+    assertThat(UrlEncoding.decode("a=" + s + "&b", 2, 2 + s.length())).isEqualTo(expected);
+  }
+
+  @Provide
+  Arbitrary<String> escapedText() {
+    Arbitrary<String> anyByte =
+        Arbitraries.integers()
+            .between(0, 255)
+            .flatMap(b -> Arbitraries.of(String.format("%%%02X", b), String.format("%%%02x", b)));
+    Arbitrary<String> wholeChar =
+        Arbitraries.of("é", "€", "😀", "\u0000", "ß")
+            .map(c -> URLEncoder.encode(c, StandardCharsets.UTF_8));
+    Arbitrary<String> token =
+        Arbitraries.frequencyOf(
+            net.jqwik.api.Tuple.of(6, anyByte),
+            net.jqwik.api.Tuple.of(3, wholeChar),
+            net.jqwik.api.Tuple.of(
+                2, Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(3)),
+            net.jqwik.api.Tuple.of(
+                1, Arbitraries.of("+", " ", "é", "%", "%4", "%zz", "%+1", "%-0")));
+    return token.list().ofMaxSize(12).map(parts -> String.join("", parts));
+  }
+
+  @Example
+  void aCutSequenceBeforePlainTextIsReplacedAsUrlDecoderDoes() {
+    for (String s : List.of("%E2%82x%AC", "%F0%9Fa", "%C3", "%E0%80A", "%ED%A0%80z", "a%C3+b")) {
+      assertThat(UrlEncoding.decode(s))
+          .as(s)
+          .isEqualTo(URLDecoder.decode(s, StandardCharsets.UTF_8));
+    }
   }
 }
