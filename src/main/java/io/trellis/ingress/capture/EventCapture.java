@@ -31,10 +31,13 @@ public final class EventCapture {
   private static final Set<String> CREDENTIAL_HEADERS =
       Set.of("authorization", "proxy-authorization", "x-api-key");
   private static final Set<String> CREDENTIAL_PARAMS = Set.of("api_key", "writeKey");
-  private static final List<String> BODY_EVENT_TYPE = List.of("event_type", "event", "type");
+  private static final JsonFields.Names BODY_EVENT_TYPE =
+      JsonFields.names(List.of("event_type", "event", "type"));
   private static final List<String> QUERY_EVENT_TYPE = List.of("event_type", "event");
-  private static final List<String> SESSION = List.of("session_id", "sessionId", "sid");
-  private static final List<String> PAGE_URL = List.of("url", "page_url", "page");
+  private static final JsonFields.Names SESSION =
+      JsonFields.names(List.of("session_id", "sessionId", "sid"));
+  private static final JsonFields.Names PAGE_URL =
+      JsonFields.names(List.of("url", "page_url", "page"));
   private static final List<String> EVENT_ID = List.of("event_id", "messageId", "uuid", "eid");
 
   /**
@@ -44,21 +47,15 @@ public final class EventCapture {
    */
   public static final String SOCKET_IP_HEADER = "x-trellis-socket-ip";
 
-  private static final Map<String, List<String>> UTM =
-      Map.of(
-          "source", List.of("utm_source", "source"),
-          "medium", List.of("utm_medium", "medium"),
-          "campaign", List.of("utm_campaign", "campaign"));
+  private static final JsonFields.Names UTM_SOURCE =
+      JsonFields.names(List.of("utm_source", "source"));
+  private static final JsonFields.Names UTM_MEDIUM =
+      JsonFields.names(List.of("utm_medium", "medium"));
+  private static final JsonFields.Names UTM_CAMPAIGN =
+      JsonFields.names(List.of("utm_campaign", "campaign"));
 
-  /** Where Segment and RudderStack SDKs put the UTM parameters: {@code context.campaign}. */
-  private static final Map<String, String> CONTEXT_UTM =
-      Map.of(
-          "source", "campaign.source",
-          "medium", "campaign.medium",
-          "campaign", "campaign.name");
-
-  private static final List<List<String>> CLICK_ID_NAMES =
-      List.of(ClickIds.GENERIC, ClickIds.PLATFORMS);
+  private static final List<JsonFields.Names> CLICK_ID_NAMES =
+      List.of(JsonFields.names(ClickIds.GENERIC), JsonFields.names(ClickIds.PLATFORMS));
 
   private final IpRanges trustedProxies;
   private final Set<String> secretHeaders;
@@ -625,7 +622,7 @@ public final class EventCapture {
       }
     }
     if (session == null) {
-      session = firstParam(req, SESSION);
+      session = firstParam(req, SESSION.list());
     }
     if (session == null) {
       session = s.sessionHeader();
@@ -679,9 +676,10 @@ public final class EventCapture {
     x.eventType = scrub(eventType, key);
     x.clickId = scrub(clickId, key);
     x.session = scrub(session, key);
-    x.source = scrub(utm(json, req, pageQuery, "source"), key);
-    x.medium = scrub(utm(json, req, pageQuery, "medium"), key);
-    x.campaign = scrub(utm(json, req, pageQuery, "campaign"), key);
+    // Segment and RudderStack SDKs put the UTM parameters in context.campaign.
+    x.source = scrub(utm(json, req, pageQuery, UTM_SOURCE, "campaign.source"), key);
+    x.medium = scrub(utm(json, req, pageQuery, UTM_MEDIUM, "campaign.medium"), key);
+    x.campaign = scrub(utm(json, req, pageQuery, UTM_CAMPAIGN, "campaign.name"), key);
     return x;
   }
 
@@ -748,8 +746,9 @@ public final class EventCapture {
 
   private static String clickId(
       JsonFields json, RequestData req, List<Map.Entry<String, String>> pageQuery) {
-    for (List<String> names : CLICK_ID_NAMES) {
-      String v = first(json, names);
+    for (JsonFields.Names slots : CLICK_ID_NAMES) {
+      List<String> names = slots.list();
+      String v = first(json, slots);
       if (v == null) {
         v = firstParam(req, names);
       }
@@ -770,14 +769,18 @@ public final class EventCapture {
   }
 
   private static String utm(
-      JsonFields json, RequestData req, List<Map.Entry<String, String>> pageQuery, String name) {
-    List<String> names = UTM.get(name);
-    String v = first(json, names);
+      JsonFields json,
+      RequestData req,
+      List<Map.Entry<String, String>> pageQuery,
+      JsonFields.Names fields,
+      String context) {
+    List<String> names = fields.list();
+    String v = first(json, fields);
     if (v == null) {
       v = firstParam(req, names);
     }
     if (v == null && json != null) {
-      v = nonEmpty(json.context(CONTEXT_UTM.get(name)));
+      v = nonEmpty(json.context(context));
     }
     if (v == null) {
       v = UrlEncoding.first(pageQuery, names.get(0));
@@ -824,18 +827,8 @@ public final class EventCapture {
     return UrlEncoding.params(url, q + 1, end, Integer.MAX_VALUE);
   }
 
-  private static String first(JsonFields json, List<String> names) {
-    if (json == null) {
-      return null;
-    }
-    // Indexed: these lists are constants, and an iterator per lookup adds up on every event.
-    for (int i = 0; i < names.size(); i++) {
-      String v = json.text(names.get(i));
-      if (v != null && !v.isEmpty()) {
-        return v;
-      }
-    }
-    return null;
+  private static String first(JsonFields json, JsonFields.Names names) {
+    return json == null ? null : json.first(names);
   }
 
   private static String firstParam(RequestData req, List<String> names) {

@@ -173,6 +173,49 @@ public final class JsonFields {
     return values.has(slot(NAME_SLOTS, name));
   }
 
+  /**
+   * Top-level field names that capture looks up in every event, in order of preference, with their
+   * slots found once: a lookup by {@link #first} then costs no map lookup per name.
+   */
+  public static final class Names {
+    private final List<String> list;
+    private final int[] slots;
+
+    private Names(List<String> list, int[] slots) {
+      this.list = list;
+      this.slots = slots;
+    }
+
+    /** The names, in order of preference. */
+    public List<String> list() {
+      return list;
+    }
+  }
+
+  /**
+   * The names' slots, for {@link #first}.
+   *
+   * @throws IllegalArgumentException when one of them is not a field capture reads
+   */
+  public static Names names(List<String> names) {
+    int[] slots = new int[names.size()];
+    for (int i = 0; i < slots.length; i++) {
+      slots[i] = slot(NAME_SLOTS, names.get(i));
+    }
+    return new Names(List.copyOf(names), slots);
+  }
+
+  /** The text of the first of the fields that has one, as {@link #text} gives it; else null. */
+  public String first(Names names) {
+    for (int slot : names.slots) {
+      String v = values.text(slot);
+      if (v != null && !v.isEmpty()) {
+        return v;
+      }
+    }
+    return null;
+  }
+
   private static int slot(Map<String, Integer> slots, String name) {
     Integer slot = slots.get(name);
     if (slot == null) {
