@@ -1,8 +1,10 @@
 package io.trellis.ingress.capture;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Replaces the request's own API key in stored text, in every form the service itself would decode
@@ -20,8 +22,10 @@ import java.util.Base64;
  * </ul>
  *
  * Each encoded span is replaced whole by {@link EventCapture#REDACTED}. Mixed forms within one key
- * are found too. Text without the key in any form is returned as the same instance, and text
- * without {@code %} or {@code \} costs one literal search per form. Immutable, thread-safe.
+ * are found too, and so is a {@code +} of a form read back as a space (or a space as a {@code +})
+ * in text with no escape at all. Text without the key in any form is returned as the same instance,
+ * and text without {@code %} or {@code \} costs one literal search per form and swap. Immutable,
+ * thread-safe.
  */
 final class KeyRedactor {
   private static final int MIN_BASE64_PREFIX = 8;
@@ -37,10 +41,26 @@ final class KeyRedactor {
   private final String[] forms;
 
   /**
-   * The same forms' UTF-8 bytes as Latin-1 text, one char per byte, for {@link #mayOccurIn}: the
+   * Each form as text without an escape may hold it: as it is and, for a form with a {@code +} or a
+   * space, with any of them swapped for the other ({@link #matchAt} takes a space for a {@code +}
+   * that was sent unencoded in a query or form, and the reverse). {@link #scrub}'s first search.
+   */
+  private final String[] literals;
+
+  /**
+   * The same literals' UTF-8 bytes as Latin-1 text, one char per byte, for {@link #mayOccurIn}: the
    * JDK's string searches (vectorized) then look for them in a body's bytes.
    */
-  private final String[] formBytes;
+  private final String[] literalBytes;
+
+  /**
+   * True when a form has more {@code +} and spaces than {@link #MAX_SWAPS}: text holding either
+   * then takes the slow path, as text with an escape does.
+   */
+  private final boolean swapsUnlisted;
+
+  /** Forms with up to this many {@code +} and spaces get every swapped literal listed. */
+  private static final int MAX_SWAPS = 4;
 
   /** The first char of each form, three at most (the key, its two base64 runs). */
   private final char firstChar0;
@@ -48,15 +68,70 @@ final class KeyRedactor {
   private final char firstChar1;
   private final char firstChar2;
 
-  private KeyRedactor(String[] forms, byte[][] formBytes) {
+  private final boolean scrubsOnce;
+
+  private KeyRedactor(String[] forms) {
     this.forms = forms;
-    this.formBytes = new String[formBytes.length];
-    for (int f = 0; f < formBytes.length; f++) {
-      this.formBytes[f] = new String(formBytes[f], StandardCharsets.ISO_8859_1);
+    boolean once = true;
+    boolean unlisted = false;
+    List<String> lits = new ArrayList<>(forms.length);
+    for (String f : forms) {
+      once &= f.indexOf('[') < 0 && f.indexOf(']') < 0 && !EventCapture.REDACTED.contains(f);
+      unlisted |= !addLiterals(f, lits);
+    }
+    this.scrubsOnce = once;
+    this.swapsUnlisted = unlisted;
+    this.literals = lits.toArray(new String[0]);
+    this.literalBytes = new String[literals.length];
+    for (int i = 0; i < literals.length; i++) {
+      literalBytes[i] = latin1OfUtf8(literals[i]);
     }
     this.firstChar0 = forms[0].charAt(0);
     this.firstChar1 = forms[forms.length > 1 ? 1 : 0].charAt(0);
     this.firstChar2 = forms[forms.length > 2 ? 2 : 0].charAt(0);
+  }
+
+  /**
+   * Adds {@code form} and every text it becomes with some of its {@code +} and spaces swapped for
+   * the other; false, with only the form added, when it has more than {@link #MAX_SWAPS} of them.
+   */
+  private static boolean addLiterals(String form, List<String> out) {
+    int[] at = new int[MAX_SWAPS];
+    int n = 0;
+    for (int i = 0; i < form.length(); i++) {
+      char c = form.charAt(i);
+      if (c == '+' || c == ' ') {
+        if (n == MAX_SWAPS) {
+          out.add(form);
+          return false;
+        }
+        at[n++] = i;
+      }
+    }
+    if (n == 0) {
+      out.add(form);
+      return true;
+    }
+    for (int mask = 0; mask < 1 << n; mask++) {
+      char[] cs = form.toCharArray();
+      for (int k = 0; k < n; k++) {
+        if ((mask & 1 << k) != 0) {
+          cs[at[k]] = cs[at[k]] == '+' ? ' ' : '+';
+        }
+      }
+      out.add(new String(cs));
+    }
+    return true;
+  }
+
+  /** The text's UTF-8 bytes as Latin-1 text: the text itself when it is ASCII. */
+  private static String latin1OfUtf8(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+      }
+    }
+    return s;
   }
 
   /** A redactor for this key; null when there is no key to look for. */
@@ -69,7 +144,7 @@ final class KeyRedactor {
     // alone, whatever follows it (":" and a password, in Basic).
     int whole = bytes.length / 3 * 3;
     if (whole / 3 * 4 < MIN_BASE64_PREFIX) {
-      return new KeyRedactor(new String[] {key}, new byte[][] {bytes});
+      return new KeyRedactor(new String[] {key});
     }
     byte[] head = whole == bytes.length ? bytes : Arrays.copyOf(bytes, whole);
     byte[] standard = STANDARD.encode(head);
@@ -77,11 +152,20 @@ final class KeyRedactor {
     // Base64 is ASCII: its bytes are its text's.
     String standardText = new String(standard, StandardCharsets.ISO_8859_1);
     if (Arrays.equals(standard, urlSafe)) {
-      return new KeyRedactor(new String[] {key, standardText}, new byte[][] {bytes, standard});
+      return new KeyRedactor(new String[] {key, standardText});
     }
     return new KeyRedactor(
-        new String[] {key, standardText, new String(urlSafe, StandardCharsets.ISO_8859_1)},
-        new byte[][] {bytes, standard, urlSafe});
+        new String[] {key, standardText, new String(urlSafe, StandardCharsets.ISO_8859_1)});
+  }
+
+  /**
+   * Whether {@link #scrub} leaves text it returned unchanged. Scrubbed text is pieces the first
+   * pass found nothing in, between {@link EventCapture#REDACTED}s: a new match would have to run
+   * into one (a form holding {@code [} or {@code ]}) or lie inside one (a form that is part of
+   * {@code [redacted]}, as the one-letter keys of tests are). True unless a form is such.
+   */
+  boolean scrubsOnce() {
+    return scrubsOnce;
   }
 
   /** The text with every form of the key replaced; the same instance when there is none. */
@@ -89,10 +173,13 @@ final class KeyRedactor {
     if (text == null || text.isEmpty()) {
       return text;
     }
-    boolean escapes = text.indexOf('%') >= 0 || text.indexOf('\\') >= 0;
+    boolean escapes =
+        text.indexOf('%') >= 0
+            || text.indexOf('\\') >= 0
+            || swapsUnlisted && (text.indexOf('+') >= 0 || text.indexOf(' ') >= 0);
     if (!escapes) {
       boolean any = false;
-      for (String f : forms) {
+      for (String f : literals) {
         if (text.contains(f)) {
           any = true;
           break;
@@ -154,10 +241,12 @@ final class KeyRedactor {
     // ones, faster than eight positions at a time in longs (203 against 129 ns for the bench's
     // 405-byte event).
     String bytes = new String(utf8, offset, length, StandardCharsets.ISO_8859_1);
-    if (bytes.indexOf('%') >= 0 || bytes.indexOf('\\') >= 0) {
+    if (bytes.indexOf('%') >= 0
+        || bytes.indexOf('\\') >= 0
+        || swapsUnlisted && (bytes.indexOf('+') >= 0 || bytes.indexOf(' ') >= 0)) {
       return true;
     }
-    for (String form : formBytes) {
+    for (String form : literalBytes) {
       if (bytes.contains(form)) {
         return true;
       }
