@@ -671,11 +671,13 @@ public final class EventCapture {
     KeyRedactor key = s.redactor();
     x.eventId = eventId;
     x.ip = ip;
-    x.userAgent = scrub(userAgent, key);
-    x.referer = scrub(referer, key);
+    // The request's user agent, referrer and session header were scrubbed once in request().
+    boolean once = key == null || key.scrubsOnce();
+    x.userAgent = once && userAgent == s.userAgent() ? userAgent : scrub(userAgent, key);
+    x.referer = once && referer == s.referer() ? referer : scrub(referer, key);
     x.eventType = scrub(eventType, key);
     x.clickId = scrub(clickId, key);
-    x.session = scrub(session, key);
+    x.session = once && session == s.sessionHeader() ? session : scrub(session, key);
     // Segment and RudderStack SDKs put the UTM parameters in context.campaign.
     x.source = scrub(utm(json, req, pageQuery, UTM_SOURCE, "campaign.source"), key);
     x.medium = scrub(utm(json, req, pageQuery, UTM_MEDIUM, "campaign.medium"), key);
