@@ -68,6 +68,31 @@ class WardenServiceIT {
     assertThat(stored.get("organization_id").asText()).isEqualTo("acme");
   }
 
+  /**
+   * Warden's keys may hold a '+'. Sent unencoded in another query parameter, each '+' decodes to a
+   * space, and the stored parameter holds no escape at all: the key must be redacted there too, as
+   * in the URL, where it kept its '+'.
+   */
+  @Test
+  void aKeyWithPlusSignsIsRedactedInAParameterThatDecodedThemToSpaces() {
+    String key = "wk+acme+4f9b2c7d1e8a6035";
+    warden.grant(key, "acme");
+    start(Map.of());
+
+    HttpResponse<String> r = post(key, "{\"event\":\"signup\"}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    HttpResponse<String> sent =
+        service.postJson("/events?ref=" + key + "&page=2", key, "{\"event\":\"shared\"}");
+    assertThat(sent.statusCode()).isEqualTo(200);
+
+    JsonNode stored = service.awaitEvent(RunningService.json(sent.body()).get("event_id").asText());
+    assertThat(stored.get("query_params").toString())
+        .contains("[redacted]")
+        .doesNotContain("4f9b2c7d1e8a6035");
+    assertThat(stored.get("url").asText()).doesNotContain("4f9b2c7d1e8a6035");
+    assertThat(stored.toString()).doesNotContain("4f9b2c7d1e8a6035");
+  }
+
   @Test
   void invalidKeyIs401AndWrongScopeIs403AndNothingIsStored() {
     warden.grant("wk_readonly_11112222", "acme", "read");
