@@ -80,12 +80,12 @@ class KeyRedactorTest {
 
   /**
    * Capture stores the request's user agent, referrer and session header as they were scrubbed
-   * once, without scrubbing them again per event: for a key whose forms hold no '[', a second scrub
-   * must change nothing, whatever mix of forms, escapes and near misses the text held.
+   * once, without scrubbing them again per event: for a key that scrubs once (no form holds '[' or
+   * ']' or lies inside "[redacted]"), a second scrub must change nothing, whatever mix of forms,
+   * escapes and near misses the text held.
    */
   @Property(tries = 3000)
-  void scrubbedTextIsLeftAsItIsByASecondScrub(
-      @ForAll("piecesOfKeys") java.util.List<String> pieces) {
+  void scrubbedTextIsLeftAsItIsByASecondScrub(@ForAll("piecesOfKeys") List<String> pieces) {
     String text = String.join("", pieces);
     assertThat(r.scrubsOnce()).isTrue();
     String once = r.scrub(text);
@@ -121,8 +121,7 @@ class KeyRedactorTest {
 
   /** The byte check never misses what scrubbing would replace, for keys with '+' as well. */
   @Property(tries = 3000)
-  void theByteCheckNeverMissesASwappedPlus(
-      @ForAll("piecesOfPlusKeys") java.util.List<String> pieces) {
+  void theByteCheckNeverMissesASwappedPlus(@ForAll("piecesOfPlusKeys") List<String> pieces) {
     String text = String.join("", pieces);
     byte[] utf8 = text.getBytes(UTF_8);
     for (KeyRedactor k : List.of(PLUS_BASE64, PLUS_KEY)) {
@@ -138,7 +137,7 @@ class KeyRedactorTest {
   private static final KeyRedactor PLUS_KEY = KeyRedactor.of("tok+en");
 
   @Provide
-  Arbitrary<java.util.List<String>> piecesOfPlusKeys() {
+  Arbitrary<List<String>> piecesOfPlusKeys() {
     return Arbitraries.oneOf(
             Arbitraries.of(
                 "tok+en",
