@@ -10,9 +10,21 @@ public final class Utf8 {
    * pass without building the text.
    */
   public static boolean isValid(byte[] b) {
-    int n = b.length;
-    int i = 0;
+    return isValid(b, 0, b.length);
+  }
+
+  /**
+   * {@link #isValid(byte[])} of the bytes {@code [from, to)}; runs of eight ASCII bytes are checked
+   * as one long.
+   */
+  public static boolean isValid(byte[] b, int from, int to) {
+    int n = to;
+    int i = from;
     while (i < n) {
+      if (i + Long.BYTES <= n && (ByteWords.get(b, i) & ByteWords.HIGH_BITS) == 0) {
+        i += Long.BYTES;
+        continue;
+      }
       int c = b[i];
       if (c >= 0) {
         i++;

@@ -14,6 +14,8 @@ import java.util.function.ToLongFunction;
  * @param name the column name in every store
  * @param type how the value is rendered
  * @param text the value of a text column (null for a time column)
+ * @param field the tag of the spool record's field ({@link EventCodec.Field}) that holds the value
+ *     as it is, which a store may then read from the record's bytes; 0 for any other column
  * @param millis the value of a time column, epoch milliseconds (null for text and {@link
  *     #ingestedAt()})
  * @param writeTime the time the sink stores the event, not a value of the event: ClickHouse leaves
@@ -31,6 +33,7 @@ public record Column(
     String name,
     ColumnType type,
     Function<TrafficEvent, String> text,
+    int field,
     ToLongFunction<TrafficEvent> millis,
     boolean writeTime,
     boolean required,
@@ -50,17 +53,35 @@ public record Column(
         || (type == ColumnType.TIME) != (millis != null || writeTime)) {
       throw new IllegalArgumentException("column " + name + ": the value does not fit " + type);
     }
+    if (field != 0 && (text == null || field < 1 || field > EventCodec.Field.LAST)) {
+      throw new IllegalArgumentException("column " + name + ": no string field of tag " + field);
+    }
   }
 
   /** A text column read from the event. */
   public static Column text(
       String name, ColumnType type, Function<TrafficEvent, String> value, String description) {
-    return new Column(name, type, value, null, false, false, false, "", description);
+    return new Column(name, type, value, 0, null, false, false, false, "", description);
+  }
+
+  /** A text column that is one of the event's own fields, by its tag in the spool's records. */
+  public static Column field(String name, ColumnType type, int field, String description) {
+    return new Column(
+        name,
+        type,
+        e -> EventCodec.text(e, field),
+        field,
+        null,
+        false,
+        false,
+        false,
+        "",
+        description);
   }
 
   /** A time column read from the event (epoch milliseconds). */
   public static Column time(String name, ToLongFunction<TrafficEvent> value, String description) {
-    return new Column(name, ColumnType.TIME, null, value, false, true, false, "", description);
+    return new Column(name, ColumnType.TIME, null, 0, value, false, true, false, "", description);
   }
 
   /**
@@ -69,27 +90,36 @@ public record Column(
    */
   public static Column optionalTime(
       String name, ToLongFunction<TrafficEvent> value, String description) {
-    return new Column(name, ColumnType.TIME, null, value, false, false, true, "", description);
+    return new Column(name, ColumnType.TIME, null, 0, value, false, false, true, "", description);
   }
 
   /** The time the sink stores the event. */
   public static Column ingestedAt(String name, String description) {
-    return new Column(name, ColumnType.TIME, null, null, true, false, false, "", description);
+    return new Column(name, ColumnType.TIME, null, 0, null, true, false, false, "", description);
   }
 
   public Column withRequired() {
     return new Column(
-        name, type, text, millis, writeTime, true, omitWhenEmpty, bigQueryGroup, description);
+        name,
+        type,
+        text,
+        field,
+        millis,
+        writeTime,
+        true,
+        omitWhenEmpty,
+        bigQueryGroup,
+        description);
   }
 
   public Column withOmitWhenEmpty() {
     return new Column(
-        name, type, text, millis, writeTime, required, true, bigQueryGroup, description);
+        name, type, text, field, millis, writeTime, required, true, bigQueryGroup, description);
   }
 
   public Column inBigQueryGroup(String group) {
     return new Column(
-        name, type, text, millis, writeTime, required, omitWhenEmpty, group, description);
+        name, type, text, field, millis, writeTime, required, omitWhenEmpty, group, description);
   }
 
   /** The text value of the event (text columns only). */

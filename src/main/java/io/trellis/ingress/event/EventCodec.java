@@ -88,23 +88,9 @@ public final class EventCodec {
   /** Encodes the event as version 3, in one array of exactly its size. */
   public static byte[] encode(TrafficEvent e) {
     Writer w = WRITERS.get().start(e.timestamp());
-    w.field(Field.ORGANIZATION_ID, e.organizationId());
-    w.field(Field.EVENT_ID, e.eventId());
-    w.field(Field.METHOD, e.method());
-    w.field(Field.URL, e.url());
-    w.field(Field.HEADERS, e.headers());
-    w.field(Field.QUERY_PARAMS, e.queryParams());
-    w.field(Field.BODY, e.body());
-    w.field(Field.IP, e.ip());
-    w.field(Field.USER_AGENT, e.userAgent());
-    w.field(Field.REFERER, e.referer());
-    w.field(Field.EVENT_TYPE, e.eventType());
-    w.field(Field.CLICK_ID, e.clickId());
-    w.field(Field.SESSION_ID, e.sessionId());
-    w.field(Field.SOURCE, e.source());
-    w.field(Field.MEDIUM, e.medium());
-    w.field(Field.CAMPAIGN, e.campaign());
-    w.field(Field.BODY_BASE64, e.bodyBase64());
+    for (int tag = Field.ORGANIZATION_ID; tag <= Field.LAST; tag++) {
+      w.field(tag, text(e, tag));
+    }
     return w.toByteArray();
   }
 
@@ -257,6 +243,58 @@ public final class EventCodec {
    */
   static long fieldAt(byte[] bytes, int field) {
     return bytes[0] == VERSION ? fields(bytes, null, field) : POSITIONAL;
+  }
+
+  /**
+   * Where each string field of a well-formed version 3 record is, by tag, as {@link #fieldAt}
+   * answers for one ({@link #NOT_FOUND} for a field it does not hold): one walk for every field.
+   * False, with {@code at} left as it was, for a record of version 1 or 2.
+   *
+   * @param at at least {@link Field#LAST} + 1 long
+   */
+  static boolean fieldsAt(byte[] bytes, long[] at) {
+    if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
+      return false;
+    }
+    Arrays.fill(at, 0, Field.LAST + 1, NOT_FOUND);
+    for (int pos = HEAD_BYTES; pos < bytes.length; ) {
+      long tag = varint(bytes, pos);
+      long len = varint(bytes, (int) (tag >>> 32));
+      pos = (int) (len >>> 32);
+      int n = (int) len;
+      if ((int) tag == 0 || n > bytes.length - pos) {
+        throw new IllegalArgumentException("malformed event encoding at byte " + pos);
+      }
+      if ((int) tag <= Field.LAST) {
+        at[(int) tag] = (long) pos << 32 | n;
+      }
+      pos += n;
+    }
+    return true;
+  }
+
+  /** The event's value of string field {@code tag}, as {@link #encode} writes it under that tag. */
+  static String text(TrafficEvent e, int tag) {
+    return switch (tag) {
+      case Field.ORGANIZATION_ID -> e.organizationId();
+      case Field.EVENT_ID -> e.eventId();
+      case Field.METHOD -> e.method();
+      case Field.URL -> e.url();
+      case Field.HEADERS -> e.headers();
+      case Field.QUERY_PARAMS -> e.queryParams();
+      case Field.BODY -> e.body();
+      case Field.IP -> e.ip();
+      case Field.USER_AGENT -> e.userAgent();
+      case Field.REFERER -> e.referer();
+      case Field.EVENT_TYPE -> e.eventType();
+      case Field.CLICK_ID -> e.clickId();
+      case Field.SESSION_ID -> e.sessionId();
+      case Field.SOURCE -> e.source();
+      case Field.MEDIUM -> e.medium();
+      case Field.CAMPAIGN -> e.campaign();
+      case Field.BODY_BASE64 -> e.bodyBase64();
+      default -> throw new IllegalArgumentException("no string field of tag " + tag);
+    };
   }
 
   /** The event id of a well-formed encoding. */

@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.trellis.ingress.base.ByteWords;
+import io.trellis.ingress.base.Utf8;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -93,6 +94,12 @@ public final class EventLines {
   /** Per column: whether the value is a JSON string (else raw JSON text or a time). */
   private final boolean[] quoted;
 
+  /** Per column: the tag of the record field that holds its value ({@link Column#field()}). */
+  private final int[] fields;
+
+  /** Where each field is in the record of the line being written ({@link EventCodec#fieldsAt}). */
+  private final long[] fieldAt = new long[EventCodec.Field.LAST + 1];
+
   private final Second[] seconds;
   private final byte[] buf;
   private final char[] chars;
@@ -126,12 +133,14 @@ public final class EventLines {
     keys = new byte[this.columns.length][];
     quoted = new boolean[this.columns.length];
     seconds = new Second[this.columns.length];
+    fields = new int[this.columns.length];
     for (int i = 0; i < this.columns.length; i++) {
       Column c = this.columns[i];
       boolean raw = c.type() == ColumnType.JSON_OBJECT && !objectsAsText;
       quoted[i] = c.type().isText() && !raw;
       keys[i] = ascii("\"" + c.name() + "\":" + (c.type().isText() && !raw ? "\"" : ""));
       seconds[i] = new Second();
+      fields[i] = c.field();
     }
     if (bufferBytes < MIN_CHUNK * MAX_STRING_CHAR_BYTES) {
       throw new IllegalArgumentException("buffer of " + bufferBytes + " bytes is too small");
@@ -168,7 +177,17 @@ public final class EventLines {
     }
   }
 
+  /**
+   * One event's line. A value that is a field of the spool record the event was just decoded from
+   * ({@link Enrichments#recordOf}) is written from the record's UTF-8, the same bytes as from the
+   * decoded string, without encoding that string again; a field whose bytes are not well-formed
+   * UTF-8 (decoded with replacements) is written from the string.
+   */
   private void line(TrafficEvent e, long ingestedAt) throws IOException {
+    byte[] record = Enrichments.recordOf(e);
+    if (record != null && !EventCodec.fieldsAt(record, fieldAt)) {
+      record = null;
+    }
     byte comma = '{';
     for (int i = 0; i < columns.length; i++) {
       Column c = columns[i];
@@ -179,16 +198,19 @@ public final class EventLines {
       buf[pos++] = comma;
       comma = ',';
       bytes(keys[i]);
+      long at = record != null && fields[i] != 0 ? fieldAt[fields[i]] : EventCodec.NOT_FOUND;
       if (!c.type().isText()) {
         ensure(1);
         buf[pos++] = '"';
         time(c.millis(e, ingestedAt), seconds[i]);
         buf[pos++] = '"';
       } else if (quoted[i]) {
-        string(c.text(e));
+        if (at == EventCodec.NOT_FOUND || !stringBytes(record, at)) {
+          string(c.text(e));
+        }
         ensure(1);
         buf[pos++] = '"';
-      } else {
+      } else if (at == EventCodec.NOT_FOUND || !rawBytes(record, at)) {
         raw(c.text(e));
       }
     }
@@ -317,6 +339,115 @@ public final class EventLines {
       pos = p;
       from = to;
     }
+  }
+
+  /**
+   * A JSON string's content from the UTF-8 at {@code at} of {@code record} (offset high, length
+   * low): as {@link #string} writes the string those bytes decode to. False, with nothing written,
+   * when they are not well-formed UTF-8.
+   */
+  private boolean stringBytes(byte[] record, long at) throws IOException {
+    int from = (int) (at >>> 32);
+    int end = from + (int) at;
+    if (!Utf8.isValid(record, from, end)) {
+      return false;
+    }
+    while (from < end) {
+      // A sequence begun before the chunk's end is finished past it: 16 bytes of slack hold the
+      // eight a word writes and the twelve of a four-byte sequence's two escapes.
+      int room = (buf.length - pos - 2 * Long.BYTES) / MAX_STRING_CHAR_BYTES;
+      if (room < MIN_CHUNK && room < end - from) {
+        flush();
+        room = (buf.length - 2 * Long.BYTES) / MAX_STRING_CHAR_BYTES;
+      }
+      int to = from + Math.min(end - from, room);
+      byte[] b = buf;
+      int p = pos;
+      int i = from;
+      while (i < to) {
+        if (i + Long.BYTES <= to) {
+          long x = ByteWords.get(record, i);
+          long special = specialOrHigh(x);
+          ByteWords.set(b, p, x);
+          if (special == 0) {
+            p += Long.BYTES;
+            i += Long.BYTES;
+            continue;
+          }
+          int plain = Long.numberOfTrailingZeros(special) >>> 3;
+          p += plain;
+          i += plain;
+        }
+        int c = record[i];
+        if (c >= 0) {
+          byte esc = ESCAPES[c];
+          if (esc == 0) {
+            b[p++] = (byte) c;
+          } else {
+            b[p++] = '\\';
+            p = esc > 0 ? put(b, p, esc) : hex4((char) c, b, p);
+          }
+          i++;
+        } else if ((c & 0xf0) != 0xf0) {
+          // Two or three bytes: a char of the Basic Multilingual Plane, not a surrogate, as is.
+          int n = (c & 0xe0) == 0xc0 ? 2 : 3;
+          System.arraycopy(record, i, b, p, n);
+          p += n;
+          i += n;
+        } else {
+          // Four bytes: beyond it, written as the UTF-16 surrogate pair's two escapes.
+          int cp =
+              (c & 0x07) << 18
+                  | (record[i + 1] & 0x3f) << 12
+                  | (record[i + 2] & 0x3f) << 6
+                  | (record[i + 3] & 0x3f);
+          b[p++] = '\\';
+          p = hex4(Character.highSurrogate(cp), b, p);
+          b[p++] = '\\';
+          p = hex4(Character.lowSurrogate(cp), b, p);
+          i += 4;
+        }
+      }
+      pos = p;
+      from = i;
+    }
+    return true;
+  }
+
+  private static int put(byte[] b, int p, byte x) {
+    b[p] = x;
+    return p + 1;
+  }
+
+  /**
+   * The high bit of each byte of {@code x} that is a control char, {@code "}, {@code \} or beyond
+   * ASCII, with {@link #special}'s borrows: the lowest mark is always a byte to look at.
+   */
+  private static long specialOrHigh(long x) {
+    return ((x - 0x20 * ONES) | ((x ^ ('"' * ONES)) - ONES) | ((x ^ ('\\' * ONES)) - ONES) | x)
+        & HIGH_BITS;
+  }
+
+  /**
+   * Raw JSON text from the UTF-8 at {@code at} of {@code record}, copied as it is. False, with
+   * nothing written, when it is not well-formed UTF-8.
+   */
+  private boolean rawBytes(byte[] record, long at) throws IOException {
+    int from = (int) (at >>> 32);
+    int end = from + (int) at;
+    if (!Utf8.isValid(record, from, end)) {
+      return false;
+    }
+    while (from < end) {
+      if (pos == buf.length) {
+        flush();
+      }
+      int n = Math.min(end - from, buf.length - pos);
+      System.arraycopy(record, from, buf, pos, n);
+      pos += n;
+      from += n;
+    }
+    return true;
   }
 
   /**

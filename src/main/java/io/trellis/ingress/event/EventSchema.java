@@ -8,6 +8,7 @@ import static io.trellis.ingress.event.ColumnType.STRING;
 import static io.trellis.ingress.event.ColumnType.TEXT;
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.event.EventCodec.Field;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,16 +32,16 @@ public final class EventSchema {
   public static final EventSchema EVENTS =
       new EventSchema(
           List.of(
-              Column.text(
+              Column.field(
                       "organization_id",
                       STRING,
-                      TrafficEvent::organizationId,
+                      Field.ORGANIZATION_ID,
                       "the organization of the API key")
                   .withRequired(),
-              Column.text(
+              Column.field(
                       "event_id",
                       ID,
-                      TrafficEvent::eventId,
+                      Field.EVENT_ID,
                       "the client's `event_id` (or `messageId`, PostHog's `uuid`, Snowplow's `eid`)"
                           + " when it is a valid UUID, else a new time-ordered UUIDv7")
                   .withRequired(),
@@ -48,82 +49,82 @@ public final class EventSchema {
                   "timestamp",
                   TrafficEvent::timestamp,
                   "receipt time, UTC, milliseconds (`2026-11-27T07:27:19.818Z`)"),
-              request(Column.text("method", KEYWORD, TrafficEvent::method, "HTTP method")),
+              request(Column.field("method", KEYWORD, Field.METHOD, "HTTP method")),
               request(
-                  Column.text(
+                  Column.field(
                       "url",
                       TEXT,
-                      TrafficEvent::url,
+                      Field.URL,
                       "the full request URL the client used: scheme and host (behind a trusted"
                           + " proxy, those its `X-Forwarded-Proto` and `X-Forwarded-Host` or"
                           + " `Forwarded` name; else the connection's and the `Host` header), no"
                           + " default port, path and query; credentials removed")),
               request(
-                  Column.text(
+                  Column.field(
                       "headers",
                       JSON_OBJECT,
-                      TrafficEvent::headers,
+                      Field.HEADERS,
                       "every request header, lower-case names (repeated headers joined with `, `),"
                           + " credentials removed")),
               request(
-                  Column.text(
+                  Column.field(
                       "query_params",
                       JSON_OBJECT,
-                      TrafficEvent::queryParams,
+                      Field.QUERY_PARAMS,
                       "every query parameter and form field (a parameter given more than once"
                           + " becomes an array), and for a batch `{\"batch\":[…],\"sentAt\":…}` the"
                           + " envelope's other fields (a string as its value, anything else as its"
                           + " JSON text), credentials removed")),
               request(
-                  Column.text(
+                  Column.field(
                       "body",
                       PAYLOAD,
-                      TrafficEvent::body,
+                      Field.BODY,
                       "the raw body as received (for `/batch`, the item's exact text); a body that"
                           + " is not JSON is stored as it is; bytes that are not valid UTF-8"
                           + " become U+FFFD here")),
               request(
-                  Column.text(
+                  Column.field(
                           "body_base64",
                           TEXT,
-                          TrafficEvent::bodyBase64,
+                          Field.BODY_BASE64,
                           "only when the body's bytes were not valid UTF-8 (Latin-1 without a"
                               + " charset, a truncated multi-byte sequence): the exact bytes,"
                               + " base64 (`jq -r .body_base64 … \\| base64 -d`); empty in"
                               + " ClickHouse otherwise")
                       .withOmitWhenEmpty()),
               request(
-                  Column.text(
+                  Column.field(
                       "ip",
                       STRING,
-                      TrafficEvent::ip,
+                      Field.IP,
                       "the socket peer; `X-Forwarded-For`, `Forwarded` and `X-Real-IP` only when"
                           + " the peer is a trusted proxy; the browser's address a server-side SDK"
                           + " relays when the key may relay it ([docs/clients.md](docs/clients.md))")),
               request(
-                  Column.text(
+                  Column.field(
                       "user_agent",
                       TEXT,
-                      TrafficEvent::userAgent,
+                      Field.USER_AGENT,
                       "from the header; for relay keys of the tracking SDKs, the browser's user"
                           + " agent")),
               request(
-                  Column.text(
+                  Column.field(
                       "referer",
                       TEXT,
-                      TrafficEvent::referer,
+                      Field.REFERER,
                       "from the header; for the tracking SDKs, the referrer they report")),
-              Column.text(
+              Column.field(
                   "event_type",
                   KEYWORD,
-                  TrafficEvent::eventType,
+                  Field.EVENT_TYPE,
                   "body `event_type`, `event` or `type`; else query `event_type` or `event`; else"
                       + " `event` (`/events`, `/batch`), `track` (`/track`), `pixel` (`/pixel`);"
                       + " Snowplow events by their `e` code and schema"),
-              Column.text(
+              Column.field(
                   "click_id",
                   STRING,
-                  TrafficEvent::clickId,
+                  Field.CLICK_ID,
                   "`click_id`/`clickid`, else the first ad-platform click id (`gclid`, `gbraid`,"
                       + " `wbraid`, `dclid`, `fbclid`, `msclkid`, `ttclid`, `li_fat_id`, `twclid`,"
                       + " `epik`, `ScCid`, `rdt_cid`, `yclid`, `qclid`, `tblci`, `irclickid`,"
@@ -131,29 +132,29 @@ public final class EventSchema {
                       + " the query of a page URL in the body (`url`, `page_url`, `page`, else"
                       + " `properties.url`, PostHog's `properties.$current_url`, an SDK's"
                       + " `context.page.url`)"),
-              Column.text(
+              Column.field(
                   "session_id",
                   STRING,
-                  TrafficEvent::sessionId,
+                  Field.SESSION_ID,
                   "`session_id`, `sessionId` or `sid` from body or query, PostHog's"
                       + " `properties.$session_id`, RudderStack's `context.sessionId`, else header"
                       + " `X-Session-Id`"),
-              Column.text(
+              Column.field(
                   "source",
                   KEYWORD,
-                  TrafficEvent::source,
+                  Field.SOURCE,
                   "`utm_source` or plain `source`, from the same places; for Segment and"
                       + " RudderStack SDKs also `context.campaign.source`"),
-              Column.text(
+              Column.field(
                   "medium",
                   KEYWORD,
-                  TrafficEvent::medium,
+                  Field.MEDIUM,
                   "`utm_medium` or plain `medium`, from the same places; for Segment and"
                       + " RudderStack SDKs also `context.campaign.medium`"),
-              Column.text(
+              Column.field(
                   "campaign",
                   STRING,
-                  TrafficEvent::campaign,
+                  Field.CAMPAIGN,
                   "`utm_campaign` or plain `campaign`, from the same places; for Segment and"
                       + " RudderStack SDKs also `context.campaign.name`"),
               derived(

@@ -76,4 +76,24 @@ class Utf8Test {
     String text = "a é € 𝄞 \uFFFD \uD800\uDC00 \uDBFF\uDFFF";
     assertThat(Utf8.isValid(text.getBytes(StandardCharsets.UTF_8))).isTrue();
   }
+
+  @Test
+  void aRangeAmidAsciiRunsAgreesWithTheJdkOnThatRange() {
+    // ASCII runs of every length around the bytes, so that a bad byte lands at every place of a
+    // word of eight, and the range's ends cut through them.
+    Random random = new Random(19);
+    for (int i = 0; i < 100_000; i++) {
+      byte[] b = new byte[random.nextInt(40)];
+      for (int j = 0; j < b.length; j++) {
+        int kind = random.nextInt(8);
+        b[j] = (byte) (kind < 6 ? 0x20 + random.nextInt(0x5f) : random.nextInt(256));
+      }
+      int from = b.length == 0 ? 0 : random.nextInt(b.length);
+      int to = from + (b.length == from ? 0 : random.nextInt(b.length - from + 1));
+      boolean expected = roundTrips(Arrays.copyOfRange(b, from, to));
+      assertThat(Utf8.isValid(b, from, to))
+          .as("%s [%d, %d)", HexFormat.of().formatHex(b), from, to)
+          .isEqualTo(expected);
+    }
+  }
 }

@@ -211,6 +211,111 @@ class EventLinesTest {
     assertThat(writeAll(new EventLines(384), events, ingestedAt)).isEqualTo(expected);
   }
 
+  /**
+   * Lines of events decoded from spool records, as a sink's delivery writes them: the values that
+   * are record fields come from the record's bytes. They must be the lines of the decoded events
+   * written from their strings (what the property above ties to Jackson), also when a field's bytes
+   * are not UTF-8 (decoded with replacements, written from the string).
+   */
+  @Property(tries = 600)
+  void eventsReadFromRecordsAreWrittenAsTheirDecodedEvents(
+      @ForAll("records") List<byte[]> records, @ForAll("times") long ingestedAt)
+      throws IOException {
+    // Decoded apart from any SpooledEvent: these lines are written from the strings alone.
+    List<TrafficEvent> decoded = records.stream().map(EventCodec::decode).toList();
+    byte[] expected = writeAll(new EventLines(), decoded, ingestedAt);
+    Statistics.collect(
+        records.stream().allMatch(io.trellis.ingress.base.Utf8::isValid) ? "utf-8" : "not utf-8");
+
+    assertThat(writeAll(new EventLines(), fromRecords(records), ingestedAt)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(384), fromRecords(records), ingestedAt)).isEqualTo(expected);
+  }
+
+  @Example
+  void aValueOfManyEscapesAndFourByteCharsIsWrittenWholeFromItsRecord() throws IOException {
+    // Six bytes out for each byte in, across many flushes of the smallest buffer.
+    String body = "\u0001\"\\\ud83d\ude00é漢".repeat(2_000);
+    byte[] record =
+        EventCodec.encode(event(body, "{\"k\":\"" + body.replace("\u0001", "") + "\"}", T));
+
+    byte[] expected = reference(List.of(EventCodec.decode(record)), T);
+    assertThat(writeAll(new EventLines(), List.of(EventCodec.decode(record)), T))
+        .isEqualTo(expected);
+
+    assertThat(writeAll(new EventLines(384), fromRecords(List.of(record)), T)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(), fromRecords(List.of(record)), T)).isEqualTo(expected);
+  }
+
+  /** The records' events as a sink batch hands them out: each decoded when it is read. */
+  private static List<TrafficEvent> fromRecords(List<byte[]> records) {
+    return new java.util.AbstractList<>() {
+      @Override
+      public TrafficEvent get(int i) {
+        return SpooledEvent.encoded(i, records.get(i)).event();
+      }
+
+      @Override
+      public int size() {
+        return records.size();
+      }
+    };
+  }
+
+  /**
+   * Version 3 records of generated events; in some, fields replaced by arbitrary bytes (mostly
+   * valid UTF-8 with one bad byte somewhere).
+   */
+  @Provide
+  Arbitrary<List<byte[]>> records() {
+    Arbitrary<byte[]> bytes =
+        Arbitraries.oneOf(
+            awkwardStrings(false)
+                .map(t -> t.getBytes(StandardCharsets.UTF_8))
+                .flatMap(
+                    b ->
+                        Arbitraries.integers()
+                            .between(0, b.length)
+                            .flatMap(
+                                at ->
+                                    Arbitraries.integers()
+                                        .between(0x80, 0xff)
+                                        .map(bad -> withByteAt(b, at, (byte) (int) bad)))),
+            Arbitraries.bytes().array(byte[].class).ofMaxSize(40));
+    Arbitrary<List<Tuple.Tuple2<Integer, byte[]>>> replaced =
+        Combinators.combine(Arbitraries.integers().between(1, EventCodec.Field.LAST), bytes)
+            .as(Tuple::of)
+            .list()
+            .ofMaxSize(3);
+    Arbitrary<byte[]> record =
+        Combinators.combine(events().map(l -> l.get(0)), replaced, Arbitraries.of(true, false))
+            .as(
+                (e, fields, mangle) -> {
+                  if (!mangle) {
+                    return EventCodec.encode(e);
+                  }
+                  EventCodec.Writer w = EventCodec.Writer.forThread(e.timestamp());
+                  for (int tag = 1; tag <= EventCodec.Field.LAST; tag++) {
+                    byte[] value = EventCodec.text(e, tag).getBytes(StandardCharsets.UTF_8);
+                    for (Tuple.Tuple2<Integer, byte[]> f : fields) {
+                      if (f.get1() == tag) {
+                        value = f.get2();
+                      }
+                    }
+                    w.field(tag, value, 0, value.length);
+                  }
+                  return w.toByteArray();
+                });
+    return record.list().ofMinSize(1).ofMaxSize(4);
+  }
+
+  private static byte[] withByteAt(byte[] b, int at, byte x) {
+    byte[] out = new byte[b.length + 1];
+    System.arraycopy(b, 0, out, 0, at);
+    out[at] = x;
+    System.arraycopy(b, at, out, at + 1, b.length - at);
+    return out;
+  }
+
   @Provide
   Arbitrary<List<TrafficEvent>> events() {
     Arbitrary<String> s = awkwardStrings(true);
