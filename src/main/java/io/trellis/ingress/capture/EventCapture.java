@@ -595,7 +595,7 @@ public final class EventCapture {
     RequestData req = s.request();
     Extracted x = new Extracted();
     boolean snowplow = endpoint.isSnowplow();
-    List<Map.Entry<String, String>> pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
+    UrlEncoding.Query pageQuery = pageQuery(json, snowplow ? req.param("url") : null);
 
     String eventType =
         snowplow
@@ -746,8 +746,7 @@ public final class EventCapture {
     return v != null ? v : nonEmpty(json.property(property));
   }
 
-  private static String clickId(
-      JsonFields json, RequestData req, List<Map.Entry<String, String>> pageQuery) {
+  private static String clickId(JsonFields json, RequestData req, UrlEncoding.Query pageQuery) {
     for (JsonFields.Names slots : CLICK_ID_NAMES) {
       List<String> names = slots.list();
       String v = first(json, slots);
@@ -756,7 +755,7 @@ public final class EventCapture {
       }
       if (v == null) {
         for (String n : names) {
-          v = UrlEncoding.first(pageQuery, n);
+          v = pageQuery.first(n);
           if (v != null && !v.isEmpty()) {
             break;
           }
@@ -773,7 +772,7 @@ public final class EventCapture {
   private static String utm(
       JsonFields json,
       RequestData req,
-      List<Map.Entry<String, String>> pageQuery,
+      UrlEncoding.Query pageQuery,
       JsonFields.Names fields,
       String context) {
     List<String> names = fields.list();
@@ -785,7 +784,7 @@ public final class EventCapture {
       v = nonEmpty(json.context(context));
     }
     if (v == null) {
-      v = UrlEncoding.first(pageQuery, names.get(0));
+      v = pageQuery.first(names.get(0));
     }
     return v;
   }
@@ -798,10 +797,9 @@ public final class EventCapture {
    * The query parameters of the page URL the body names ({@code url}, {@code page_url} or {@code
    * page}, else Segment's {@code properties.url}, PostHog's {@code properties.$current_url}, an
    * SDK's {@code context.page.url}, or a Snowplow pixel's {@code url} parameter), first value of
-   * each name. Runs for most browser events, so it splits in place and decodes only what is
-   * encoded.
+   * each name. Runs for most browser events, so it decodes nothing until a name is looked up.
    */
-  private static List<Map.Entry<String, String>> pageQuery(JsonFields json, String pixelUrl) {
+  private static UrlEncoding.Query pageQuery(JsonFields json, String pixelUrl) {
     String url = first(json, PAGE_URL);
     if (url == null && json != null) {
       url = nonEmpty(json.property("url"));
@@ -816,17 +814,17 @@ public final class EventCapture {
       url = nonEmpty(pixelUrl);
     }
     if (url == null) {
-      return List.of();
+      return UrlEncoding.Query.EMPTY;
     }
     int q = url.indexOf('?');
     if (q < 0) {
-      return List.of();
+      return UrlEncoding.Query.EMPTY;
     }
     int hash = url.indexOf('#', q);
     int end = hash < 0 ? url.length() : hash;
-    // A list, looked up by scanning: a page URL has a few parameters, and a map of them cost more
-    // to build than the fifteen lookups capture makes in it.
-    return UrlEncoding.params(url, q + 1, end, Integer.MAX_VALUE);
+    // Looked up by scanning: a page URL has a few parameters, and a map of them cost more to build
+    // than the fifteen lookups capture makes in it; only the values found are decoded.
+    return UrlEncoding.query(url, q + 1, end);
   }
 
   private static String first(JsonFields json, JsonFields.Names names) {

@@ -4,6 +4,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -38,6 +39,71 @@ public final class UrlEncoding {
       start = partEnd + 1;
     }
     return out;
+  }
+
+  /**
+   * The pairs of {@code s[start, end)} as {@link #params} splits them, found but not decoded: a
+   * lookup compares names in place and decodes only the value it answers. For a query read for a
+   * few names (a page URL's, for every event that has one), not for one stored whole.
+   */
+  static Query query(String s, int start, int end) {
+    return new Query(s, start, end);
+  }
+
+  /** See {@link #query}. Immutable. */
+  static final class Query {
+    static final Query EMPTY = new Query("", 0, 0);
+
+    private final String s;
+
+    /* Per pair: where its name starts and ends, and its value starts (-1: no '=') and ends. */
+    private final int[] at;
+    private final int pairs;
+
+    private Query(String s, int start, int end) {
+      this.s = s;
+      int[] a = new int[16];
+      int n = 0;
+      while (start < end) {
+        int amp = s.indexOf('&', start);
+        int partEnd = amp < 0 || amp > end ? end : amp;
+        if (partEnd > start) {
+          int eq = start;
+          boolean encoded = false;
+          for (char c; eq < partEnd && (c = s.charAt(eq)) != '='; eq++) {
+            encoded |= c == '%' || c == '+';
+          }
+          if (4 * n + 4 > a.length) {
+            a = Arrays.copyOf(a, a.length * 2);
+          }
+          boolean valued = eq < partEnd;
+          // A name to decode before comparing is marked by its start, negated.
+          a[4 * n] = encoded ? ~start : start;
+          a[4 * n + 1] = valued ? eq : partEnd;
+          a[4 * n + 2] = valued ? eq + 1 : -1;
+          a[4 * n + 3] = partEnd;
+          n++;
+        }
+        start = partEnd + 1;
+      }
+      this.at = a;
+      this.pairs = n;
+    }
+
+    /** {@link UrlEncoding#first} of the decoded pairs: the value of the first named so, or null. */
+    String first(String name) {
+      int len = name.length();
+      for (int i = 0; i < pairs; i++) {
+        int from = at[4 * i];
+        int to = at[4 * i + 1];
+        if (from >= 0
+            ? to - from == len && s.regionMatches(from, name, 0, len)
+            : decode(s, ~from, to).equals(name)) {
+          return at[4 * i + 2] < 0 ? "" : decode(s, at[4 * i + 2], at[4 * i + 3]);
+        }
+      }
+      return null;
+    }
   }
 
   /** The value of the first pair named {@code name}, or null. */

@@ -51,6 +51,52 @@ class UrlEncodingTest {
     assertThat(UrlEncoding.decode("a=" + s + "&b", 2, 2 + s.length())).isEqualTo(expected);
   }
 
+  /**
+   * A query looked up in place answers as the decoded pairs do, for names it holds (plain, or
+   * encoded as the page sent them) and names it does not: pairs with and without '=', empty parts,
+   * repeated names, '=' in values.
+   */
+  @Property(tries = 2000)
+  void aQueryLookedUpInPlaceAnswersAsItsDecodedPairs(
+      @ForAll("pairs") List<String> parts, @ForAll("names") String name) {
+    String query = String.join("&", parts);
+    String url = "https://shop.example.com/p?" + query + "#frag";
+    int start = url.indexOf('?') + 1;
+    int end = url.indexOf('#');
+
+    List<java.util.Map.Entry<String, String>> pairs = UrlEncoding.params(url, start, end, 1000);
+    UrlEncoding.Query inPlace = UrlEncoding.query(url, start, end);
+
+    assertThat(inPlace.first(name)).isEqualTo(UrlEncoding.first(pairs, name));
+    for (java.util.Map.Entry<String, String> p : pairs) {
+      assertThat(inPlace.first(p.getKey())).isEqualTo(UrlEncoding.first(pairs, p.getKey()));
+    }
+  }
+
+  @Provide
+  Arbitrary<List<String>> pairs() {
+    Arbitrary<String> name =
+        Arbitraries.frequencyOf(
+            Tuple.of(4, names()),
+            Tuple.of(1, names().map(n -> n.replace("_", "%5F"))),
+            Tuple.of(1, names().map(n -> n.replace("_", "+"))),
+            Tuple.of(1, escapedText()));
+    Arbitrary<String> value =
+        Arbitraries.oneOf(escapedText(), Arbitraries.of("", "a=b", "x%3Dy", "==", "%ZZ"));
+    Arbitrary<String> part =
+        Arbitraries.frequencyOf(
+            Tuple.of(6, name.flatMap(n -> value.map(v -> n + "=" + v))),
+            Tuple.of(1, name),
+            Tuple.of(1, Arbitraries.just("")));
+    return part.list().ofMaxSize(8);
+  }
+
+  @Provide
+  Arbitrary<String> names() {
+    return Arbitraries.of(
+        "utm_source", "utm_medium", "gclid", "fbclid", "a", "utm source", "é", "");
+  }
+
   @Provide
   Arbitrary<String> escapedText() {
     Arbitrary<String> anyByte =
