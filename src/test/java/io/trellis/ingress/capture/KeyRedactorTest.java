@@ -19,6 +19,42 @@ class KeyRedactorTest {
   private final KeyRedactor r = KeyRedactor.of(KEY);
 
   @Example
+  void aLoopsNextRequestWithAnotherKeyGetsThatKeysRedactor() throws Exception {
+    String first = "trk_first_key_0123456789abcdef";
+    String second = "trk_second_key_fedcba9876543210";
+    KeyRedactor a = KeyRedactor.of(first);
+
+    // The same key again (another String instance, as each request parses its own) reuses it.
+    assertThat(KeyRedactor.of(new String(first.toCharArray()))).isSameAs(a);
+
+    KeyRedactor b = KeyRedactor.of(second);
+    String text = "a=" + first + "&b=" + second;
+    assertThat(b.scrub(text)).isEqualTo("a=" + first + "&b=" + EventCapture.REDACTED);
+    assertThat(KeyRedactor.of(first).scrub(text))
+        .isEqualTo("a=" + EventCapture.REDACTED + "&b=" + second);
+
+    // Another thread makes its own.
+    java.util.concurrent.atomic.AtomicReference<KeyRedactor> other =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread t = new Thread(() -> other.set(KeyRedactor.of(first)));
+    t.start();
+    t.join();
+    assertThat(other.get()).isNotSameAs(KeyRedactor.of(first));
+    assertThat(other.get().scrub(text)).isEqualTo(KeyRedactor.of(first).scrub(text));
+  }
+
+  @Example
+  void keysAreEqualOnlyWhenEveryCharAndTheLengthAre() {
+    assertThat(KeyRedactor.sameKey("trk_abc", "trk_abc")).isTrue();
+    assertThat(KeyRedactor.sameKey("", "")).isTrue();
+    assertThat(KeyRedactor.sameKey("trk_abc", "trk_abd")).isFalse();
+    assertThat(KeyRedactor.sameKey("xrk_abc", "trk_abc")).isFalse();
+    assertThat(KeyRedactor.sameKey("trk_ab", "trk_abc")).isFalse();
+    assertThat(KeyRedactor.sameKey("trk_abc", "trk_ab")).isFalse();
+    assertThat(KeyRedactor.sameKey("trk_abc", "")).isFalse();
+  }
+
+  @Example
   void textWithoutTheKeyIsReturnedAsTheSameInstance() {
     String text = "{\"a\":\"100%\",\"b\":\"\\u00e9 trk_other\"}";
 
