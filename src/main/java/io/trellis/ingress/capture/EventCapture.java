@@ -8,6 +8,7 @@ import io.trellis.ingress.event.EventCodec.Field;
 import io.trellis.ingress.event.TrafficEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -236,6 +237,77 @@ public final class EventCapture {
         repeats = hashes[j] == hashes[i];
       }
     }
+    if (!repeats) {
+      String plain = headersJsonLatin1(headers, hashes);
+      if (plain != null) {
+        return plain;
+      }
+    }
+    return headersJsonAscii(headers, hashes, repeats);
+  }
+
+  /** Per thread, the bytes {@link #headersJsonLatin1} writes a request's headers into. */
+  private static final ThreadLocal<byte[]> HEADER_BYTES =
+      ThreadLocal.withInitial(() -> new byte[1024]);
+
+  /**
+   * {@link #headersJsonAscii} of headers that repeat no name and hold nothing to escape, each char
+   * one byte (the ISO-8859-1 chars HTTP/1 header values are read as), written as bytes into the
+   * thread's array and made a string in one copy; null for any other headers.
+   */
+  private String headersJsonLatin1(List<Map.Entry<String, String>> headers, int[] hashes) {
+    byte[] b = HEADER_BYTES.get();
+    int p = 0;
+    b[p++] = '{';
+    for (int i = 0; i < headers.size(); i++) {
+      Map.Entry<String, String> h = headers.get(i);
+      String name = h.getKey();
+      if (isSecretHeader(hashes[i], name)) {
+        continue;
+      }
+      String value = h.getValue();
+      int need = p + name.length() + value.length() + 7;
+      if (need > b.length) {
+        if (need > MAX_HEADER_BYTES) {
+          return null;
+        }
+        b = Arrays.copyOf(b, Math.max(need, 2 * b.length));
+        HEADER_BYTES.set(b);
+      }
+      if (p > 1) {
+        b[p++] = ',';
+      }
+      b[p++] = '"';
+      for (int k = 0; k < name.length(); k++) {
+        char c = name.charAt(k);
+        if (c < 0x20 || c == '"' || c == '\\') {
+          return null;
+        }
+        b[p++] = (byte) (c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      b[p++] = '"';
+      b[p++] = ':';
+      b[p++] = '"';
+      for (int k = 0; k < value.length(); k++) {
+        char c = value.charAt(k);
+        if (c < 0x20 || c == '"' || c == '\\' || c > 0xff) {
+          return null;
+        }
+        b[p++] = (byte) c;
+      }
+      b[p++] = '"';
+    }
+    b[p++] = '}';
+    return new String(b, 0, p, StandardCharsets.ISO_8859_1);
+  }
+
+  /** The most bytes {@link #headersJsonLatin1} keeps in a thread's array; larger heads build. */
+  private static final int MAX_HEADER_BYTES = 64 * 1024;
+
+  /** {@link #headersJsonAscii}, built in a {@code StringBuilder}: any ASCII names and values. */
+  private String headersJsonAscii(
+      List<Map.Entry<String, String>> headers, int[] hashes, boolean repeats) {
+    int n = headers.size();
     StringBuilder sb = new StringBuilder(64 + n * 64).append('{');
     for (int i = 0; i < n; i++) {
       String name = headers.get(i).getKey();

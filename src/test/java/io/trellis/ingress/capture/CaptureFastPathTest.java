@@ -54,7 +54,19 @@ class CaptureFastPathTest {
     "x%"
   };
   private static final String[] VALUES = {
-    "v", "", "a b", "quote\"d", "back\\slash", "line\nbreak", "ünï", "1,2", "; x", "%41"
+    "v",
+    "",
+    "a b",
+    "quote\"d",
+    "back\\slash",
+    "line\nbreak",
+    "ünï",
+    "1,2",
+    "; x",
+    "%41",
+    "\u00ff",
+    "漢字",
+    "€"
   };
 
   private final EventCapture capture =
@@ -83,6 +95,22 @@ class CaptureFastPathTest {
         query.add(Map.entry(pick(r, PARAM_NAMES), pick(r, VALUES)));
       }
       assertThat(capture.queryJson(query)).isEqualTo(mapped(query, false));
+    }
+  }
+
+  @Test
+  void longHeadersGiveTheSameResultAsTheyGrowTheThreadsBuffer() {
+    for (int length : new int[] {900, 1_100, 5_000, 70_000}) {
+      List<Map.Entry<String, String>> headers =
+          List.of(
+              Map.entry("Host", "h.example"),
+              Map.entry("X-Long", "é".repeat(length)),
+              Map.entry("Authorization", "Bearer secret"),
+              Map.entry("Referer", "https://h.example/" + "a".repeat(length)));
+      assertThat(capture.headersJson(headers)).isEqualTo(mapped(headers, true));
+      // The short head after a long one on the same thread.
+      List<Map.Entry<String, String>> small = List.of(Map.entry("Host", "h.example"));
+      assertThat(capture.headersJson(small)).isEqualTo(mapped(small, true));
     }
   }
 
