@@ -290,55 +290,12 @@ public final class EventLines {
   }
 
   /**
-   * A string whose UTF-8 has one byte per char, escaped from those bytes: runs of eight that need
-   * no escaping are copied as one long. A {@code '?'} is checked against the string, because a lone
-   * surrogate (written as {@code \}{@code uXXXX}) also became {@code '?'}.
+   * A string whose UTF-8 has one byte per char: {@link #escapeUtf8} of those bytes, each {@code
+   * '?'} checked against the string, because a lone surrogate (written as {@code \}{@code uXXXX})
+   * also became {@code '?'}.
    */
   private void asciiString(String s, byte[] utf8) throws IOException {
-    int len = utf8.length;
-    int from = 0;
-    while (from < len) {
-      int room = (buf.length - pos - Long.BYTES) / MAX_STRING_CHAR_BYTES;
-      if (room < MIN_CHUNK && room < len - from) {
-        flush();
-        room = (buf.length - Long.BYTES) / MAX_STRING_CHAR_BYTES;
-      }
-      int to = from + Math.min(len - from, room);
-      byte[] b = buf;
-      int p = pos;
-      int i = from;
-      while (i < to) {
-        if (i + Long.BYTES <= to) {
-          long x = ByteWords.get(utf8, i);
-          long special = special(x);
-          // Writes eight bytes (the room holds them) and keeps those before the first special.
-          ByteWords.set(b, p, x);
-          if (special == 0) {
-            p += Long.BYTES;
-            i += Long.BYTES;
-            continue;
-          }
-          int plain = Long.numberOfTrailingZeros(special) >>> 3;
-          p += plain;
-          i += plain;
-        }
-        byte c = utf8[i];
-        byte esc = ESCAPES[c];
-        if (esc == 0 && (c != '?' || s.charAt(i) == '?')) {
-          b[p++] = c;
-        } else {
-          b[p++] = '\\';
-          if (esc > 0) {
-            b[p++] = esc;
-          } else {
-            p = hex4(c == '?' ? s.charAt(i) : (char) c, b, p);
-          }
-        }
-        i++;
-      }
-      pos = p;
-      from = to;
-    }
+    escapeUtf8(utf8, 0, utf8.length, s);
   }
 
   /**
@@ -352,6 +309,19 @@ public final class EventLines {
     if (!Utf8.isValid(record, from, end)) {
       return false;
     }
+    escapeUtf8(record, from, end, null);
+    return true;
+  }
+
+  /**
+   * Well-formed UTF-8 {@code src[from, end)} as a JSON string's content: runs of eight bytes that
+   * need no escaping are copied as one long, a char of two or three bytes as it is, one of four as
+   * its UTF-16 surrogate pair's two escapes. With {@code chars}, the string whose {@code getBytes}
+   * one byte per char they are, a {@code '?'} that is a lone surrogate there is written as its
+   * escape.
+   */
+  private void escapeUtf8(byte[] src, int from, int end, String chars) throws IOException {
+    boolean questionMarks = chars != null;
     while (from < end) {
       // A sequence begun before the chunk's end is finished past it: 16 bytes of slack hold the
       // eight a word writes and the twelve of a four-byte sequence's two escapes.
@@ -366,8 +336,9 @@ public final class EventLines {
       int i = from;
       while (i < to) {
         if (i + Long.BYTES <= to) {
-          long x = ByteWords.get(record, i);
-          long special = specialOrHigh(x);
+          long x = ByteWords.get(src, i);
+          long special = special(x, questionMarks);
+          // Writes eight bytes (the room holds them) and keeps those before the first special.
           ByteWords.set(b, p, x);
           if (special == 0) {
             p += Long.BYTES;
@@ -378,29 +349,30 @@ public final class EventLines {
           p += plain;
           i += plain;
         }
-        int c = record[i];
+        int c = src[i];
         if (c >= 0) {
           byte esc = ESCAPES[c];
-          if (esc == 0) {
+          char lone = c == '?' && questionMarks ? chars.charAt(i) : '?';
+          if (esc == 0 && lone == '?') {
             b[p++] = (byte) c;
           } else {
             b[p++] = '\\';
-            p = esc > 0 ? put(b, p, esc) : hex4((char) c, b, p);
+            p = esc > 0 ? put(b, p, esc) : hex4(esc == 0 ? lone : (char) c, b, p);
           }
           i++;
         } else if ((c & 0xf0) != 0xf0) {
           // Two or three bytes: a char of the Basic Multilingual Plane, not a surrogate, as is.
           int n = (c & 0xe0) == 0xc0 ? 2 : 3;
-          System.arraycopy(record, i, b, p, n);
+          System.arraycopy(src, i, b, p, n);
           p += n;
           i += n;
         } else {
           // Four bytes: beyond it, written as the UTF-16 surrogate pair's two escapes.
           int cp =
               (c & 0x07) << 18
-                  | (record[i + 1] & 0x3f) << 12
-                  | (record[i + 2] & 0x3f) << 6
-                  | (record[i + 3] & 0x3f);
+                  | (src[i + 1] & 0x3f) << 12
+                  | (src[i + 2] & 0x3f) << 6
+                  | (src[i + 3] & 0x3f);
           b[p++] = '\\';
           p = hex4(Character.highSurrogate(cp), b, p);
           b[p++] = '\\';
@@ -411,7 +383,6 @@ public final class EventLines {
       pos = p;
       from = i;
     }
-    return true;
   }
 
   private static int put(byte[] b, int p, byte x) {
@@ -420,12 +391,16 @@ public final class EventLines {
   }
 
   /**
-   * The high bit of each byte of {@code x} that is a control char, {@code "}, {@code \} or beyond
-   * ASCII, with {@link #special}'s borrows: the lowest mark is always a byte to look at.
+   * The high bit of each byte of {@code x} that is a control char, {@code "}, {@code \}, beyond
+   * ASCII, or with {@code questionMarks} a {@code ?}. A subtraction's borrow may also mark a byte
+   * above a marked one, never one below: the lowest mark is always a byte to look at.
    */
-  private static long specialOrHigh(long x) {
-    return ((x - 0x20 * ONES) | ((x ^ ('"' * ONES)) - ONES) | ((x ^ ('\\' * ONES)) - ONES) | x)
-        & HIGH_BITS;
+  private static long special(long x, boolean questionMarks) {
+    long marks = (x - 0x20 * ONES) | ((x ^ ('"' * ONES)) - ONES) | ((x ^ ('\\' * ONES)) - ONES) | x;
+    if (questionMarks) {
+      marks |= (x ^ ('?' * ONES)) - ONES;
+    }
+    return marks & HIGH_BITS;
   }
 
   /**
@@ -438,29 +413,21 @@ public final class EventLines {
     if (!Utf8.isValid(record, from, end)) {
       return false;
     }
+    copy(record, from, end);
+    return true;
+  }
+
+  /** The bytes {@code src[from, end)} as they are, across as many flushes as they take. */
+  private void copy(byte[] src, int from, int end) throws IOException {
     while (from < end) {
       if (pos == buf.length) {
         flush();
       }
       int n = Math.min(end - from, buf.length - pos);
-      System.arraycopy(record, from, buf, pos, n);
+      System.arraycopy(src, from, buf, pos, n);
       pos += n;
       from += n;
     }
-    return true;
-  }
-
-  /**
-   * The high bit of each byte of {@code x} that is a control char, {@code "}, {@code \} or {@code
-   * ?}, for bytes below 0x80. A subtraction's borrow may also mark a byte above a marked one, never
-   * one below: the lowest mark is always a byte to look at.
-   */
-  private static long special(long x) {
-    return ((x - 0x20 * ONES)
-            | ((x ^ ('"' * ONES)) - ONES)
-            | ((x ^ ('\\' * ONES)) - ONES)
-            | ((x ^ ('?' * ONES)) - ONES))
-        & HIGH_BITS;
   }
 
   /** A string with chars beyond ASCII, escaped char by char. */
@@ -537,16 +504,7 @@ public final class EventLines {
   private void raw(String s) throws IOException {
     byte[] utf8 = s.getBytes(UTF_8);
     if (utf8.length == s.length() && noReplacedSurrogate(s, utf8)) {
-      int from = 0;
-      while (from < utf8.length) {
-        if (pos == buf.length) {
-          flush();
-        }
-        int n = Math.min(utf8.length - from, buf.length - pos);
-        System.arraycopy(utf8, from, buf, pos, n);
-        pos += n;
-        from += n;
-      }
+      copy(utf8, 0, utf8.length);
       return;
     }
     encodeRaw(s);
