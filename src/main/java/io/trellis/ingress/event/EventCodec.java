@@ -103,17 +103,18 @@ public final class EventCodec {
       return decode(ByteBuffer.wrap(bytes));
     }
     String[] s = new String[Field.LAST + 1];
-    fields(bytes, s, 0);
+    fields(bytes, s, null, 0);
     return event(timestamp(bytes), s);
   }
 
   /**
    * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, decodes
-   * those this version knows into {@code into} by tag (with {@code into} null, only checks), and
-   * answers where the last field of tag {@code find} is: its offset in the high 32 bits and its
-   * length in the low 32, or {@link #NOT_FOUND}.
+   * those this version knows into {@code into} by tag (with {@code into} null, only checks), notes
+   * where each of them is in {@code at} by tag (when not null), and answers where the last field of
+   * tag {@code find} is: its offset in the high 32 bits and its length in the low 32, or {@link
+   * #NOT_FOUND}.
    */
-  private static long fields(byte[] bytes, String[] into, int find) {
+  private static long fields(byte[] bytes, String[] into, long[] at, int find) {
     long found = NOT_FOUND;
     for (int pos = HEAD_BYTES; pos < bytes.length; ) {
       long tag = varint(bytes, pos);
@@ -128,6 +129,9 @@ public final class EventCodec {
       }
       if (into != null && (int) tag <= Field.LAST) {
         into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
+      }
+      if (at != null && (int) tag <= Field.LAST) {
+        at[(int) tag] = (long) pos << 32 | n;
       }
       if ((int) tag == find) {
         found = (long) pos << 32 | n;
@@ -197,7 +201,7 @@ public final class EventCodec {
    */
   public static void check(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      fields(bytes, null, 0);
+      fields(bytes, null, null, 0);
       return;
     }
     // A version 1 or 2 record, or one shorter than its head (which the timestamp's read refuses).
@@ -230,7 +234,7 @@ public final class EventCodec {
    */
   public static long checkFindingOrganization(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      return fields(bytes, null, Field.ORGANIZATION_ID);
+      return fields(bytes, null, null, Field.ORGANIZATION_ID);
     }
     check(bytes);
     return POSITIONAL;
@@ -242,7 +246,7 @@ public final class EventCodec {
    * version 1 or 2.
    */
   static long fieldAt(byte[] bytes, int field) {
-    return bytes[0] == VERSION ? fields(bytes, null, field) : POSITIONAL;
+    return bytes[0] == VERSION ? fields(bytes, null, null, field) : POSITIONAL;
   }
 
   /**
@@ -257,19 +261,7 @@ public final class EventCodec {
       return false;
     }
     Arrays.fill(at, 0, Field.LAST + 1, NOT_FOUND);
-    for (int pos = HEAD_BYTES; pos < bytes.length; ) {
-      long tag = varint(bytes, pos);
-      long len = varint(bytes, (int) (tag >>> 32));
-      pos = (int) (len >>> 32);
-      int n = (int) len;
-      if ((int) tag == 0 || n > bytes.length - pos) {
-        throw new IllegalArgumentException("malformed event encoding at byte " + pos);
-      }
-      if ((int) tag <= Field.LAST) {
-        at[(int) tag] = (long) pos << 32 | n;
-      }
-      pos += n;
-    }
+    fields(bytes, null, at, 0);
     return true;
   }
 
@@ -314,7 +306,7 @@ public final class EventCodec {
    */
   private static String string(byte[] bytes, int field) {
     if (bytes[0] == VERSION) {
-      long at = fields(bytes, null, field);
+      long at = fields(bytes, null, null, field);
       return at == NOT_FOUND
           ? ""
           : new String(bytes, (int) (at >>> 32), (int) at, StandardCharsets.UTF_8);
@@ -336,8 +328,8 @@ public final class EventCodec {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
       return null;
     }
-    long body = fields(bytes, null, Field.BODY);
-    long index = fields(bytes, null, Field.BODY_INDEX);
+    long body = fields(bytes, null, null, Field.BODY);
+    long index = fields(bytes, null, null, Field.BODY_INDEX);
     if (body == NOT_FOUND || index == NOT_FOUND) {
       return null;
     }
