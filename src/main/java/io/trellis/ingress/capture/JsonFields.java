@@ -180,17 +180,32 @@ public final class JsonFields {
   public static final class Names {
     private final List<String> list;
     private final int[] slots;
+    private final Map<String, Integer> ranks;
 
     private Names(List<String> list, int[] slots) {
       this.list = list;
       this.slots = slots;
+      Map<String, Integer> r = new HashMap<>();
+      for (int i = list.size() - 1; i >= 0; i--) {
+        r.put(list.get(i), i);
+      }
+      this.ranks = Map.copyOf(r);
     }
 
     /** The names, in order of preference. */
     public List<String> list() {
       return list;
     }
+
+    /** The name's place in {@link #list}, the first when it is listed twice; -1 when absent. */
+    public int rank(String name) {
+      Integer r = ranks.get(name);
+      return r == null ? -1 : r;
+    }
   }
+
+  /** The most names one {@link Names} holds: a set of their ranks fits in a {@code long}. */
+  public static final int MAX_NAMES = 64;
 
   /**
    * The names' slots, for {@link #first}.
@@ -198,6 +213,9 @@ public final class JsonFields {
    * @throws IllegalArgumentException when one of them is not a field capture reads
    */
   public static Names names(List<String> names) {
+    if (names.size() > MAX_NAMES) {
+      throw new IllegalArgumentException("more than " + MAX_NAMES + " names: " + names);
+    }
     int[] slots = new int[names.size()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = slot(NAME_SLOTS, names.get(i));
