@@ -236,6 +236,10 @@ final class KeyRedactor {
         i++;
         continue;
       }
+      if (c != c0 && c != c1 && c != c2 && !mayStartForm(text, i, c)) {
+        i++;
+        continue;
+      }
       int end = -1;
       for (int f = 0; f < forms.length && end < 0; f++) {
         end = matchAt(text, i, forms[f]);
@@ -283,6 +287,30 @@ final class KeyRedactor {
       }
     }
     return false;
+  }
+
+  /**
+   * False when no form can start at {@code i}, whose char {@code c} is an escape, a {@code +} or a
+   * space: the char it reads as (its escape decoded once, or the other of {@code +} and space) is
+   * none of the forms' first chars. An escape in a URL is mostly of a {@code /}, {@code :} or
+   * {@code ?}, and trying each form at each of them decoded the escape once per form.
+   */
+  private boolean mayStartForm(String text, int i, char c) {
+    int n = text.length();
+    int read;
+    if (c == '%') {
+      read = hex(text, i + 1, 2);
+    } else if (c == '\\' && i + 1 < n) {
+      char next = text.charAt(i + 1);
+      read = next == 'u' ? hex(text, i + 2, 4) : next;
+    } else if (c == ' ') {
+      read = '+';
+    } else if (c == '+') {
+      read = ' ';
+    } else {
+      return false;
+    }
+    return read >= 0 && (read == firstChar0 || read == firstChar1 || read == firstChar2);
   }
 
   /** The end of the form found at {@code start}, in any mix of its encodings; -1 when not there. */

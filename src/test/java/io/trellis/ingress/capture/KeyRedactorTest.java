@@ -193,6 +193,28 @@ class KeyRedactorTest {
         .ofMaxSize(8);
   }
 
+  /**
+   * A key whose first char is sent escaped or swapped, in the middle of text whose other escapes
+   * start no form: each way of sending the first char is found.
+   */
+  @Example
+  void aFormWhoseFirstCharIsEscapedOrSwappedIsFound() {
+    KeyRedactor plus = KeyRedactor.of("+tok+en");
+    KeyRedactor slash = KeyRedactor.of("/tok_en");
+    KeyRedactor space = KeyRedactor.of(" tok_en");
+    for (String sent : List.of("+tok_en", "%20tok_en", "\\u0020tok_en")) {
+      assertThat(space.scrub("q=%3F&k=" + sent)).as(sent).isEqualTo("q=%3F&k=[redacted]");
+    }
+    for (String sent : List.of("%2Btok+en", "%2btok+en", "\\u002Btok+en", " tok+en", "+tok en")) {
+      String text = "a=%3A%2F%2Fx&k=" + sent + "&z=%3F";
+      assertThat(plus.scrub(text)).as(sent).isEqualTo("a=%3A%2F%2Fx&k=[redacted]&z=%3F");
+    }
+    for (String sent : List.of("%2Ftok_en", "\\/tok_en", "\\u002ftok_en", "/tok%5Fen")) {
+      String text = "{\"u\":\"%3A\\n" + sent + "\"}";
+      assertThat(slash.scrub(text)).as(sent).isEqualTo("{\"u\":\"%3A\\n[redacted]\"}");
+    }
+  }
+
   @Example
   void aKeyHoldingABracketIsScrubbedEveryTime() {
     // The first scrub leaves "a" before its "[redacted]": together they are the key again.
