@@ -34,7 +34,8 @@ public final class EventCapture {
   private static final Set<String> CREDENTIAL_PARAMS = Set.of("api_key", "writeKey");
   private static final JsonFields.Names BODY_EVENT_TYPE =
       JsonFields.names(List.of("event_type", "event", "type"));
-  private static final List<String> QUERY_EVENT_TYPE = List.of("event_type", "event");
+  private static final JsonFields.Names QUERY_EVENT_TYPE =
+      JsonFields.names(List.of("event_type", "event"));
   private static final JsonFields.Names SESSION =
       JsonFields.names(List.of("session_id", "sessionId", "sid"));
   private static final JsonFields.Names PAGE_URL =
@@ -904,8 +905,9 @@ public final class EventCapture {
   }
 
   /**
-   * {@link #firstParam(RequestData, List)} of the names' list, in one pass over the parameters: a
-   * pixel's query holds a dozen of them and the click ids are thirteen names.
+   * The first non-empty value of the names, in their order, each its first parameter's (as {@link
+   * UrlEncoding#first} answers it), found in one pass over the parameters: a pixel's query holds a
+   * dozen of them and the click ids are thirteen names.
    */
   static String firstParam(RequestData req, JsonFields.Names names) {
     List<Map.Entry<String, String>> query = req.query();
@@ -927,17 +929,6 @@ public final class EventCapture {
       }
     }
     return value;
-  }
-
-  /** The first non-empty value of the names, in their order, each its first parameter's. */
-  static String firstParam(RequestData req, List<String> names) {
-    for (int i = 0; i < names.size(); i++) {
-      String v = req.param(names.get(i));
-      if (v != null && !v.isEmpty()) {
-        return v;
-      }
-    }
-    return null;
   }
 
   /**
