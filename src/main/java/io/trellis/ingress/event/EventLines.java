@@ -405,12 +405,13 @@ public final class EventLines {
 
   /**
    * Raw JSON text from the UTF-8 at {@code at} of {@code record}, copied as it is. False, with
-   * nothing written, when it is not well-formed UTF-8.
+   * nothing written, when it is empty (the decoded event holds {@code {}} for an empty object
+   * field; capture never writes one, a record from elsewhere might) or not well-formed UTF-8.
    */
   private boolean rawBytes(byte[] record, long at) throws IOException {
     int from = (int) (at >>> 32);
     int end = from + (int) at;
-    if (!Utf8.isValid(record, from, end)) {
+    if (from == end || !Utf8.isValid(record, from, end)) {
       return false;
     }
     copy(record, from, end);

@@ -246,6 +246,21 @@ class EventLinesTest {
     assertThat(writeAll(new EventLines(), fromRecords(List.of(record)), T)).isEqualTo(expected);
   }
 
+  @Example
+  void anEmptyObjectFieldOfARecordIsWrittenAsItsDecodedEmptyObject() throws IOException {
+    // Capture leaves an empty field out; a record from elsewhere may hold one, which decodes as {}.
+    byte[] record =
+        EventCodec.Writer.forThread(T)
+            .field(EventCodec.Field.ORGANIZATION_ID, "acme")
+            .fields(new byte[] {EventCodec.Field.HEADERS, 0, EventCodec.Field.QUERY_PARAMS, 0})
+            .toByteArray();
+
+    byte[] expected = writeAll(new EventLines(), List.of(EventCodec.decode(record)), T);
+    assertThat(new String(expected, StandardCharsets.UTF_8))
+        .contains("\"headers\":{},\"query_params\":{}");
+    assertThat(writeAll(new EventLines(), fromRecords(List.of(record)), T)).isEqualTo(expected);
+  }
+
   /** The records' events as a sink batch hands them out: each decoded when it is read. */
   private static List<TrafficEvent> fromRecords(List<byte[]> records) {
     return new java.util.AbstractList<>() {
