@@ -2,7 +2,6 @@ package io.trellis.ingress.enrich;
 
 import io.trellis.ingress.base.JsonPaths;
 import io.trellis.ingress.event.Enrichments;
-import io.trellis.ingress.event.EventCodec;
 import io.trellis.ingress.event.EventField;
 import io.trellis.ingress.event.TrafficEvent;
 import java.util.List;
@@ -61,10 +60,7 @@ final class EventFields {
   String body(EventField f) {
     if (body == null) {
       // Capture read these fields already and stored where they start, when it could.
-      byte[] record = Enrichments.recordOf(event);
-      if (record != null) {
-        body = EventCodec.indexedBody(record);
-      }
+      body = Enrichments.indexedBody(event);
       if (body == null) {
         body = EventField.BODY_PATHS.read(event.body());
       }

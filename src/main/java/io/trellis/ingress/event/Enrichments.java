@@ -2,6 +2,7 @@ package io.trellis.ingress.event;
 
 import static java.util.Objects.requireNonNull;
 
+import io.trellis.ingress.base.JsonPaths;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,9 @@ public final class Enrichments {
     private long offset;
     private EnrichmentCache cache;
     private byte[] record;
+
+    /* Where each field of record is: EventCodec.decode(record, at)'s answer. */
+    private final long[] at = new long[EventCodec.Field.KNOWN + 1];
   }
 
   private Enrichments() {}
@@ -47,15 +51,18 @@ public final class Enrichments {
   }
 
   /**
-   * Notes that {@code e} was just decoded from {@code record}, read from the spool at {@code
-   * offset} on this thread; {@code cache} is the spool's shared enrichments, or null.
+   * Decodes {@code record}, read from the spool at {@code offset}, on this thread, and keeps it and
+   * where its fields are, so that the lines and the enrichment of the event read them from the
+   * record without walking it again; {@code cache} is the spool's shared enrichments, or null.
    */
-  static void decoded(TrafficEvent e, long offset, EnrichmentCache cache, byte[] record) {
+  static TrafficEvent decode(byte[] record, long offset, EnrichmentCache cache) {
     Last last = LAST.get();
+    TrafficEvent e = EventCodec.decode(record, last.at);
     last.stored = e;
     last.offset = offset;
     last.cache = cache;
     last.record = record;
+    return e;
   }
 
   /**
@@ -63,9 +70,30 @@ public final class Enrichments {
    * (a sink renders each event as it decodes it); else null. The enrichment reads the body's fields
    * through the record's {@link EventCodec.Field#BODY_INDEX}.
    */
-  public static byte[] recordOf(TrafficEvent e) {
+  static byte[] recordOf(TrafficEvent e) {
     Last last = LAST.get();
     return last.stored == e ? last.record : null;
+  }
+
+  /**
+   * Where each field is in {@link #recordOf}{@code (e)}, by tag, as {@link
+   * EventCodec#decode(byte[], long[])} noted it; null when {@code e} is not the event decoded last
+   * on this thread or its record is of version 1 or 2. The array is this thread's, and changes with
+   * its next decode.
+   */
+  static long[] fieldsOf(TrafficEvent e) {
+    Last last = LAST.get();
+    return last.stored == e && last.at[0] == 1 ? last.at : null;
+  }
+
+  /**
+   * The values of the body fields that capture indexed in the record {@code e} was decoded from
+   * ({@link EventCodec#indexedBody}), when {@code e} is the event decoded last on this thread and
+   * its record holds such an index; else null, and the body is to be parsed.
+   */
+  public static JsonPaths.Values indexedBody(TrafficEvent e) {
+    Last last = LAST.get();
+    return last.stored == e ? EventCodec.indexedBody(last.record, last.at) : null;
   }
 
   /**

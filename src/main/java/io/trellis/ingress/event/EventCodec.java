@@ -75,6 +75,9 @@ public final class EventCodec {
     /** The highest tag of a string field this decoder knows. */
     static final int LAST = BODY_BASE64;
 
+    /** The highest tag this decoder knows: {@link #positions} arrays hold one long per tag. */
+    static final int KNOWN = BODY_INDEX;
+
     private Field() {}
   }
 
@@ -99,20 +102,40 @@ public final class EventCodec {
    * from a current spool) is read by index from the array, without a buffer view.
    */
   public static TrafficEvent decode(byte[] bytes) {
+    return decode(bytes, null);
+  }
+
+  /**
+   * {@link #decode(byte[])}, noting in the same walk where each field this decoder knows is, by
+   * tag, as {@link #checkNoting} does ({@link Field#BODY_INDEX} too): {@code at[0]} is 1 when they
+   * were noted, 0 for a record of version 1 or 2.
+   *
+   * @param at null, or at least {@link Field#KNOWN} + 1 long
+   */
+  static TrafficEvent decode(byte[] bytes, long[] at) {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
+      if (at != null) {
+        at[0] = 0;
+      }
       return decode(ByteBuffer.wrap(bytes));
     }
     String[] s = new String[Field.LAST + 1];
-    fields(bytes, s, null, 0);
+    if (at != null) {
+      Arrays.fill(at, 0, Field.KNOWN + 1, NOT_FOUND);
+    }
+    fields(bytes, s, at, 0);
+    if (at != null) {
+      at[0] = 1;
+    }
     return event(timestamp(bytes), s);
   }
 
   /**
-   * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, decodes
-   * those this version knows into {@code into} by tag (with {@code into} null, only checks), notes
-   * where each of them is in {@code at} by tag (when not null), and answers where the last field of
-   * tag {@code find} is: its offset in the high 32 bits and its length in the low 32, or {@link
-   * #NOT_FOUND}.
+   * Walks the tagged fields of a version 3 record held in {@code bytes}, checking each, decodes the
+   * string fields this version knows into {@code into} by tag (with {@code into} null, only
+   * checks), notes where each field of a tag below {@code at.length} is in {@code at} by tag (when
+   * not null), and answers where the last field of tag {@code find} is: its offset in the high 32
+   * bits and its length in the low 32, or {@link #NOT_FOUND}.
    */
   private static long fields(byte[] bytes, String[] into, long[] at, int find) {
     long found = NOT_FOUND;
@@ -130,7 +153,7 @@ public final class EventCodec {
       if (into != null && (int) tag <= Field.LAST) {
         into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
       }
-      if (at != null && (int) tag <= Field.LAST) {
+      if (at != null && (int) tag < at.length) {
         at[(int) tag] = (long) pos << 32 | n;
       }
       if ((int) tag == find) {
@@ -218,51 +241,29 @@ public final class EventCodec {
     }
   }
 
-  /** {@link #checkFindingOrganization} of a version 3 record without the field. */
+  /** {@link #checkNoting}'s place of a field a version 3 record does not hold. */
   public static final long NOT_FOUND = -1;
 
-  /** {@link #checkFindingOrganization} of a record of version 1 or 2. */
+  /** {@link #checkNoting}'s place of any field of a record of version 1 or 2. */
   public static final long POSITIONAL = -2;
 
   /**
-   * {@link #check}, which reads every field of the record anyway, and where the organization's
-   * UTF-8 is in a version 3 record (the last of the field, as {@link #decode} reads it): its offset
-   * in the high 32 bits, its length in the low 32; {@link #NOT_FOUND} when it has none, {@link
-   * #POSITIONAL} for a record of version 1 or 2.
+   * {@link #check}, which reads every field of the record anyway, noting where each field of a tag
+   * below {@code at.length} is in a version 3 record, by tag: the offset of its bytes in the high
+   * 32 bits and their length in the low 32, of the last field of the tag (as {@link #decode} reads
+   * it), {@link #NOT_FOUND} when it has none. A record of version 1 or 2 has {@link #POSITIONAL}
+   * noted for each.
    *
    * @throws IllegalArgumentException when the bytes are not one well-formed encoding
    */
-  public static long checkFindingOrganization(byte[] bytes) {
-    if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      return fields(bytes, null, null, Field.ORGANIZATION_ID);
+  static void checkNoting(byte[] bytes, long[] at) {
+    boolean tagged = bytes.length >= HEAD_BYTES && bytes[0] == VERSION;
+    Arrays.fill(at, tagged ? NOT_FOUND : POSITIONAL);
+    if (tagged) {
+      fields(bytes, null, at, 0);
+    } else {
+      check(bytes);
     }
-    check(bytes);
-    return POSITIONAL;
-  }
-
-  /**
-   * Where the UTF-8 of string field {@code field} is in a well-formed version 3 record, as {@link
-   * #checkFindingOrganization} answers for the organization; {@link #POSITIONAL} for a record of
-   * version 1 or 2.
-   */
-  static long fieldAt(byte[] bytes, int field) {
-    return bytes[0] == VERSION ? fields(bytes, null, null, field) : POSITIONAL;
-  }
-
-  /**
-   * Where each string field of a well-formed version 3 record is, by tag, as {@link #fieldAt}
-   * answers for one ({@link #NOT_FOUND} for a field it does not hold): one walk for every field.
-   * False, with {@code at} left as it was, for a record of version 1 or 2.
-   *
-   * @param at at least {@link Field#LAST} + 1 long
-   */
-  static boolean fieldsAt(byte[] bytes, long[] at) {
-    if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
-      return false;
-    }
-    Arrays.fill(at, 0, Field.LAST + 1, NOT_FOUND);
-    fields(bytes, null, at, 0);
-    return true;
   }
 
   /** The event's value of string field {@code tag}, as {@link #encode} writes it under that tag. */
@@ -328,8 +329,19 @@ public final class EventCodec {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
       return null;
     }
-    long body = fields(bytes, null, null, Field.BODY);
-    long index = fields(bytes, null, null, Field.BODY_INDEX);
+    return indexedBody(
+        bytes, fields(bytes, null, null, Field.BODY), fields(bytes, null, null, Field.BODY_INDEX));
+  }
+
+  /**
+   * {@link #indexedBody(byte[])} of a version 3 record whose fields' places a {@link
+   * #decode(byte[], long[])} of it noted in {@code at}, without walking its fields again.
+   */
+  static JsonPaths.Values indexedBody(byte[] bytes, long[] at) {
+    return at[0] == 1 ? indexedBody(bytes, at[Field.BODY], at[Field.BODY_INDEX]) : null;
+  }
+
+  private static JsonPaths.Values indexedBody(byte[] bytes, long body, long index) {
     if (body == NOT_FOUND || index == NOT_FOUND) {
       return null;
     }

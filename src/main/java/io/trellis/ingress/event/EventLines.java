@@ -97,9 +97,6 @@ public final class EventLines {
   /** Per column: the tag of the record field that holds its value ({@link Column#field()}). */
   private final int[] fields;
 
-  /** Where each field is in the record of the line being written ({@link EventCodec#fieldsAt}). */
-  private final long[] fieldAt = new long[EventCodec.Field.LAST + 1];
-
   private final Second[] seconds;
   private final byte[] buf;
   private final char[] chars;
@@ -184,10 +181,10 @@ public final class EventLines {
    * UTF-8 (decoded with replacements) is written from the string.
    */
   private void line(TrafficEvent e, long ingestedAt) throws IOException {
-    byte[] record = Enrichments.recordOf(e);
-    if (record != null && !EventCodec.fieldsAt(record, fieldAt)) {
-      record = null;
-    }
+    // Where the fields are was noted when the record was decoded; a record of version 1 or 2 has
+    // no tags to note, and its values are written from the strings.
+    long[] fieldAt = Enrichments.fieldsOf(e);
+    byte[] record = fieldAt == null ? null : Enrichments.recordOf(e);
     byte comma = '{';
     for (int i = 0; i < columns.length; i++) {
       Column c = columns[i];

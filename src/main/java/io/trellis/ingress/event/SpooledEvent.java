@@ -26,9 +26,8 @@ public final class SpooledEvent {
   private final byte[] encoded;
 
   /*
-   * Or the record is in an arena: where, how long, in which of its batches, and where its event id
-   * is in it (EventCodec.fieldAt), so that reading the id copies only the id. An event on the heap
-   * finds its id when asked (eventIdAt POSITIONAL).
+   * Or the record is in an arena: where, how long, in which of its batches. Where its event id is
+   * in the record (EventCodec.checkNoting), so that reading the id copies only the id.
    */
   private final RecordArena arena;
   private final long at;
@@ -40,7 +39,7 @@ public final class SpooledEvent {
   /** The spool's enrichments shared by its sinks, or null. */
   private final EnrichmentCache enrichments;
 
-  /* Where the organization is in encoded (EventCodec.checkFindingOrganization). */
+  /* Where the organization is in the record (EventCodec.checkNoting). */
   private final long organizationAt;
 
   /** An event already decoded (tests, tools). */
@@ -66,12 +65,15 @@ public final class SpooledEvent {
     this.event = null;
     this.encoded = encoded;
     this.enrichments = enrichments;
-    this.organizationAt = EventCodec.checkFindingOrganization(encoded);
+    // One walk checks the record and finds the two fields read without decoding the rest.
+    long[] found = new long[EventCodec.Field.EVENT_ID + 1];
+    EventCodec.checkNoting(encoded, found);
+    this.organizationAt = found[EventCodec.Field.ORGANIZATION_ID];
     this.arena = null;
     this.at = 0;
     this.length = 0;
     this.generation = 0;
-    this.eventIdAt = EventCodec.POSITIONAL;
+    this.eventIdAt = found[EventCodec.Field.EVENT_ID];
     this.timestamp = EventCodec.timestamp(encoded);
   }
 
@@ -86,7 +88,7 @@ public final class SpooledEvent {
     this.at = at;
     this.length = heap.encoded.length;
     this.generation = generation;
-    this.eventIdAt = EventCodec.fieldAt(heap.encoded, EventCodec.Field.EVENT_ID);
+    this.eventIdAt = heap.eventIdAt;
     this.timestamp = heap.timestamp;
   }
 
@@ -133,10 +135,7 @@ public final class SpooledEvent {
     if (event != null) {
       return event;
     }
-    byte[] record = record();
-    TrafficEvent e = EventCodec.decode(record);
-    Enrichments.decoded(e, offset, enrichments, record);
-    return e;
+    return Enrichments.decode(record(), offset, enrichments);
   }
 
   /** The event's id, without decoding the rest. */

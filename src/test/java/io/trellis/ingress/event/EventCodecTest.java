@@ -3,6 +3,9 @@ package io.trellis.ingress.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -220,8 +223,53 @@ class EventCodecTest {
             .as("byte %d", at)
             .isEqualTo(read.organizationId());
         assertThat(EventCodec.timestamp(bad)).as("byte %d", at).isEqualTo(read.timestamp());
+        readsAsDecoded(bad, read, "byte " + at);
       }
     }
+  }
+
+  private static final EventLines LINES = new EventLines(64 * 1024);
+  private static final RecordArena ARENA = new RecordArena();
+
+  /*
+   * What delivery reads of a record that checks well, without decoding it again: the id and
+   * organization from the places the check noted, on the heap and in an arena; the places decode
+   * notes; and the line written from the record's bytes at those places, which must be the line of
+   * the decoded strings.
+   */
+  private static void readsAsDecoded(byte[] record, TrafficEvent read, String what) {
+    SpooledEvent heap = SpooledEvent.encoded(0, record);
+    ARENA.clear();
+    SpooledEvent held = ARENA.hold(SpooledEvent.encoded(0, record));
+    for (SpooledEvent e : List.of(heap, held)) {
+      assertThat(e.eventId()).as(what).isEqualTo(read.eventId());
+      assertThat(e.organizationId()).as(what).isEqualTo(read.organizationId());
+    }
+    long[] checked = new long[EventCodec.Field.KNOWN + 1];
+    EventCodec.checkNoting(record, checked);
+    long[] decoded = new long[EventCodec.Field.KNOWN + 1];
+    assertThat(EventCodec.decode(record, decoded)).as(what).isEqualTo(read);
+    boolean tagged = record[0] == EventCodec.VERSION;
+    assertThat(decoded[0]).as(what).isEqualTo(tagged ? 1 : 0);
+    if (tagged) {
+      assertThat(Arrays.copyOfRange(decoded, 1, decoded.length))
+          .as(what)
+          .containsExactly(Arrays.copyOfRange(checked, 1, checked.length));
+    }
+
+    ByteArrayOutputStream fromStrings = new ByteArrayOutputStream();
+    ByteArrayOutputStream fromRecord = new ByteArrayOutputStream();
+    try {
+      LINES.writeAll(fromStrings, List.of(read), 5);
+      TrafficEvent stored = held.event();
+      assertThat(Enrichments.fieldsOf(stored)).as(what).isEqualTo(tagged ? decoded : null);
+      LINES.writeAll(fromRecord, List.of(stored), 5);
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+    assertThat(fromRecord.toString(StandardCharsets.UTF_8))
+        .as(what)
+        .isEqualTo(fromStrings.toString(StandardCharsets.UTF_8));
   }
 
   @Test
