@@ -41,6 +41,9 @@ public final class Enrichments {
 
     /* Where each field of record is: EventCodec.decode(record, at)'s answer. */
     private final long[] at = new long[EventCodec.Field.KNOWN + 1];
+
+    /* The strings of the record before, which the next record's same fields are. */
+    private final EventCodec.Previous previous = new EventCodec.Previous();
   }
 
   private Enrichments() {}
@@ -57,7 +60,7 @@ public final class Enrichments {
    */
   static TrafficEvent decode(byte[] record, long offset, EnrichmentCache cache) {
     Last last = LAST.get();
-    TrafficEvent e = EventCodec.decode(record, last.at);
+    TrafficEvent e = EventCodec.decode(record, last.at, last.previous);
     last.stored = e;
     last.offset = offset;
     last.cache = cache;

@@ -113,9 +113,35 @@ public final class EventCodec {
    * @param at null, or at least {@link Field#KNOWN} + 1 long
    */
   static TrafficEvent decode(byte[] bytes, long[] at) {
+    return decode(bytes, at, null);
+  }
+
+  /**
+   * The record a thread decoded last, its strings and where each was in it, for the next {@link
+   * #decode(byte[], long[], Previous)} on that thread.
+   */
+  static final class Previous {
+    private byte[] bytes;
+    private final long[] at = new long[Field.LAST + 1];
+    private String[] strings;
+  }
+
+  /**
+   * {@link #decode(byte[], long[])}, where a string field whose bytes are those of the same field
+   * of the {@code previous} record decodes to the previous record's string, not a new one; then
+   * {@code previous} is this record. The events of one request share its URL, headers, query,
+   * address and user agent, and a batch's records are read one after another: its strings are
+   * decoded once, and the user agent's hash, which the enrichment's cache computes, once.
+   *
+   * @param at at least {@link Field#KNOWN} + 1 long
+   */
+  static TrafficEvent decode(byte[] bytes, long[] at, Previous previous) {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
       if (at != null) {
         at[0] = 0;
+      }
+      if (previous != null) {
+        previous.bytes = null;
       }
       return decode(ByteBuffer.wrap(bytes));
     }
@@ -123,11 +149,33 @@ public final class EventCodec {
     if (at != null) {
       Arrays.fill(at, 0, Field.KNOWN + 1, NOT_FOUND);
     }
-    fields(bytes, s, at, 0);
+    fields(bytes, s, at, 0, previous != null && previous.bytes != null ? previous : null);
     if (at != null) {
       at[0] = 1;
     }
+    if (previous != null) {
+      previous.bytes = bytes;
+      System.arraycopy(at, 0, previous.at, 0, previous.at.length);
+      previous.strings = s;
+    }
     return event(timestamp(bytes), s);
+  }
+
+  /**
+   * The string of the UTF-8 {@code bytes[pos, pos + n)}, field {@code tag} of a record: the
+   * previous record's string when that record's field of the tag has the same bytes.
+   */
+  private static String string(byte[] bytes, int pos, int n, int tag, Previous previous) {
+    if (previous != null) {
+      long was = previous.at[tag];
+      int from = (int) (was >>> 32);
+      if (was != NOT_FOUND
+          && (int) was == n
+          && Arrays.equals(bytes, pos, pos + n, previous.bytes, from, from + n)) {
+        return previous.strings[tag];
+      }
+    }
+    return new String(bytes, pos, n, StandardCharsets.UTF_8);
   }
 
   /**
@@ -138,6 +186,14 @@ public final class EventCodec {
    * bits and its length in the low 32, or {@link #NOT_FOUND}.
    */
   private static long fields(byte[] bytes, String[] into, long[] at, int find) {
+    return fields(bytes, into, at, find, null);
+  }
+
+  /**
+   * {@link #fields(byte[], String[], long[], int)}, decoding each string as {@link #string} does
+   * with {@code previous} (when not null).
+   */
+  private static long fields(byte[] bytes, String[] into, long[] at, int find, Previous previous) {
     long found = NOT_FOUND;
     for (int pos = HEAD_BYTES; pos < bytes.length; ) {
       long tag = varint(bytes, pos);
@@ -151,7 +207,7 @@ public final class EventCodec {
         throw new IllegalArgumentException("bad string length " + n + " in event encoding");
       }
       if (into != null && (int) tag <= Field.LAST) {
-        into[(int) tag] = new String(bytes, pos, n, StandardCharsets.UTF_8);
+        into[(int) tag] = string(bytes, pos, n, (int) tag, previous);
       }
       if (at != null && (int) tag < at.length) {
         at[(int) tag] = (long) pos << 32 | n;

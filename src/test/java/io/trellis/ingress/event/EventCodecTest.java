@@ -230,6 +230,7 @@ class EventCodecTest {
 
   private static final EventLines LINES = new EventLines(64 * 1024);
   private static final RecordArena ARENA = new RecordArena();
+  private static final EventCodec.Previous PREVIOUS = new EventCodec.Previous();
 
   /*
    * What delivery reads of a record that checks well, without decoding it again: the id and
@@ -249,6 +250,10 @@ class EventCodecTest {
     EventCodec.checkNoting(record, checked);
     long[] decoded = new long[EventCodec.Field.KNOWN + 1];
     assertThat(EventCodec.decode(record, decoded)).as(what).isEqualTo(read);
+    // After the record checked before this one, most of whose fields have the same bytes.
+    assertThat(EventCodec.decode(record, new long[decoded.length], PREVIOUS))
+        .as(what)
+        .isEqualTo(read);
     boolean tagged = record[0] == EventCodec.VERSION;
     assertThat(decoded[0]).as(what).isEqualTo(tagged ? 1 : 0);
     if (tagged) {
@@ -270,6 +275,47 @@ class EventCodecTest {
     assertThat(fromRecord.toString(StandardCharsets.UTF_8))
         .as(what)
         .isEqualTo(fromStrings.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aFieldWithThePreviousRecordsBytesIsThePreviousRecordsString() {
+    TrafficEvent first = sample();
+    TrafficEvent second =
+        new TrafficEvent(
+            first.organizationId(),
+            "0190a6b0-0000-7000-8000-000000000002",
+            first.timestamp() + 1,
+            first.method(),
+            first.url(),
+            first.headers(),
+            first.queryParams(),
+            "{\"other\":1}",
+            first.ip(),
+            first.userAgent(),
+            first.referer(),
+            first.eventType(),
+            "",
+            first.sessionId(),
+            first.source(),
+            first.medium(),
+            first.campaign());
+    EventCodec.Previous previous = new EventCodec.Previous();
+    long[] at = new long[EventCodec.Field.KNOWN + 1];
+    TrafficEvent a = EventCodec.decode(EventCodec.encode(first), at, previous);
+    TrafficEvent b = EventCodec.decode(EventCodec.encode(second), at, previous);
+
+    assertThat(a).isEqualTo(first);
+    assertThat(b).isEqualTo(second);
+    assertThat(b.url()).isSameAs(a.url());
+    assertThat(b.headers()).isSameAs(a.headers());
+    assertThat(b.userAgent()).isSameAs(a.userAgent());
+    assertThat(b.body()).isNotSameAs(a.body());
+    // A record of version 1 in between: the next one has no previous strings to take.
+    EventCodec.decode(LegacyEventEncoding.encode(first), at, previous);
+    assertThat(at[0]).isZero();
+    TrafficEvent c = EventCodec.decode(EventCodec.encode(second), at, previous);
+    assertThat(c).isEqualTo(second);
+    assertThat(c.url()).isNotSameAs(b.url());
   }
 
   @Test
