@@ -190,6 +190,7 @@ measure() {
   # The process's CPU before any of this scenario's load: with the sink's lag at zero here,
   # record_stored divides what it spends until the lag is zero again by the events answered.
   load_cpu0=$(cpu_ticks "$pid")
+  load_threads0=$(thread_ticks "$pid")
   if [ -z "$paced" ] && [ "$warmup" -gt 0 ]; then
     BENCH_KEY="$key" BENCH_RATE=0 timeout $((warmup + 30)) \
       wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >"$file.warmup" 2>&1 || true
@@ -241,13 +242,17 @@ measure() {
 # groups, or born and ended between the two readings).
 record_threads() {
   local run=$1 scenario=$2 server=$3 line=$4 before=$5 after=$6
-  [ -s "$out/threads.tsv" ] || printf 'run\tscenario\tserver\tgroup\tuser_us\tkernel_us\n' >"$out/threads.tsv"
-  awk -v run="$run" -v sc="$scenario" -v sv="$server" -v tck="$clk_tck" -v wrk="$line" '
-    BEGIN {
-      n = split(wrk, kv, " ")
-      for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
-      reqs = v["requests"]
-    }
+  local reqs
+  reqs=$(echo "$line" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "requests") print kv[2] } }')
+  thread_groups "$out/threads.tsv" "$run" "$scenario" "$server" "${reqs:-0}" "$before" "$after"
+}
+
+# Appends to FILE the CPU of each thread group between two thread_ticks readings, in microseconds
+# per COUNT (requests, or events): run, scenario, server, group, user, kernel. See record_threads.
+thread_groups() {
+  local file=$1 run=$2 scenario=$3 server=$4 count=$5 before=$6 after=$7
+  [ -s "$file" ] || printf 'run\tscenario\tserver\tgroup\tuser_us\tkernel_us\n' >"$file"
+  awk -v run="$run" -v sc="$scenario" -v sv="$server" -v tck="$clk_tck" -v reqs="$count" '
     FNR == NR && $1 == "T" { tg0[$2] = $3; tu0[$2] = $4; ts0[$2] = $5; next }
     FNR == NR && $1 == "P" { pu0[$2] = $3; ps0[$2] = $4; next }
     $1 == "T" {
@@ -266,7 +271,7 @@ record_threads() {
       if (ps > ds) s[ended] += ps - ds
       for (g in u) printf "%s\t%s\t%s\t%s\t%.2f\t%.2f\n", run, sc, sv, g,
         u[g] / tck * 1e6 / reqs, s[g] / tck * 1e6 / reqs
-    }' <(echo "$before") <(echo "$after") | sort -t$'\t' -k4,4 >>"$out/threads.tsv"
+    }' <(echo "$before") <(echo "$after") | sort -t$'\t' -k4,4 >>"$file"
 }
 
 # Median of column COL over the lines of one scenario and server (optionally one run only).
@@ -323,6 +328,12 @@ print_table() {
       printf '%-24s %-20s %10s\n' "${k%%|*}" "${k#*|}" \
         "$(median_of "$out/stored.tsv" "${k%%|*}" "${k#*|}" 6)"
     done
+  fi
+  if [ -s "$out/stored-threads.tsv" ]; then
+    echo
+    echo "The same CPU per event stored by thread, microseconds (medians): where /batch's delivery,"
+    echo "which falls behind under load, costs what it costs per event delivered."
+    print_threads "$out/stored-threads.tsv"
   fi
   if [ -s "$out/drain.tsv" ]; then
     echo
@@ -621,7 +632,11 @@ await_lag_zero() {
   done
   t_zero=$(date +%s%N)
   drained_cpu=""
-  [ -n "${svc_pid:-}" ] && drained_cpu=$(cpu_ticks "$svc_pid")
+  drained_threads=""
+  if [ -n "${svc_pid:-}" ]; then
+    drained_cpu=$(cpu_ticks "$svc_pid")
+    drained_threads=$(thread_ticks "$svc_pid")
+  fi
   drain_s=$(awk -v a="$t_end" -v b="$t_zero" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 }
 
@@ -658,6 +673,10 @@ record_stored() {
     -v t=$((drained_cpu - load_cpu0)) -v tck="$clk_tck" \
     'BEGIN { printf "%s\t%s\t%s\t%d\t%.2f\t%.2f\n", r, sc, sv, n, t / tck, t / tck * 1e6 / n }' \
     >>"$out/stored.tsv"
+  if [ -n "${load_threads0:-}" ] && [ -n "${drained_threads:-}" ]; then
+    thread_groups "$out/stored-threads.tsv" "$run" "$scenario" "$server" "$last_accepted_events" \
+      "$load_threads0" "$drained_threads"
+  fi
 }
 
 # measure's window hook for the service: its metrics when the measured load starts and ends, from
