@@ -1012,6 +1012,12 @@ print_build_comparison() {
         if (a > 0 && b > 0) printf "  run %s %-7s %7.1f against %7.1f: %.3f\n", p[1], p[2], a, b, a / b
       }
     }' "$out/threads.tsv"
+  if [ -s "$out/stored-threads.tsv" ]; then
+    echo
+    echo "Server CPU per event from each scenario's warm-up until the sink held every event, by"
+    echo "thread, microseconds (medians; scenario-this and scenario-other):"
+    print_threads "$out/stored-threads.tsv"
+  fi
 }
 
 print_enrichment_comparison() {
