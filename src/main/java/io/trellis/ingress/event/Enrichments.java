@@ -39,7 +39,7 @@ public final class Enrichments {
     private EnrichmentCache cache;
     private byte[] record;
 
-    /* Where each field of record is: EventCodec.decode(record, at)'s answer. */
+    /* Where each field of record is, as EventCodec.decode(record, at, previous) noted it. */
     private final long[] at = new long[EventCodec.Field.KNOWN + 1];
 
     /* The strings of the record before, which the next record's same fields are. */
@@ -80,9 +80,9 @@ public final class Enrichments {
 
   /**
    * Where each field is in {@link #recordOf}{@code (e)}, by tag, as {@link
-   * EventCodec#decode(byte[], long[])} noted it; null when {@code e} is not the event decoded last
-   * on this thread or its record is of version 1 or 2. The array is this thread's, and changes with
-   * its next decode.
+   * EventCodec#decode(byte[], long[], EventCodec.Previous)} noted it; null when {@code e} is not
+   * the event decoded last on this thread or its record is of version 1 or 2. The array is this
+   * thread's, and changes with its next decode.
    */
   static long[] fieldsOf(TrafficEvent e) {
     Last last = LAST.get();

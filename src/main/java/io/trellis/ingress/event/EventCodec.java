@@ -75,7 +75,7 @@ public final class EventCodec {
     /** The highest tag of a string field this decoder knows. */
     static final int LAST = BODY_BASE64;
 
-    /** The highest tag this decoder knows: {@link #positions} arrays hold one long per tag. */
+    /** The highest tag this decoder knows: an array of fields' places holds one long per tag. */
     static final int KNOWN = BODY_INDEX;
 
     private Field() {}
@@ -102,18 +102,7 @@ public final class EventCodec {
    * from a current spool) is read by index from the array, without a buffer view.
    */
   public static TrafficEvent decode(byte[] bytes) {
-    return decode(bytes, null);
-  }
-
-  /**
-   * {@link #decode(byte[])}, noting in the same walk where each field this decoder knows is, by
-   * tag, as {@link #checkNoting} does ({@link Field#BODY_INDEX} too): {@code at[0]} is 1 when they
-   * were noted, 0 for a record of version 1 or 2.
-   *
-   * @param at null, or at least {@link Field#KNOWN} + 1 long
-   */
-  static TrafficEvent decode(byte[] bytes, long[] at) {
-    return decode(bytes, at, null);
+    return decode(bytes, null, null);
   }
 
   /**
@@ -127,13 +116,16 @@ public final class EventCodec {
   }
 
   /**
-   * {@link #decode(byte[], long[])}, where a string field whose bytes are those of the same field
-   * of the {@code previous} record decodes to the previous record's string, not a new one; then
-   * {@code previous} is this record. The events of one request share its URL, headers, query,
+   * {@link #decode(byte[])}, noting in the same walk where each field this decoder knows is, by
+   * tag, as {@link #checkNoting} does ({@link Field#BODY_INDEX} too): {@code at[0]} is 1 when they
+   * were noted, 0 for a record of version 1 or 2. A string field whose bytes are those of the same
+   * field of the {@code previous} record decodes to the previous record's string, not a new one;
+   * then {@code previous} is this record. The events of one request share its URL, headers, query,
    * address and user agent, and a batch's records are read one after another: its strings are
    * decoded once, and the user agent's hash, which the enrichment's cache computes, once.
    *
-   * @param at at least {@link Field#KNOWN} + 1 long
+   * @param at null, or at least {@link Field#KNOWN} + 1 long
+   * @param previous null, or (with {@code at} not null) the record decoded before on this thread
    */
   static TrafficEvent decode(byte[] bytes, long[] at, Previous previous) {
     if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
@@ -183,15 +175,8 @@ public final class EventCodec {
    * string fields this version knows into {@code into} by tag (with {@code into} null, only
    * checks), notes where each field of a tag below {@code at.length} is in {@code at} by tag (when
    * not null), and answers where the last field of tag {@code find} is: its offset in the high 32
-   * bits and its length in the low 32, or {@link #NOT_FOUND}.
-   */
-  private static long fields(byte[] bytes, String[] into, long[] at, int find) {
-    return fields(bytes, into, at, find, null);
-  }
-
-  /**
-   * {@link #fields(byte[], String[], long[], int)}, decoding each string as {@link #string} does
-   * with {@code previous} (when not null).
+   * bits and its length in the low 32, or {@link #NOT_FOUND}. Each string is decoded as {@link
+   * #string} does with {@code previous} (when not null).
    */
   private static long fields(byte[] bytes, String[] into, long[] at, int find, Previous previous) {
     long found = NOT_FOUND;
@@ -280,7 +265,7 @@ public final class EventCodec {
    */
   public static void check(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      fields(bytes, null, null, 0);
+      fields(bytes, null, null, 0, null);
       return;
     }
     // A version 1 or 2 record, or one shorter than its head (which the timestamp's read refuses).
@@ -316,7 +301,7 @@ public final class EventCodec {
     boolean tagged = bytes.length >= HEAD_BYTES && bytes[0] == VERSION;
     Arrays.fill(at, tagged ? NOT_FOUND : POSITIONAL);
     if (tagged) {
-      fields(bytes, null, at, 0);
+      fields(bytes, null, at, 0, null);
     } else {
       check(bytes);
     }
@@ -363,7 +348,7 @@ public final class EventCodec {
    */
   private static String string(byte[] bytes, int field) {
     if (bytes[0] == VERSION) {
-      long at = fields(bytes, null, null, field);
+      long at = fields(bytes, null, null, field, null);
       return at == NOT_FOUND
           ? ""
           : new String(bytes, (int) (at >>> 32), (int) at, StandardCharsets.UTF_8);
@@ -386,12 +371,14 @@ public final class EventCodec {
       return null;
     }
     return indexedBody(
-        bytes, fields(bytes, null, null, Field.BODY), fields(bytes, null, null, Field.BODY_INDEX));
+        bytes,
+        fields(bytes, null, null, Field.BODY, null),
+        fields(bytes, null, null, Field.BODY_INDEX, null));
   }
 
   /**
    * {@link #indexedBody(byte[])} of a version 3 record whose fields' places a {@link
-   * #decode(byte[], long[])} of it noted in {@code at}, without walking its fields again.
+   * #decode(byte[], long[], Previous)} of it noted in {@code at}, without walking its fields again.
    */
   static JsonPaths.Values indexedBody(byte[] bytes, long[] at) {
     return at[0] == 1 ? indexedBody(bytes, at[Field.BODY], at[Field.BODY_INDEX]) : null;

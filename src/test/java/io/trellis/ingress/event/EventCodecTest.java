@@ -249,7 +249,7 @@ class EventCodecTest {
     long[] checked = new long[EventCodec.Field.KNOWN + 1];
     EventCodec.checkNoting(record, checked);
     long[] decoded = new long[EventCodec.Field.KNOWN + 1];
-    assertThat(EventCodec.decode(record, decoded)).as(what).isEqualTo(read);
+    assertThat(EventCodec.decode(record, decoded, null)).as(what).isEqualTo(read);
     // After the record checked before this one, most of whose fields have the same bytes.
     assertThat(EventCodec.decode(record, new long[decoded.length], PREVIOUS))
         .as(what)
