@@ -85,14 +85,7 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
     EventTimes.Times t = times.of(f);
     Identities.Ids ids = Identities.of(f);
     Attribution.Terms terms = Attribution.of(f);
-    String referrerClass =
-        referrers == null
-            ? ""
-            : referrers.classify(
-                EventFields.host(referrer(f)),
-                EventFields.host(f.pageUrl()),
-                event.clickId(),
-                event.medium());
+    String referrerClass = referrers == null ? "" : referrerClass(f);
     UserAgents.Agent agent =
         userAgents == null ? UserAgents.Agent.NONE : userAgents.of(event.userAgent());
     GeoIp.Place place = geo.of(event.ip());
@@ -116,6 +109,19 @@ public final class Enricher implements Closeable, Function<TrafficEvent, Enrichm
         place.city(),
         place.asn(),
         config.privacySignal() ? PrivacySignals.of(f) : "");
+  }
+
+  /**
+   * {@link Referrers#classify} of the event: the hosts of its referrer and page are cut only when
+   * its click id and medium do not class it already.
+   */
+  private String referrerClass(EventFields f) {
+    TrafficEvent event = f.event();
+    String byCampaign = referrers.byCampaign(event.clickId(), event.medium());
+    if (byCampaign != null) {
+      return byCampaign;
+    }
+    return referrers.byHosts(EventFields.host(referrer(f)), EventFields.host(f.pageUrl()));
   }
 
   /**

@@ -114,13 +114,23 @@ final class Referrers {
    * @param medium the event's {@code utm_medium}, empty when none
    */
   String classify(String referrerHost, String pageHost, String clickId, String medium) {
+    String c = byCampaign(clickId, medium);
+    return c != null ? c : byHosts(referrerHost, pageHost);
+  }
+
+  /**
+   * The class a click id or a listed {@code utm_medium} gives, which {@link #classify} answers
+   * before it looks at any host; null when neither gives one.
+   */
+  String byCampaign(String clickId, String medium) {
     if (!clickId.isEmpty()) {
       return PAID;
     }
-    String byMedium = medium.isEmpty() ? null : mediumClass.get(medium.toLowerCase(Locale.ROOT));
-    if (byMedium != null) {
-      return byMedium;
-    }
+    return medium.isEmpty() ? null : mediumClass.get(medium.toLowerCase(Locale.ROOT));
+  }
+
+  /** {@link #classify} of a visit that {@link #byCampaign} does not class. */
+  String byHosts(String referrerHost, String pageHost) {
     if (referrerHost == null) {
       return DIRECT;
     }
