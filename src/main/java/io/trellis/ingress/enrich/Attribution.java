@@ -7,7 +7,8 @@ import io.trellis.ingress.event.EventField;
  * {@code term} and {@code content}, beside the {@code source}, {@code medium} and {@code campaign}
  * the capture step extracts, from the same places in the same order: {@code utm_term}/{@code term}
  * (and {@code utm_content}/{@code content}) in the body, then in the query, then Segment's and
- * RudderStack's {@code context.campaign}, then the query of the page URL. Stateless.
+ * RudderStack's {@code context.campaign}, then the query of the page URL. Thread-safe: the last
+ * page URL read is kept per thread.
  */
 final class Attribution {
   record Terms(String term, String content) {}
@@ -41,9 +42,32 @@ final class Attribution {
   /**
    * The first non-empty {@code utm_term} and {@code utm_content} of the page URL's query, in one
    * pass that decodes only the parts whose name can be one of them; what {@link UrlEncoding#params}
-   * and a search of its list give.
+   * and a search of its list give. The array is shared: read it, do not change it.
    */
   private static String[] pageParams(String url) {
+    LastPage last = LAST_PAGE.get();
+    if (url != null && url.equals(last.url)) {
+      return last.params;
+    }
+    String[] found = params(url);
+    last.url = url;
+    last.params = found;
+    return found;
+  }
+
+  /*
+   * The page URL read last on this thread and its two values: a page's events (a batch from one
+   * page, a session's hits) name the same page one after another.
+   */
+  private static final ThreadLocal<LastPage> LAST_PAGE = ThreadLocal.withInitial(LastPage::new);
+
+  private static final class LastPage {
+    private String url;
+    private String[] params;
+  }
+
+  /** {@link #pageParams} of a URL not read last on this thread. */
+  private static String[] params(String url) {
     String[] found = new String[2];
     int q = url == null ? -1 : url.indexOf('?');
     if (q < 0) {

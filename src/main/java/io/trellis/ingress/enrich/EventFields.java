@@ -11,8 +11,9 @@ import java.util.Locale;
  * A stored event read back for enrichment: the {@link EventField}s of its body (when a JSON object)
  * and of its query parameters, and two of its headers, each read in one streaming pass when first
  * asked for; the body's from where its record's index says they start, when it has one. Reads only
- * the stored event, so the same event always gives the same columns. Not thread-safe; one per
- * event.
+ * the stored event, so the same event always gives the same columns. The headers and query the
+ * event shares with the one before it on the thread (the same string) are not read again. Not
+ * thread-safe; one per event.
  */
 final class EventFields {
   private static final List<EventField> FIELDS = List.of(EventField.values());
@@ -41,7 +42,23 @@ final class EventFields {
     EventField.URL, EventField.PAGE_URL, EventField.PAGE
   };
 
+  /*
+   * The headers and the query the last event on this thread had, and what was read from them. The
+   * events of one request share these fields, and a sink decodes a batch's shared fields into one
+   * string (EventCodec.decode with the previous record): the same object is the same text, read
+   * once per request.
+   */
+  private static final ThreadLocal<Request> LAST_REQUEST = ThreadLocal.withInitial(Request::new);
+
+  private static final class Request {
+    private String headers;
+    private JsonPaths.Values headerValues;
+    private String query;
+    private JsonPaths.Values queryValues;
+  }
+
   private final TrafficEvent event;
+  private Request request;
   private JsonPaths.Values body;
   private JsonPaths.Values query;
   private JsonPaths.Values headers;
@@ -83,7 +100,13 @@ final class EventFields {
       throw new IllegalArgumentException("not a parameter name: " + f.path());
     }
     if (query == null) {
-      query = QUERY.read(event.queryParams());
+      Request r = request();
+      String q = event.queryParams();
+      if (r.query != q) {
+        r.queryValues = QUERY.read(q);
+        r.query = q;
+      }
+      query = r.queryValues;
     }
     return query.text(f.ordinal());
   }
@@ -91,9 +114,22 @@ final class EventFields {
   /** A request header, else null. */
   String header(Header h) {
     if (headers == null) {
-      headers = HEADERS.read(event.headers());
+      Request r = request();
+      String text = event.headers();
+      if (r.headers != text) {
+        r.headerValues = HEADERS.read(text);
+        r.headers = text;
+      }
+      headers = r.headerValues;
     }
     return headers.text(h.ordinal());
+  }
+
+  private Request request() {
+    if (request == null) {
+      request = LAST_REQUEST.get();
+    }
+    return request;
   }
 
   /** The first non-empty of the body fields, then of the query parameters, with these names. */
