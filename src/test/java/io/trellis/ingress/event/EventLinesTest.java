@@ -173,6 +173,37 @@ class EventLinesTest {
   }
 
   @Example
+  void wordsOfQuotesAndBackslashesAreEscapedAtEveryPlace() throws IOException {
+    // JSON text has a quote every few bytes, so most runs of eight hold one or more. Every mix of
+    // quotes, backslashes and '?', at every offset, from strings (where '?' is looked at too) and
+    // from records, and runs of nothing but escapes through the smallest buffer.
+    List<TrafficEvent> events = new ArrayList<>();
+    String[] parts = {"\"", "\\", "a", "?", "{\"k\":\"v\"}", "\\\"", "~", " "};
+    for (int at = 0; at < 9; at++) {
+      for (int mix = 0; mix < 64; mix++) {
+        StringBuilder b = new StringBuilder("x".repeat(at));
+        for (int k = 0; k < 12; k++) {
+          b.append(parts[(mix + k * (mix % 7 + 1)) % parts.length]);
+        }
+        events.add(event(b.toString(), "{}", T));
+      }
+    }
+    events.add(event("\"\\".repeat(5_000), "{}", T));
+    byte[] expected = reference(events, T);
+
+    assertThat(writeAll(new EventLines(), events, T)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(384), events, T)).isEqualTo(expected);
+    // A lone surrogate is a '?' of getBytes: the words around it are looked at byte by byte.
+    List<TrafficEvent> surrogate = List.of(event("?\"".repeat(3_000) + "\ud800\"", "{}", T));
+    assertThat(writeAll(new EventLines(384), surrogate, T)).isEqualTo(reference(surrogate, T));
+    List<byte[]> records = events.stream().map(EventCodec::encode).toList();
+    assertThat(writeAll(new EventLines(), fromRecords(records), T)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(384), fromRecords(records), T)).isEqualTo(expected);
+    assertThat(new String(expected, StandardCharsets.UTF_8))
+        .contains("\"body\":\"\\\"\\\\\\\"\\\\");
+  }
+
+  @Example
   void oneLineAtATimeIsTheSameLine() throws IOException {
     TrafficEvent e = event("{\"a\":1}", "{}", T);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
