@@ -39,11 +39,18 @@ public final class Enrichments {
     private EnrichmentCache cache;
     private byte[] record;
 
-    /* Where each field of record is, as EventCodec.decode(record, at, previous) noted it. */
+    /* Where each field of record is, as EventCodec.decode(record, length, at, previous) noted it. */
     private final long[] at = new long[EventCodec.Field.KNOWN + 1];
 
     /* The strings of the record before, which the next record's same fields are. */
     private final EventCodec.Previous previous = new EventCodec.Previous();
+
+    /*
+     * The two arrays a record held in an arena is decoded from, in turn: one holds the record
+     * decoded last (what record and the next decode's previous read), the other takes the next.
+     */
+    private byte[] even = new byte[4096];
+    private byte[] odd = new byte[4096];
   }
 
   private Enrichments() {}
@@ -59,8 +66,34 @@ public final class Enrichments {
    * record without walking it again; {@code cache} is the spool's shared enrichments, or null.
    */
   static TrafficEvent decode(byte[] record, long offset, EnrichmentCache cache) {
+    return decode(LAST.get(), record, record.length, offset, cache);
+  }
+
+  /**
+   * {@link #decode(byte[], long, EnrichmentCache)} of the {@code length} bytes at {@code at} of
+   * batch {@code generation} of {@code arena}, copied into an array this thread reuses rather than
+   * a new one: a sink decodes every event of a batch once, one after the other.
+   */
+  static TrafficEvent decode(
+      RecordArena arena, int generation, long at, int length, long offset, EnrichmentCache cache) {
     Last last = LAST.get();
-    TrafficEvent e = EventCodec.decode(record, last.at, last.previous);
+    // Not the array of the record decoded last: the next decode compares its fields with it.
+    byte[] into = last.record == last.even ? last.odd : last.even;
+    if (into.length < length) {
+      into = new byte[Math.max(length, 2 * into.length)];
+      if (last.record == last.even) {
+        last.odd = into;
+      } else {
+        last.even = into;
+      }
+    }
+    arena.copyTo(generation, at, length, into);
+    return decode(last, into, length, offset, cache);
+  }
+
+  private static TrafficEvent decode(
+      Last last, byte[] record, int length, long offset, EnrichmentCache cache) {
+    TrafficEvent e = EventCodec.decode(record, length, last.at, last.previous);
     last.stored = e;
     last.offset = offset;
     last.cache = cache;
@@ -71,7 +104,8 @@ public final class Enrichments {
   /**
    * The spool record {@code e} was decoded from, when it is the event decoded last on this thread
    * (a sink renders each event as it decodes it); else null. The enrichment reads the body's fields
-   * through the record's {@link EventCodec.Field#BODY_INDEX}.
+   * through the record's {@link EventCodec.Field#BODY_INDEX}. The array may be longer than the
+   * record, and changes with the thread's next decode.
    */
   static byte[] recordOf(TrafficEvent e) {
     Last last = LAST.get();
@@ -80,8 +114,8 @@ public final class Enrichments {
 
   /**
    * Where each field is in {@link #recordOf}{@code (e)}, by tag, as {@link
-   * EventCodec#decode(byte[], long[], EventCodec.Previous)} noted it; null when {@code e} is not
-   * the event decoded last on this thread or its record is of version 1 or 2. The array is this
+   * EventCodec#decode(byte[], int, long[], EventCodec.Previous)} noted it; null when {@code e} is
+   * not the event decoded last on this thread or its record is of version 1 or 2. The array is this
    * thread's, and changes with its next decode.
    */
   static long[] fieldsOf(TrafficEvent e) {

@@ -102,12 +102,12 @@ public final class EventCodec {
    * from a current spool) is read by index from the array, without a buffer view.
    */
   public static TrafficEvent decode(byte[] bytes) {
-    return decode(bytes, null, null);
+    return decode(bytes, bytes.length, null, null);
   }
 
   /**
    * The record a thread decoded last, its strings and where each was in it, for the next {@link
-   * #decode(byte[], long[], Previous)} on that thread.
+   * #decode(byte[], int, long[], Previous)} on that thread.
    */
   static final class Previous {
     private byte[] bytes;
@@ -124,24 +124,25 @@ public final class EventCodec {
    * address and user agent, and a batch's records are read one after another: its strings are
    * decoded once, and the user agent's hash, which the enrichment's cache computes, once.
    *
+   * @param length the record is {@code bytes[0, length)}
    * @param at null, or at least {@link Field#KNOWN} + 1 long
    * @param previous null, or (with {@code at} not null) the record decoded before on this thread
    */
-  static TrafficEvent decode(byte[] bytes, long[] at, Previous previous) {
-    if (bytes.length < HEAD_BYTES || bytes[0] != VERSION) {
+  static TrafficEvent decode(byte[] bytes, int length, long[] at, Previous previous) {
+    if (length < HEAD_BYTES || bytes[0] != VERSION) {
       if (at != null) {
         at[0] = 0;
       }
       if (previous != null) {
         previous.bytes = null;
       }
-      return decode(ByteBuffer.wrap(bytes));
+      return decode(ByteBuffer.wrap(bytes, 0, length));
     }
     String[] s = new String[Field.LAST + 1];
     if (at != null) {
       Arrays.fill(at, 0, Field.KNOWN + 1, NOT_FOUND);
     }
-    fields(bytes, s, at, 0, previous != null && previous.bytes != null ? previous : null);
+    fields(bytes, length, s, at, 0, previous != null && previous.bytes != null ? previous : null);
     if (at != null) {
       at[0] = 1;
     }
@@ -178,9 +179,10 @@ public final class EventCodec {
    * bits and its length in the low 32, or {@link #NOT_FOUND}. Each string is decoded as {@link
    * #string} does with {@code previous} (when not null).
    */
-  private static long fields(byte[] bytes, String[] into, long[] at, int find, Previous previous) {
+  private static long fields(
+      byte[] bytes, int length, String[] into, long[] at, int find, Previous previous) {
     long found = NOT_FOUND;
-    for (int pos = HEAD_BYTES; pos < bytes.length; ) {
+    for (int pos = HEAD_BYTES; pos < length; ) {
       long tag = varint(bytes, pos);
       if ((int) tag == 0) {
         throw new IllegalArgumentException("field tag 0 in event encoding");
@@ -188,7 +190,7 @@ public final class EventCodec {
       long len = varint(bytes, (int) (tag >>> 32));
       pos = (int) (len >>> 32);
       int n = (int) len;
-      if (n > bytes.length - pos) {
+      if (n > length - pos) {
         throw new IllegalArgumentException("bad string length " + n + " in event encoding");
       }
       if (into != null && (int) tag <= Field.LAST) {
@@ -265,7 +267,7 @@ public final class EventCodec {
    */
   public static void check(byte[] bytes) {
     if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      fields(bytes, null, null, 0, null);
+      fields(bytes, bytes.length, null, null, 0, null);
       return;
     }
     // A version 1 or 2 record, or one shorter than its head (which the timestamp's read refuses).
@@ -301,7 +303,7 @@ public final class EventCodec {
     boolean tagged = bytes.length >= HEAD_BYTES && bytes[0] == VERSION;
     Arrays.fill(at, tagged ? NOT_FOUND : POSITIONAL);
     if (tagged) {
-      fields(bytes, null, at, 0, null);
+      fields(bytes, bytes.length, null, at, 0, null);
     } else {
       check(bytes);
     }
@@ -348,7 +350,7 @@ public final class EventCodec {
    */
   private static String string(byte[] bytes, int field) {
     if (bytes[0] == VERSION) {
-      long at = fields(bytes, null, null, field, null);
+      long at = fields(bytes, bytes.length, null, null, field, null);
       return at == NOT_FOUND
           ? ""
           : new String(bytes, (int) (at >>> 32), (int) at, StandardCharsets.UTF_8);
@@ -372,13 +374,14 @@ public final class EventCodec {
     }
     return indexedBody(
         bytes,
-        fields(bytes, null, null, Field.BODY, null),
-        fields(bytes, null, null, Field.BODY_INDEX, null));
+        fields(bytes, bytes.length, null, null, Field.BODY, null),
+        fields(bytes, bytes.length, null, null, Field.BODY_INDEX, null));
   }
 
   /**
    * {@link #indexedBody(byte[])} of a version 3 record whose fields' places a {@link
-   * #decode(byte[], long[], Previous)} of it noted in {@code at}, without walking its fields again.
+   * #decode(byte[], int, long[], Previous)} of it noted in {@code at}, without walking its fields
+   * again.
    */
   static JsonPaths.Values indexedBody(byte[] bytes, long[] at) {
     return at[0] == 1 ? indexedBody(bytes, at[Field.BODY], at[Field.BODY_INDEX]) : null;

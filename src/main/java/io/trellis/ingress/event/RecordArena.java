@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * young collection in that second copied the whole of it from survivor space to survivor space and
  * then into the old generation, where it died: the sink's GC cost was most of that copying. Here
  * the records lie in direct buffers of {@value #CHUNK_BYTES} bytes that the collector never copies;
- * the batch keeps one small {@link SpooledEvent} per record on the heap, and each read copies the
- * record back into a young array that dies at once.
+ * the batch keeps one small {@link SpooledEvent} per record on the heap. Decoding an event copies
+ * its record into one of two arrays its thread reuses ({@link Enrichments}); another read copies it
+ * into a young array that dies at once.
  *
  * <p>{@link #clear} ends a batch and reuses the memory for the next one, so the arena holds at most
  * what its largest batch needed (about the sink's {@code batch-max-bytes}), allocated once. An
@@ -98,6 +99,17 @@ public final class RecordArena {
     byte[] out = new byte[length];
     chunks.get((int) (at >>> 32)).get((int) at + from, out);
     return out;
+  }
+
+  /**
+   * Copies the {@code length} bytes at {@code at}, of an event held in batch {@code gen}, to the
+   * start of {@code into} (at least that long).
+   */
+  void copyTo(int gen, long at, int length, byte[] into) {
+    if (gen != generation) {
+      throw new IllegalStateException("read of a spool record after its batch was done");
+    }
+    chunks.get((int) (at >>> 32)).get((int) at, into, 0, length);
   }
 
   /** Moves to a chunk with room for any held record; false when there is no memory for one. */

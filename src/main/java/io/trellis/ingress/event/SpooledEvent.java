@@ -135,7 +135,9 @@ public final class SpooledEvent {
     if (event != null) {
       return event;
     }
-    return Enrichments.decode(record(), offset, enrichments);
+    return encoded != null
+        ? Enrichments.decode(encoded, offset, enrichments)
+        : Enrichments.decode(arena, generation, at, length, offset, enrichments);
   }
 
   /** The event's id, without decoding the rest. */

@@ -238,6 +238,10 @@ class EventCodecTest {
    * notes; and the line written from the record's bytes at those places, which must be the line of
    * the decoded strings.
    */
+  private static TrafficEvent decode(byte[] record, long[] at, EventCodec.Previous previous) {
+    return EventCodec.decode(record, record.length, at, previous);
+  }
+
   private static void readsAsDecoded(byte[] record, TrafficEvent read, String what) {
     SpooledEvent heap = SpooledEvent.encoded(0, record);
     ARENA.clear();
@@ -249,9 +253,12 @@ class EventCodecTest {
     long[] checked = new long[EventCodec.Field.KNOWN + 1];
     EventCodec.checkNoting(record, checked);
     long[] decoded = new long[EventCodec.Field.KNOWN + 1];
-    assertThat(EventCodec.decode(record, decoded, null)).as(what).isEqualTo(read);
-    // After the record checked before this one, most of whose fields have the same bytes.
-    assertThat(EventCodec.decode(record, new long[decoded.length], PREVIOUS))
+    assertThat(EventCodec.decode(record, record.length, decoded, null)).as(what).isEqualTo(read);
+    // After the record checked before this one, most of whose fields have the same bytes, and
+    // from the start of a longer array (a delivery thread's buffer) whose bytes after it are junk.
+    byte[] longer = Arrays.copyOf(record, record.length + 40);
+    Arrays.fill(longer, record.length, longer.length, (byte) 0x01);
+    assertThat(EventCodec.decode(longer, record.length, new long[decoded.length], PREVIOUS))
         .as(what)
         .isEqualTo(read);
     boolean tagged = record[0] == EventCodec.VERSION;
@@ -266,7 +273,9 @@ class EventCodecTest {
     ByteArrayOutputStream fromRecord = new ByteArrayOutputStream();
     try {
       LINES.writeAll(fromStrings, List.of(read), 5);
+      // Decoded from the arena into an array the thread reuses, after the record before.
       TrafficEvent stored = held.event();
+      assertThat(stored).as(what).isEqualTo(read);
       assertThat(Enrichments.fieldsOf(stored)).as(what).isEqualTo(tagged ? decoded : null);
       LINES.writeAll(fromRecord, List.of(stored), 5);
     } catch (IOException ex) {
@@ -301,8 +310,8 @@ class EventCodecTest {
             first.campaign());
     EventCodec.Previous previous = new EventCodec.Previous();
     long[] at = new long[EventCodec.Field.KNOWN + 1];
-    TrafficEvent a = EventCodec.decode(EventCodec.encode(first), at, previous);
-    TrafficEvent b = EventCodec.decode(EventCodec.encode(second), at, previous);
+    TrafficEvent a = decode(EventCodec.encode(first), at, previous);
+    TrafficEvent b = decode(EventCodec.encode(second), at, previous);
 
     assertThat(a).isEqualTo(first);
     assertThat(b).isEqualTo(second);
@@ -311,9 +320,9 @@ class EventCodecTest {
     assertThat(b.userAgent()).isSameAs(a.userAgent());
     assertThat(b.body()).isNotSameAs(a.body());
     // A record of version 1 in between: the next one has no previous strings to take.
-    EventCodec.decode(LegacyEventEncoding.encode(first), at, previous);
+    decode(LegacyEventEncoding.encode(first), at, previous);
     assertThat(at[0]).isZero();
-    TrafficEvent c = EventCodec.decode(EventCodec.encode(second), at, previous);
+    TrafficEvent c = decode(EventCodec.encode(second), at, previous);
     assertThat(c).isEqualTo(second);
     assertThat(c.url()).isNotSameAs(b.url());
   }
