@@ -300,12 +300,17 @@ public final class EventCodec {
    * @throws IllegalArgumentException when the bytes are not one well-formed encoding
    */
   static void checkNoting(byte[] bytes, long[] at) {
-    boolean tagged = bytes.length >= HEAD_BYTES && bytes[0] == VERSION;
+    checkNoting(bytes, bytes.length, at);
+  }
+
+  /** {@link #checkNoting(byte[], long[])} of the record {@code bytes[0, length)}. */
+  static void checkNoting(byte[] bytes, int length, long[] at) {
+    boolean tagged = length >= HEAD_BYTES && bytes[0] == VERSION;
     Arrays.fill(at, tagged ? NOT_FOUND : POSITIONAL);
     if (tagged) {
-      fields(bytes, bytes.length, null, at, 0, null);
+      fields(bytes, length, null, at, 0, null);
     } else {
-      check(bytes);
+      check(length == bytes.length ? bytes : Arrays.copyOf(bytes, length));
     }
   }
 

@@ -2,6 +2,7 @@ package io.trellis.ingress.event;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
@@ -81,6 +82,26 @@ public final class RecordArena {
     long at = (long) chunk << 32 | position;
     position += record.length;
     return e.heldIn(this, generation, at);
+  }
+
+  /**
+   * The event of offset {@code offset} whose record is {@code src[0, length)}, checked, with its
+   * record copied here, or to a heap array of its own when it stays there (see the class comment);
+   * {@code src} is the caller's again on return. {@code enrichments} as {@link
+   * SpooledEvent#encoded(long, byte[], EnrichmentCache)} takes it, or null.
+   *
+   * @throws IllegalArgumentException when the bytes are not a well-formed encoding
+   */
+  public SpooledEvent hold(long offset, byte[] src, int length, EnrichmentCache enrichments) {
+    SpooledEvent checked = SpooledEvent.checked(offset, src, length, enrichments);
+    if (length > MAX_HELD_RECORD
+        || ((chunk == chunks.size() || CHUNK_BYTES - position < length) && !nextChunk())) {
+      return SpooledEvent.onHeap(checked, Arrays.copyOf(src, length));
+    }
+    chunks.get(chunk).put(position, src, 0, length);
+    long at = (long) chunk << 32 | position;
+    position += length;
+    return checked.heldIn(this, generation, at);
   }
 
   /** Ends the batch: the events held so far may no longer be read, and their memory is reused. */

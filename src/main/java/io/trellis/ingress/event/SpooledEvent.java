@@ -60,36 +60,73 @@ public final class SpooledEvent {
     this.timestamp = event.timestamp();
   }
 
-  private SpooledEvent(long offset, byte[] encoded, EnrichmentCache enrichments) {
+  /**
+   * The record {@code bytes[0, length)} checked, kept as the array {@code bytes} when {@code keep}
+   * (then exactly the record), else not kept: an arena holds it next ({@link #heldIn}).
+   */
+  private SpooledEvent(
+      long offset, byte[] bytes, int length, boolean keep, EnrichmentCache enrichments) {
     this.offset = offset;
     this.event = null;
-    this.encoded = encoded;
+    this.encoded = keep ? bytes : null;
     this.enrichments = enrichments;
     // One walk checks the record and finds the two fields read without decoding the rest.
     long[] found = new long[EventCodec.Field.EVENT_ID + 1];
-    EventCodec.checkNoting(encoded, found);
+    EventCodec.checkNoting(bytes, length, found);
     this.organizationAt = found[EventCodec.Field.ORGANIZATION_ID];
     this.arena = null;
     this.at = 0;
-    this.length = 0;
+    this.length = length;
     this.generation = 0;
     this.eventIdAt = found[EventCodec.Field.EVENT_ID];
-    this.timestamp = EventCodec.timestamp(encoded);
+    this.timestamp = EventCodec.timestamp(bytes);
   }
 
-  /** {@code heap}, whose record is now at {@code at} in batch {@code generation} of the arena. */
-  private SpooledEvent(SpooledEvent heap, RecordArena arena, int generation, long at) {
-    this.offset = heap.offset;
+  /**
+   * {@code checked}, whose record is now at {@code at} in batch {@code generation} of the arena.
+   */
+  private SpooledEvent(SpooledEvent checked, RecordArena arena, int generation, long at) {
+    this.offset = checked.offset;
     this.event = null;
     this.encoded = null;
-    this.enrichments = heap.enrichments;
-    this.organizationAt = heap.organizationAt;
+    this.enrichments = checked.enrichments;
+    this.organizationAt = checked.organizationAt;
     this.arena = arena;
     this.at = at;
-    this.length = heap.encoded.length;
+    this.length = checked.length;
     this.generation = generation;
-    this.eventIdAt = heap.eventIdAt;
-    this.timestamp = heap.timestamp;
+    this.eventIdAt = checked.eventIdAt;
+    this.timestamp = checked.timestamp;
+  }
+
+  /**
+   * The record {@code bytes[0, length)} checked and its places noted, for {@link
+   * RecordArena#hold(long, byte[], int, EnrichmentCache)} to copy and hold: neither decoded nor
+   * kept, not to be read until held.
+   *
+   * @throws IllegalArgumentException when the bytes are not a well-formed encoding
+   */
+  static SpooledEvent checked(long offset, byte[] bytes, int length, EnrichmentCache enrichments) {
+    return new SpooledEvent(offset, bytes, length, false, enrichments);
+  }
+
+  /** {@code checked} with its record kept on the heap as {@code record} (exactly its bytes). */
+  static SpooledEvent onHeap(SpooledEvent checked, byte[] record) {
+    return new SpooledEvent(checked, record);
+  }
+
+  private SpooledEvent(SpooledEvent checked, byte[] record) {
+    this.offset = checked.offset;
+    this.event = null;
+    this.encoded = record;
+    this.enrichments = checked.enrichments;
+    this.organizationAt = checked.organizationAt;
+    this.arena = null;
+    this.at = 0;
+    this.length = record.length;
+    this.generation = 0;
+    this.eventIdAt = checked.eventIdAt;
+    this.timestamp = checked.timestamp;
   }
 
   /** The record, when it is held on the heap; else null. */
@@ -113,7 +150,7 @@ public final class SpooledEvent {
    * @throws IllegalArgumentException when the bytes are not a well-formed encoding
    */
   public static SpooledEvent encoded(long offset, byte[] encoded) {
-    return new SpooledEvent(offset, encoded, null);
+    return new SpooledEvent(offset, encoded, encoded.length, true, null);
   }
 
   /**
@@ -123,7 +160,8 @@ public final class SpooledEvent {
    * @throws IllegalArgumentException when the bytes are not a well-formed encoding
    */
   public static SpooledEvent encoded(long offset, byte[] encoded, EnrichmentCache enrichments) {
-    return new SpooledEvent(offset, encoded, requireNonNull(enrichments, "enrichments is null"));
+    return new SpooledEvent(
+        offset, encoded, encoded.length, true, requireNonNull(enrichments, "enrichments is null"));
   }
 
   public long offset() {

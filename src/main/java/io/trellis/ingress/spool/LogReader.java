@@ -99,6 +99,16 @@ final class LogReader implements AutoCloseable {
     return scanner.payloadCopy();
   }
 
+  /** The length of the last record's payload. */
+  int payloadLength() {
+    return scanner.payloadLength();
+  }
+
+  /** Copies the last record's payload to the start of {@code into} (at least that long). */
+  void copyPayload(byte[] into) {
+    scanner.copyPayload(into);
+  }
+
   int frameBytes() {
     return scanner.frameBytes();
   }

@@ -171,6 +171,16 @@ final class SegmentScanner {
     return Arrays.copyOfRange(buf.array(), payloadPos, payloadPos + payloadLength);
   }
 
+  /** The length of the payload of the last record. */
+  int payloadLength() {
+    return payloadLength;
+  }
+
+  /** Copies the payload of the last record to the start of {@code into}. */
+  void copyPayload(byte[] into) {
+    System.arraycopy(buf.array(), payloadPos, into, 0, payloadLength);
+  }
+
   /** Why the last {@link Status#CORRUPT} frame is bad. */
   String problem() {
     return problem;

@@ -103,6 +103,9 @@ final class SinkDelivery implements Runnable {
   /** This thread's registration for the spool's wake-ups, while it runs. */
   private SegmentLog.Waiter waiter;
 
+  /* Where a record read from the spool waits to be checked and copied into the arena. */
+  private byte[] scratch = new byte[4096];
+
   /** The pending record that did not fit the previous batch (on the heap). */
   private SpooledEvent carried;
 
@@ -378,18 +381,32 @@ final class SinkDelivery implements Runnable {
           continue;
         }
         size = reader.frameBytes();
-        byte[] raw = reader.payloadCopy();
         try {
           // Held encoded until the sink reads it (see SpooledEvent): a batch of decoded events
           // is many small objects that outlive the young collections while the batch fills.
-          next =
-              enrichments == null
-                  ? SpooledEvent.encoded(reader.offset(), raw)
-                  : SpooledEvent.encoded(reader.offset(), raw, enrichments);
+          if (items.isEmpty() || batchBytes + size <= limits.maxBytes()) {
+            // Copied into the arena through this thread's array, with no array of its own.
+            int n = reader.payloadLength();
+            if (scratch.length < n) {
+              scratch = new byte[Math.max(n, 2 * scratch.length)];
+            }
+            reader.copyPayload(scratch);
+            next = arena.hold(reader.offset(), scratch, n, enrichments);
+          } else {
+            // Carried to the next batch, after this batch's arena is cleared: on the heap.
+            byte[] raw = reader.payloadCopy();
+            next =
+                enrichments == null
+                    ? SpooledEvent.encoded(reader.offset(), raw)
+                    : SpooledEvent.encoded(reader.offset(), raw, enrichments);
+          }
         } catch (IllegalArgumentException e) {
           undecodable.add(
               new DeadLetters.Entry(
-                  reader.offset(), "undecodable record: " + e.getMessage(), null, raw));
+                  reader.offset(),
+                  "undecodable record: " + e.getMessage(),
+                  null,
+                  reader.payloadCopy()));
           lastSkipped = reader.offset();
           continue;
         }

@@ -154,4 +154,65 @@ class RecordArenaTest {
       assertThat(held.event()).isEqualTo(heap.event());
     }
   }
+
+  @Test
+  void aRecordFromTheReadersArrayIsCheckedAndHeldWithoutKeepingThatArray() {
+    RecordArena arena = new RecordArena();
+    // One array of the reader's, longer than any record, rewritten for each; junk after each.
+    byte[] reused = new byte[RecordArena.CHUNK_BYTES];
+    List<byte[]> records = new ArrayList<>();
+    List<SpooledEvent> held = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      byte[] record =
+          i % 3 == 2
+              ? LegacyEventEncoding.encode(event(i, 5 + i * 37))
+              : EventCodec.encode(event(i, 5 + i * 37));
+      records.add(record);
+      java.util.Arrays.fill(reused, (byte) i);
+      System.arraycopy(record, 0, reused, 0, record.length);
+      SpooledEvent h = arena.hold(i, reused, record.length, null);
+      assertThat(h.heapRecord()).isNull();
+      held.add(h);
+    }
+    java.util.Arrays.fill(reused, (byte) 0);
+    for (int i = 0; i < held.size(); i++) {
+      SpooledEvent heap = SpooledEvent.encoded(i, records.get(i));
+      assertThat(held.get(i).offset()).isEqualTo(i);
+      assertThat(held.get(i).event()).isEqualTo(heap.event());
+      assertThat(held.get(i).eventId()).isEqualTo(heap.eventId());
+      assertThat(held.get(i).organizationId()).isEqualTo(heap.organizationId());
+      assertThat(held.get(i).timestamp()).isEqualTo(heap.timestamp());
+      assertThat(held.get(i)).isEqualTo(heap);
+    }
+
+    // Too large to hold: a heap array of exactly the record, not the reader's.
+    byte[] big = EventCodec.encode(event(1, RecordArena.CHUNK_BYTES / 2));
+    System.arraycopy(big, 0, reused, 0, big.length);
+    SpooledEvent large = arena.hold(7, reused, big.length, null);
+    java.util.Arrays.fill(reused, (byte) 0);
+    assertThat(large.heapRecord()).isEqualTo(big);
+    arena.clear();
+    assertThat(large.event()).isEqualTo(EventCodec.decode(big));
+
+    // A record that does not check is refused before anything is held.
+    byte[] bad = EventCodec.encode(event(2, 10));
+    System.arraycopy(bad, 0, reused, 0, bad.length);
+    assertThatThrownBy(() -> arena.hold(8, reused, bad.length - 3, null))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void whenDirectMemoryRunsOutARecordFromTheReadersArrayGetsAHeapArrayOfItsOwn() {
+    RecordArena arena =
+        new RecordArena(
+            n -> {
+              throw new OutOfMemoryError("Cannot reserve " + n + " bytes of direct buffer memory");
+            });
+    byte[] record = EventCodec.encode(event(3, 100));
+    byte[] reused = java.util.Arrays.copyOf(record, record.length + 50);
+    SpooledEvent h = arena.hold(3, reused, record.length, null);
+    java.util.Arrays.fill(reused, (byte) 0);
+    assertThat(h.heapRecord()).isEqualTo(record);
+    assertThat(h.event()).isEqualTo(event(3, 100));
+  }
 }
