@@ -285,6 +285,7 @@ public final class JsonPaths {
    */
   public Values valuesAt(byte[] utf8, int from, int to, int[] slots, int[] starts, int n) {
     Values values = new Values(size, false);
+    JsonScanner s = new JsonScanner(utf8, from, to, JsonScanner.MAX_DEPTH);
     try {
       for (int i = 0; i < n; i++) {
         int slot = slots[i];
@@ -293,7 +294,7 @@ public final class JsonPaths {
           return null;
         }
         int c = utf8[at];
-        JsonScanner s = new JsonScanner(utf8, at + 1, to, JsonScanner.MAX_DEPTH);
+        s.moveTo(at + 1);
         String text = s.scalar(c);
         if (text == null) {
           return null;

@@ -70,6 +70,12 @@ public final class JsonScanner {
     this.maxDepth = maxDepth;
   }
 
+  /** Reads on from {@code p}, at the top level, as a new scanner of the same bytes would. */
+  void moveTo(int p) {
+    pos = p;
+    depth = 0;
+  }
+
   /** The offset of the next byte to read. */
   public int position() {
     return pos;

@@ -400,7 +400,8 @@ public final class EventCodec {
     int bodyTo = bodyFrom + (int) body;
     int indexFrom = (int) (index >>> 32);
     int indexTo = indexFrom + (int) index;
-    int max = EventField.values().length;
+    // An entry takes two bytes at least (its slot's and its start's varints).
+    int max = Math.min(EventField.values().length, Math.max(0, (indexTo - indexFrom) / 2));
     int[] slots = new int[max];
     int[] starts = new int[max];
     int n = 0;
