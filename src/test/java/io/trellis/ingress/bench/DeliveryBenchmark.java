@@ -8,6 +8,7 @@ import io.trellis.ingress.event.Enrichments;
 import io.trellis.ingress.event.EventCodec;
 import io.trellis.ingress.event.EventLines;
 import io.trellis.ingress.event.EventSchema;
+import io.trellis.ingress.event.RecordArena;
 import io.trellis.ingress.event.SpooledEvent;
 import io.trellis.ingress.event.TrafficEvent;
 import io.trellis.ingress.sink.SinkBatch;
@@ -37,6 +38,10 @@ import org.openjdk.jmh.infra.Blackhole;
  * <ul>
  *   <li>{@code filesLines}: what the files sink's delivery does with a batch: decode, enrich and
  *       write the NDJSON line;
+ *   <li>{@code filesLinesHeld}: the same from the start of the batch, as the delivery reads it:
+ *       each record copied out of the reader's array, checked and held in the batch's {@link
+ *       RecordArena}, then decoded from there (run it with {@code -prof gc}: what a delivered event
+ *       allocates);
  *   <li>{@code enrich}: decode and {@link Enricher#enrich} alone;
  *   <li>{@code decode}: decoding the record into a {@link TrafficEvent} alone;
  *   <li>{@code twoSinks}: the files sink's lines and ClickHouse's rows of the same records, one
@@ -67,6 +72,8 @@ public class DeliveryBenchmark {
   public boolean indexed;
 
   private final EnrichmentCache shared = new EnrichmentCache(32_768);
+  private final RecordArena arena = new RecordArena();
+  private byte[] readerArray;
 
   @Setup
   public void setUp() throws Exception {
@@ -77,6 +84,7 @@ public class DeliveryBenchmark {
       encoded.add(indexed ? TrafficEvents.recordAsCaptured(e) : EventCodec.encode(e));
     }
     batch = stored(null);
+    readerArray = new byte[encoded.stream().mapToInt(e -> e.length).max().orElse(0)];
   }
 
   /**
@@ -104,6 +112,21 @@ public class DeliveryBenchmark {
   public long filesLines() throws IOException {
     CountingStream out = new CountingStream();
     lines.writeAll(out, batch.events(), ingestedAt);
+    return out.count;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(EVENTS)
+  public long filesLinesHeld() throws IOException {
+    arena.clear();
+    List<SpooledEvent> items = new ArrayList<>(EVENTS);
+    for (byte[] e : encoded) {
+      // The reader's array, which SinkDelivery.fill copies each record into.
+      System.arraycopy(e, 0, readerArray, 0, e.length);
+      items.add(arena.hold(nextOffset++, readerArray, e.length, null));
+    }
+    CountingStream out = new CountingStream();
+    lines.writeAll(out, new SinkBatch(items).events(), ingestedAt);
     return out.count;
   }
 
