@@ -51,10 +51,28 @@ final class EventFields {
   private static final ThreadLocal<Request> LAST_REQUEST = ThreadLocal.withInitial(Request::new);
 
   private static final class Request {
-    private String headers;
-    private JsonPaths.Values headerValues;
-    private String query;
-    private JsonPaths.Values queryValues;
+    private final LastRead headers = new LastRead(HEADERS);
+    private final LastRead query = new LastRead(QUERY);
+  }
+
+  /** One field's text read last on the thread and what its paths found there. */
+  private static final class LastRead {
+    private final JsonPaths paths;
+    private String text;
+    private JsonPaths.Values values;
+
+    LastRead(JsonPaths paths) {
+      this.paths = paths;
+    }
+
+    /** What the paths find in {@code t}: read again only when it is not the last string read. */
+    JsonPaths.Values read(String t) {
+      if (text != t) {
+        values = paths.read(t);
+        text = t;
+      }
+      return values;
+    }
   }
 
   private final TrafficEvent event;
@@ -100,13 +118,7 @@ final class EventFields {
       throw new IllegalArgumentException("not a parameter name: " + f.path());
     }
     if (query == null) {
-      Request r = request();
-      String q = event.queryParams();
-      if (r.query != q) {
-        r.queryValues = QUERY.read(q);
-        r.query = q;
-      }
-      query = r.queryValues;
+      query = request().query.read(event.queryParams());
     }
     return query.text(f.ordinal());
   }
@@ -114,13 +126,7 @@ final class EventFields {
   /** A request header, else null. */
   String header(Header h) {
     if (headers == null) {
-      Request r = request();
-      String text = event.headers();
-      if (r.headers != text) {
-        r.headerValues = HEADERS.read(text);
-        r.headers = text;
-      }
-      headers = r.headerValues;
+      headers = request().headers.read(event.headers());
     }
     return headers.text(h.ordinal());
   }

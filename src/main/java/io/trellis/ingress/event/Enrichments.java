@@ -49,8 +49,7 @@ public final class Enrichments {
      * The two arrays a record held in an arena is decoded from, in turn: one holds the record
      * decoded last (what record and the next decode's previous read), the other takes the next.
      */
-    private byte[] even = new byte[4096];
-    private byte[] odd = new byte[4096];
+    private final byte[][] arrays = {new byte[4096], new byte[4096]};
   }
 
   private Enrichments() {}
@@ -78,15 +77,11 @@ public final class Enrichments {
       RecordArena arena, int generation, long at, int length, long offset, EnrichmentCache cache) {
     Last last = LAST.get();
     // Not the array of the record decoded last: the next decode compares its fields with it.
-    byte[] into = last.record == last.even ? last.odd : last.even;
-    if (into.length < length) {
-      into = new byte[Math.max(length, 2 * into.length)];
-      if (last.record == last.even) {
-        last.odd = into;
-      } else {
-        last.even = into;
-      }
+    int i = last.record == last.arrays[0] ? 1 : 0;
+    if (last.arrays[i].length < length) {
+      last.arrays[i] = new byte[Math.max(length, 2 * last.arrays[i].length)];
     }
+    byte[] into = last.arrays[i];
     arena.copyTo(generation, at, length, into);
     return decode(last, into, length, offset, cache);
   }

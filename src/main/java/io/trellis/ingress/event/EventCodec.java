@@ -266,12 +266,16 @@ public final class EventCodec {
    * @throws IllegalArgumentException when they are not
    */
   public static void check(byte[] bytes) {
-    if (bytes.length >= HEAD_BYTES && bytes[0] == VERSION) {
-      fields(bytes, bytes.length, null, null, 0, null);
+    check(bytes, bytes.length);
+  }
+
+  private static void check(byte[] bytes, int length) {
+    if (length >= HEAD_BYTES && bytes[0] == VERSION) {
+      fields(bytes, length, null, null, 0, null);
       return;
     }
     // A version 1 or 2 record, or one shorter than its head (which the timestamp's read refuses).
-    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    ByteBuffer buf = ByteBuffer.wrap(bytes, 0, length);
     try {
       byte version = buf.get();
       buf.getLong();
@@ -310,7 +314,7 @@ public final class EventCodec {
     if (tagged) {
       fields(bytes, length, null, at, 0, null);
     } else {
-      check(length == bytes.length ? bytes : Arrays.copyOf(bytes, length));
+      check(bytes, length);
     }
   }
 

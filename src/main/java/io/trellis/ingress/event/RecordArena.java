@@ -33,6 +33,9 @@ public final class RecordArena {
   static final int CHUNK_BYTES = 1 << 20;
   private static final int MAX_HELD_RECORD = CHUNK_BYTES / 4;
 
+  /* put's answer for a record it did not copy. */
+  private static final long NOT_HELD = -1;
+
   private final List<ByteBuffer> chunks = new ArrayList<>();
   private final IntFunction<ByteBuffer> allocator;
 
@@ -69,19 +72,8 @@ public final class RecordArena {
    */
   public SpooledEvent hold(SpooledEvent e) {
     byte[] record = e.heapRecord();
-    if (record == null || record.length > MAX_HELD_RECORD) {
-      return e;
-    }
-    if (chunk == chunks.size() || CHUNK_BYTES - position < record.length) {
-      if (!nextChunk()) {
-        return e;
-      }
-    }
-    ByteBuffer b = chunks.get(chunk);
-    b.put(position, record);
-    long at = (long) chunk << 32 | position;
-    position += record.length;
-    return e.heldIn(this, generation, at);
+    long at = record == null ? NOT_HELD : put(record, record.length);
+    return at == NOT_HELD ? e : e.heldIn(this, generation, at);
   }
 
   /**
@@ -94,14 +86,25 @@ public final class RecordArena {
    */
   public SpooledEvent hold(long offset, byte[] src, int length, EnrichmentCache enrichments) {
     SpooledEvent checked = SpooledEvent.checked(offset, src, length, enrichments);
+    long at = put(src, length);
+    return at == NOT_HELD
+        ? SpooledEvent.onHeap(checked, Arrays.copyOf(src, length))
+        : checked.heldIn(this, generation, at);
+  }
+
+  /**
+   * Copies {@code src[0, length)} into the batch's chunks and answers where (chunk high, position
+   * low), or {@link #NOT_HELD} when the record stays on the heap (see the class comment).
+   */
+  private long put(byte[] src, int length) {
     if (length > MAX_HELD_RECORD
         || ((chunk == chunks.size() || CHUNK_BYTES - position < length) && !nextChunk())) {
-      return SpooledEvent.onHeap(checked, Arrays.copyOf(src, length));
+      return NOT_HELD;
     }
     chunks.get(chunk).put(position, src, 0, length);
     long at = (long) chunk << 32 | position;
     position += length;
-    return checked.heldIn(this, generation, at);
+    return at;
   }
 
   /** Ends the batch: the events held so far may no longer be read, and their memory is reused. */

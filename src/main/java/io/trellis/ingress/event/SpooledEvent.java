@@ -83,12 +83,14 @@ public final class SpooledEvent {
   }
 
   /**
-   * {@code checked}, whose record is now at {@code at} in batch {@code generation} of the arena.
+   * {@code checked}, whose record is now {@code record} on the heap, or (with {@code record} null)
+   * at {@code at} in batch {@code generation} of {@code arena}.
    */
-  private SpooledEvent(SpooledEvent checked, RecordArena arena, int generation, long at) {
+  private SpooledEvent(
+      SpooledEvent checked, byte[] record, RecordArena arena, int generation, long at) {
     this.offset = checked.offset;
     this.event = null;
-    this.encoded = null;
+    this.encoded = record;
     this.enrichments = checked.enrichments;
     this.organizationAt = checked.organizationAt;
     this.arena = arena;
@@ -112,21 +114,7 @@ public final class SpooledEvent {
 
   /** {@code checked} with its record kept on the heap as {@code record} (exactly its bytes). */
   static SpooledEvent onHeap(SpooledEvent checked, byte[] record) {
-    return new SpooledEvent(checked, record);
-  }
-
-  private SpooledEvent(SpooledEvent checked, byte[] record) {
-    this.offset = checked.offset;
-    this.event = null;
-    this.encoded = record;
-    this.enrichments = checked.enrichments;
-    this.organizationAt = checked.organizationAt;
-    this.arena = null;
-    this.at = 0;
-    this.length = record.length;
-    this.generation = 0;
-    this.eventIdAt = checked.eventIdAt;
-    this.timestamp = checked.timestamp;
+    return new SpooledEvent(checked, record, null, 0, 0);
   }
 
   /** The record, when it is held on the heap; else null. */
@@ -136,7 +124,7 @@ public final class SpooledEvent {
 
   /** This event with its record held in {@code arena} ({@link RecordArena#hold}). */
   SpooledEvent heldIn(RecordArena arena, int generation, long at) {
-    return new SpooledEvent(this, arena, generation, at);
+    return new SpooledEvent(this, null, arena, generation, at);
   }
 
   /** The record's bytes: the array itself on the heap, a fresh copy of one in an arena. */

@@ -345,7 +345,7 @@ final class SinkDelivery implements Runnable {
       SpooledEvent next;
       int size;
       if (carried != null) {
-        next = carried;
+        next = arena.hold(carried);
         size = carriedBytes;
         carried = null;
       } else {
@@ -384,22 +384,23 @@ final class SinkDelivery implements Runnable {
         try {
           // Held encoded until the sink reads it (see SpooledEvent): a batch of decoded events
           // is many small objects that outlive the young collections while the batch fills.
-          if (items.isEmpty() || batchBytes + size <= limits.maxBytes()) {
-            // Copied into the arena through this thread's array, with no array of its own.
-            int n = reader.payloadLength();
-            if (scratch.length < n) {
-              scratch = new byte[Math.max(n, 2 * scratch.length)];
-            }
-            reader.copyPayload(scratch);
-            next = arena.hold(reader.offset(), scratch, n, enrichments);
-          } else {
-            // Carried to the next batch, after this batch's arena is cleared: on the heap.
+          if (!items.isEmpty() && batchBytes + size > limits.maxBytes()) {
+            // The next batch's first event, held after this batch's arena is cleared: on the heap.
             byte[] raw = reader.payloadCopy();
-            next =
+            carried =
                 enrichments == null
                     ? SpooledEvent.encoded(reader.offset(), raw)
                     : SpooledEvent.encoded(reader.offset(), raw, enrichments);
+            carriedBytes = size;
+            break;
           }
+          // Copied into the arena through this thread's array, with no array of its own.
+          int n = reader.payloadLength();
+          if (scratch.length < n) {
+            scratch = new byte[Math.max(n, 2 * scratch.length)];
+          }
+          reader.copyPayload(scratch);
+          next = arena.hold(reader.offset(), scratch, n, enrichments);
         } catch (IllegalArgumentException e) {
           undecodable.add(
               new DeadLetters.Entry(
@@ -411,16 +412,11 @@ final class SinkDelivery implements Runnable {
           continue;
         }
       }
-      if (!items.isEmpty() && batchBytes + size > limits.maxBytes()) {
-        carried = next;
-        carriedBytes = size;
-        break;
-      }
       if (items.isEmpty()) {
         firstSeen = System.nanoTime();
         pendingSinceMillis = next.timestamp();
       }
-      items.add(arena.hold(next));
+      items.add(next);
       batchBytes += size;
     }
     if (!undecodable.isEmpty()) {

@@ -23,7 +23,7 @@ final class Captured {
         new RequestData(
             "POST",
             "http://in.example/events",
-            headers(headerPairs),
+            pairs(headerPairs),
             List.of(),
             "203.0.113.9",
             receivedAt);
@@ -44,7 +44,7 @@ final class Captured {
         new RequestData(
             "GET",
             "http://in.example/pixel?" + query,
-            headers(headerPairs),
+            pairs(headerPairs),
             params,
             peerIp,
             receivedAt);
@@ -56,7 +56,8 @@ final class Captured {
     return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
   }
 
-  private static List<Map.Entry<String, String>> headers(String... pairs) {
+  /** Name and value pairs, {@code name1, value1, name2, value2, ...}, in order. */
+  static List<Map.Entry<String, String>> pairs(String... pairs) {
     List<Map.Entry<String, String>> out = new ArrayList<>();
     for (int i = 0; i < pairs.length; i += 2) {
       out.add(Map.entry(pairs[i], pairs[i + 1]));

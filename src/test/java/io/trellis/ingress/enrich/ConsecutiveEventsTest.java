@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,22 +42,26 @@ class ConsecutiveEventsTest {
   }
 
   private static EventCapture.SharedRequest post(String... headers) {
-    List<Map.Entry<String, String>> h = new ArrayList<>();
-    for (int i = 0; i < headers.length; i += 2) {
-      h.add(Map.entry(headers[i], headers[i + 1]));
-    }
     return Captured.CAPTURE.request(
-        new RequestData("POST", "http://in.example/batch", h, List.of(), "203.0.113.9", NOW), null);
+        new RequestData(
+            "POST",
+            "http://in.example/batch",
+            Captured.pairs(headers),
+            List.of(),
+            "203.0.113.9",
+            NOW),
+        null);
   }
 
   private static EventCapture.SharedRequest get(String query, String... params) {
-    List<Map.Entry<String, String>> p = new ArrayList<>();
-    for (int i = 0; i < params.length; i += 2) {
-      p.add(Map.entry(params[i], params[i + 1]));
-    }
     return Captured.CAPTURE.request(
         new RequestData(
-            "GET", "http://in.example/pixel?" + query, List.of(), p, "203.0.113.9", NOW),
+            "GET",
+            "http://in.example/pixel?" + query,
+            List.of(),
+            Captured.pairs(params),
+            "203.0.113.9",
+            NOW),
         null);
   }
 
