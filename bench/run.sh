@@ -32,6 +32,7 @@ mode=table
 memory_minutes=10
 memory_rate=10000
 profile_scenario=""
+traffic=same
 build=1
 
 usage() {
@@ -60,6 +61,9 @@ Options:
   --compare JAR       files sink, this tree's jar and JAR (another build of the service), each
                       started and measured on --scenarios in each of --runs runs, in alternating
                       order; prints both builds' CPU per request by thread and their ratio per run
+  --traffic KIND      same (default): every request of a scenario is the same request; varied:
+                      user agents, pages, campaigns, referrers, visitors and addresses differ from
+                      one request to the next as a site's visitors do (bench/lua/varied.lua)
 Environment: BENCH_JAVA_OPTS (service JVM flags), BENCH_OUT (results directory).
 EOF
 }
@@ -83,6 +87,7 @@ while [ $# -gt 0 ]; do
     --profile) mode=profile; profile_scenario="$2"; shift 2 ;;
     --enrichment) mode=enrichment; scenarios_set=${scenarios_set:-0}; shift ;;
     --compare) mode=compare; compare_jar="$2"; shift 2 ;;
+    --traffic) traffic="$2"; shift 2 ;;
     --) shift; jmh_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -95,6 +100,10 @@ mkdir -p "$out"
 # after this one's runs 1 and 2, say) would be read as this bench's.
 rm -f "$out"/*.tsv "$out"/table.txt
 export BENCH_LUA_DIR="$here/lua"
+case "$traffic" in
+  same | varied) export BENCH_TRAFFIC="$traffic" ;;
+  *) die "--traffic is same or varied, not $traffic" ;;
+esac
 export BENCH_PAYLOAD="$here/payloads/event.json"
 export BENCH_THREADS="$threads"
 trap cleanup EXIT INT TERM

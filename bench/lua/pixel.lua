@@ -20,3 +20,14 @@ wrk.headers["Sec-Fetch-Dest"] = "image"
 wrk.headers["Sec-Fetch-Mode"] = "no-cors"
 wrk.headers["Sec-Fetch-Site"] = "cross-site"
 wrk.headers["Connection"] = "keep-alive"
+
+dofile(os.getenv("BENCH_LUA_DIR") .. "/varied.lua")
+varied.serve(10000, function()
+  local v = varied.visit()
+  local h = varied.headers(v)
+  h["Cookie"] = "_ga=GA1.1." .. v.user:sub(3) .. ".1712345678; session=" .. v.session
+  local path = "/pixel?api_key=" .. env("BENCH_KEY") .. "&e=pageview&dl=" .. varied.escape(v.url) ..
+    "&dr=" .. varied.escape(v.referrer) .. "&cid=" .. v.user:sub(3) .. "&sr=1920x1080&ul=en-us&z=" ..
+    math.random(0, 2 ^ 31)
+  return wrk.format("GET", path, h, nil)
+end)
