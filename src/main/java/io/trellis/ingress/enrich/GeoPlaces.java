@@ -13,14 +13,14 @@ import java.util.List;
  */
 final class GeoPlaces implements Closeable {
   private final List<GeoIp> files;
-  private final ClearingCache<String, GeoIp.Place> places;
+  private final DerivedValues<String, GeoIp.Place> places;
 
   /**
-   * @param cacheSize most distinct addresses remembered; the cache starts over when full
+   * @param cacheSize most distinct addresses remembered (the most asked for)
    */
   GeoPlaces(List<GeoIp> files, int cacheSize) {
     this.files = List.copyOf(files);
-    this.places = new ClearingCache<>(cacheSize);
+    this.places = new DerivedValues<>(cacheSize);
   }
 
   boolean isEmpty() {

@@ -58,14 +58,14 @@ final class UserAgents {
           Pattern.CASE_INSENSITIVE);
 
   private final PrefilteredParser parser;
-  private final ClearingCache<String, Agent> cache;
+  private final DerivedValues<String, Agent> cache;
 
   /**
-   * @param cacheSize most distinct user agents remembered; the cache starts over when full
+   * @param cacheSize most distinct user agents remembered (the most asked for)
    */
   UserAgents(int cacheSize) {
     this.parser = new PrefilteredParser();
-    this.cache = new ClearingCache<>(cacheSize);
+    this.cache = new DerivedValues<>(cacheSize);
   }
 
   Agent of(String userAgent) {
