@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.ahocorasick.trie.PayloadTrie;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import ua_parser.Client;
@@ -32,14 +35,23 @@ import ua_parser.UserAgentParser;
  * atoms). {@code PrefilteredParserTest}, {@code PrefilteredParserPropertiesTest} and {@code
  * PrefilteredParserCorpusIT} compare both on the user agents of ua-parser's own tests.
  *
+ * <p>The patterns need about two thousand distinct literals. Which of them a user agent holds is
+ * found in one pass over it (and one over its lowered form, when a pattern that ignores case is
+ * reached), by an Aho-Corasick automaton of them all; each pattern's clauses are then looked up,
+ * not searched for again.
+ *
  * <p>Thread-safe.
  */
 final class PrefilteredParser {
   private static final String REGEXES = "/ua_parser/regexes.yaml";
 
-  /** A pattern and what it needs to be tried. */
-  private record Entry<R>(Function<String, R> match, RegexLiterals.Needs needs) {}
+  /**
+   * A pattern and what it needs to be tried: clauses, each met by one of its alternatives, each of
+   * which holds all of its literals (by their numbers in {@link Literals}).
+   */
+  private record Entry<R>(Function<String, R> match, int[][][] clauses, boolean lowered) {}
 
+  private final Literals literals = new Literals();
   private final List<Entry<UserAgent>> agents;
   private final List<Entry<OS>> systems;
   private final List<Entry<Device>> devices;
@@ -57,6 +69,7 @@ final class PrefilteredParser {
     agents = entries(section(config, "user_agent_parsers"), Agents::matcher);
     systems = entries(section(config, "os_parsers"), Systems::matcher);
     devices = entries(section(config, "device_parsers"), Devices::matcher);
+    literals.build();
   }
 
   private static List<Map<String, String>> section(
@@ -68,21 +81,28 @@ final class PrefilteredParser {
     return list;
   }
 
-  /** Each pattern that {@code factory} makes of its map, with the text it needs. */
-  private static <R> List<Entry<R>> entries(
+  /** Each pattern that {@code factory} makes of its map, with the literals it needs. */
+  private <R> List<Entry<R>> entries(
       List<Map<String, String>> list, Function<Map<String, String>, Function<String, R>> factory) {
     List<Entry<R>> out = new ArrayList<>(list.size());
     for (Map<String, String> m : list) {
-      out.add(
-          new Entry<>(
-              factory.apply(m), RegexLiterals.of(m.get("regex"), "i".equals(m.get("regex_flag")))));
+      RegexLiterals.Needs needs = RegexLiterals.of(m.get("regex"), "i".equals(m.get("regex_flag")));
+      String[][][] clauses = needs.clauses();
+      int[][][] numbered = new int[clauses.length][][];
+      for (int c = 0; c < clauses.length; c++) {
+        numbered[c] = new int[clauses[c].length][];
+        for (int a = 0; a < clauses[c].length; a++) {
+          numbered[c][a] = literals.numbers(clauses[c][a], needs.lowered());
+        }
+      }
+      out.add(new Entry<>(factory.apply(m), numbered, needs.lowered()));
     }
     return List.copyOf(out);
   }
 
   /** What uap-java's {@link Parser#parse} answers for {@code ua} (not null). */
   Client parse(String ua) {
-    Text text = new Text(ua);
+    Text text = new Text(ua, literals);
     return new Client(
         first(agents, text, UserAgent.OTHER),
         first(systems, text, OS.OTHER),
@@ -105,44 +125,109 @@ final class PrefilteredParser {
     return none;
   }
 
-  /** The user agent, and its ASCII-lowered form once a pattern that ignores case asks. */
+  /**
+   * The distinct literals the patterns need, numbered, and two automata that find them: one of the
+   * literals looked for as they are, one of those looked for in the lowered text.
+   */
+  private static final class Literals {
+    private final Map<String, Integer> exact = new HashMap<>();
+    private final Map<String, Integer> lowered = new HashMap<>();
+    private PayloadTrie<Integer> exactTrie;
+    private PayloadTrie<Integer> loweredTrie;
+
+    /**
+     * The numbers of {@code all}; an empty literal, which every text holds, needs no number and is
+     * left out.
+     */
+    int[] numbers(String[] all, boolean inLowered) {
+      Map<String, Integer> ids = inLowered ? lowered : exact;
+      int[] out = new int[all.length];
+      int n = 0;
+      for (String literal : all) {
+        if (!literal.isEmpty()) {
+          out[n++] = ids.computeIfAbsent(literal, l -> exact.size() + lowered.size());
+        }
+      }
+      return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    void build() {
+      exactTrie = trie(exact);
+      loweredTrie = trie(lowered);
+    }
+
+    private static PayloadTrie<Integer> trie(Map<String, Integer> ids) {
+      PayloadTrie.PayloadTrieBuilder<Integer> b = PayloadTrie.builder();
+      ids.forEach(b::addKeyword);
+      return b.build();
+    }
+
+    int count() {
+      return exact.size() + lowered.size();
+    }
+  }
+
+  /**
+   * The user agent and which literals it holds: those looked for as they are at the first pattern
+   * that needs one, those looked for in its ASCII-lowered form at the first pattern that ignores
+   * case.
+   */
   private static final class Text {
     final String ua;
-    private String lower;
+    private final Literals literals;
+    private final boolean[] held;
+    private boolean exactFound;
+    private boolean loweredFound;
 
-    Text(String ua) {
+    Text(String ua, Literals literals) {
       this.ua = ua;
+      this.literals = literals;
+      this.held = new boolean[literals.count()];
     }
 
     boolean holds(Entry<?> e) {
-      String[][][] clauses = e.needs().clauses();
-      String in = ua;
-      if (e.needs().lowered() && clauses.length > 0) {
-        if (lower == null) {
-          lower = RegexLiterals.asciiLower(ua);
-        }
-        in = lower;
+      int[][][] clauses = e.clauses();
+      if (clauses.length == 0) {
+        return true;
       }
-      for (String[][] clause : clauses) {
-        if (!meets(in, clause)) {
+      if (e.lowered() ? !loweredFound : !exactFound) {
+        find(e.lowered());
+      }
+      for (int[][] clause : clauses) {
+        if (!meets(clause)) {
           return false;
         }
       }
       return true;
     }
 
-    private static boolean meets(String in, String[][] clause) {
-      for (String[] all : clause) {
-        if (holdsAll(in, all)) {
+    private void find(boolean inLowered) {
+      PayloadTrie<Integer> trie = inLowered ? literals.loweredTrie : literals.exactTrie;
+      trie.parseText(
+          inLowered ? RegexLiterals.asciiLower(ua) : ua,
+          emit -> {
+            held[emit.getPayload()] = true;
+            return true;
+          });
+      if (inLowered) {
+        loweredFound = true;
+      } else {
+        exactFound = true;
+      }
+    }
+
+    private boolean meets(int[][] clause) {
+      for (int[] all : clause) {
+        if (holdsAll(all)) {
           return true;
         }
       }
       return false;
     }
 
-    private static boolean holdsAll(String in, String[] all) {
-      for (String s : all) {
-        if (!in.contains(s)) {
+    private boolean holdsAll(int[] all) {
+      for (int literal : all) {
+        if (!held[literal]) {
           return false;
         }
       }
