@@ -2,6 +2,10 @@ package io.trellis.ingress.enrich;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -115,5 +119,52 @@ class UserAgentTest {
         .isEqualTo(new UserAgents.Agent("Chrome", "131.0", "Windows", "desktop", false));
     assertThat(second).as("the same first %d chars", UserAgents.MAX_CHARS).isSameAs(first);
     assertThat(fresh.cached()).isEqualTo(1);
+  }
+
+  /** The one regular expression that named the automated agents, case-insensitive. */
+  private static final Pattern AUTOMATED_PATTERN =
+      Pattern.compile(
+          "headless|phantomjs|puppeteer|playwright|selenium|webdriver|lighthouse|pagespeed"
+              + "|bot\\b|bot/|crawler|spider|slurp|curl/|wget/|python-requests|python-urllib"
+              + "|aiohttp|httpx|go-http-client|java-http-client|okhttp|java/|apache-httpclient"
+              + "|node-fetch|axios/"
+              + "|libwww|scrapy|httpclient|pingdom|uptimerobot|statuscake|datadog|newrelic"
+              + "|facebookexternalhit|embedly",
+          Pattern.CASE_INSENSITIVE);
+
+  @Test
+  void automatedAgentsAreTheOnesTheirPatternFinds() {
+    List<String> strings = new ArrayList<>(PrefilteredParserTest.CORPUS);
+    // "bot" before each kind of char \\b reads: ASCII and other letters, digits, the underscore,
+    // a combining accent, a letter outside the BMP, punctuation, nothing.
+    for (String after :
+        List.of(
+            "", "a", "Z", "7", "_", "-", "/", " ", ";", "é", "\u0301", "\u0663", "\uD835\uDC00")) {
+      strings.add("Googlebot" + after);
+      strings.add("ROBOT" + after + "x");
+    }
+    // Each name in other cases, and with a sign that folds to its letter only with Unicode case.
+    for (String name : List.of("HeadLess", "CURL/7.1", "OkHttp", "\u212Aubernetes okhttp")) {
+      strings.add("Mozilla/5.0 " + name);
+    }
+    strings.add("Mozilla/5.0 o\u212Ahttp/4.9");
+    // Fragments of the names and of real agents joined at random.
+    String[] parts = {"bot", "Bot", "_", "é", "curl", "/", "headless", "Chrome", " ", "java", "x"};
+    Random random = new Random(11);
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder b = new StringBuilder();
+      for (int k = random.nextInt(6); k >= 0; k--) {
+        b.append(parts[random.nextInt(parts.length)]);
+      }
+      strings.add(b.toString());
+    }
+
+    int automated = 0;
+    for (String ua : strings) {
+      boolean expected = AUTOMATED_PATTERN.matcher(ua).find();
+      assertThat(UserAgents.automated(ua)).as(ua).isEqualTo(expected);
+      automated += expected ? 1 : 0;
+    }
+    assertThat(automated).isBetween(1_000, strings.size() - 1_000);
   }
 }
