@@ -45,7 +45,7 @@ public record EnrichConfig(
               SettingType.INT,
               "10000",
               "Most distinct user agents whose parse is remembered, those seen most often (a new"
-                  + " one costs 30 to 60 microseconds)."),
+                  + " one costs 25 to 50 microseconds)."),
           Setting.of(
               "enrich.referrer",
               SettingType.BOOLEAN,

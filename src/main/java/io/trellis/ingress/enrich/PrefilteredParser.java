@@ -1,15 +1,17 @@
 package io.trellis.ingress.enrich;
 
+import com.hankcs.algorithm.AhoCorasickDoubleArrayTrie;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
-import org.ahocorasick.trie.PayloadTrie;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import ua_parser.Client;
@@ -36,9 +38,9 @@ import ua_parser.UserAgentParser;
  * PrefilteredParserCorpusIT} compare both on the user agents of ua-parser's own tests.
  *
  * <p>The patterns need about two thousand distinct literals. Which of them a user agent holds is
- * found in one pass over it (and one over its lowered form, when a pattern that ignores case is
- * reached), by an Aho-Corasick automaton of them all; each pattern's clauses are then looked up,
- * not searched for again.
+ * found in one pass over it and one over its lowered form, by an Aho-Corasick automaton of them
+ * all; only the patterns listed under a literal it holds (or needing none) are candidates, and each
+ * candidate's clauses are looked up, not searched for again.
  *
  * <p>Thread-safe.
  */
@@ -52,9 +54,9 @@ final class PrefilteredParser {
   private record Entry<R>(Function<String, R> match, int[][][] clauses, boolean lowered) {}
 
   private final Literals literals = new Literals();
-  private final List<Entry<UserAgent>> agents;
-  private final List<Entry<OS>> systems;
-  private final List<Entry<Device>> devices;
+  private final Patterns<UserAgent> agents;
+  private final Patterns<OS> systems;
+  private final Patterns<Device> devices;
 
   PrefilteredParser() {
     Map<String, List<Map<String, String>>> config;
@@ -66,10 +68,13 @@ final class PrefilteredParser {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    agents = entries(section(config, "user_agent_parsers"), Agents::matcher);
-    systems = entries(section(config, "os_parsers"), Systems::matcher);
-    devices = entries(section(config, "device_parsers"), Devices::matcher);
+    agents = new Patterns<>(entries(section(config, "user_agent_parsers"), Agents::matcher));
+    systems = new Patterns<>(entries(section(config, "os_parsers"), Systems::matcher));
+    devices = new Patterns<>(entries(section(config, "device_parsers"), Devices::matcher));
     literals.build();
+    agents.index(literals);
+    systems.index(literals);
+    devices.index(literals);
   }
 
   private static List<Map<String, String>> section(
@@ -113,8 +118,10 @@ final class PrefilteredParser {
    * What the first pattern that matches answers, trying only those whose text {@code t} holds, in
    * order; {@code none} when none matches (as uap-java's parsers do).
    */
-  private static <R> R first(List<Entry<R>> entries, Text t, R none) {
-    for (Entry<R> e : entries) {
+  private static <R> R first(Patterns<R> patterns, Text t, R none) {
+    BitSet candidates = patterns.candidates(t);
+    for (int i = candidates.nextSetBit(0); i >= 0; i = candidates.nextSetBit(i + 1)) {
+      Entry<R> e = patterns.entries.get(i);
       if (t.holds(e)) {
         R r = e.match().apply(t.ua);
         if (r != null) {
@@ -126,14 +133,95 @@ final class PrefilteredParser {
   }
 
   /**
+   * One section's patterns in their order, and for each literal the patterns it can let through:
+   * each pattern is listed under the longest literal of each alternative of its most selective
+   * clause, so a text that meets that clause holds one of them. A pattern with no such clause is
+   * always a candidate. The candidates of a text are then a few dozen of the hundreds, and each is
+   * still checked whole.
+   */
+  private static final class Patterns<R> {
+    final List<Entry<R>> entries;
+    private final BitSet always = new BitSet();
+    private int[][] byLiteral;
+
+    Patterns(List<Entry<R>> entries) {
+      this.entries = entries;
+    }
+
+    void index(Literals literals) {
+      List<List<Integer>> lists = new ArrayList<>(literals.count());
+      for (int l = 0; l < literals.count(); l++) {
+        lists.add(new ArrayList<>(0));
+      }
+      for (int i = 0; i < entries.size(); i++) {
+        int[][] clause = mostSelective(entries.get(i).clauses(), literals);
+        if (clause == null) {
+          always.set(i);
+          continue;
+        }
+        for (int[] all : clause) {
+          lists.get(longest(all, literals)).add(i);
+        }
+      }
+      byLiteral = new int[lists.size()][];
+      for (int l = 0; l < lists.size(); l++) {
+        byLiteral[l] = lists.get(l).stream().mapToInt(Integer::intValue).toArray();
+      }
+    }
+
+    /**
+     * The clause whose weakest alternative has the longest literal; null when every clause has an
+     * alternative that needs nothing (or there is no clause).
+     */
+    private static int[][] mostSelective(int[][][] clauses, Literals literals) {
+      int[][] best = null;
+      int bestScore = 0;
+      for (int[][] clause : clauses) {
+        int weakest = Integer.MAX_VALUE;
+        for (int[] all : clause) {
+          weakest =
+              all.length == 0 ? 0 : Math.min(weakest, literals.length(longest(all, literals)));
+        }
+        if (weakest > bestScore) {
+          best = clause;
+          bestScore = weakest;
+        }
+      }
+      return best;
+    }
+
+    private static int longest(int[] all, Literals literals) {
+      int best = all[0];
+      for (int l : all) {
+        if (literals.length(l) > literals.length(best)) {
+          best = l;
+        }
+      }
+      return best;
+    }
+
+    /** The patterns that {@code t} may let through, a superset of those whose clauses it meets. */
+    BitSet candidates(Text t) {
+      BitSet out = (BitSet) always.clone();
+      for (int k = 0; k < t.foundCount; k++) {
+        for (int e : byLiteral[t.found[k]]) {
+          out.set(e);
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
    * The distinct literals the patterns need, numbered, and two automata that find them: one of the
    * literals looked for as they are, one of those looked for in the lowered text.
    */
   private static final class Literals {
     private final Map<String, Integer> exact = new HashMap<>();
     private final Map<String, Integer> lowered = new HashMap<>();
-    private PayloadTrie<Integer> exactTrie;
-    private PayloadTrie<Integer> loweredTrie;
+    private final List<String> texts = new ArrayList<>();
+    private AhoCorasickDoubleArrayTrie<Integer> exactTrie;
+    private AhoCorasickDoubleArrayTrie<Integer> loweredTrie;
 
     /**
      * The numbers of {@code all}; an empty literal, which every text holds, needs no number and is
@@ -145,7 +233,13 @@ final class PrefilteredParser {
       int n = 0;
       for (String literal : all) {
         if (!literal.isEmpty()) {
-          out[n++] = ids.computeIfAbsent(literal, l -> exact.size() + lowered.size());
+          out[n++] =
+              ids.computeIfAbsent(
+                  literal,
+                  l -> {
+                    texts.add(l);
+                    return texts.size() - 1;
+                  });
         }
       }
       return n == out.length ? out : Arrays.copyOf(out, n);
@@ -156,64 +250,67 @@ final class PrefilteredParser {
       loweredTrie = trie(lowered);
     }
 
-    private static PayloadTrie<Integer> trie(Map<String, Integer> ids) {
-      PayloadTrie.PayloadTrieBuilder<Integer> b = PayloadTrie.builder();
-      ids.forEach(b::addKeyword);
-      return b.build();
+    /** An automaton of the literals, each found with its number; null when there are none. */
+    private static AhoCorasickDoubleArrayTrie<Integer> trie(Map<String, Integer> ids) {
+      if (ids.isEmpty()) {
+        return null;
+      }
+      AhoCorasickDoubleArrayTrie<Integer> trie = new AhoCorasickDoubleArrayTrie<>();
+      trie.build(new TreeMap<>(ids));
+      return trie;
     }
 
     int count() {
-      return exact.size() + lowered.size();
+      return texts.size();
+    }
+
+    int length(int id) {
+      return texts.get(id).length();
     }
   }
 
-  /**
-   * The user agent and which literals it holds: those looked for as they are at the first pattern
-   * that needs one, those looked for in its ASCII-lowered form at the first pattern that ignores
-   * case.
-   */
+  /** The user agent, and which literals it holds, as they are or in its ASCII-lowered form. */
   private static final class Text {
     final String ua;
-    private final Literals literals;
     private final boolean[] held;
-    private boolean exactFound;
-    private boolean loweredFound;
+
+    /** The numbers of the literals held, {@code foundCount} of them. */
+    private int[] found = new int[64];
+
+    private int foundCount;
 
     Text(String ua, Literals literals) {
       this.ua = ua;
-      this.literals = literals;
       this.held = new boolean[literals.count()];
+      find(literals.exactTrie, ua);
+      find(literals.loweredTrie, RegexLiterals.asciiLower(ua));
+    }
+
+    private void find(AhoCorasickDoubleArrayTrie<Integer> trie, String text) {
+      if (trie == null) {
+        return;
+      }
+      trie.parseText(
+          text,
+          (begin, end, literal) -> {
+            int id = literal;
+            if (!held[id]) {
+              held[id] = true;
+              if (foundCount == found.length) {
+                found = Arrays.copyOf(found, 2 * found.length);
+              }
+              found[foundCount++] = id;
+            }
+          });
     }
 
     boolean holds(Entry<?> e) {
-      int[][][] clauses = e.clauses();
-      if (clauses.length == 0) {
-        return true;
-      }
-      if (e.lowered() ? !loweredFound : !exactFound) {
-        find(e.lowered());
-      }
-      for (int[][] clause : clauses) {
+      for (int[][] clause : e.clauses()) {
         if (!meets(clause)) {
           return false;
         }
       }
       return true;
-    }
-
-    private void find(boolean inLowered) {
-      PayloadTrie<Integer> trie = inLowered ? literals.loweredTrie : literals.exactTrie;
-      trie.parseText(
-          inLowered ? RegexLiterals.asciiLower(ua) : ua,
-          emit -> {
-            held[emit.getPayload()] = true;
-            return true;
-          });
-      if (inLowered) {
-        loweredFound = true;
-      } else {
-        exactFound = true;
-      }
     }
 
     private boolean meets(int[][] clause) {

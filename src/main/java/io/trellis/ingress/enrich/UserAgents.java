@@ -9,7 +9,7 @@ import ua_parser.Client;
  * Browser, browser version, operating system, device class and whether the agent is a bot, from the
  * user agent string, with uap-java (the ua-parser project's Java binding and its maintained {@code
  * regexes.yaml}; see RATIONALE.md for why this library), through {@link PrefilteredParser}, which
- * tries only the patterns whose text the string holds. Parsing one new string costs 30–60 µs (1–1.3
+ * tries only the patterns whose text the string holds. Parsing one new string costs 25–50 µs (1–1.3
  * ms with uap-java's own parser); traffic repeats the same strings, so results are cached by the
  * exact string, the most asked for kept ({@link DerivedValues}). Only a string's first {@value
  * #MAX_CHARS} chars are read: the parse costs time in proportion to the length (uap-java's parser
