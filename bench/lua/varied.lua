@@ -108,10 +108,8 @@ function varied.visit()
   return {
     url = "https://shop.example.com/products/item-" .. page .. query,
     referrer = REFERRERS[math.random(#REFERRERS)],
-    agent = AGENT,
     user = string.format("u_%010x", math.random(0, 2 ^ 31)),
     session = string.format("s_%010x", math.random(0, 2 ^ 31)),
-    address = ADDRESS,
   }
 end
 
@@ -124,30 +122,29 @@ function varied.event(v)
     v.url, v.referrer, math.random(1, 99999), math.random(1, 300), math.random(1, 5))
 end
 
-local function escape(s)
+function varied.escape(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
-varied.escape = escape
 
--- The headers of wrk.headers with a visit's agent (and address).
+-- The headers of wrk.headers with a visit's referrer, and the places of the agent and address.
 function varied.headers(v)
   local h = {}
   for k, value in pairs(wrk.headers) do
     h[k] = value
   end
-  h["User-Agent"] = v.agent
+  h["User-Agent"] = AGENT
   if h["Referer"] ~= nil then
     h["Referer"] = v.referrer ~= "" and v.referrer or nil
   end
   if h["X-Forwarded-For"] ~= nil then
-    h["X-Forwarded-For"] = v.address
+    h["X-Forwarded-For"] = ADDRESS
   end
   return h
 end
 
 -- Sends the requests that build(i) returns for i = 1..count, in turn, when traffic is varied.
--- build(i) formats a request from visits (a visit's agent and address are placeholders that each
--- sending fills).
+-- build(i) formats a request from visits and varied.headers, whose agent and address each sending
+-- fills.
 function varied.serve(count, build)
   if env("BENCH_TRAFFIC", "same") ~= "varied" then
     return

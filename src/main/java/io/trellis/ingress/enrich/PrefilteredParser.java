@@ -51,7 +51,7 @@ final class PrefilteredParser {
    * A pattern and what it needs to be tried: clauses, each met by one of its alternatives, each of
    * which holds all of its literals (by their numbers in {@link Literals}).
    */
-  private record Entry<R>(Function<String, R> match, int[][][] clauses, boolean lowered) {}
+  private record Entry<R>(Function<String, R> match, int[][][] clauses) {}
 
   private final Literals literals = new Literals();
   private final Patterns<UserAgent> agents;
@@ -100,14 +100,19 @@ final class PrefilteredParser {
           numbered[c][a] = literals.numbers(clauses[c][a], needs.lowered());
         }
       }
-      out.add(new Entry<>(factory.apply(m), numbered, needs.lowered()));
+      out.add(new Entry<>(factory.apply(m), numbered));
     }
     return List.copyOf(out);
   }
 
   /** What uap-java's {@link Parser#parse} answers for {@code ua} (not null). */
   Client parse(String ua) {
-    Text text = new Text(ua, literals);
+    return parse(ua, RegexLiterals.asciiLower(ua));
+  }
+
+  /** {@link #parse(String)}, given the user agent with its ASCII letters lowered as well. */
+  Client parse(String ua, String lowered) {
+    Text text = new Text(ua, lowered, literals);
     return new Client(
         first(agents, text, UserAgent.OTHER),
         first(systems, text, OS.OTHER),
@@ -279,11 +284,11 @@ final class PrefilteredParser {
 
     private int foundCount;
 
-    Text(String ua, Literals literals) {
+    Text(String ua, String lowered, Literals literals) {
       this.ua = ua;
       this.held = new boolean[literals.count()];
       find(literals.exactTrie, ua);
-      find(literals.loweredTrie, RegexLiterals.asciiLower(ua));
+      find(literals.loweredTrie, lowered);
     }
 
     private void find(AhoCorasickDoubleArrayTrie<Integer> trie, String text) {

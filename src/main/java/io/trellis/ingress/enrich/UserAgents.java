@@ -86,22 +86,23 @@ final class UserAgents {
   }
 
   private Agent parse(String ua) {
-    Client c = parser.parse(ua);
+    String lowered = RegexLiterals.asciiLower(ua);
+    Client c = parser.parse(ua, lowered);
     String browser = other(c.userAgent.family);
     String version = browser.isEmpty() || c.userAgent.major == null ? "" : version(c);
     String os = other(c.os.family);
     String device = c.device.family == null ? "" : c.device.family;
-    boolean bot = device.equals("Spider") || automated(ua);
+    boolean bot = device.equals("Spider") || automated(lowered);
     return new Agent(browser, version, os, deviceClass(bot, os, device, ua), bot);
   }
 
   /**
-   * Whether the string names one of the {@link #AUTOMATED} agents, or has {@link #AUTOMATED_WORD}
-   * at the end of a word: what {@code Pattern.compile("headless|…|bot\\b|…",
-   * CASE_INSENSITIVE).matcher(ua).find()} answers (UserAgentTest compares them).
+   * Whether a user agent, given with its ASCII letters lowered ({@link RegexLiterals#asciiLower}),
+   * names one of the {@link #AUTOMATED} agents or has {@link #AUTOMATED_WORD} at the end of a word:
+   * what {@code Pattern.compile("headless|…|bot\\b|…", CASE_INSENSITIVE).matcher(ua).find()}
+   * answers (UserAgentTest compares them).
    */
-  static boolean automated(String ua) {
-    String lower = RegexLiterals.asciiLower(ua);
+  static boolean automated(String lower) {
     for (String name : AUTOMATED) {
       if (lower.contains(name)) {
         return true;

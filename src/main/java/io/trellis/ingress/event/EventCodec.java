@@ -299,15 +299,10 @@ public final class EventCodec {
    * below {@code at.length} is in a version 3 record, by tag: the offset of its bytes in the high
    * 32 bits and their length in the low 32, of the last field of the tag (as {@link #decode} reads
    * it), {@link #NOT_FOUND} when it has none. A record of version 1 or 2 has {@link #POSITIONAL}
-   * noted for each.
+   * noted for each. The record is {@code bytes[0, length)}.
    *
    * @throws IllegalArgumentException when the bytes are not one well-formed encoding
    */
-  static void checkNoting(byte[] bytes, long[] at) {
-    checkNoting(bytes, bytes.length, at);
-  }
-
-  /** {@link #checkNoting(byte[], long[])} of the record {@code bytes[0, length)}. */
   static void checkNoting(byte[] bytes, int length, long[] at) {
     boolean tagged = length >= HEAD_BYTES && bytes[0] == VERSION;
     Arrays.fill(at, tagged ? NOT_FOUND : POSITIONAL);

@@ -251,7 +251,7 @@ class EventCodecTest {
       assertThat(e.organizationId()).as(what).isEqualTo(read.organizationId());
     }
     long[] checked = new long[EventCodec.Field.KNOWN + 1];
-    EventCodec.checkNoting(record, checked);
+    EventCodec.checkNoting(record, record.length, checked);
     long[] decoded = new long[EventCodec.Field.KNOWN + 1];
     assertThat(EventCodec.decode(record, record.length, decoded, null)).as(what).isEqualTo(read);
     // After the record checked before this one, most of whose fields have the same bytes, and
