@@ -311,11 +311,11 @@ public final class EventLines {
   }
 
   /**
-   * Well-formed UTF-8 {@code src[from, end)} as a JSON string's content: runs of eight bytes that
-   * need no escaping are copied as one long, a char of two or three bytes as it is, one of four as
-   * its UTF-16 surrogate pair's two escapes. With {@code chars}, the string whose {@code getBytes}
-   * one byte per char they are, a {@code '?'} that is a lone surrogate there is written as its
-   * escape.
+   * Well-formed UTF-8 {@code src[from, end)} as a JSON string's content: eight bytes of ASCII are
+   * copied as one long, with their quotes and backslashes escaped in place, a char of two or three
+   * bytes as it is, one of four as its UTF-16 surrogate pair's two escapes. With {@code chars}, the
+   * string whose {@code getBytes} one byte per char they are, a {@code '?'} that is a lone
+   * surrogate there is written as its escape.
    */
   private void escapeUtf8(byte[] src, int from, int end, String chars) throws IOException {
     boolean questionMarks = chars != null;
@@ -335,16 +335,34 @@ public final class EventLines {
         if (i + Long.BYTES <= to) {
           long x = ByteWords.get(src, i);
           long special = special(x, questionMarks);
-          // Writes eight bytes (the room holds them) and keeps those before the first special.
+          // Writes eight bytes (the room holds them). A quote or backslash is escaped in place:
+          // its backslash, then the word again from it, one byte on. Any other char to look at
+          // ends the word there, for the char-by-char path below.
           ByteWords.set(b, p, x);
-          if (special == 0) {
-            p += Long.BYTES;
-            i += Long.BYTES;
+          int done = 0;
+          int stop = Long.BYTES;
+          while (special != 0) {
+            int shift = Long.numberOfTrailingZeros(special) - 7;
+            int c = (byte) (x >>> shift);
+            special &= special - 1;
+            if (c == '"' || c == '\\') {
+              int k = shift >>> 3;
+              p += k - done;
+              b[p] = '\\';
+              ByteWords.set(b, p + 1, x >>> shift);
+              p += 2;
+              done = k + 1;
+            } else if (c < 0x20 || (c == '?' && questionMarks)) {
+              // Below 0x20 or, as a signed byte, beyond ASCII. A borrow's mark is none of these.
+              stop = shift >>> 3;
+              break;
+            }
+          }
+          p += stop - done;
+          i += stop;
+          if (stop == Long.BYTES) {
             continue;
           }
-          int plain = Long.numberOfTrailingZeros(special) >>> 3;
-          p += plain;
-          i += plain;
         }
         int c = src[i];
         if (c >= 0) {

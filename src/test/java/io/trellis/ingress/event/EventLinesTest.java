@@ -278,6 +278,29 @@ class EventLinesTest {
   }
 
   @Example
+  void quotesAndBackslashesAreEscapedAtEveryPlaceInAWord() throws IOException {
+    // Each at each of a word's eight places, followed by what a subtraction's borrow marks ('#'
+    // after a quote, ']' after a backslash), by another escape, and by what the char path takes.
+    List<TrafficEvent> events = new ArrayList<>();
+    for (String escaped : List.of("\"", "\\")) {
+      for (String next :
+          List.of("#", "]", "\"", "\\", "\u0001", "\u001f", "é", "?", "\ud83d\ude00", "a")) {
+        for (int at = 0; at < 2 * Long.BYTES; at++) {
+          String text = "0123456789abcdef".substring(0, at) + escaped + next + "ABCDEFGHIJKLMNOP";
+          events.add(event(text, jsonObject(text), T));
+        }
+      }
+    }
+    byte[] expected = reference(events, T);
+    List<byte[]> records = events.stream().map(EventCodec::encode).toList();
+
+    assertThat(writeAll(new EventLines(), events, T)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(384), events, T)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(), fromRecords(records), T)).isEqualTo(expected);
+    assertThat(writeAll(new EventLines(384), fromRecords(records), T)).isEqualTo(expected);
+  }
+
+  @Example
   void anEmptyObjectFieldOfARecordIsWrittenAsItsDecodedEmptyObject() throws IOException {
     // Capture leaves an empty field out; a record from elsewhere may hold one, which decodes as {}.
     byte[] record =
