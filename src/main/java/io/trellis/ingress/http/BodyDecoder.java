@@ -12,7 +12,6 @@ import java.nio.charset.UnsupportedCharsetException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -136,8 +135,7 @@ final class BodyDecoder {
     }
     // Browsers, URLSearchParams and form libraries percent-encode '{' and '[': a "form" that
     // starts with one is JSON sent with the form type.
-    if (!"application/x-www-form-urlencoded".equals(mimeType(contentType))
-        || JsonDepth.looksLikeJson(utf8)) {
+    if (!isForm(contentType) || JsonDepth.looksLikeJson(utf8)) {
       return new Decoded(text, utf8, List.of(), invalid);
     }
     if (text == null) {
@@ -158,19 +156,29 @@ final class BodyDecoder {
     return new Decoded(event, event.getBytes(StandardCharsets.UTF_8), List.copyOf(others), invalid);
   }
 
-  /** The media type without parameters, lower case; empty when absent. */
-  static String mimeType(String contentType) {
+  private static final String FORM = "application/x-www-form-urlencoded";
+
+  /** Whether the media type, without parameters and in any case, is a URL-encoded form. */
+  static boolean isForm(String contentType) {
     if (contentType == null) {
-      return "";
+      return false;
     }
     int semi = contentType.indexOf(';');
-    return (semi < 0 ? contentType : contentType.substring(0, semi))
-        .trim()
-        .toLowerCase(Locale.ROOT);
+    int end = semi < 0 ? contentType.length() : semi;
+    int start = 0;
+    while (start < end && contentType.charAt(start) <= ' ') {
+      start++;
+    }
+    while (end > start && contentType.charAt(end - 1) <= ' ') {
+      end--;
+    }
+    return end - start == FORM.length()
+        && contentType.regionMatches(true, start, FORM, 0, FORM.length());
   }
 
   private static Charset charset(String contentType) throws RejectedException {
-    if (contentType == null) {
+    if (contentType == null || contentType.indexOf(';') < 0) {
+      // No parameters, so no charset: UTF-8, JSON's own.
       return StandardCharsets.UTF_8;
     }
     for (String param : contentType.split(";")) {

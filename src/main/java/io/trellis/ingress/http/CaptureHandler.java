@@ -106,6 +106,12 @@ final class CaptureHandler {
       RequestData head,
       String clientIp) {}
 
+  /* Each endpoint's name in the metrics and the access log. */
+  private static final String[] ENDPOINT_NAMES =
+      java.util.Arrays.stream(Endpoint.values())
+          .map(e -> e.name().toLowerCase(Locale.ROOT))
+          .toArray(String[]::new);
+
   /** Handles one request on its event loop, whose deadlines bound the request's body. */
   void handle(HttpServerRequest req, ConnectionDeadlines deadlines) {
     Routes.Route route = Routes.find(req.path());
@@ -114,7 +120,7 @@ final class CaptureHandler {
     Outcome outcome =
         new Outcome(
             route != null
-                ? route.endpoint().name().toLowerCase(Locale.ROOT)
+                ? ENDPOINT_NAMES[route.endpoint().ordinal()]
                 : sdkConfig != null ? "sdk_config" : "unknown");
     if (deadlines.isClosing(req.connection())) {
       // A request read after one that ends its connection: it may be hidden in that one's body.
