@@ -282,6 +282,11 @@ median_of() {
     sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 }
 
+# The kind of requests the scenarios sent, under each report's heading.
+print_traffic() {
+  echo "Traffic: ${BENCH_TRAFFIC:-same} (--traffic; varied is bench/lua/varied.lua)."
+}
+
 print_table() {
   local file=$1
   local keys sc sv
@@ -290,7 +295,7 @@ print_table() {
   n=$(awk -F'\t' 'NR > 1 { print $1 }' "$file" | sort -u | wc -l)
   echo
   echo "Medians of $n run(s), ${duration}s each after ${warmup}s warm-up, wrk -t$threads -c$connections, $(nproc) cores shared by wrk and the server."
-  echo "Traffic: ${BENCH_TRAFFIC:-same} (--traffic; varied is bench/lua/varied.lua)."
+  print_traffic
   if [ ${#service_sets[@]} -gt 0 ]; then
     local sets=() i
     for ((i = 1; i < ${#service_sets[@]}; i += 2)); do sets+=("${service_sets[i]}"); done
@@ -1002,7 +1007,7 @@ print_build_comparison() {
   echo
   echo "This tree's build (build-this) against $compare_jar (build-other), files sink, $runs run(s)"
   echo "in alternating order, ${duration}s after ${warmup}s warm-up, wrk -t$threads -c$connections."
-  echo "Traffic: ${BENCH_TRAFFIC:-same} (--traffic; varied is bench/lua/varied.lua)."
+  print_traffic
   echo "Server CPU per request by thread, microseconds (medians):"
   print_threads "$out/threads.tsv"
   echo
@@ -1028,7 +1033,7 @@ print_enrichment_comparison() {
   echo "Enrichment on (geo, user agent, referrer, privacy signal, times, identities) against off"
   echo "(enrich.enabled=false), files sink, $runs interleaved run(s) each, ${duration}s after ${warmup}s"
   echo "warm-up, wrk -t$threads -c$connections, $(nproc) cores shared by wrk, the server and the host."
-  echo "Traffic: ${BENCH_TRAFFIC:-same} (--traffic; varied is bench/lua/varied.lua)."
+  print_traffic
   printf '%-8s %12s %12s %8s %18s %18s %s\n' scenario 'on req/s' 'off req/s' 'on/off' \
     'delivery us/req on' 'delivery us/req off' 'load average (1 min) at each measurement'
   IFS=, read -r -a scenario_list <<<"$scenarios"
