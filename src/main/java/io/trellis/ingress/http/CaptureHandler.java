@@ -28,6 +28,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +109,7 @@ final class CaptureHandler {
 
   /* Each endpoint's name in the metrics and the access log. */
   private static final String[] ENDPOINT_NAMES =
-      java.util.Arrays.stream(Endpoint.values())
+      Arrays.stream(Endpoint.values())
           .map(e -> e.name().toLowerCase(Locale.ROOT))
           .toArray(String[]::new);
 

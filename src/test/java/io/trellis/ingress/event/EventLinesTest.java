@@ -279,8 +279,8 @@ class EventLinesTest {
 
   @Example
   void quotesAndBackslashesAreEscapedAtEveryPlaceInAWord() throws IOException {
-    // Each at each of a word's eight places, followed by what a subtraction's borrow marks ('#'
-    // after a quote, ']' after a backslash), by another escape, and by what the char path takes.
+    // Each at every place of two words, followed by what a subtraction's borrow marks ('#' after
+    // a quote, ']' after a backslash), by another escape, and by what the char path takes.
     List<TrafficEvent> events = new ArrayList<>();
     for (String escaped : List.of("\"", "\\")) {
       for (String next :
