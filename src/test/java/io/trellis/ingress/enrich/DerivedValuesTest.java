@@ -37,14 +37,30 @@ class DerivedValuesTest {
   void aLongTailedStreamIsMostlyRemembered() {
     // 2,000 keys asked for by a Zipf law (exponent 1), 500 remembered. Keeping the 500 most
     // popular would miss 17% of the asks; an LRU misses 24% and a cache cleared when full 36%.
-    assertThat(missRate(false)).isLessThan(0.21);
+    assertThat(medianMissRate(false)).isLessThan(0.21);
   }
 
   @Test
   void keysAskedForOnceBarelyPushOutThePopularOnes() {
     // The same stream with a made-up key (a stranger's user agent) after every ask: an LRU then
     // misses 41% of the stream's asks and a cache cleared when full 53%.
-    assertThat(missRate(true)).isLessThan(0.25);
+    assertThat(medianMissRate(true)).isLessThan(0.25);
+  }
+
+  /**
+   * The median of five runs' miss rates. One time in 128, Caffeine admits a key asked for six times
+   * or more that is no more popular than its victim (so that colliding keys cannot pin the cache's
+   * entries), drawn from a random number this test cannot seed: one run's rate varies. Over 500
+   * runs of the flooded stream one run missed 21% at the median and up to 28%, five runs' median at
+   * most 22%.
+   */
+  private static double medianMissRate(boolean flood) {
+    double[] rates = new double[5];
+    for (int i = 0; i < rates.length; i++) {
+      rates[i] = missRate(flood);
+    }
+    Arrays.sort(rates);
+    return rates[rates.length / 2];
   }
 
   /**
