@@ -57,8 +57,9 @@ public record CaptureConfig(
               SettingType.LIST,
               "",
               "Peers (IPs or CIDR ranges) whose X-Forwarded-For, Forwarded and X-Real-IP are"
-                  + " believed for the client's address, and X-Forwarded-Proto, X-Forwarded-Host"
-                  + " and Forwarded for the scheme and host of the stored url."),
+                  + " believed for the client's address, X-Forwarded-Proto, X-Forwarded-Host,"
+                  + " X-Forwarded-Port and Forwarded for the scheme, host and port of the stored"
+                  + " url, and X-Forwarded-Prefix for the path before its own."),
           Setting.of(
               "capture.secret-headers",
               SettingType.LIST,

@@ -57,8 +57,10 @@ public final class EventSchema {
                       Field.URL,
                       "the full request URL the client used: scheme and host (behind a trusted"
                           + " proxy, those its `X-Forwarded-Proto` and `X-Forwarded-Host` or"
-                          + " `Forwarded` name; else the connection's and the `Host` header), no"
-                          + " default port, path and query; credentials removed")),
+                          + " `Forwarded` name, the port its `X-Forwarded-Port` names; else the"
+                          + " connection's and the `Host` header), no default port, path and query"
+                          + " (after the path a trusted proxy's `X-Forwarded-Prefix` names);"
+                          + " credentials removed")),
               request(
                   Column.field(
                       "headers",

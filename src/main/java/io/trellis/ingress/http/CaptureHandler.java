@@ -423,14 +423,16 @@ final class CaptureHandler {
 
   /**
    * Segment's settings for the key in the path, checked like any key once the (dropped) body was
-   * read: they point analytics.js at the host and scheme the caller used. The host behind a proxy
-   * is the one a trusted proxy names, as for the stored URL: a host header believed from anyone
-   * would let one request point a shared cache's copy of the settings at another server. The scheme
-   * is believed from anyone: a false one only breaks the caller's own SDK.
+   * read: they point analytics.js at the host and scheme the caller used. The host, port and path
+   * prefix behind a proxy are the ones a trusted proxy names, as for the stored URL: a host header
+   * believed from anyone would let one request point a shared cache's copy of the settings at
+   * another server. The scheme is believed from anyone: a false one only breaks the caller's own
+   * SDK.
    */
   private void answerSegmentSettings(HttpServerRequest req, String key, Outcome outcome) {
     String peer = peer(req);
-    HostAndPort authority = RequestUrls.clientHost(req, capture.trustsPeer(peer));
+    boolean trusted = capture.trustsPeer(peer);
+    HostAndPort authority = RequestUrls.clientHost(req, trusted);
     if (authority == null) {
       fail(
           outcome,
@@ -462,7 +464,9 @@ final class CaptureHandler {
                 req.response(),
                 200,
                 SdkConfig.segmentSettings(
-                    key, authority.toString(), RequestUrls.callerScheme(req)));
+                    key,
+                    authority + RequestUrls.clientPathPrefix(req, trusted),
+                    RequestUrls.callerScheme(req)));
           } else {
             fail(outcome, req, authError(verdict));
           }

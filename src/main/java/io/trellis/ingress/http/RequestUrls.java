@@ -6,7 +6,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
-import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A request's absolute URL, the stored {@code url} of every event: the scheme, the host the client
@@ -16,12 +16,15 @@ import java.util.Objects;
  * empty {@code Host}) gets the address it reached.
  *
  * <p>Behind a proxy the client did not reach this port: the proxy did, often over plain HTTP for a
- * client that used HTTPS, and sometimes naming its upstream as the host. So when the peer is a
- * trusted proxy ({@code capture.trusted-proxies}), the scheme is the one its {@code
- * X-Forwarded-Proto} or {@code Forwarded: proto=} names ({@code http} or {@code https}) and the
- * host the one its {@code X-Forwarded-Host} or {@code Forwarded: host=} names; the first value of
- * each (the client's side of a chain of proxies), and a value that is not a scheme or a host is
- * ignored. From any other peer those headers are stored with the others and change nothing.
+ * client that used HTTPS, sometimes naming its upstream as the host, and sometimes after removing
+ * the path it serves the service under. So when the peer is a trusted proxy ({@code
+ * capture.trusted-proxies}), the scheme is the one its {@code X-Forwarded-Proto} or {@code
+ * Forwarded: proto=} names ({@code http} or {@code https}), the host the one its {@code
+ * X-Forwarded-Host} or {@code Forwarded: host=} names, the port the one its {@code
+ * X-Forwarded-Port} names, all from the first value (the client's side of a chain of proxies), and
+ * the path starts with what its {@code X-Forwarded-Prefix} names (every value, in order). A value
+ * that is not a scheme, a host, a port or a path is ignored. From any other peer those headers are
+ * stored with the others and change nothing.
  *
  * <p>Not {@link HttpServerRequest#absoluteURI()}: for a host without a port, Vert.x 5.0 writes
  * {@code :-1} after it ({@code http://shop.example:-1/events}), and it builds the URL anew for each
@@ -41,81 +44,88 @@ final class RequestUrls {
       HttpHeaders.createOptimized("X-Forwarded-Proto");
   private static final CharSequence X_FORWARDED_HOST =
       HttpHeaders.createOptimized("X-Forwarded-Host");
+  private static final CharSequence X_FORWARDED_PORT =
+      HttpHeaders.createOptimized("X-Forwarded-Port");
+  private static final CharSequence X_FORWARDED_PREFIX =
+      HttpHeaders.createOptimized("X-Forwarded-Prefix");
   private static final CharSequence FORWARDED = HttpHeaders.createOptimized("Forwarded");
+
+  /** One segment of a path prefix: a slash and RFC 3986's path characters (pchar). */
+  private static final Pattern PREFIX_SEGMENTS =
+      Pattern.compile("(/([A-Za-z0-9._~!$&'()*+;=:@-]|%[0-9A-Fa-f]{2})*)+");
 
   private final ThreadLocal<Last> last = ThreadLocal.withInitial(Last::new);
 
-  /*
-   * What the prefix was made of: Host, and from a trusted proxy X-Forwarded-Proto and -Host and the
-   * proto= and host= of Forwarded (not the whole header: its for= differs from client to client).
+  /**
+   * What a trusted proxy's headers say of the URL the client used, as sent (each null when absent):
+   * {@code X-Forwarded-Proto}, {@code -Host}, {@code -Port} and {@code -Prefix}, and the {@code
+   * proto=} and {@code host=} of {@code Forwarded} (not the whole header: its {@code for=} differs
+   * from client to client).
    */
+  private record Proxied(
+      String proto,
+      String host,
+      String port,
+      String prefix,
+      String forwardedProto,
+      String forwardedHost) {
+    static final Proxied NONE = new Proxied(null, null, null, null, null, null);
+
+    static Proxied of(HttpServerRequest req, boolean fromTrustedProxy) {
+      if (!fromTrustedProxy) {
+        return NONE;
+      }
+      MultiMap headers = req.headers();
+      String forwarded = headers.get(FORWARDED);
+      return new Proxied(
+          headers.get(X_FORWARDED_PROTO),
+          headers.get(X_FORWARDED_HOST),
+          headers.get(X_FORWARDED_PORT),
+          headers.get(X_FORWARDED_PREFIX),
+          param(forwarded, "proto"),
+          param(forwarded, "host"));
+    }
+  }
+
+  /* What the URL's part before the path was made of: Host and a trusted proxy's headers. */
   private static final class Last {
     private String host;
-    private String proto;
-    private String forwardedHost;
-    private String forwardedProtoParam;
-    private String forwardedHostParam;
+    private Proxied proxied;
     private String prefix;
   }
 
   /**
    * The request's absolute URL; its URI alone for the {@code *} form.
    *
-   * @param fromTrustedProxy the peer is a trusted proxy, whose scheme and host headers say what the
-   *     client used
+   * @param fromTrustedProxy the peer is a trusted proxy, whose scheme, host, port and prefix
+   *     headers say what the client used
    */
   String of(HttpServerRequest req, boolean fromTrustedProxy) {
     String uri = req.uri();
     if (uri.isEmpty() || uri.charAt(0) != '/') {
       return withoutUserInfo(orUri(req.absoluteURI(), uri));
     }
-    MultiMap headers = req.headers();
-    String proto = null;
-    String forwardedHost = null;
-    String forwardedProtoParam = null;
-    String forwardedHostParam = null;
-    if (fromTrustedProxy) {
-      proto = headers.get(X_FORWARDED_PROTO);
-      forwardedHost = headers.get(X_FORWARDED_HOST);
-      String forwarded = headers.get(FORWARDED);
-      if (forwarded != null) {
-        forwardedProtoParam = param(forwarded, "proto");
-        forwardedHostParam = param(forwarded, "host");
-      }
-    }
-    String host = req.version() == HttpVersion.HTTP_2 ? null : headers.get(HttpHeaders.HOST);
+    Proxied proxied = Proxied.of(req, fromTrustedProxy);
+    String host = req.version() == HttpVersion.HTTP_2 ? null : req.headers().get(HttpHeaders.HOST);
     if (host == null) {
-      return prefix(req, proto, forwardedHost, forwardedProtoParam, forwardedHostParam).concat(uri);
+      return prefix(req, proxied).concat(uri);
     }
     Last seen = last.get();
-    if (!host.equals(seen.host)
-        || !Objects.equals(proto, seen.proto)
-        || !Objects.equals(forwardedHost, seen.forwardedHost)
-        || !Objects.equals(forwardedProtoParam, seen.forwardedProtoParam)
-        || !Objects.equals(forwardedHostParam, seen.forwardedHostParam)) {
-      seen.prefix = prefix(req, proto, forwardedHost, forwardedProtoParam, forwardedHostParam);
+    if (!host.equals(seen.host) || !proxied.equals(seen.proxied)) {
+      seen.prefix = prefix(req, proxied);
       seen.host = host;
-      seen.proto = proto;
-      seen.forwardedHost = forwardedHost;
-      seen.forwardedProtoParam = forwardedProtoParam;
-      seen.forwardedHostParam = forwardedHostParam;
+      seen.proxied = proxied;
     }
     return seen.prefix.concat(uri);
   }
 
   /**
-   * The URL's part before the path: the host the request names, else the address it reached; a
-   * trusted proxy's scheme and host when its headers name them (each null when the peer is not
-   * trusted or the header is absent).
+   * The URL's part before the path the request sent: the host the request names, else the address
+   * it reached; a trusted proxy's scheme, host, port and path prefix when its headers name them.
    */
-  private static String prefix(
-      HttpServerRequest req,
-      String proto,
-      String forwardedHost,
-      String forwardedProtoParam,
-      String forwardedHostParam) {
-    String scheme = scheme(first(proto), forwardedProtoParam);
-    HostAndPort authority = host(req, first(forwardedHost), forwardedHostParam);
+  private static String prefix(HttpServerRequest req, Proxied proxied) {
+    String scheme = scheme(first(proxied.proto), proxied.forwardedProto);
+    HostAndPort authority = host(req, first(proxied.host), proxied.forwardedHost);
     if (authority == null || authority.host().isEmpty()) {
       SocketAddress local = req.localAddress();
       String address = local == null ? null : local.hostAddress();
@@ -125,8 +135,10 @@ final class RequestUrls {
       authority =
           HostAndPort.create(
               address.indexOf(':') >= 0 ? "[" + address + "]" : address, local.port());
+    } else {
+      authority = withPort(authority, proxied.port);
     }
-    return origin(scheme != null ? scheme : req.scheme(), authority);
+    return origin(scheme != null ? scheme : req.scheme(), authority) + pathPrefix(proxied.prefix);
   }
 
   /**
@@ -138,7 +150,63 @@ final class RequestUrls {
       return authority(req);
     }
     MultiMap headers = req.headers();
-    return host(req, first(headers.get(X_FORWARDED_HOST)), param(headers.get(FORWARDED), "host"));
+    HostAndPort host =
+        host(req, first(headers.get(X_FORWARDED_HOST)), param(headers.get(FORWARDED), "host"));
+    return host == null ? null : withPort(host, headers.get(X_FORWARDED_PORT));
+  }
+
+  /**
+   * The path a trusted proxy's {@code X-Forwarded-Prefix} says it removed before passing the
+   * request on ({@link #pathPrefix}); empty when the peer is not trusted or names none.
+   */
+  static String clientPathPrefix(HttpServerRequest req, boolean fromTrustedProxy) {
+    return fromTrustedProxy ? pathPrefix(req.headers().get(X_FORWARDED_PREFIX)) : "";
+  }
+
+  /**
+   * The host with the port of an {@code X-Forwarded-Port} value (its first, a number from 1 to
+   * 65535) in place of its own; the host as it is when the value is null or not such a port.
+   */
+  private static HostAndPort withPort(HostAndPort host, String forwardedPort) {
+    String v = first(forwardedPort);
+    if (v == null || v.isEmpty() || v.length() > 5) {
+      return host;
+    }
+    int port = 0;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < '0' || c > '9') {
+        return host;
+      }
+      port = port * 10 + (c - '0');
+    }
+    return port < 1 || port > 65_535 ? host : HostAndPort.create(host.host(), port);
+  }
+
+  /**
+   * The path an {@code X-Forwarded-Prefix} value names, to put before the request's own: its
+   * comma-separated values joined in order (each proxy of a chain appends the prefix it removed),
+   * each without its trailing slashes. Empty when the value is null, or when any part of it is not
+   * a path of RFC 3986's characters starting with a slash: a stored URL is never built from half a
+   * header.
+   */
+  static String pathPrefix(String header) {
+    if (header == null) {
+      return "";
+    }
+    StringBuilder path = new StringBuilder();
+    for (String part : header.split(",", -1)) {
+      String p = part.trim();
+      if (!PREFIX_SEGMENTS.matcher(p).matches()) {
+        return "";
+      }
+      int end = p.length();
+      while (end > 0 && p.charAt(end - 1) == '/') {
+        end--;
+      }
+      path.append(p, 0, end);
+    }
+    return path.toString();
   }
 
   /**

@@ -125,7 +125,8 @@ final class SdkConfig {
    * host/v1} over {@code protocol}, nothing else is loaded, and the library's own metrics (sent to
    * Segment's API unless the sample rate is 0) are off.
    *
-   * @param host the host (and port) the caller reached, where the events are to go
+   * @param host the host (and port, and the path a proxy serves the service under) the caller
+   *     reached, where the events are to go
    * @param protocol {@code http} or {@code https}
    */
   static String segmentSettings(String key, String host, String protocol) {

@@ -223,7 +223,11 @@ class ExtractionIT {
             "X-Forwarded-Proto",
             "https",
             "X-Forwarded-Host",
-            "shop.example");
+            "shop.example",
+            "X-Forwarded-Port",
+            "8443",
+            "X-Forwarded-Prefix",
+            "/collect");
     JsonNode e = service.awaitEvent(RunningService.json(res.body()).path("event_id").asText());
     assertThat(e.path("ip").asText()).isEqualTo("127.0.0.1");
     assertThat(e.path("url").asText()).isEqualTo("http://127.0.0.1:" + service.port() + "/events");
@@ -273,6 +277,20 @@ class ExtractionIT {
       assertThat(stored(proxied, xff, "url")).isEqualTo("https://shop.example/events");
       assertThat(stored(proxied, fwd, "url")).isEqualTo("https://" + own + "/events");
       assertThat(stored(proxied, real, "url")).isEqualTo("http://" + own + "/events");
+      HttpResponse<String> underAPath =
+          postEvent(
+              proxied,
+              k,
+              "X-Forwarded-Proto",
+              "https",
+              "X-Forwarded-Host",
+              "shop.example",
+              "X-Forwarded-Port",
+              "8443",
+              "X-Forwarded-Prefix",
+              "/collect");
+      assertThat(stored(proxied, underAPath, "url"))
+          .isEqualTo("https://shop.example:8443/collect/events");
     }
   }
 

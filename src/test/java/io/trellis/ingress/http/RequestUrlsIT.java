@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  * {@link RequestUrls} on real Vert.x servers, over raw sockets: each form of host gives its URL,
  * whether the server's event loop saw that host last (its kept prefix) or not, and a host without a
  * port never gets the {@code :-1} that Vert.x's own {@code absoluteURI()} adds. One server takes
- * its peer for a client, the other for a trusted proxy, whose scheme and host headers name the
- * client's.
+ * its peer for a client, the other for a trusted proxy, whose scheme, host, port and prefix headers
+ * name the client's.
  */
 class RequestUrlsIT {
   static Vertx vertx;
@@ -153,6 +153,60 @@ class RequestUrlsIT {
         "GET http://other.example/x HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Proto: https",
         "http://other.example/x");
     assertEachTwiceInARow(port, expected);
+  }
+
+  @Test
+  void aTrustedProxyNamesThePortAndThePathItServesTheServiceUnder() {
+    int port = behindProxy.actualPort();
+    String get = "GET /events?x=1 HTTP/1.1\r\nHost: 10.0.0.7:8080\r\nX-Forwarded-Host: ";
+    Map<String, String> expected = new LinkedHashMap<>();
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Port: 8443\r\nX-Forwarded-Proto: https",
+        "https://shop.example:8443/events?x=1");
+    // The port replaces the one the host names; the scheme's own is left out.
+    expected.put(
+        get + "shop.example:9000\r\nX-Forwarded-Port: 443\r\nX-Forwarded-Proto: https",
+        "https://shop.example/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Port: 8443, 8080",
+        "http://shop.example:8443/events?x=1");
+    expected.put(
+        "GET /events HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Port: 8443",
+        "http://shop.example:8443/events");
+    for (String notAPort : new String[] {"0", "65536", "-1", "84a3", "123456", ""}) {
+      expected.put(
+          get + "shop.example\r\nX-Forwarded-Port: " + notAPort, "http://shop.example/events?x=1");
+    }
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Prefix: /ingest",
+        "http://shop.example/ingest/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Prefix: /ingest/",
+        "http://shop.example/ingest/events?x=1");
+    expected.put(
+        get + "shop.example\r\nX-Forwarded-Prefix: /a/b%20c/, /v2",
+        "http://shop.example/a/b%20c/v2/events?x=1");
+    expected.put(get + "shop.example\r\nX-Forwarded-Prefix: /", "http://shop.example/events?x=1");
+    for (String notAPath :
+        new String[] {"ingest", "/in gest", "/a?b", "/a#b", "/a/%zz", "/a, b", "//x\"", ""}) {
+      expected.put(
+          get + "shop.example\r\nX-Forwarded-Prefix: " + notAPath,
+          "http://shop.example/events?x=1");
+    }
+    expected.put(
+        get
+            + "shop.example\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\n"
+            + "X-Forwarded-Prefix: /collect",
+        "https://shop.example:8443/collect/events?x=1");
+    assertEachTwiceInARow(port, expected);
+
+    // From a peer that is not trusted, the port and prefix change nothing.
+    assertEachTwiceInARow(
+        server.actualPort(),
+        Map.of(
+            "GET /events HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Port: 8443\r\n"
+                + "X-Forwarded-Prefix: /ingest",
+            "http://shop.example/events"));
   }
 
   /*

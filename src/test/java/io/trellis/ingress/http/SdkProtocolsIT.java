@@ -379,6 +379,8 @@ class SdkProtocolsIT {
         service.send(
             HttpRequest.newBuilder(service.uri(settings))
                 .header("X-Forwarded-Host", "elsewhere.example")
+                .header("X-Forwarded-Port", "8443")
+                .header("X-Forwarded-Prefix", "/elsewhere")
                 .GET());
     assertThat(apiHost(untrusted)).isEqualTo("127.0.0.1:" + service.port() + "/v1");
 
@@ -399,6 +401,14 @@ class SdkProtocolsIT {
                   .header("Forwarded", "for=192.0.2.1;host=collect.shop.example:8443")
                   .GET());
       assertThat(apiHost(rfc7239)).isEqualTo("collect.shop.example:8443/v1");
+      HttpResponse<String> underAPath =
+          proxied.send(
+              HttpRequest.newBuilder(proxied.uri(path))
+                  .header("X-Forwarded-Host", "shop.example")
+                  .header("X-Forwarded-Port", "8443")
+                  .header("X-Forwarded-Prefix", "/collect/")
+                  .GET());
+      assertThat(apiHost(underAPath)).isEqualTo("shop.example:8443/collect/v1");
       HttpResponse<String> plain = proxied.get(path);
       assertThat(apiHost(plain)).isEqualTo("127.0.0.1:" + proxied.port() + "/v1");
     }
