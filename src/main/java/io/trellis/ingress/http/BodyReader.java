@@ -201,11 +201,14 @@ final class BodyReader {
       return;
     }
     long timer = vertx.setTimer(lingerMillis, id -> conn.close());
-    if (conn instanceof ConnectionBase c
-        && c.channel().pipeline().get(StrictFraming.DECODER) instanceof StrictFraming.Decoder d) {
+    StrictFraming.Decoder decoder =
+        conn instanceof ConnectionBase c
+            ? c.channel().pipeline().get(StrictFraming.Decoder.class)
+            : null;
+    if (decoder != null) {
       // The rest is dropped as it is read, not parsed: a chunked body of tiny chunks would cost
       // the loop as much as before its refusal.
-      d.discard(lingerMaxBytes, () -> vertx.cancelTimer(timer));
+      decoder.discard(lingerMaxBytes, () -> vertx.cancelTimer(timer));
       return;
     }
     long[] dropped = {0};

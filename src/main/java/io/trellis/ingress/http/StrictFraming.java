@@ -4,20 +4,24 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts a request decoder that keeps both framing headers in place of Vert.x's, on every HTTP/1
@@ -41,14 +45,15 @@ import java.util.List;
  * LimitedNioTransport}): it holds the first bytes until they differ from the preface, lets Vert.x
  * choose HTTP/1 with a blank line (which the decoder skips), swaps the decoder while it holds no
  * bytes, passes the real bytes on and leaves. A connection that sends the preface is left alone.
- * Relies on Vert.x's decoder name and class and its encoder's name (internal API of the Vert.x
- * version in the build; RequestSmugglingIT and the pipelining tests of HostileInputIT and
- * ProcessAttackIT fail if they change).
+ * Finds Vert.x's decoder and encoder by their classes (internal API of the Vert.x version in the
+ * build): should a later version set up HTTP/1 without them, its connections are closed, with an
+ * error logged once, rather than served without strict framing; RequestSmugglingIT and the
+ * pipelining tests of HostileInputIT and ProcessAttackIT fail then.
  */
 final class StrictFraming extends ChannelInboundHandlerAdapter {
   static final String NAME = "strictFraming";
-  static final String DECODER = "httpDecoder";
-  private static final String ENCODER = "httpEncoder";
+  private static final Logger log = LoggerFactory.getLogger(StrictFraming.class);
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
   private static final byte[] PREFACE =
       "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -81,11 +86,26 @@ final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   private void http1(ChannelHandlerContext ctx) {
     ctx.fireChannelRead(Unpooled.wrappedBuffer(new byte[] {'\r', '\n'}));
-    ChannelHandler decoder = ctx.pipeline().get(DECODER);
-    if (decoder instanceof VertxHttpRequestDecoder && !(decoder instanceof Decoder)) {
+    ChannelPipeline pipeline = ctx.pipeline();
+    ChannelHandlerContext decoder = pipeline.context(VertxHttpRequestDecoder.class);
+    ChannelHandlerContext encoder = pipeline.context(HttpResponseEncoder.class);
+    if (decoder == null || encoder == null) {
+      // Without the strict decoder a request could be smuggled past a proxy: no HTTP/1 here.
+      if (ctx.channel().isActive() && !WARNED.getAndSet(true)) {
+        log.error(
+            "HTTP/1 connections are refused: Vert.x set up no request decoder and response"
+                + " encoder that strict framing can take the place of (decoder {}, encoder {})",
+            decoder == null ? "missing" : decoder.name(),
+            encoder == null ? "missing" : encoder.name());
+      }
+      pipeline.remove(this);
+      ctx.close();
+      return;
+    }
+    if (!(decoder.handler() instanceof Decoder)) {
       Decoder ours = new Decoder(options);
-      ctx.pipeline().replace(DECODER, DECODER, ours);
-      ctx.pipeline().addAfter(ENCODER, Answers.NAME, new Answers(ours));
+      pipeline.replace(decoder.name(), decoder.name(), ours);
+      pipeline.addAfter(encoder.name(), Answers.NAME, new Answers(ours));
     }
     passOn(ctx);
   }
