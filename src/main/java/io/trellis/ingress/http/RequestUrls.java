@@ -6,7 +6,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
-import java.util.regex.Pattern;
 
 /**
  * A request's absolute URL, the stored {@code url} of every event: the scheme, the host the client
@@ -50,9 +49,8 @@ final class RequestUrls {
       HttpHeaders.createOptimized("X-Forwarded-Prefix");
   private static final CharSequence FORWARDED = HttpHeaders.createOptimized("Forwarded");
 
-  /** One segment of a path prefix: a slash and RFC 3986's path characters (pchar). */
-  private static final Pattern PREFIX_SEGMENTS =
-      Pattern.compile("(/([A-Za-z0-9._~!$&'()*+;=:@-]|%[0-9A-Fa-f]{2})*)+");
+  /** RFC 3986's path characters (pchar) other than a percent-encoded octet. */
+  private static final String PATH_CHARS = "._~!$&'()*+;=:@-/";
 
   private final ThreadLocal<Last> last = ThreadLocal.withInitial(Last::new);
 
@@ -197,7 +195,7 @@ final class RequestUrls {
     StringBuilder path = new StringBuilder();
     for (String part : header.split(",", -1)) {
       String p = part.trim();
-      if (!PREFIX_SEGMENTS.matcher(p).matches()) {
+      if (!isPath(p)) {
         return "";
       }
       int end = p.length();
@@ -207,6 +205,34 @@ final class RequestUrls {
       path.append(p, 0, end);
     }
     return path.toString();
+  }
+
+  /**
+   * Whether the text is an absolute path of RFC 3986's characters: a {@code /} first, then letters,
+   * digits, {@link #PATH_CHARS} and {@code %} with two hex digits. Checked char by char, not with a
+   * regular expression: Java's matches a repeated group by recursion, and a header's worth of path
+   * overflowed the event loop's stack.
+   */
+  private static boolean isPath(String p) {
+    if (p.isEmpty() || p.charAt(0) != '/') {
+      return false;
+    }
+    for (int i = 1; i < p.length(); i++) {
+      char c = p.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= p.length() || !isHexDigit(p.charAt(i + 1)) || !isHexDigit(p.charAt(i + 2))) {
+          return false;
+        }
+        i += 2;
+      } else if (!(c < 0x80 && (Character.isLetterOrDigit(c) || PATH_CHARS.indexOf(c) >= 0))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isHexDigit(char c) {
+    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
   }
 
   /**
