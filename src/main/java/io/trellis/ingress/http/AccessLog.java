@@ -7,13 +7,16 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One line per capture request when {@code log.access} is on: method, path (never the query, which
  * may carry a key; a key in the path is redacted), status, refusal reason, bytes written, latency
- * and the socket peer's address, anonymized like the stored {@code ip} whenever any organization's
- * addresses are ({@code capture.ip-anonymize}, {@code capture.ip-anonymize-organizations}): a line
- * is not tied to one organization. Headers, bodies and credentials are never logged.
+ * and the socket peer's address, and the client's when a trusted proxy named another one ({@code
+ * client=}, once the request got as far as reading it), each anonymized like the stored {@code ip}
+ * whenever any organization's addresses are ({@code capture.ip-anonymize}, {@code
+ * capture.ip-anonymize-organizations}): a line is not tied to one organization. Headers, bodies and
+ * credentials are never logged.
  */
 final class AccessLog {
   private static final Logger log = LoggerFactory.getLogger(LogSetup.ACCESS_LOGGER);
@@ -30,8 +33,14 @@ final class AccessLog {
     }
     long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - outcome.startNanos);
     String peer = req.remoteAddress() == null ? "-" : req.remoteAddress().hostAddress();
-    if (anonymize && !peer.equals("-")) {
-      peer = IpAnonymizer.anonymizeOrEmpty(peer);
+    // Only a trusted proxy's client differs from the peer.
+    String client =
+        outcome.client == null || outcome.client.isEmpty() || outcome.client.equals(peer)
+            ? null
+            : outcome.client;
+    if (anonymize) {
+      peer = peer.equals("-") ? peer : IpAnonymizer.anonymizeOrEmpty(peer);
+      client = client == null ? null : IpAnonymizer.anonymizeOrEmpty(client);
     }
     String path = loggedPath(req.path());
     String version =
@@ -43,24 +52,40 @@ final class AccessLog {
     String reason = outcome.reason == null ? "-" : outcome.reason;
     long bytes = req.response().bytesWritten();
     String ms = String.format(Locale.ROOT, "%.3f", micros / 1000.0);
-    log.atInfo()
-        .addKeyValue("method", req.method().name())
-        .addKeyValue("path", path)
-        .addKeyValue("status", status)
-        .addKeyValue("reason", reason)
-        .addKeyValue("bytes", bytes)
-        .addKeyValue("duration_ms", micros / 1000.0)
-        .addKeyValue("peer", peer)
-        .log(
-            "{} {} {} {} reason={} bytes={} ms={} peer={}",
-            req.method(),
-            path,
-            version,
-            status,
-            reason,
-            bytes,
-            ms,
-            peer);
+    LoggingEventBuilder line =
+        log.atInfo()
+            .addKeyValue("method", req.method().name())
+            .addKeyValue("path", path)
+            .addKeyValue("status", status)
+            .addKeyValue("reason", reason)
+            .addKeyValue("bytes", bytes)
+            .addKeyValue("duration_ms", micros / 1000.0)
+            .addKeyValue("peer", peer);
+    if (client == null) {
+      line.log(
+          "{} {} {} {} reason={} bytes={} ms={} peer={}",
+          req.method(),
+          path,
+          version,
+          status,
+          reason,
+          bytes,
+          ms,
+          peer);
+    } else {
+      line.addKeyValue("client", client)
+          .log(
+              "{} {} {} {} reason={} bytes={} ms={} peer={} client={}",
+              req.method(),
+              path,
+              version,
+              status,
+              reason,
+              bytes,
+              ms,
+              peer,
+              client);
+    }
   }
 
   /**

@@ -270,6 +270,7 @@ final class CaptureHandler {
     long receivedAt = System.currentTimeMillis();
     RequestData head = requestData(req, receivedAt, query, headers);
     String clientIp = capture.clientIp(head);
+    outcome.client = clientIp;
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
       refuse(
@@ -444,6 +445,7 @@ final class CaptureHandler {
     List<Map.Entry<String, String>> headers = headers(req, Integer.MAX_VALUE);
     RequestData head = requestData(req, System.currentTimeMillis(), List.of(), headers);
     String clientIp = capture.clientIp(head);
+    outcome.client = clientIp;
     long blocked = limits.clientRetryAfter(clientIp);
     if (blocked > 0) {
       fail(

@@ -32,6 +32,9 @@ final class HttpMetrics {
     String endpoint;
     String reason;
 
+    /** The client's address once it is known: a trusted proxy's client, else the peer. */
+    String client;
+
     Outcome(String endpoint) {
       this.endpoint = endpoint;
     }

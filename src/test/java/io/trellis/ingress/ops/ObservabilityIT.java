@@ -148,6 +148,59 @@ class ObservabilityIT {
   }
 
   @Test
+  void behindATrustedProxyTheAccessLogNamesTheClientToo() {
+    Logger access =
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    try (RunningService s =
+        RunningService.start(
+            dir,
+            Map.of(
+                "log.access", "true",
+                "capture.trusted-proxies", "127.0.0.0/8",
+                "capture.ip-anonymize-organizations", "someone-else"))) {
+      String key = s.createKey("acme");
+      HttpResponse<String> proxied =
+          s.send(
+              HttpRequest.newBuilder(s.uri("/events"))
+                  .header("Authorization", "Bearer " + key)
+                  .header("X-Forwarded-For", "198.51.100.7")
+                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
+      assertThat(proxied.statusCode()).isEqualTo(200);
+      // The proxy's own request: no client other than the peer.
+      assertThat(s.postJson("/events", key, "{}").statusCode()).isEqualTo(200);
+      long deadline = System.currentTimeMillis() + 5000;
+      while (lines.list.size() < 2 && System.currentTimeMillis() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(lines.list).hasSizeGreaterThanOrEqualTo(2);
+      // Each request's line is written as its answer ends: find them by what they say.
+      ILoggingEvent forClient =
+          lines.list.stream()
+              .filter(l -> l.getFormattedMessage().contains(" client="))
+              .findFirst()
+              .orElseThrow();
+      ILoggingEvent forProxy = lines.list.get(lines.list.get(0) == forClient ? 1 : 0);
+      assertThat(forClient.getFormattedMessage())
+          .matches(
+              "POST /events HTTP/(1\\.1|2) 200 .* peer=127\\.0\\.0\\.0 client=198\\.51\\.100\\.0");
+      assertThat(forClient.getKeyValuePairs())
+          .anySatisfy(
+              kv -> {
+                assertThat(kv.key).isEqualTo("client");
+                assertThat(kv.value).isEqualTo("198.51.100.0");
+              });
+      assertThat(forProxy.getFormattedMessage()).endsWith(" peer=127.0.0.0");
+      assertThat(forProxy.getKeyValuePairs())
+          .noneSatisfy(kv -> assertThat(kv.key).isEqualTo("client"));
+    } finally {
+      access.detachAppender(lines);
+    }
+  }
+
+  @Test
   void theAccessLogIsOffByDefault() {
     Logger access =
         ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
