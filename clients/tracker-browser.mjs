@@ -1,7 +1,7 @@
 // Drives trellis.js, as the service serves it, in headless Chromium on a site of another origin.
 // Usage: node tracker-browser.mjs <scenario> <service-origin> <api-key>
-// Scenarios: journey, offline, retry, dnt, pixel, link. Prints what the pages saw as JSON on
-// stdout. The browser's clock is Playwright's, so "the next day" is a clock the test sets.
+// Scenarios: journey, offline, retry, dnt, pixel, link, prefix. Prints what the pages saw as JSON
+// on stdout. The browser's clock is Playwright's, so "the next day" is a clock the test sets.
 import http from 'node:http';
 import { chromium } from 'playwright-core';
 
@@ -19,6 +19,30 @@ const partner = http.createServer((req, res) => {
 await new Promise((resolve) => partner.listen(0, '127.0.0.1', resolve));
 const linkOrigin = 'http://127.0.0.1:' + partner.address().port;
 
+// A proxy that serves the service under /collect/ of its own address, as a site's reverse proxy
+// does, and removes that path before passing a request on (the prefix scenario loads the script
+// through it). It names what it removed, the host the browser used and the browser's address.
+const PREFIX = '/collect';
+const proxy = http.createServer((req, res) => {
+  if (!req.url.startsWith(PREFIX + '/')) {
+    res.writeHead(404);
+    res.end();
+    return;
+  }
+  const target = new URL(req.url.slice(PREFIX.length), service);
+  const headers = { ...req.headers, 'x-forwarded-prefix': PREFIX, 'x-forwarded-host': req.headers.host,
+    'x-forwarded-for': req.socket.remoteAddress };
+  const upstream = http.request(target, { method: req.method, headers }, (answer) => {
+    res.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => { res.writeHead(502); res.end(); });
+  req.pipe(upstream);
+});
+await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+const proxied = 'http://127.0.0.1:' + proxy.address().port + PREFIX;
+const scriptBase = scenario === 'prefix' ? proxied : service;
+
 // Extra attributes of the script tag, per scenario.
 const tagAttributes = {
   dnt: 'data-respect-dnt',
@@ -28,7 +52,7 @@ const tagAttributes = {
 function page(title, body) {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${title}</title>
-<script async src="${service}/trellis.js" data-key="${key}" ${tagAttributes[scenario] || ''}></script>
+<script async src="${scriptBase}/trellis.js" data-key="${key}" ${tagAttributes[scenario] || ''}></script>
 </head><body><h1>${title}</h1>${body}</body></html>`;
 }
 
@@ -181,6 +205,18 @@ const scenarios = {
     return { visitor: await stored(tab, 'visitor') };
   },
 
+  // The script loaded through a proxy that serves the service under a path sends its events
+  // there too, with no data-endpoint.
+  async prefix(context) {
+    await context.addInitScript(recordStatuses);
+    const tab = await context.newPage();
+    await tab.goto(origin + '/pricing');
+    await loaded(tab);
+    await settled(tab);
+    return { visitor: await stored(tab, 'visitor'), statuses: await tab.evaluate(() => window.statuses),
+      proxied };
+  },
+
   // An outbound link to an allowed host goes through the service's /r and lands on the target.
   async link(context) {
     const tab = await context.newPage();
@@ -205,5 +241,6 @@ try {
   await browser.close();
   site.close();
   partner.close();
+  proxy.close();
 }
 process.stdout.write(JSON.stringify(out) + '\n');

@@ -38,7 +38,9 @@ function attr(name, fallback) {
 }
 
 const key = attr('key', '');
-const endpoint = attr('endpoint', script && script.src ? new URL(script.src).origin : '');
+// Where the script was loaded from, without its file name: the service's own address, with the
+// path a proxy serves it under (https://shop.example/collect/trellis.js sends to /collect/batch).
+const endpoint = attr('endpoint', script && script.src ? new URL('.', script.src).href.replace(/\/$/, '') : '');
 const attributionMs = Number(attr('attribution-days', 90)) * DAY;
 const sessionMs = Number(attr('session-minutes', 30)) * MINUTE;
 const respectDnt = !!script && script.hasAttribute('data-respect-dnt') && attr('respect-dnt', '') !== 'false';

@@ -170,6 +170,25 @@ class TrackerBrowserIT {
   }
 
   @Test
+  void loadedThroughAProxyUnderAPathTheScriptSendsThroughItToo() {
+    try (RunningService service =
+        RunningService.start(dir, Map.of("capture.trusted-proxies", "127.0.0.1"))) {
+      String key = service.createKey("acme");
+
+      JsonNode page = run(service, "prefix", key);
+
+      // The script came from PROXY/collect/trellis.js and sent its batch to PROXY/collect/batch,
+      // which the proxy passed on as /batch: the stored url is the one the browser used (its
+      // api_key parameter left out, as always).
+      assertThat(page.path("statuses").toString()).isEqualTo("[200]");
+      JsonNode e = ofType(service.awaitStored(es -> !es.isEmpty()), "pageview").get(0);
+      assertThat(e.path("url").asText()).isEqualTo(page.path("proxied").asText() + "/batch");
+      assertThat(body(e).path("visitor_id").asText()).isEqualTo(page.path("visitor").asText());
+      assertThat(body(e).path("url").asText()).endsWith("/pricing");
+    }
+  }
+
+  @Test
   void anOutboundLinkToAnAllowedHostGoesThroughTheRedirect() {
     try (RunningService service =
         RunningService.start(dir, Map.of("redirect.allowed-hosts", "127.0.0.1"))) {
