@@ -25,7 +25,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.HostAndPort;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -432,9 +431,8 @@ final class CaptureHandler {
    */
   private void answerSegmentSettings(HttpServerRequest req, String key, Outcome outcome) {
     String peer = peer(req);
-    boolean trusted = capture.trustsPeer(peer);
-    HostAndPort authority = RequestUrls.clientHost(req, trusted);
-    if (authority == null) {
+    String location = RequestUrls.clientLocation(req, capture.trustsPeer(peer));
+    if (location == null) {
       fail(
           outcome,
           req,
@@ -465,10 +463,7 @@ final class CaptureHandler {
             Responses.json(
                 req.response(),
                 200,
-                SdkConfig.segmentSettings(
-                    key,
-                    authority + RequestUrls.clientPathPrefix(req, trusted),
-                    RequestUrls.callerScheme(req)));
+                SdkConfig.segmentSettings(key, location, RequestUrls.callerScheme(req)));
           } else {
             fail(outcome, req, authError(verdict));
           }

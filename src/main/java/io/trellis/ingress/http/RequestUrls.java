@@ -123,7 +123,7 @@ final class RequestUrls {
    */
   private static String prefix(HttpServerRequest req, Proxied proxied) {
     String scheme = scheme(first(proxied.proto), proxied.forwardedProto);
-    HostAndPort authority = host(req, first(proxied.host), proxied.forwardedHost);
+    HostAndPort authority = namedAuthority(req, proxied);
     if (authority == null || authority.host().isEmpty()) {
       SocketAddress local = req.localAddress();
       String address = local == null ? null : local.hostAddress();
@@ -133,32 +133,28 @@ final class RequestUrls {
       authority =
           HostAndPort.create(
               address.indexOf(':') >= 0 ? "[" + address + "]" : address, local.port());
-    } else {
-      authority = withPort(authority, proxied.port);
     }
     return origin(scheme != null ? scheme : req.scheme(), authority) + pathPrefix(proxied.prefix);
   }
 
   /**
-   * The host and port the client named: from a trusted proxy, the one its {@code X-Forwarded-Host}
-   * or {@code Forwarded: host=} names; else (or when those name none) {@link #authority}.
+   * Where the client sent the request, as {@code host[:port][/prefix]}: the host and port it named
+   * and, from a trusted proxy, the host, port and path prefix the proxy names; null when it named
+   * no host.
    */
-  static HostAndPort clientHost(HttpServerRequest req, boolean fromTrustedProxy) {
-    if (!fromTrustedProxy) {
-      return authority(req);
-    }
-    MultiMap headers = req.headers();
-    HostAndPort host =
-        host(req, first(headers.get(X_FORWARDED_HOST)), param(headers.get(FORWARDED), "host"));
-    return host == null ? null : withPort(host, headers.get(X_FORWARDED_PORT));
+  static String clientLocation(HttpServerRequest req, boolean fromTrustedProxy) {
+    Proxied proxied = Proxied.of(req, fromTrustedProxy);
+    HostAndPort authority = namedAuthority(req, proxied);
+    return authority == null ? null : authority + pathPrefix(proxied.prefix);
   }
 
   /**
-   * The path a trusted proxy's {@code X-Forwarded-Prefix} says it removed before passing the
-   * request on ({@link #pathPrefix}); empty when the peer is not trusted or names none.
+   * The host and port the request names ({@link #authority}), or those a trusted proxy names in
+   * their place; null when neither names a host.
    */
-  static String clientPathPrefix(HttpServerRequest req, boolean fromTrustedProxy) {
-    return fromTrustedProxy ? pathPrefix(req.headers().get(X_FORWARDED_PREFIX)) : "";
+  private static HostAndPort namedAuthority(HttpServerRequest req, Proxied proxied) {
+    HostAndPort host = host(req, first(proxied.host), proxied.forwardedHost);
+    return host == null ? null : withPort(host, proxied.port);
   }
 
   /**
