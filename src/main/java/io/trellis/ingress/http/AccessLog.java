@@ -61,31 +61,20 @@ final class AccessLog {
             .addKeyValue("bytes", bytes)
             .addKeyValue("duration_ms", micros / 1000.0)
             .addKeyValue("peer", peer);
-    if (client == null) {
-      line.log(
-          "{} {} {} {} reason={} bytes={} ms={} peer={}",
-          req.method(),
-          path,
-          version,
-          status,
-          reason,
-          bytes,
-          ms,
-          peer);
-    } else {
-      line.addKeyValue("client", client)
-          .log(
-              "{} {} {} {} reason={} bytes={} ms={} peer={} client={}",
-              req.method(),
-              path,
-              version,
-              status,
-              reason,
-              bytes,
-              ms,
-              peer,
-              client);
+    if (client != null) {
+      line = line.addKeyValue("client", client);
     }
+    line.log(
+        "{} {} {} {} reason={} bytes={} ms={} peer={}{}",
+        req.method(),
+        path,
+        version,
+        status,
+        reason,
+        bytes,
+        ms,
+        peer,
+        client == null ? "" : " client=" + client);
   }
 
   /**
