@@ -11,6 +11,7 @@ import io.trellis.ingress.testing.RunningService;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,52 +89,37 @@ class ObservabilityIT {
 
   @Test
   void theAccessLogHasOneLinePerRequestWithoutQueryOrCredentials() {
-    Logger access =
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    access.addAppender(lines);
-    try (RunningService s = RunningService.start(dir, Map.of("log.access", "true"))) {
+    try (AccessLines lines = new AccessLines();
+        RunningService s = RunningService.start(dir, Map.of("log.access", "true"))) {
       String key = s.createKey("acme");
       s.get("/track?event=view&api_key=" + key);
       s.postJson("/events", key, "{}");
-      long deadline = System.currentTimeMillis() + 5000;
-      while (lines.list.size() < 2 && System.currentTimeMillis() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertThat(lines.list).hasSizeGreaterThanOrEqualTo(2);
-      assertThat(lines.list.get(0).getFormattedMessage())
+      lines.await(2);
+      assertThat(lines.list()).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(lines.list().get(0).getFormattedMessage())
           .matches(
               "GET /track HTTP/(1\\.1|2) 200 reason=- bytes=\\d+ ms=[0-9.]+ peer=127\\.0\\.0\\.1")
           .doesNotContain(key)
           .doesNotContain("event=view");
-      assertThat(lines.list.get(1).getFormattedMessage())
+      assertThat(lines.list().get(1).getFormattedMessage())
           .matches("POST /events HTTP/(1\\.1|2) 200 .*");
-    } finally {
-      access.detachAppender(lines);
     }
   }
 
   @Test
   void theAccessLogAnonymizesThePeerWhenAddressesAreAnonymized() {
-    Logger access =
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    access.addAppender(lines);
-    try (RunningService s =
-        RunningService.start(
-            dir,
-            Map.of("log.access", "true", "capture.ip-anonymize-organizations", "someone-else"))) {
+    try (AccessLines lines = new AccessLines();
+        RunningService s =
+            RunningService.start(
+                dir,
+                Map.of(
+                    "log.access", "true", "capture.ip-anonymize-organizations", "someone-else"))) {
       String key = s.createKey("acme");
       s.postJson("/events", key, "{}");
       s.get("/no-such-endpoint");
-      long deadline = System.currentTimeMillis() + 5000;
-      while (lines.list.size() < 2 && System.currentTimeMillis() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertThat(lines.list).hasSizeGreaterThanOrEqualTo(2);
-      for (ILoggingEvent line : lines.list) {
+      lines.await(2);
+      assertThat(lines.list()).hasSizeGreaterThanOrEqualTo(2);
+      for (ILoggingEvent line : lines.list()) {
         assertThat(line.getFormattedMessage()).endsWith(" peer=127.0.0.0");
         assertThat(line.getKeyValuePairs())
             .anySatisfy(
@@ -142,25 +128,19 @@ class ObservabilityIT {
                   assertThat(kv.value).isEqualTo("127.0.0.0");
                 });
       }
-    } finally {
-      access.detachAppender(lines);
     }
   }
 
   @Test
   void behindATrustedProxyTheAccessLogNamesTheClientToo() {
-    Logger access =
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    access.addAppender(lines);
-    try (RunningService s =
-        RunningService.start(
-            dir,
-            Map.of(
-                "log.access", "true",
-                "capture.trusted-proxies", "127.0.0.0/8",
-                "capture.ip-anonymize-organizations", "someone-else"))) {
+    try (AccessLines lines = new AccessLines();
+        RunningService s =
+            RunningService.start(
+                dir,
+                Map.of(
+                    "log.access", "true",
+                    "capture.trusted-proxies", "127.0.0.0/8",
+                    "capture.ip-anonymize-organizations", "someone-else"))) {
       String key = s.createKey("acme");
       HttpResponse<String> proxied =
           s.send(
@@ -171,18 +151,15 @@ class ObservabilityIT {
       assertThat(proxied.statusCode()).isEqualTo(200);
       // The proxy's own request: no client other than the peer.
       assertThat(s.postJson("/events", key, "{}").statusCode()).isEqualTo(200);
-      long deadline = System.currentTimeMillis() + 5000;
-      while (lines.list.size() < 2 && System.currentTimeMillis() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertThat(lines.list).hasSizeGreaterThanOrEqualTo(2);
+      lines.await(2);
+      assertThat(lines.list()).hasSizeGreaterThanOrEqualTo(2);
       // Each request's line is written as its answer ends: find them by what they say.
       ILoggingEvent forClient =
-          lines.list.stream()
+          lines.list().stream()
               .filter(l -> l.getFormattedMessage().contains(" client="))
               .findFirst()
               .orElseThrow();
-      ILoggingEvent forProxy = lines.list.get(lines.list.get(0) == forClient ? 1 : 0);
+      ILoggingEvent forProxy = lines.list().get(lines.list().get(0) == forClient ? 1 : 0);
       assertThat(forClient.getFormattedMessage())
           .matches(
               "POST /events HTTP/(1\\.1|2) 200 .* peer=127\\.0\\.0\\.0 client=198\\.51\\.100\\.0");
@@ -195,23 +172,44 @@ class ObservabilityIT {
       assertThat(forProxy.getFormattedMessage()).endsWith(" peer=127.0.0.0");
       assertThat(forProxy.getKeyValuePairs())
           .noneSatisfy(kv -> assertThat(kv.key).isEqualTo("client"));
-    } finally {
-      access.detachAppender(lines);
     }
   }
 
   @Test
   void theAccessLogIsOffByDefault() {
-    Logger access =
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
-    ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    lines.start();
-    access.addAppender(lines);
-    try (RunningService s = RunningService.start(dir)) {
+    try (AccessLines lines = new AccessLines();
+        RunningService s = RunningService.start(dir)) {
       String key = s.createKey("acme");
       assertThat(s.postJson("/events", key, "{}").statusCode()).isEqualTo(200);
-      assertThat(lines.list).isEmpty();
-    } finally {
+      assertThat(lines.list()).isEmpty();
+    }
+  }
+
+  /** The access log's lines, from its opening until it is closed. */
+  private static final class AccessLines implements AutoCloseable {
+    private final Logger access =
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(LogSetup.ACCESS_LOGGER);
+    private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+
+    AccessLines() {
+      lines.start();
+      access.addAppender(lines);
+    }
+
+    /** Waits until there are {@code n} lines, for 5 s at most. */
+    void await(int n) {
+      long deadline = System.currentTimeMillis() + 5000;
+      while (lines.list.size() < n && System.currentTimeMillis() < deadline) {
+        Thread.onSpinWait();
+      }
+    }
+
+    List<ILoggingEvent> list() {
+      return lines.list;
+    }
+
+    @Override
+    public void close() {
       access.detachAppender(lines);
     }
   }
