@@ -102,6 +102,13 @@ proc_tree() {
   pgrep -P "$pid" 2>/dev/null || true
 }
 
+# The host's idle ticks (idle and iowait: the cores had nothing to run) and all its ticks, from
+# /proc/stat: how much of the machine a window left unused, which a closed loop leaves when its
+# connections wait on something other than CPU (the spool's fsync).
+host_ticks() {
+  awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print $5 + $6, t; exit }' /proc/stat
+}
+
 cpu_ticks() {
   local total=0 p t
   for p in $(proc_tree "$1"); do
@@ -176,7 +183,7 @@ events_per_request() {
 # Starts results.tsv, the table every measure appends one line to.
 new_results() {
   results="$out/results.tsv"
-  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\n' >"$results"
+  printf 'run\tscenario\tserver\trequests_s\tevents_s\tp50_ms\tp99_ms\tp999_ms\tcpu_cores\tpeak_rss_mib\terrors\tidle_pct\n' >"$results"
 }
 
 # One measurement: warm-up load, then --duration seconds of wrk while the server's CPU time and
@@ -196,15 +203,17 @@ measure() {
       wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$script" "$url" >"$file.warmup" 2>&1 || true
   fi
   reset_peak "$pid"
-  local cpu0 cpu1 t0 t1 threads0 threads1
+  local cpu0 cpu1 t0 t1 threads0 threads1 host0 host1
   "${window_hook:-:}" start
   threads0=$(thread_ticks "$pid")
   cpu0=$(cpu_ticks "$pid")
+  host0=$(host_ticks)
   t0=$(date +%s%N)
   BENCH_KEY="$key" BENCH_RATE="${BENCH_RATE:-0}" timeout $((duration + 30)) \
     wrk --timeout 5s -t"$threads" -c"$connections" -d"${duration}s" -s "$script" "$url" \
     >"$file" 2>&1 || log "wrk exited with $? (see $file)"
   t1=$(date +%s%N)
+  host1=$(host_ticks)
   cpu1=$(cpu_ticks "$pid")
   threads1=$(thread_ticks "$pid")
   "${window_hook:-:}" end
@@ -221,17 +230,19 @@ measure() {
     END { printf "%d\n", n * epr }')
   echo "$line" | awk -v run="$run" -v sc="$scenario" -v sv="$server" -v epr="$epr" \
     -v cpu=$((cpu1 - cpu0)) -v tck="$clk_tck" -v wall=$((t1 - t0)) \
-    -v rss="$(peak_rss_kib "$pid")" '
+    -v rss="$(peak_rss_kib "$pid")" -v host="$host0 $host1" '
     {
+      split(host, h, " ")
+      idle = (h[4] > h[2]) ? 100 * (h[3] - h[1]) / (h[4] - h[2]) : 0
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       rps = v["requests"] / (v["duration_us"] / 1e6)
       errors = v["connect"] + v["read"] + v["write"] + v["status"] + v["timeout"]
-      printf "%s\t%s\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\n", run, sc, sv, rps,
+      printf "%s\t%s\t%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%d\t%.0f\n", run, sc, sv, rps,
         rps * epr, v["p50_us"] / 1000, v["p99_us"] / 1000, v["p999_us"] / 1000,
-        (cpu / tck) / (wall / 1e9), rss / 1024, errors
+        (cpu / tck) / (wall / 1e9), rss / 1024, errors, idle
     }' | tee -a "$results" | awk -F'\t' '{
-      printf "[bench] %-9s %-26s %9s req/s %10s ev/s p50 %s ms p99 %s ms p99.9 %s ms cpu %s rss %s MiB errors %s\n",
-        $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' >&2
+      printf "[bench] %-9s %-26s %9s req/s %10s ev/s p50 %s ms p99 %s ms p99.9 %s ms cpu %s rss %s MiB errors %s idle %s%%\n",
+        $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' >&2
 }
 
 # Appends to threads.tsv the CPU of each thread group over the measured window, in microseconds
@@ -301,12 +312,12 @@ print_table() {
     for ((i = 1; i < ${#service_sets[@]}; i += 2)); do sets+=("${service_sets[i]}"); done
     echo "Every service started with: ${sets[*]}"
   fi
-  printf '%-8s %-26s %9s %10s %7s %7s %8s %6s %8s %8s %8s %6s\n' scenario server 'req/s' 'events/s' \
-    'p50 ms' 'p99 ms' 'p99.9 ms' 'cpu' 'rss MiB' 'vs bare' 'vs nginx' errors
+  printf '%-8s %-26s %9s %10s %7s %7s %8s %6s %8s %8s %8s %6s %6s\n' scenario server 'req/s' 'events/s' \
+    'p50 ms' 'p99 ms' 'p99.9 ms' 'cpu' 'rss MiB' 'vs bare' 'vs nginx' errors 'idle %'
   while IFS=$'\t' read -r sc sv; do
     [ -n "$sc" ] || continue
     local vals=() c
-    for c in 4 5 6 7 8 9 10 11; do
+    for c in 4 5 6 7 8 9 10 11 12; do
       vals+=("$(median_of "$file" "$sc" "$sv" "$c")")
     done
     local bare nginx vb vn
@@ -314,8 +325,8 @@ print_table() {
     nginx=$(median_of "$file" "$sc" nginx-empty_gif 4)
     vb=$(awk -v a="${vals[0]}" -v b="$bare" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
     vn=$(awk -v a="${vals[0]}" -v b="$nginx" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-    printf '%-8s %-26s %9.0f %10.0f %7.2f %7.2f %8.2f %6.2f %8.0f %8s %8s %6.0f\n' "$sc" "$sv" \
-      "${vals[@]:0:7}" "$vb" "$vn" "${vals[7]}"
+    printf '%-8s %-26s %9.0f %10.0f %7.2f %7.2f %8.2f %6.2f %8.0f %8s %8s %6.0f %6s\n' "$sc" "$sv" \
+      "${vals[@]:0:7}" "$vb" "$vn" "${vals[7]}" "${vals[8]:--}"
   done <<<"$keys"
   if [ -s "$out/threads.tsv" ]; then
     echo
