@@ -22,6 +22,8 @@ VOLUME /var/lib/trellis
 EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/9090 && printf "GET /readyz HTTP/1.0\r\n\r\n" >&3 && head -n 1 <&3 | grep -q " 200 "'
-# The spool's backlog lives on disk, so the heap can stay small.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/trellis/trellis-ingress.jar"]
+# The spool's backlog lives on disk, so the heap can stay small. It is pinned at its size (initial =
+# maximum, never shrunk): a heap shrunk to a few times the live data collects ten times a second
+# under load (docs/operating.md#memory).
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:InitialRAMPercentage=50", "-XX:MaxHeapFreeRatio=100", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/trellis/trellis-ingress.jar"]
 CMD ["serve"]

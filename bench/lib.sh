@@ -5,8 +5,9 @@ started_pids=()
 jar=""
 classpath=""
 clk_tck=$(getconf CLK_TCK)
-# A fixed heap cap, as a container limit would give: the RSS figures mean something only with one.
-java_opts="${BENCH_JAVA_OPTS:--Xmx256m -XX:+ExitOnOutOfMemoryError}"
+# A fixed heap, pinned as the image and the deploy unit pin theirs: the RSS figures mean something
+# only with a cap, and a heap G1 may shrink collects several times as often.
+java_opts="${BENCH_JAVA_OPTS:--Xms256m -Xmx256m -XX:+ExitOnOutOfMemoryError}"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
