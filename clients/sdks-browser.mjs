@@ -118,16 +118,20 @@ window.fetch = async (...args) => {
   const url = String(args[0] && args[0].url || args[0]);
   if (!url.startsWith(S)) return fetch0(...args);
   pending++;
+  let res;
   try {
-    const res = await fetch0(...args);
-    seen.push({ url, status: res.status });
-    return res;
+    res = await fetch0(...args);
   } catch (e) {
     seen.push({ url, status: 0, error: String(e) });
-    throw e;
-  } finally {
     pending--;
+    throw e;
   }
+  seen.push({ url, status: res.status });
+  // A fetch resolves at the answer's headers; a library counts the request as delivered only once
+  // it has read the body. Leaving the page in between makes it send the events again by beacon, so
+  // the request stays pending until the body is in and the library's own callbacks have run.
+  res.clone().arrayBuffer().catch(() => {}).finally(() => setTimeout(() => pending--, 0));
+  return res;
 };
 const open0 = XMLHttpRequest.prototype.open;
 XMLHttpRequest.prototype.open = function (method, url, ...rest) {
