@@ -102,6 +102,16 @@ const recordStatuses = () => {
   };
 };
 
+// The pricing page with the tracker's statuses recorded, once its first batch is answered.
+const pricingSettled = async (context) => {
+  await context.addInitScript(recordStatuses);
+  const tab = await context.newPage();
+  await tab.goto(origin + '/pricing');
+  await loaded(tab);
+  await settled(tab);
+  return tab;
+};
+
 const scenarios = {
   // Land from an ad, browse two more pages (one an SPA route), leave, come back the next day, sign up.
   async journey(context) {
@@ -153,11 +163,7 @@ const scenarios = {
 
   // The service answers 429 with Retry-After: the tracker waits as told and sends once.
   async retry(context) {
-    await context.addInitScript(recordStatuses);
-    const tab = await context.newPage();
-    await tab.goto(origin + '/pricing');
-    await loaded(tab);
-    await settled(tab);
+    const tab = await pricingSettled(context);
     // Another sender of the same organization spends its bucket first: a batch larger than the
     // burst passes only on a full bucket and leaves it in debt, so the tracker's batch is refused
     // however long the page took to get here (a bucket refilled meanwhile would let it through).
@@ -208,11 +214,7 @@ const scenarios = {
   // The script loaded through a proxy that serves the service under a path sends its events
   // there too, with no data-endpoint.
   async prefix(context) {
-    await context.addInitScript(recordStatuses);
-    const tab = await context.newPage();
-    await tab.goto(origin + '/pricing');
-    await loaded(tab);
-    await settled(tab);
+    const tab = await pricingSettled(context);
     return { visitor: await stored(tab, 'visitor'), statuses: await tab.evaluate(() => window.statuses),
       proxied };
   },
