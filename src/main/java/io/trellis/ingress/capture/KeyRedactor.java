@@ -68,6 +68,14 @@ final class KeyRedactor {
   private final char firstChar1;
   private final char firstChar2;
 
+  /**
+   * The ASCII chars at which {@link #scrub}'s char-by-char path must look: the escapes, {@code +},
+   * the space and the forms' first chars, one bit per char (bit {@code c} of {@code asciiStarts[c
+   * >>> 6]}). A text with an escape is read through one char at a time, and a bit test per char
+   * costs less than comparing it with the seven.
+   */
+  private final long[] asciiStarts = new long[2];
+
   private final boolean scrubsOnce;
 
   private KeyRedactor(String[] forms) {
@@ -89,6 +97,11 @@ final class KeyRedactor {
     this.firstChar0 = forms[0].charAt(0);
     this.firstChar1 = forms[forms.length > 1 ? 1 : 0].charAt(0);
     this.firstChar2 = forms[forms.length > 2 ? 2 : 0].charAt(0);
+    for (char c : new char[] {'%', '\\', '+', ' ', firstChar0, firstChar1, firstChar2}) {
+      if (c < 0x80) {
+        asciiStarts[c >>> 6] |= 1L << c;
+      }
+    }
   }
 
   /**
@@ -229,9 +242,15 @@ final class KeyRedactor {
     char c0 = firstChar0;
     char c1 = firstChar1;
     char c2 = firstChar2;
+    long starts0 = asciiStarts[0];
+    long starts1 = asciiStarts[1];
     while (i < n) {
       char c = text.charAt(i);
-      if (c != '%' && c != '\\' && c != '+' && c != ' ' && c != c0 && c != c1 && c != c2) {
+      boolean mayStart =
+          c < 0x40
+              ? (starts0 >>> c & 1) != 0
+              : c < 0x80 ? (starts1 >>> c & 1) != 0 : c == c0 || c == c1 || c == c2;
+      if (!mayStart) {
         // No form can start here (see matchAt's first step): skip the per-form matching.
         i++;
         continue;
