@@ -95,6 +95,7 @@ public final class EventCapture {
       String referer,
       String sessionHeader,
       RequestData request,
+      JsonFields.Params params,
       KeyRedactor redactor,
       boolean relay,
       boolean anonymizeIp) {
@@ -150,6 +151,7 @@ public final class EventCapture {
         scrub(req.header("referer"), key),
         scrub(req.header("x-session-id"), key),
         req,
+        JsonFields.firstParams(req.query()),
         key,
         relay,
         anonymize);
@@ -679,13 +681,13 @@ public final class EventCapture {
       eventType = first(json, BODY_EVENT_TYPE);
     }
     if (eventType == null) {
-      eventType = firstParam(req, QUERY_EVENT_TYPE);
+      eventType = QUERY_EVENT_TYPE.firstParam(s.params());
     }
     if (eventType == null) {
       eventType = endpoint.defaultEventType();
     }
 
-    String clickId = clickId(json, req, pageQuery);
+    String clickId = clickId(json, s.params(), pageQuery);
 
     String session = first(json, SESSION);
     if (session == null && json != null) {
@@ -695,7 +697,7 @@ public final class EventCapture {
       }
     }
     if (session == null) {
-      session = firstParam(req, SESSION);
+      session = SESSION.firstParam(s.params());
     }
     if (session == null) {
       session = s.sessionHeader();
@@ -752,9 +754,9 @@ public final class EventCapture {
     x.clickId = scrub(clickId, key);
     x.session = once && session == s.sessionHeader() ? session : scrub(session, key);
     // Segment and RudderStack SDKs put the UTM parameters in context.campaign.
-    x.source = scrub(utm(json, req, pageQuery, UTM_SOURCE, "campaign.source"), key);
-    x.medium = scrub(utm(json, req, pageQuery, UTM_MEDIUM, "campaign.medium"), key);
-    x.campaign = scrub(utm(json, req, pageQuery, UTM_CAMPAIGN, "campaign.name"), key);
+    x.source = scrub(utm(json, s.params(), pageQuery, UTM_SOURCE, "campaign.source"), key);
+    x.medium = scrub(utm(json, s.params(), pageQuery, UTM_MEDIUM, "campaign.medium"), key);
+    x.campaign = scrub(utm(json, s.params(), pageQuery, UTM_CAMPAIGN, "campaign.name"), key);
     return x;
   }
 
@@ -819,12 +821,13 @@ public final class EventCapture {
     return v != null ? v : nonEmpty(json.property(property));
   }
 
-  private static String clickId(JsonFields json, RequestData req, UrlEncoding.Query pageQuery) {
+  private static String clickId(
+      JsonFields json, JsonFields.Params params, UrlEncoding.Query pageQuery) {
     for (JsonFields.Names slots : CLICK_ID_NAMES) {
       List<String> names = slots.list();
       String v = first(json, slots);
       if (v == null) {
-        v = firstParam(req, slots);
+        v = slots.firstParam(params);
       }
       if (v == null) {
         for (String n : names) {
@@ -844,14 +847,14 @@ public final class EventCapture {
 
   private static String utm(
       JsonFields json,
-      RequestData req,
+      JsonFields.Params params,
       UrlEncoding.Query pageQuery,
       JsonFields.Names fields,
       String context) {
     List<String> names = fields.list();
     String v = first(json, fields);
     if (v == null) {
-      v = firstParam(req, fields);
+      v = fields.firstParam(params);
     }
     if (v == null && json != null) {
       v = nonEmpty(json.context(context));
@@ -902,33 +905,6 @@ public final class EventCapture {
 
   private static String first(JsonFields json, JsonFields.Names names) {
     return json == null ? null : json.first(names);
-  }
-
-  /**
-   * The first non-empty value of the names, in their order, each its first parameter's (as {@link
-   * UrlEncoding#first} answers it), found in one pass over the parameters: a pixel's query holds a
-   * dozen of them and the click ids are thirteen names.
-   */
-  static String firstParam(RequestData req, JsonFields.Names names) {
-    List<Map.Entry<String, String>> query = req.query();
-    String value = null;
-    int best = Integer.MAX_VALUE;
-    long seen = 0;
-    for (int i = 0; i < query.size() && best > 0; i++) {
-      Map.Entry<String, String> p = query.get(i);
-      int rank = names.rank(p.getKey());
-      if (rank < 0 || (seen & 1L << rank) != 0) {
-        continue;
-      }
-      // Only a name's first parameter counts, as UrlEncoding.first answers it.
-      seen |= 1L << rank;
-      String v = p.getValue();
-      if (rank < best && v != null && !v.isEmpty()) {
-        best = rank;
-        value = v;
-      }
-    }
-    return value;
   }
 
   /**

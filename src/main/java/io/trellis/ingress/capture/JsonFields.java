@@ -180,16 +180,10 @@ public final class JsonFields {
   public static final class Names {
     private final List<String> list;
     private final int[] slots;
-    private final Map<String, Integer> ranks;
 
     private Names(List<String> list, int[] slots) {
       this.list = list;
       this.slots = slots;
-      Map<String, Integer> r = new HashMap<>();
-      for (int i = list.size() - 1; i >= 0; i--) {
-        r.put(list.get(i), i);
-      }
-      this.ranks = Map.copyOf(r);
     }
 
     /** The names, in order of preference. */
@@ -197,15 +191,60 @@ public final class JsonFields {
       return list;
     }
 
-    /** The name's place in {@link #list}, the first when it is listed twice; -1 when absent. */
-    public int rank(String name) {
-      Integer r = ranks.get(name);
-      return r == null ? -1 : r;
+    /**
+     * The value of the first of these names whose first parameter in {@code params} ({@link
+     * #firstParams}) is not empty; null when none is.
+     */
+    public String firstParam(Params params) {
+      for (int slot : slots) {
+        String v = params.first[slot];
+        if (v != null && !v.isEmpty()) {
+          return v;
+        }
+      }
+      return null;
     }
   }
 
-  /** The most names one {@link Names} holds: a set of their ranks fits in a {@code long}. */
-  public static final int MAX_NAMES = 64;
+  /**
+   * A request's parameters as {@link Names#firstParam} reads them: the value of each name's first
+   * parameter, for the names capture reads. A pixel's capture looks up about twenty names (the
+   * event type, the session, each click id, each UTM field), and one pass over the parameters for
+   * all of them costs less than one per lookup.
+   */
+  public static final class Params {
+    private static final Params NONE = new Params(new String[NAMES.size()]);
+
+    /* By slot; "" for a first parameter with no value, null for a name with no parameter. */
+    private final String[] first;
+
+    private Params(String[] first) {
+      this.first = first;
+    }
+  }
+
+  /** The first parameter of each name capture reads, among {@code params} in their order. */
+  public static Params firstParams(List<Map.Entry<String, String>> params) {
+    if (params.isEmpty()) {
+      return Params.NONE;
+    }
+    String[] first = null;
+    for (int i = 0; i < params.size(); i++) {
+      Map.Entry<String, String> p = params.get(i);
+      Integer slot = NAME_SLOTS.get(p.getKey());
+      if (slot == null) {
+        continue;
+      }
+      if (first == null) {
+        first = new String[NAMES.size()];
+      }
+      if (first[slot] == null) {
+        String v = p.getValue();
+        first[slot] = v == null ? "" : v;
+      }
+    }
+    return first == null ? Params.NONE : new Params(first);
+  }
 
   /**
    * The names' slots, for {@link #first}.
@@ -213,9 +252,6 @@ public final class JsonFields {
    * @throws IllegalArgumentException when one of them is not a field capture reads
    */
   public static Names names(List<String> names) {
-    if (names.size() > MAX_NAMES) {
-      throw new IllegalArgumentException("more than " + MAX_NAMES + " names: " + names);
-    }
     int[] slots = new int[names.size()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = slot(NAME_SLOTS, names.get(i));

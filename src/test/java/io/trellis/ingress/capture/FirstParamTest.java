@@ -13,7 +13,10 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 
-/** The one-pass lookup of a list of names in a request's parameters, against a search per name. */
+/**
+ * The lookup of a list of names in a request's parameters, indexed once per request, against a
+ * search per name.
+ */
 class FirstParamTest {
   private static final List<JsonFields.Names> LISTS =
       List.of(
@@ -33,7 +36,7 @@ class FirstParamTest {
       @ForAll("lists") JsonFields.Names names) {
     RequestData req = request(params);
 
-    assertThat(EventCapture.firstParam(req, names)).isEqualTo(searchPerName(req, names.list()));
+    assertThat(firstParam(req, names)).isEqualTo(searchPerName(req, names.list()));
   }
 
   @Example
@@ -48,9 +51,8 @@ class FirstParamTest {
                 Map.entry("gclid", "g2"),
                 Map.entry("gbraid", "gb")));
 
-    assertThat(EventCapture.firstParam(req, platforms)).isEqualTo("gb");
-    assertThat(EventCapture.firstParam(request(List.of(Map.entry("gclid", ""))), platforms))
-        .isNull();
+    assertThat(firstParam(req, platforms)).isEqualTo("gb");
+    assertThat(firstParam(request(List.of(Map.entry("gclid", ""))), platforms)).isNull();
   }
 
   @Provide
@@ -68,6 +70,10 @@ class FirstParamTest {
             Tuple.of(1, Arbitraries.of("e", "dl", "GCLID", "gclid ", "", "utm_medium")));
     Arbitrary<String> value = Arbitraries.of("", "", "v1", "v2", "a b", "é");
     return Arbitraries.entries(name, value).list().ofMaxSize(20);
+  }
+
+  private static String firstParam(RequestData req, JsonFields.Names names) {
+    return names.firstParam(JsonFields.firstParams(req.query()));
   }
 
   /** Each name in turn, its first parameter's value when not empty. */
