@@ -828,6 +828,18 @@ run_jmh() {
     tee "$out/jmh.txt"
 }
 
+# One JMH benchmark method of this tree's classes (B) and of another build's jar (A), in one JVM
+# (BuildAB): the benchmark classes and libraries are this tree's, the service's classes each build's.
+run_ab() {
+  [ -f "$compare_jar" ] || die "no jar at $compare_jar"
+  [ $# -gt 0 ] || die "--ab needs the method after --: Benchmark.method [slices] [param=value...]"
+  local shared
+  shared="$root/target/test-classes:$(cat "$root/target/bench-classpath.txt")"
+  log "A/B of $1: A is $compare_jar, B this tree"
+  java -cp "$shared" io.trellis.ingress.bench.BuildAB "$compare_jar" "$root/target/classes" \
+    "$shared" "$@" | tee "$out/ab.txt"
+}
+
 # The memory test: /events at a fixed rate for N minutes while ClickHouse is down, so the backlog
 # grows in the spool; RSS is sampled every 5 s. Then ClickHouse comes back and the backlog drains.
 run_memory_test() {

@@ -11,6 +11,7 @@
 #   bench/run.sh --profile events      one JFR recording of the service under a scenario
 #   bench/run.sh --enrichment          /events and /pixel with enrichment on and off, interleaved
 #   bench/run.sh --compare OLD.jar     this tree's service against another build, interleaved
+#   bench/run.sh --ab OLD.jar -- CaptureBenchmark.pixel   one JMH method of both builds, in one JVM
 #
 # Everything listens on 127.0.0.1 only; every load is bounded by --duration.
 set -euo pipefail
@@ -61,6 +62,10 @@ Options:
   --compare JAR       files sink, this tree's jar and JAR (another build of the service), each
                       started and measured on --scenarios in each of --runs runs, in alternating
                       order; prints both builds' CPU per request by thread and their ratio per run
+  --ab JAR            one JMH benchmark method (after --: Benchmark.method [slices] [param=value...])
+                      of this tree's classes and of JAR's in one JVM, each build in a class loader of
+                      its own, in alternating 0.2-s slices; prints each build's CPU time per call
+                      and their ratio (BuildAB)
   --traffic KIND      same (default): every request of a scenario is the same request; varied:
                       user agents, pages, campaigns, referrers, visitors and addresses differ from
                       one request to the next as a site's visitors do (bench/lua/varied.lua)
@@ -87,6 +92,7 @@ while [ $# -gt 0 ]; do
     --profile) mode=profile; profile_scenario="$2"; shift 2 ;;
     --enrichment) mode=enrichment; scenarios_set=${scenarios_set:-0}; shift ;;
     --compare) mode=compare; compare_jar="$2"; shift 2 ;;
+    --ab) mode=ab; compare_jar="$2"; shift 2 ;;
     --traffic) traffic="$2"; shift 2 ;;
     --) shift; jmh_args=("$@"); break ;;
     -h|--help) usage; exit 0 ;;
@@ -117,6 +123,7 @@ case "$mode" in
   memory) run_memory_test; exit 0 ;;
   profile) run_profile "$profile_scenario"; exit 0 ;;
   compare) run_build_comparison; exit 0 ;;
+  ab) run_ab "${jmh_args[@]}"; exit 0 ;;
   enrichment)
     [ "${scenarios_set:-0}" = 1 ] || scenarios=events,pixel
     run_enrichment_comparison
