@@ -76,6 +76,15 @@ final class KeyRedactor {
    */
   private final long[] asciiStarts = new long[2];
 
+  /**
+   * The ASCII chars the forms hold, one bit per char, and whether any form holds another char: an
+   * escape that reads as none of them cannot spell a form, so text whose escapes are all such (a
+   * URL's {@code %2F} and {@code %3A}) holds the key only literally.
+   */
+  private final long[] formChars = new long[2];
+
+  private final boolean nonAsciiFormChar;
+
   private final boolean scrubsOnce;
 
   private KeyRedactor(String[] forms) {
@@ -102,6 +111,18 @@ final class KeyRedactor {
         asciiStarts[c >>> 6] |= 1L << c;
       }
     }
+    boolean nonAscii = false;
+    for (String f : forms) {
+      for (int i = 0; i < f.length(); i++) {
+        char c = f.charAt(i);
+        if (c < 0x80) {
+          formChars[c >>> 6] |= 1L << c;
+        } else {
+          nonAscii = true;
+        }
+      }
+    }
+    this.nonAsciiFormChar = nonAscii;
   }
 
   /**
@@ -218,8 +239,7 @@ final class KeyRedactor {
       return text;
     }
     boolean escapes =
-        text.indexOf('%') >= 0
-            || text.indexOf('\\') >= 0
+        anEscapeMayMatch(text)
             || swapsUnlisted && (text.indexOf('+') >= 0 || text.indexOf(' ') >= 0);
     if (!escapes) {
       boolean any = false;
@@ -233,6 +253,40 @@ final class KeyRedactor {
         return text;
       }
     }
+    return replaceForms(text);
+  }
+
+  /**
+   * Whether an escape in the text (a percent-escape or a JSON one) reads as a char that some form
+   * holds. When none does, a form can only occur literally: {@link #matchAt} takes an escape for a
+   * form's char only when it reads as that char. Found by jumping from one {@code %} or backslash
+   * to the next, where the char-by-char path reads every char.
+   */
+  private boolean anEscapeMayMatch(String text) {
+    int n = text.length();
+    for (int i = text.indexOf('%'); i >= 0; i = text.indexOf('%', i + 1)) {
+      if (formChar(hex(text, i + 1, 2))) {
+        return true;
+      }
+    }
+    for (int i = text.indexOf('\\'); i >= 0 && i + 1 < n; i = text.indexOf('\\', i + 1)) {
+      char next = text.charAt(i + 1);
+      if (formChar(next == 'u' ? hex(text, i + 2, 4) : next)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean formChar(int c) {
+    return c >= 0 && (c < 0x80 ? (formChars[c >>> 6] >>> c & 1) != 0 : nonAsciiFormChar);
+  }
+
+  /**
+   * {@link #scrub}'s char-by-char path: every position where a form may start is tried, in any mix
+   * of its encodings. Package-private for the test that holds {@link #scrub}'s shortcuts to it.
+   */
+  String replaceForms(String text) {
     StringBuilder out = null;
     int copied = 0;
     int n = text.length();

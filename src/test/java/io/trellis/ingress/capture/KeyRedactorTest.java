@@ -169,6 +169,73 @@ class KeyRedactorTest {
     assertThat(PLUS_KEY.scrub(text)).doesNotContain("tok+en", "tok en");
   }
 
+  /**
+   * {@link KeyRedactor#scrub} skips the char-by-char path for text whose escapes all read as chars
+   * no form holds, and for text without escapes that holds no form literally: whatever the text, it
+   * answers exactly as that path does. Texts mix the key and its base64 with some of their chars
+   * percent- or JSON-escaped, escapes of chars the forms hold and of chars they do not, broken
+   * escapes, and pluses and spaces, for a plain key and for keys with a '+'.
+   */
+  @Property(tries = 5000)
+  void theShortcutsAnswerAsTheCharByCharPath(@ForAll("escapedPieces") List<String> pieces) {
+    String text = String.join("", pieces);
+    for (KeyRedactor k : List.of(r, PLUS_BASE64, PLUS_KEY)) {
+      assertThat(k.scrub(text)).as(text).isEqualTo(k.replaceForms(text));
+    }
+  }
+
+  @Provide
+  Arbitrary<List<String>> escapedPieces() {
+    String basic = Base64.getEncoder().encodeToString((KEY + ":pw").getBytes(UTF_8));
+    Arbitrary<String> escapedForm =
+        Arbitraries.of(KEY, basic, "tok+en", "YWI+Y2Q+ZWY+Z2g6cHc")
+            .flatMap(
+                form ->
+                    Arbitraries.integers()
+                        .between(0, 2)
+                        .list()
+                        .ofSize(form.length())
+                        .map(ways -> escapeSome(form, ways)));
+    return Arbitraries.oneOf(
+            escapedForm,
+            Arbitraries.of(
+                "%2F",
+                "%3A",
+                "%3d",
+                "%20",
+                "%7E",
+                "%",
+                "%4",
+                "%G1",
+                "\\/",
+                "\\n",
+                "\\u00e9",
+                "\\u0074",
+                "\\",
+                "\\u12",
+                "https://x.example/?a=1&b=%2F",
+                "+",
+                " ",
+                "é"),
+            Arbitraries.strings().withChars("trkYWI%\\u05fF+ /").ofMaxLength(6))
+        .list()
+        .ofMaxSize(8);
+  }
+
+  /** The form with char {@code i} as it is (0), percent-escaped (1) or JSON-escaped (2). */
+  private static String escapeSome(String form, List<Integer> ways) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < form.length(); i++) {
+      char c = form.charAt(i);
+      switch (ways.get(i)) {
+        case 1 -> sb.append(String.format("%%%02X", (int) c));
+        case 2 -> sb.append(String.format("\\u%04x", (int) c));
+        default -> sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
   private static final KeyRedactor PLUS_BASE64 = KeyRedactor.of("ab>cd>ef>gh");
   private static final KeyRedactor PLUS_KEY = KeyRedactor.of("tok+en");
 
