@@ -79,7 +79,8 @@ final class KeyRedactor {
   /**
    * The ASCII chars the forms hold, one bit per char, and whether any form holds another char: an
    * escape that reads as none of them cannot spell a form, so text whose escapes are all such (a
-   * URL's {@code %2F} and {@code %3A}) holds the key only literally.
+   * URL's {@code %3A}, and its {@code %2F} unless a base64 form holds a {@code /}) holds the key
+   * only literally.
    */
   private final long[] formChars = new long[2];
 
