@@ -108,22 +108,29 @@ final class KeyRedactor {
     this.firstChar1 = forms[forms.length > 1 ? 1 : 0].charAt(0);
     this.firstChar2 = forms[forms.length > 2 ? 2 : 0].charAt(0);
     for (char c : new char[] {'%', '\\', '+', ' ', firstChar0, firstChar1, firstChar2}) {
-      if (c < 0x80) {
-        asciiStarts[c >>> 6] |= 1L << c;
-      }
+      mark(asciiStarts, c);
     }
     boolean nonAscii = false;
     for (String f : forms) {
       for (int i = 0; i < f.length(); i++) {
-        char c = f.charAt(i);
-        if (c < 0x80) {
-          formChars[c >>> 6] |= 1L << c;
-        } else {
-          nonAscii = true;
-        }
+        nonAscii |= !mark(formChars, f.charAt(i));
       }
     }
     this.nonAsciiFormChar = nonAscii;
+  }
+
+  /** Sets an ASCII char's bit in a two-word bitmap; false, setting none, for any other char. */
+  private static boolean mark(long[] bits, char c) {
+    if (c >= 0x80) {
+      return false;
+    }
+    bits[c >>> 6] |= 1L << c;
+    return true;
+  }
+
+  /** Whether an ASCII char's bit is set ({@link #mark}). */
+  private static boolean marked(long[] bits, int c) {
+    return (bits[c >>> 6] >>> c & 1) != 0;
   }
 
   /**
@@ -280,7 +287,7 @@ final class KeyRedactor {
   }
 
   private boolean formChar(int c) {
-    return c >= 0 && (c < 0x80 ? (formChars[c >>> 6] >>> c & 1) != 0 : nonAsciiFormChar);
+    return c >= 0 && (c < 0x80 ? marked(formChars, c) : nonAsciiFormChar);
   }
 
   /**
@@ -297,15 +304,9 @@ final class KeyRedactor {
     char c0 = firstChar0;
     char c1 = firstChar1;
     char c2 = firstChar2;
-    long starts0 = asciiStarts[0];
-    long starts1 = asciiStarts[1];
     while (i < n) {
       char c = text.charAt(i);
-      boolean mayStart =
-          c < 0x40
-              ? (starts0 >>> c & 1) != 0
-              : c < 0x80 ? (starts1 >>> c & 1) != 0 : c == c0 || c == c1 || c == c2;
-      if (!mayStart) {
+      if (c < 0x80 ? !marked(asciiStarts, c) : c != c0 && c != c1 && c != c2) {
         // No form can start here (see matchAt's first step): skip the per-form matching.
         i++;
         continue;
